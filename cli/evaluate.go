@@ -1,0 +1,149 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/agentic-eval/agentic-eval/evaluate"
+	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/rubric"
+)
+
+func init() { registerVMS((*App).evaluateCmd) }
+
+func (a *App) evaluateCmd() *cobra.Command {
+	var (
+		f       measureFlags
+		wf      weightFlags
+		results string
+	)
+	cmd := &cobra.Command{
+		Use:   "evaluate [SYSTEM|VARIANT...]",
+		Short: "Measure what is available (or read --results), score it, and set it beside the curated catalog",
+		Long: `Evaluate answers the project's question: on this host, how do the systems really
+compare, and where do the measurements disagree with the curated judgments?
+
+Each system shows its effective profile, each axis marked with its provenance:
+  M measured here, C checklist (agent-control), D declared by the driver,
+  - curated (nothing measured). Axes where a measured variant differs from the
+curated score by 0.15 or more are flagged with the evidence for both. Systems
+that cannot be measured here keep their curated row and say why.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			w, err := wf.resolve(cmd)
+			if err != nil {
+				return err
+			}
+			var res *measure.Results
+			if results != "" {
+				if len(args) > 0 {
+					return usagef("--results reads a saved run: name no systems with it")
+				}
+				res, err = measure.ReadResultsFile(results)
+				if err != nil {
+					return asUsage(err)
+				}
+			} else {
+				s, err := f.settings()
+				if err != nil {
+					return err
+				}
+				drivers, err := selectDrivers(cmd.Context(), args, f.skipUnavailable)
+				if err != nil {
+					return err
+				}
+				var path string
+				res, path, err = a.runMeasurement(cmd.Context(), drivers, s, f.out)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stderr, "results written to %s\n", path)
+				if res.Interrupted {
+					return fmt.Errorf("interrupted: partial results written to %s; evaluate them with --results", path)
+				}
+			}
+			ev := evaluate.Evaluate(res, w.Weights)
+			return a.emitEvaluation(cmd, ev, w)
+		},
+	}
+	f.add(cmd)
+	wf.add(cmd)
+	cmd.Flags().StringVar(&results, "results", "", "evaluate a saved results file instead of measuring")
+	return cmd
+}
+
+var provMark = map[rubric.Provenance]string{
+	rubric.Measured: "M", rubric.Checklist: "C", rubric.Declared: "D", rubric.Curated: "-",
+}
+
+func (a *App) emitEvaluation(cmd *cobra.Command, ev evaluate.Evaluation, w weighting) error {
+	if a.format() == FormatJSON {
+		return a.emit(cmd, Output{JSON: ev})
+	}
+	t := NewTable("RANK", "SYSTEM", "FITNESS", "CURATED", "START", "DENSITY", "ISOLATION", "SNAPSHOT", "CONTROL", "FROM")
+	t.AlignRight(0, 2, 3, 4, 5, 6, 7, 8)
+	for i, r := range ev.Rows {
+		cells := []string{fmt.Sprint(i + 1), r.System.Name(), score(r.Fitness), score(r.CuratedFitness)}
+		for _, ax := range r.Axes {
+			cells = append(cells, score(ax.Score)+" "+provMark[ax.Provenance])
+		}
+		from := r.Primary
+		if from == "" {
+			from = "curated only"
+		}
+		cells = append(cells, from)
+		t.AddRow(cells...)
+	}
+	md := a.format() == FormatMarkdown
+	var head strings.Builder
+	if md {
+		fmt.Fprintf(&head, "Evaluation under %s, %s", w.label(), ev.Rubric)
+	} else {
+		fmt.Fprintf(&head, "evaluation under %s, %s", w.label(), ev.Rubric)
+	}
+	if ev.RunID != "" {
+		fmt.Fprintf(&head, ", run %s on %s", ev.RunID, ev.Host)
+	}
+	head.WriteString("\n")
+	if md {
+		head.WriteString("\n")
+	}
+	if err := writeString(a.stdout, head.String()); err != nil {
+		return err
+	}
+	var err error
+	if md {
+		err = t.WriteMarkdown(a.stdout)
+	} else {
+		err = t.WriteText(a.stdout)
+	}
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	bullet := ""
+	if md {
+		bullet = "- "
+		b.WriteString("\nM measured here, C checklist, D declared by the driver, - curated.\n")
+	} else {
+		b.WriteString("M measured here, C checklist, D declared by the driver, - curated\n")
+	}
+	var flagged, unmeasured []string
+	for _, r := range ev.Rows {
+		for _, d := range r.Disagreements {
+			flagged = append(flagged, fmt.Sprintf("%s%s %s (%s): measured %.2f vs curated %.2f (%+.2f)\n    measured: %s\n    curated:  %s",
+				bullet, r.System.Name(), d.Axis, d.Variant, d.Measured, d.Curated, d.Delta, d.MeasuredBasis, d.CuratedEvidence))
+		}
+		if r.NotMeasured != "" {
+			unmeasured = append(unmeasured, fmt.Sprintf("%s%s: %s", bullet, r.System.Name(), r.NotMeasured))
+		}
+	}
+	if len(flagged) > 0 {
+		fmt.Fprintf(&b, "\ndisagreements of %.2f or more between measured and curated:\n%s\n", rubric.DisagreementThreshold, strings.Join(flagged, "\n"))
+	}
+	if len(unmeasured) > 0 {
+		fmt.Fprintf(&b, "\nnot measured here (curated rows):\n%s\n", strings.Join(unmeasured, "\n"))
+	}
+	return writeString(a.stdout, b.String())
+}

@@ -1,0 +1,431 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/agentic-eval/agentic-eval/drivers/registry"
+	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/vms"
+)
+
+func init() {
+	registerVMS((*App).doctorCmd)
+	registerVMS((*App).measureCmd)
+	registerVMS((*App).resultsCmd)
+}
+
+// doctorRow is one driver's fingerprint as doctor reports it.
+type doctorRow struct {
+	System       vms.System           `json:"system"`
+	Variant      string               `json:"variant"`
+	Fingerprint  measure.Fingerprint  `json:"fingerprint"`
+	Capabilities measure.Capabilities `json:"capabilities"`
+}
+
+func (a *App) doctorCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "doctor",
+		Short: "Say which drivers can measure on this host, and for the others why not and the fix",
+		Args:  noArgs(),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			var rows []doctorRow
+			t := NewTable("VARIANT", "SYSTEM", "STATUS", "DETAIL", "FIX")
+			for _, d := range registry.Drivers() {
+				fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+				fp := d.Fingerprint(fctx)
+				cancel()
+				rows = append(rows, doctorRow{d.System(), d.Variant(), fp, d.Capabilities()})
+				status, detail, fix := "available", fp.Version, ""
+				if !fp.Available {
+					status, detail, fix = "unavailable", fp.Reason, fp.Fix
+				}
+				if len(fp.Warnings) > 0 {
+					detail = strings.TrimSpace(detail + " (warning: " + strings.Join(fp.Warnings, "; ") + ")")
+				}
+				t.AddRow(d.Variant(), d.System().Name(), status, detail, fix)
+			}
+			return a.emit(cmd, Output{Table: t, JSON: rows})
+		},
+	}
+}
+
+// measureFlags are the knobs of a measurement run, shared by measure and
+// evaluate.
+type measureFlags struct {
+	samples, warmups, burst, density, forks int
+	timeout                                 time.Duration
+	out                                     string
+	phases                                  string
+	skipUnavailable, noDrop                 bool
+}
+
+func (f *measureFlags) add(cmd *cobra.Command) {
+	def := measure.DefaultSettings()
+	fl := cmd.Flags()
+	fl.IntVar(&f.samples, "samples", def.Samples, "start-latency samples per variant (after the warm-ups)")
+	fl.IntVar(&f.warmups, "warmups", def.Warmups, "start-latency warm-up spawns, not counted")
+	fl.IntVar(&f.burst, "burst", def.Burst, "spawns requested at once in the burst phase (0 skips it)")
+	fl.IntVar(&f.density, "density", def.Density, "idle sandboxes held at once in the density phase (0 skips it)")
+	fl.IntVar(&f.forks, "forks", def.Forks, "restores from one snapshot held at once, after the first restore")
+	fl.DurationVar(&f.timeout, "timeout", def.OpTimeout, "limit for every single runtime operation; a hung runtime becomes a failure")
+	fl.StringVar(&f.phases, "phases", "", "comma-separated phases to run (default all): start-latency, burst, density, isolation, snapshot")
+	fl.StringVar(&f.out, "out", "", "write the results JSON here (default agentic-eval-results-<run>.json)")
+	fl.BoolVar(&f.skipUnavailable, "skip-unavailable", false, "skip named systems that cannot be measured here instead of failing")
+	fl.BoolVar(&f.noDrop, "no-drop-caches", false, "do not drop the page cache before MemAvailable readings")
+}
+
+func (f *measureFlags) settings() (measure.Settings, error) {
+	s := measure.DefaultSettings()
+	s.Samples, s.Warmups, s.Burst, s.Density, s.Forks, s.OpTimeout = f.samples, f.warmups, f.burst, f.density, f.forks, f.timeout
+	s.DropCaches = !f.noDrop
+	if f.phases != "" {
+		ph, err := measure.ParsePhases(f.phases)
+		if err != nil {
+			return s, usagef("--phases: %v", err)
+		}
+		s.Phases = ph
+	}
+	if err := s.Validate(); err != nil {
+		return s, usagef("%v", err)
+	}
+	return s, nil
+}
+
+// selectDrivers picks the drivers named by args (systems or variants), or
+// all when none is named. Unavailable ones stay in the list (the run records
+// their reason) unless named without --skip-unavailable, which is an error.
+func selectDrivers(ctx context.Context, args []string, skipUnavailable bool) ([]measure.Driver, error) {
+	all := registry.Drivers()
+	if len(args) == 0 {
+		return all, nil
+	}
+	var picked []measure.Driver
+	seen := map[string]bool{}
+	for _, arg := range args {
+		var match []measure.Driver
+		for _, d := range all {
+			if strings.EqualFold(d.Variant(), arg) {
+				match = append(match, d)
+			}
+		}
+		if len(match) == 0 {
+			sys, err := vms.Parse(arg)
+			if err != nil {
+				return nil, usagef("%v; or a variant: %s", err, strings.Join(registry.Variants(), ", "))
+			}
+			for _, d := range all {
+				if d.System() == sys {
+					match = append(match, d)
+				}
+			}
+		}
+		var usable []measure.Driver
+		var reasons []string
+		for _, d := range match {
+			fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			fp := d.Fingerprint(fctx)
+			cancel()
+			if fp.Available {
+				usable = append(usable, d)
+			} else {
+				reasons = append(reasons, fmt.Sprintf("%s: %s (fix: %s)", d.Variant(), fp.Reason, fp.Fix))
+			}
+		}
+		if len(usable) == 0 && !skipUnavailable {
+			return nil, fmt.Errorf("%s cannot be measured on this host: %s; pass --skip-unavailable to go on without it", arg, strings.Join(reasons, "; "))
+		}
+		for _, d := range usable {
+			if !seen[d.Variant()] {
+				seen[d.Variant()] = true
+				picked = append(picked, d)
+			}
+		}
+	}
+	if len(picked) == 0 {
+		return nil, fmt.Errorf("nothing to measure: every named system is unavailable here (see `agentic-eval vms doctor`)")
+	}
+	return picked, nil
+}
+
+// runMeasurement builds the probe, runs the drivers with live progress on
+// stderr, and writes the results file.
+func (a *App) runMeasurement(ctx context.Context, drivers []measure.Driver, s measure.Settings, out string) (*measure.Results, string, error) {
+	probePath, err := measure.BuildProbe(ctx)
+	if err != nil {
+		return nil, "", fmt.Errorf("build the sandbox probe: %w", err)
+	}
+	r := measure.NewRunner(s, probePath)
+	pr := newProgress(a.stderr)
+	r.Progress = pr.event
+	r.Log = pr.logf
+	res, err := r.Run(ctx, drivers)
+	pr.finish()
+	if err != nil {
+		return nil, "", err
+	}
+	if out == "" {
+		out = fmt.Sprintf("agentic-eval-results-%s.json", res.RunID)
+	}
+	if err := res.Write(out); err != nil {
+		return res, "", err
+	}
+	return res, out, nil
+}
+
+func (a *App) measureCmd() *cobra.Command {
+	var f measureFlags
+	cmd := &cobra.Command{
+		Use:   "measure [SYSTEM|VARIANT...]",
+		Short: "Measure the systems available here (or those named) through their real runtimes",
+		Long: `Measure start-latency (fresh sandboxes one after another, and a burst at once),
+density (idle sandboxes held at once, host memory per instance by two methods),
+isolation (facts observed by the probe inside) and snapshotting (snapshot, restore,
+fork, verified by a token in memory) through every available driver, or those named.
+Everything the run creates is removed at the end, on error, on timeout and on
+SIGINT/SIGTERM. The results JSON holds raw samples, summaries, failures and settings.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := f.settings()
+			if err != nil {
+				return err
+			}
+			drivers, err := selectDrivers(cmd.Context(), args, f.skipUnavailable)
+			if err != nil {
+				return err
+			}
+			res, path, err := a.runMeasurement(cmd.Context(), drivers, s, f.out)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stderr, "results written to %s\n", path)
+			if err := a.emitResults(cmd, res); err != nil {
+				return err
+			}
+			if res.Interrupted {
+				return fmt.Errorf("interrupted: partial results written to %s; everything the run created was removed", path)
+			}
+			return nil
+		},
+	}
+	f.add(cmd)
+	return cmd
+}
+
+func (a *App) resultsCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "results FILE",
+		Short: "Show the summary table of a saved measurement run",
+		Args:  exactArgs(1, "a results file written by `vms measure`"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			res, err := measure.ReadResultsFile(args[0])
+			if err != nil {
+				return asUsage(err)
+			}
+			return a.emitResults(cmd, res)
+		},
+	}
+}
+
+// emitResults prints a run's summary: one row per variant.
+func (a *App) emitResults(cmd *cobra.Command, res *measure.Results) error {
+	if a.format() == FormatJSON {
+		return a.emit(cmd, Output{JSON: res})
+	}
+	t := resultsTable(res)
+	var b strings.Builder
+	fmt.Fprintf(&b, "run %s on %s (%s, %d cores, kernel %s, KVM: %s)\n", res.RunID, hostLabel(res), res.Host.CPUModel, res.Host.LogicalCores, res.Host.KernelRelease, kvmLabel(res))
+	if a.format() == FormatMarkdown {
+		b.Reset()
+		fmt.Fprintf(&b, "Run `%s` on %s (%s, %d cores, kernel %s, KVM: %s)\n\n", res.RunID, hostLabel(res), res.Host.CPUModel, res.Host.LogicalCores, res.Host.KernelRelease, kvmLabel(res))
+		if err := writeString(a.stdout, b.String()); err != nil {
+			return err
+		}
+		return t.WriteMarkdown(a.stdout)
+	}
+	if err := writeString(a.stdout, b.String()); err != nil {
+		return err
+	}
+	if err := t.WriteText(a.stdout); err != nil {
+		return err
+	}
+	return writeString(a.stdout, resultNotes(res))
+}
+
+func hostLabel(res *measure.Results) string {
+	if res.Host.OS != "" {
+		return res.Host.OS
+	}
+	return "this host"
+}
+
+func kvmLabel(res *measure.Results) string {
+	if res.Host.KVM.Usable {
+		return "/dev/kvm creates VMs"
+	}
+	return "not usable"
+}
+
+// resultsTable is the one-row-per-variant summary of a run.
+func resultsTable(res *measure.Results) *Table {
+	t := NewTable("VARIANT", "START p50 [95% CI]", "p90", "TEARDOWN p50", "BURST", "MiB/INSTANCE", "ΔMemAvail MiB", "ISOLATION", "RESTORE p50", "FAILURES")
+	t.AlignRight(1, 2, 3, 4, 5, 6, 8, 9)
+	for _, v := range res.Systems {
+		if !v.Fingerprint.Available {
+			t.AddRow(v.Variant, "unavailable", "", "", "", "", "", "", "", "")
+			continue
+		}
+		start, p90, td, burst, dens, delta, iso, restore := "-", "-", "-", "-", "-", "-", "-", "-"
+		if l := v.StartLatency; l != nil && l.Summary.N > 0 {
+			start = fmt.Sprintf("%s [%s, %s]", ms(l.Summary.Median), ms(l.Summary.Lo), ms(l.Summary.Hi))
+			if l.Summary.P90 != nil {
+				p90 = ms(*l.Summary.P90)
+			}
+			td = ms(l.Teardown.Median)
+		}
+		if b := v.Burst; b != nil && b.Started > 0 {
+			burst = fmt.Sprintf("%d/%d, %.1f/s", b.Started, b.K, b.SpawnsPerSecond)
+		}
+		if d := v.Density; d != nil && d.Started > 0 {
+			dens = fmt.Sprintf("%.2f (n=%d/%d)", d.PerInstanceMiB.Median, d.Started, d.Requested)
+			delta = fmt.Sprintf("%.2f", d.DeltaPerInstanceMiB)
+		}
+		if i := v.Isolation; i != nil {
+			iso = i.Assessment.Boundary
+			if !i.Assessment.Observed {
+				iso += " (declared)"
+			}
+		}
+		if s := v.Snapshot; s != nil {
+			switch {
+			case !s.Supported:
+				restore = "unsupported"
+			case s.Restore.N > 0:
+				restore = fmt.Sprintf("%s (%d/%d ok)", ms(s.Restore.Median), s.Verified, s.Verified+s.FailedRestores)
+			default:
+				restore = "failed"
+			}
+		}
+		t.AddRow(v.Variant, start, p90, td, burst, dens, delta, iso, restore, fmt.Sprint(len(v.Failures)))
+	}
+	return t
+}
+
+// resultNotes lists warnings and failure causes under the table, so a
+// figure is never read without its caveats.
+func resultNotes(res *measure.Results) string {
+	var b strings.Builder
+	for _, w := range res.Warnings {
+		fmt.Fprintf(&b, "warning: %s\n", w)
+	}
+	for _, v := range res.Systems {
+		if !v.Fingerprint.Available {
+			fmt.Fprintf(&b, "%s: unavailable: %s (fix: %s)\n", v.Variant, v.Fingerprint.Reason, v.Fingerprint.Fix)
+		}
+	}
+	for _, v := range res.Systems {
+		seen := map[string]bool{}
+		for _, w := range v.Warnings {
+			fmt.Fprintf(&b, "%s: warning: %s\n", v.Variant, w)
+		}
+		if s := v.Snapshot; s != nil && s.Cause != "" {
+			fmt.Fprintf(&b, "%s: snapshot: %s\n", v.Variant, s.Cause)
+		}
+		if d := v.Density; d != nil && d.StoppedBy != "" {
+			fmt.Fprintf(&b, "%s: density stopped: %s\n", v.Variant, d.StoppedBy)
+		}
+		for _, f := range v.Failures {
+			key := f.Phase + f.Cause
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			fmt.Fprintf(&b, "%s: %s failure: %s\n", v.Variant, f.Phase, oneLine(f.Cause))
+		}
+	}
+	if res.Interrupted {
+		b.WriteString("the run was interrupted: figures cover what was measured before\n")
+	}
+	return b.String()
+}
+
+func ms(v float64) string {
+	switch {
+	case v >= 1000:
+		return fmt.Sprintf("%.2f s", v/1000)
+	case v >= 100:
+		return fmt.Sprintf("%.0f ms", v)
+	default:
+		return fmt.Sprintf("%.1f ms", v)
+	}
+}
+
+// progress shows live progress: a rewritten line on a terminal, plain lines
+// otherwise (one per phase change), so logs stay readable.
+type progress struct {
+	mu       sync.Mutex
+	w        io.Writer
+	tty      bool
+	last     string
+	lastLine int
+}
+
+func newProgress(w io.Writer) *progress {
+	p := &progress{w: w}
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		p.tty = true
+	}
+	return p
+}
+
+func (p *progress) event(e measure.Event) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	line := fmt.Sprintf("%s %s %d/%d", e.Variant, e.Phase, e.Done, e.Total)
+	if e.Message != "" {
+		line += " " + e.Message
+	}
+	if p.tty {
+		pad := ""
+		if n := p.lastLine - len(line); n > 0 {
+			pad = strings.Repeat(" ", n)
+		}
+		fmt.Fprintf(p.w, "\r%s%s", line, pad)
+		p.lastLine = len(line)
+		return
+	}
+	key := e.Variant + " " + string(e.Phase)
+	if key != p.last || e.Done == e.Total {
+		if key != p.last || e.Done != 0 {
+			fmt.Fprintln(p.w, line)
+		}
+		p.last = key
+	}
+}
+
+func (p *progress) logf(format string, args ...any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.tty && p.lastLine > 0 {
+		fmt.Fprint(p.w, "\r"+strings.Repeat(" ", p.lastLine)+"\r")
+		p.lastLine = 0
+	}
+	fmt.Fprintf(p.w, format+"\n", args...)
+}
+
+func (p *progress) finish() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.tty && p.lastLine > 0 {
+		fmt.Fprintln(p.w)
+		p.lastLine = 0
+	}
+}

@@ -1,0 +1,112 @@
+package cli
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/report"
+)
+
+func init() { registerVMS((*App).reportCmd) }
+
+// reportWritten is `vms report --format json`.
+type reportWritten struct {
+	Out      string `json:"out"`
+	Measured bool   `json:"measured"`
+	RunID    string `json:"run_id,omitempty"`
+}
+
+func (a *App) reportCmd() *cobra.Command {
+	var (
+		wf      weightFlags
+		results string
+		out     string
+	)
+	cmd := &cobra.Command{
+		Use:   "report --out FILE.html [--results FILE] [--weights AXIS=W,... | --preset NAME]",
+		Short: "Write the evaluation as one self-contained HTML page with charts",
+		Long: `Write one self-contained HTML page (inline CSS and SVG charts; no script, font or
+network access) for people: the ranked evaluation with each score's provenance,
+curated against effective scores per system, and with --results a saved run's
+start-latency and per-instance memory charts per variant, the disagreements with both
+evidences, the systems not measured and why, and the host facts and run settings.
+Without --results the page shows the curated catalog only, and says so.`,
+		Example: `  agentic-eval vms report --out catalog.html
+  agentic-eval vms report --results agentic-eval-results-RUN.json --preset untrusted-code --out report.html`,
+		Args: noArgs(),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if out == "" {
+				return usagef("--out FILE.html is required: where to write the page")
+			}
+			w, err := wf.resolve(cmd)
+			if err != nil {
+				return err
+			}
+			var res *measure.Results
+			if results != "" {
+				if res, err = measure.ReadResultsFile(results); err != nil {
+					return asUsage(err)
+				}
+			}
+			var page bytes.Buffer
+			if err := report.Render(&page, report.Options{
+				Results: res, ResultsPath: results, Weights: w.Weights, Weighting: w.label(),
+				ToolVersion: measure.ToolInfo().Version, Generated: time.Now(),
+			}); err != nil {
+				return err
+			}
+			if err := writeFileAtomic(out, page.Bytes()); err != nil {
+				return err
+			}
+			done := reportWritten{Out: out, Measured: res != nil}
+			what := "curated catalog only: no --results given"
+			if res != nil {
+				done.RunID = res.RunID
+				what = "run " + res.RunID
+			}
+			return a.emit(cmd, Output{
+				JSON: done,
+				Text: func(o io.Writer) error {
+					return writeString(o, fmt.Sprintf("report written to %s (%s, %s)\n", out, what, w.label()))
+				},
+			})
+		},
+	}
+	wf.add(cmd)
+	cmd.Flags().StringVar(&results, "results", "", "a results `FILE` written by `vms measure`; without it the page is the curated catalog only")
+	cmd.Flags().StringVar(&out, "out", "", "write the page to `FILE.html` (required)")
+	return cmd
+}
+
+// writeFileAtomic writes data to path through a temporary file in the same
+// directory, so a failed write leaves no half page behind.
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))+"-*.tmp")
+	if err != nil {
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,668 @@
+package docker
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/image"
+
+	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/probe"
+)
+
+// probeBin is the host path of a static probe for the tests that run
+// containers; probeErr says why there is none.
+var probeBin, probeErr = "", error(nil)
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "ae-docker-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	probeBin, probeErr = buildProbe(dir)
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// buildProbe builds cmd/sandbox-probe statically. While that command does
+// not build (it is written alongside this driver), it builds a minimal
+// stand-in that speaks the start of the protocol: the ready line, ping and
+// exit, then idles.
+func buildProbe(dir string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	out := filepath.Join(dir, "sandbox-probe")
+	build := func(pkgDir string, target string) error {
+		cmd := exec.CommandContext(ctx, "go", "build", "-o", out, target)
+		cmd.Dir = pkgDir
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("go build %s: %v: %s", target, err, b)
+		}
+		return nil
+	}
+	realErr := build("../..", "./cmd/sandbox-probe")
+	if realErr == nil {
+		return out, nil
+	}
+	src := filepath.Join(dir, "standin")
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(src, "go.mod"), []byte("module standin\n\ngo 1.26\n"), 0o644); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(src, "main.go"), []byte(standinProbe), 0o644); err != nil {
+		return "", err
+	}
+	if err := build(src, "."); err != nil {
+		return "", fmt.Errorf("%v; stand-in: %w", realErr, err)
+	}
+	fmt.Fprintf(os.Stderr, "drivers/docker tests: cmd/sandbox-probe does not build, using a stand-in probe: %v\n", realErr)
+	return out, nil
+}
+
+const standinProbe = `package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+)
+
+func main() {
+	fmt.Printf("AEPROBE ready pid=%d\n", os.Getpid())
+	sc := bufio.NewScanner(os.Stdin)
+	n := 0
+	for sc.Scan() {
+		switch strings.TrimSpace(sc.Text()) {
+		case "ping":
+			n++
+			fmt.Printf("AEPROBE pong %d\n", n)
+		case "exit":
+			fmt.Println("AEPROBE bye")
+			os.Exit(0)
+		default:
+			fmt.Println("AEPROBE error unknown request")
+		}
+	}
+	for {
+		time.Sleep(time.Hour)
+	}
+}
+`
+
+// engine returns a driver for the real daemon, or skips with the reason.
+func engine(t testing.TB) *Driver {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("not root: the Docker tests read the containers' host processes and cgroups")
+	}
+	d := New()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if fp := d.Fingerprint(ctx); !fp.Available {
+		t.Skipf("docker unavailable: %s (fix: %s)", fp.Reason, fp.Fix)
+	}
+	if probeErr != nil {
+		t.Fatalf("no probe binary: %v", probeErr)
+	}
+	return d
+}
+
+func newRunID(t testing.TB) string {
+	b := make([]byte, 4)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return "t" + hex.EncodeToString(b)
+}
+
+// prepared imports a run's probe image and closes the run at the end of the
+// test, checking that Close leaves nothing of it.
+func prepared(t *testing.T, d *Driver) measure.RunEnv {
+	t.Helper()
+	env := measure.RunEnv{RunID: newRunID(t), Probe: probeBin, Dir: t.TempDir()}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := d.Close(ctx); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+		assertNothingOfRun(t, d, env.RunID)
+	})
+	if err := d.Prepare(ctx, env); err != nil {
+		t.Fatalf("Prepare: %v", err)
+	}
+	return env
+}
+
+// assertNothingOfRun checks through the API that no container or image of
+// the run is left.
+func assertNothingOfRun(t *testing.T, d *Driver, runID string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cli, err := d.client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctrs, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(
+		filters.Arg("label", RunLabel+"="+runID))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range ctrs {
+		t.Errorf("container of run %s left: %v %s (%s)", runID, c.Names, c.ID, c.State)
+	}
+	named, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(
+		filters.Arg("name", "ae-"+runID+"-"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range named {
+		t.Errorf("container named for run %s left: %v %s (%s)", runID, c.Names, c.ID, c.State)
+	}
+	imgs, err := cli.ImageList(ctx, image.ListOptions{All: true, Filters: filters.NewArgs(
+		filters.Arg("reference", "ae-"+runID+"-*"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, im := range imgs {
+		t.Errorf("image of run %s left: %v %s", runID, im.RepoTags, im.ID)
+	}
+	left, err := d.Leftovers(ctx, "ae-"+runID+"-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left) > 0 {
+		t.Errorf("Leftovers of run %s: %v", runID, left)
+	}
+}
+
+// assertNoCgroup checks that no cgroup controller holds a directory for
+// the container id.
+func assertNoCgroup(t *testing.T, id string) {
+	t.Helper()
+	dirs, _ := filepath.Glob("/sys/fs/cgroup/*/docker/" + id)
+	more, _ := filepath.Glob("/sys/fs/cgroup/*/*/docker-" + id + ".scope")
+	for _, d := range append(dirs, more...) {
+		t.Errorf("cgroup of container %s left: %s", id, d)
+	}
+}
+
+// attached starts a sandbox whose streams go to a probe.Stream.
+func attached(ctx context.Context, d *Driver, env measure.RunEnv, n int) (measure.Sandbox, *probe.Stream, error) {
+	var st *probe.Stream
+	sb, err := d.Start(ctx, measure.Spec{
+		ID:     fmt.Sprintf("ae-%s-%d", env.RunID, n),
+		Probe:  env.Probe,
+		Dir:    env.Dir,
+		Attach: func(out io.Reader, in io.Writer) { st = probe.NewStream(out, in) },
+	})
+	if err != nil && st != nil {
+		st.Close()
+		st = nil
+	}
+	return sb, st, err
+}
+
+func TestFingerprintOfTheRealDaemon(t *testing.T) {
+	d := engine(t)
+	fp := d.Fingerprint(context.Background())
+	if !fp.Available || fp.Reason != "" {
+		t.Fatalf("fingerprint: %+v", fp)
+	}
+	for _, k := range []string{"server_version", "api_version", "api_version_used", "storage_driver", "cgroup_driver", "kernel"} {
+		if fp.Details[k] == "" {
+			t.Errorf("Details[%q] is empty: %v", k, fp.Details)
+		}
+	}
+	if fp.Version == "" || fp.Version != fp.Details["server_version"] {
+		t.Errorf("Version %q, server_version %q", fp.Version, fp.Details["server_version"])
+	}
+	if !slices.ContainsFunc(fp.Warnings, func(w string) bool { return strings.Contains(w, "CRIU") }) {
+		t.Errorf("no snapshot (CRIU) warning: %v", fp.Warnings)
+	}
+	t.Logf("docker %s, API %s (used %s), %s, %s cgroups v%s", fp.Version, fp.Details["api_version"],
+		fp.Details["api_version_used"], fp.Details["storage_driver"], fp.Details["cgroup_driver"], fp.Details["cgroup_version"])
+}
+
+func TestFingerprintNamesAMissingSocket(t *testing.T) {
+	host := "unix://" + filepath.Join(t.TempDir(), "dockerd.sock")
+	fp := NewWithHost(host).Fingerprint(context.Background())
+	if fp.Available {
+		t.Fatalf("available at a socket that does not exist: %+v", fp)
+	}
+	if want := "dockerd not reachable at " + host + ": no such file or directory"; fp.Reason != want {
+		t.Errorf("reason %q, want %q", fp.Reason, want)
+	}
+	if fp.Fix != "run scripts/start-dockerd.sh, or set DOCKER_HOST" {
+		t.Errorf("fix %q", fp.Fix)
+	}
+}
+
+func TestFingerprintNamesARefusedConnection(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "dockerd.sock")
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.SetUnlinkOnClose(false)
+	l.Close() // the socket file stays, nobody listens: as after dockerd died
+	fp := NewWithHost("unix://" + path).Fingerprint(context.Background())
+	if want := "dockerd not reachable at unix://" + path + ": connection refused"; fp.Available || fp.Reason != want {
+		t.Errorf("got available=%v reason %q, want %q", fp.Available, fp.Reason, want)
+	}
+}
+
+func TestCapabilitiesAreTheEngines(t *testing.T) {
+	c := New().Capabilities()
+	if c.Snapshot || c.Restore || c.RestoreMany {
+		t.Errorf("snapshot capabilities claimed while CRIU fails here: %+v", c)
+	}
+	if !c.Exec || c.Boundary != "shared-kernel" {
+		t.Errorf("exec %v boundary %q", c.Exec, c.Boundary)
+	}
+	want := measure.ControlPlane{Kind: "Docker Engine REST API (unix socket)", Programmatic: true, MachineErrors: true, DiscoverableSchema: true}
+	if c.Control != want {
+		t.Errorf("control %+v, want %+v", c.Control, want)
+	}
+}
+
+func TestStartNeedsAPreparedRun(t *testing.T) {
+	_, err := New().Start(context.Background(), measure.Spec{ID: "ae-x-1", Attach: func(io.Reader, io.Writer) {}})
+	if err == nil || !strings.Contains(err.Error(), "Prepare") {
+		t.Errorf("Start without Prepare: %v", err)
+	}
+}
+
+func TestPrepareRefusesARunIDThatCannotNameAnImage(t *testing.T) {
+	d := New()
+	err := d.Prepare(context.Background(), measure.RunEnv{RunID: "Run_ID", Probe: "/nonexistent"})
+	if err == nil || !strings.Contains(err.Error(), "run id") {
+		t.Errorf("Prepare(Run_ID): %v", err)
+	}
+	if err := d.Close(context.Background()); err != nil {
+		t.Errorf("Close after a refused Prepare: %v", err)
+	}
+}
+
+func TestSandboxLifecycle(t *testing.T) {
+	d := engine(t)
+	env := prepared(t, d)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	// The harness bounds Start with its own context, which ends when Start
+	// returns: the attached streams must outlive it.
+	startCtx, startCancel := context.WithTimeout(ctx, time.Minute)
+	sb, st, err := attached(startCtx, d, env, 1)
+	startCancel()
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	defer st.Close()
+	ready, err := st.Ready(ctx)
+	if err != nil {
+		t.Fatalf("ready line: %v", err)
+	}
+	if ready.PID != 1 {
+		t.Errorf("the probe is pid %d in its container, want 1 (its own pid namespace)", ready.PID)
+	}
+	if sb.ID() != "ae-"+env.RunID+"-1" {
+		t.Errorf("ID %q", sb.ID())
+	}
+	pong, err := st.Request(ctx, "ping")
+	if err != nil || pong.Verb != "pong" {
+		t.Errorf("ping through the attached stdin: %+v, %v", pong, err)
+	}
+
+	// No network: only the "none" network, and only lo in its namespace.
+	cli, _ := d.client()
+	info, err := cli.ContainerInspect(ctx, sb.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.HostConfig.NetworkMode != "none" {
+		t.Errorf("network mode %q", info.HostConfig.NetworkMode)
+	}
+	for name, ep := range info.NetworkSettings.Networks {
+		if name != "none" || ep.IPAddress != "" || ep.GlobalIPv6Address != "" {
+			t.Errorf("network %s: ip %q %q", name, ep.IPAddress, ep.GlobalIPv6Address)
+		}
+	}
+	netdev, err := os.ReadFile(fmt.Sprintf("/proc/%d/net/dev", info.State.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ifs := netDevInterfaces(netdev); !slices.Equal(ifs, []string{"lo"}) {
+		t.Errorf("interfaces in the container: %v, want only lo", ifs)
+	}
+
+	pids, err := sb.HostPIDs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(pids, info.State.Pid) || len(pids) < 2 {
+		t.Errorf("HostPIDs %v: want the probe %d and its shim", pids, info.State.Pid)
+	}
+	for _, p := range pids {
+		st, err := readStat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("host pid %d: %s", p, st.Comm)
+	}
+	cg, err := sb.MemoryCgroup(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(cg, info.ID) {
+		t.Errorf("memory cgroup %q does not name container %s", cg, info.ID)
+	}
+	if _, err := os.Stat(filepath.Join(cg, "cgroup.procs")); err != nil {
+		t.Errorf("memory cgroup %q: %v", cg, err)
+	}
+
+	if err := sb.Destroy(ctx); err != nil {
+		t.Fatalf("Destroy: %v", err)
+	}
+	if err := sb.Destroy(ctx); err != nil {
+		t.Errorf("second Destroy: %v", err)
+	}
+	if _, err := cli.ContainerInspect(ctx, info.ID); !isNotFound(err) {
+		t.Errorf("container after Destroy: %v", err)
+	}
+	if _, err := os.Stat(cg); !os.IsNotExist(err) {
+		t.Errorf("memory cgroup %s after Destroy: %v", cg, err)
+	}
+	assertNoCgroup(t, info.ID)
+	if _, err := st.Ready(ctx); err != nil {
+		t.Errorf("the ready line is kept after the stream ends: %v", err)
+	}
+}
+
+func TestDestroyOfAContainerRemovedBehindItsBackSucceeds(t *testing.T) {
+	d := engine(t)
+	env := prepared(t, d)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	sb, st, err := attached(ctx, d, env, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cli, _ := d.client()
+	if err := cli.ContainerRemove(ctx, sb.ID(), container.RemoveOptions{Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sb.Destroy(ctx); err != nil {
+		t.Errorf("Destroy of a container already gone: %v", err)
+	}
+}
+
+func TestStartCancelledBeforeTheContainerStartsLeavesNothing(t *testing.T) {
+	d := engine(t)
+	env := prepared(t, d)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var st *probe.Stream
+	_, err := d.Start(ctx, measure.Spec{
+		ID: "ae-" + env.RunID + "-1", Probe: env.Probe, Dir: env.Dir,
+		Attach: func(out io.Reader, in io.Writer) {
+			st = probe.NewStream(out, in)
+			cancel() // the container exists and is attached, not started
+		},
+	})
+	if err == nil {
+		t.Fatal("Start succeeded with its context cancelled")
+	}
+	if st == nil {
+		t.Fatal("Attach was not called")
+	}
+	defer st.Close()
+	if _, rerr := st.Ready(context.Background()); rerr == nil {
+		t.Errorf("a ready line arrived from a start that was cancelled before it began")
+	}
+	t.Logf("cancelled Start: %v", err)
+	// Start removes synchronously what it knows it created.
+	assertNothingOfRunButImage(t, d, env.RunID)
+}
+
+func TestStartCancelledAtAnyMomentLeavesNothing(t *testing.T) {
+	d := engine(t)
+	env := prepared(t, d)
+	outcomes := map[string]int{}
+	// Deadlines spread over the phases of a start: before create, during
+	// create, attach and start, and after.
+	deadlines := []int{0, 1, 2, 4, 7, 10, 15, 20, 30, 45, 60, 90, 120, 180, 240, 300, 400}
+	for i, ms := range deadlines {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(ms)*time.Millisecond)
+		sb, st, err := attached(ctx, d, env, i)
+		cancel()
+		if err != nil {
+			outcomes["failed"]++
+			t.Logf("deadline %d ms: %v", ms, err)
+			continue
+		}
+		outcomes["started"]++
+		st.Close()
+		dctx, dcancel := context.WithTimeout(context.Background(), time.Minute)
+		if err := sb.Destroy(dctx); err != nil {
+			t.Errorf("Destroy: %v", err)
+		}
+		dcancel()
+	}
+	t.Logf("outcomes: %v", outcomes)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := d.settle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	assertNothingOfRunButImage(t, d, env.RunID)
+}
+
+// assertNothingOfRunButImage checks that no container of the run is left,
+// nor a cgroup of one.
+func assertNothingOfRunButImage(t *testing.T, d *Driver, runID string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ctrs, _, err := d.leftovers(ctx, "ae-"+runID+"-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range ctrs {
+		t.Errorf("container left: %v %s (%s)", c.Names, c.ID, c.State)
+	}
+	entries, _ := os.ReadDir("/sys/fs/cgroup/memory/docker")
+	cli, _ := d.client()
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		if info, err := cli.ContainerInspect(ctx, e.Name()); err == nil && info.Config.Labels[RunLabel] == runID {
+			t.Errorf("cgroup of a container of the run left: %s", e.Name())
+		}
+	}
+}
+
+func TestSweepRemovesWhatARunLeft(t *testing.T) {
+	d := engine(t)
+	env := prepared(t, d)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	sb, st, err := attached(ctx, d, env, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.Ready(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The harness was interrupted: nothing was destroyed.
+	prefix := "ae-" + env.RunID + "-"
+	left, err := d.Leftovers(ctx, prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left) != 2 || !strings.Contains(strings.Join(left, "\n"), sb.ID()) {
+		t.Errorf("Leftovers = %q, want the container %s and the image", left, sb.ID())
+	}
+	if err := d.Sweep(ctx, prefix); err != nil {
+		t.Fatal(err)
+	}
+	if left, err := d.Leftovers(ctx, prefix); err != nil || len(left) != 0 {
+		t.Errorf("after Sweep: %q, %v", left, err)
+	}
+	if err := sb.Destroy(ctx); err != nil {
+		t.Errorf("Destroy after Sweep: %v", err)
+	}
+	if _, err := d.Leftovers(ctx, "other-"); err == nil {
+		t.Error("a prefix not starting with ae- was accepted")
+	}
+}
+
+func TestCloseRemovesContainersStillThere(t *testing.T) {
+	d := engine(t)
+	env := measure.RunEnv{RunID: newRunID(t), Probe: probeBin, Dir: t.TempDir()}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := d.Prepare(ctx, env); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for i := range 3 {
+		sb, st, err := attached(ctx, d, env, i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		cli, _ := d.client()
+		info, err := cli.ContainerInspect(ctx, sb.ID())
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, info.ID)
+	}
+	if err := d.Close(ctx); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	assertNothingOfRun(t, d, env.RunID)
+	for _, id := range ids {
+		assertNoCgroup(t, id)
+	}
+	// The driver can serve the next run.
+	if err := d.Prepare(ctx, measure.RunEnv{RunID: newRunID(t), Probe: probeBin}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestConcurrentStartsEachGetTheirOwnStreams(t *testing.T) {
+	d := engine(t)
+	env := prepared(t, d)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	const k = 8 // the harness's default burst
+	type started struct {
+		sb  measure.Sandbox
+		st  *probe.Stream
+		err error
+	}
+	results := make(chan started, k)
+	for i := range k {
+		go func() {
+			sb, st, err := attached(ctx, d, env, i)
+			results <- started{sb, st, err}
+		}()
+	}
+	var all []started
+	for range k {
+		r := <-results
+		if r.err != nil {
+			t.Errorf("Start: %v", r.err)
+			continue
+		}
+		all = append(all, r)
+	}
+	for _, r := range all {
+		if _, err := r.st.Ready(ctx); err != nil {
+			t.Errorf("%s: ready: %v", r.sb.ID(), err)
+			continue
+		}
+		// Each probe counts its own pings: a crossed stream would answer
+		// another container's count.
+		for want := 1; want <= 2; want++ {
+			m, err := r.st.Request(ctx, "ping")
+			if err != nil || m.Payload != fmt.Sprint(want) {
+				t.Errorf("%s: ping %d: %+v, %v", r.sb.ID(), want, m, err)
+			}
+		}
+	}
+	for _, r := range all {
+		r.st.Close()
+		if err := r.sb.Destroy(ctx); err != nil {
+			t.Errorf("Destroy: %v", err)
+		}
+	}
+	assertNothingOfRunButImage(t, d, env.RunID)
+}
+
+// BenchmarkStartToReady measures, per sandbox, the time from Start (the
+// container create request) to the harness reading the ready line, and
+// reports its median. Teardown is outside the timed span.
+func BenchmarkStartToReady(b *testing.B) {
+	d := engine(b)
+	env := measure.RunEnv{RunID: newRunID(b), Probe: probeBin, Dir: b.TempDir()}
+	ctx := context.Background()
+	if err := d.Prepare(ctx, env); err != nil {
+		b.Fatal(err)
+	}
+	defer d.Close(ctx)
+	var samples []time.Duration
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		t0 := time.Now()
+		sb, st, err := attached(ctx, d, env, i)
+		if err != nil {
+			b.Fatal(err)
+		}
+		m, err := st.Ready(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		samples = append(samples, m.At.Sub(t0))
+		b.StopTimer()
+		st.Close()
+		if err := sb.Destroy(ctx); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+	}
+	slices.Sort(samples)
+	b.ReportMetric(float64(samples[len(samples)/2].Microseconds())/1000, "ms-median-to-ready")
+	b.Logf("start-to-ready samples: %v", samples)
+}

@@ -1,0 +1,332 @@
+package gvisor
+
+import (
+	"bufio"
+	"bytes"
+	"debug/elf"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Parsing of everything runsc and the kernel print, separated from running
+// them so that it is unit-tested on recorded text (testdata/).
+
+// containerState is one entry of `runsc state` or `runsc list -format=json`.
+type containerState struct {
+	ID     string `json:"id"`
+	Status string `json:"status"`
+	PID    int    `json:"pid"`
+	Bundle string `json:"bundle"`
+}
+
+// parseState parses `runsc state ID` output.
+func parseState(b []byte) (containerState, error) {
+	var s containerState
+	if err := json.Unmarshal(b, &s); err != nil {
+		return containerState{}, fmt.Errorf("parse runsc state: %w", err)
+	}
+	if s.ID == "" {
+		return containerState{}, fmt.Errorf("parse runsc state: no id in %q", truncate(b))
+	}
+	return s, nil
+}
+
+// parseList parses `runsc list -format=json` output; runsc prints "null"
+// when the root holds no container.
+func parseList(b []byte) ([]containerState, error) {
+	var l []containerState
+	if err := json.Unmarshal(bytes.TrimSpace(b), &l); err != nil {
+		return nil, fmt.Errorf("parse runsc list: %w", err)
+	}
+	return l, nil
+}
+
+// parseVersion parses `runsc --version`: "runsc version X" and "spec: Y".
+func parseVersion(out string) (version, spec string) {
+	for _, line := range strings.Split(out, "\n") {
+		line = strings.TrimSpace(line)
+		if v, ok := strings.CutPrefix(line, "runsc version "); ok {
+			version = strings.TrimSpace(v)
+		} else if v, ok := strings.CutPrefix(line, "spec:"); ok {
+			spec = strings.TrimSpace(v)
+		}
+	}
+	return version, spec
+}
+
+// isNotExist reports whether runsc's error output says the container does
+// not exist ("loading container: file does not exist").
+func isNotExist(stderr string) bool {
+	return strings.Contains(stderr, "file does not exist") ||
+		strings.Contains(stderr, "container does not exist") ||
+		strings.Contains(stderr, "no such file or directory")
+}
+
+// elfInterp returns the program interpreter (PT_INTERP) of the ELF file f,
+// or "" for a statically linked binary.
+func elfInterp(f *elf.File) (string, error) {
+	for _, p := range f.Progs {
+		if p.Type != elf.PT_INTERP {
+			continue
+		}
+		b := make([]byte, p.Filesz)
+		if _, err := p.ReadAt(b, 0); err != nil {
+			return "", fmt.Errorf("read PT_INTERP: %w", err)
+		}
+		return string(bytes.TrimRight(b, "\x00")), nil
+	}
+	return "", nil
+}
+
+// procCgroups parses /proc/PID/cgroup into controller -> path. The cgroup v2
+// entry ("0::/path") is keyed "".
+func procCgroups(text string) map[string]string {
+	m := map[string]string{}
+	for _, line := range strings.Split(text, "\n") {
+		parts := strings.SplitN(strings.TrimSpace(line), ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		if parts[1] == "" {
+			m[""] = parts[2]
+			continue
+		}
+		for _, c := range strings.Split(parts[1], ",") {
+			m[c] = parts[2]
+		}
+	}
+	return m
+}
+
+// mount is one line of /proc/PID/mountinfo.
+type mount struct {
+	Point  string
+	FSType string
+	Source string
+	Super  string // super options
+}
+
+// parseMountinfo parses /proc/PID/mountinfo.
+func parseMountinfo(text string) []mount {
+	var ms []mount
+	sc := bufio.NewScanner(strings.NewReader(text))
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		sep := -1
+		for i, x := range f {
+			if x == "-" {
+				sep = i
+				break
+			}
+		}
+		if sep < 5 || len(f) < sep+3 {
+			continue
+		}
+		m := mount{Point: unescapeMount(f[4]), FSType: f[sep+1], Source: f[sep+2]}
+		if len(f) > sep+3 {
+			m.Super = f[sep+3]
+		}
+		ms = append(ms, m)
+	}
+	return ms
+}
+
+// unescapeMount undoes the kernel's octal escaping of space, tab, newline
+// and backslash in mount paths.
+func unescapeMount(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) {
+			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
+				b.WriteByte(byte(n))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// memoryCgroupDir maps a process's cgroups to the host directory of its
+// memory cgroup, given the mount table: the cgroup v1 memory hierarchy when
+// one is mounted, else the unified (v2) hierarchy. It returns "" when the
+// process sits in the root cgroup (no cgroup of its own).
+func memoryCgroupDir(cgroups map[string]string, mounts []mount) string {
+	if p, ok := cgroups["memory"]; ok {
+		for _, m := range mounts {
+			if m.FSType == "cgroup" && hasOption(m.Super, "memory") {
+				if p == "/" {
+					return ""
+				}
+				return filepath.Join(m.Point, p)
+			}
+		}
+	}
+	if p, ok := cgroups[""]; ok && p != "/" {
+		for _, m := range mounts {
+			if m.FSType == "cgroup2" {
+				return filepath.Join(m.Point, p)
+			}
+		}
+	}
+	return ""
+}
+
+func hasOption(opts, o string) bool {
+	for _, x := range strings.Split(opts, ",") {
+		if x == o {
+			return true
+		}
+	}
+	return false
+}
+
+// cgroupMounts returns the mount points of the cgroup hierarchies (v1 and
+// v2), without duplicates.
+func cgroupMounts(mounts []mount) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, m := range mounts {
+		if (m.FSType == "cgroup" || m.FSType == "cgroup2") && !seen[m.Point] {
+			seen[m.Point] = true
+			out = append(out, m.Point)
+		}
+	}
+	return out
+}
+
+// procStat is the part of /proc/PID/stat the driver needs.
+type procStat struct {
+	PID  int
+	Comm string
+	PPID int
+}
+
+// parseProcStat parses /proc/PID/stat; comm may hold spaces and
+// parentheses, so the fields after it are found from the last ')'.
+func parseProcStat(text string) (procStat, error) {
+	open := strings.IndexByte(text, '(')
+	end := strings.LastIndexByte(text, ')')
+	if open < 0 || end < open {
+		return procStat{}, fmt.Errorf("parse proc stat %q: no comm", truncate([]byte(text)))
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(text[:open]))
+	if err != nil {
+		return procStat{}, fmt.Errorf("parse proc stat pid: %w", err)
+	}
+	rest := strings.Fields(text[end+1:])
+	if len(rest) < 2 {
+		return procStat{}, fmt.Errorf("parse proc stat %d: short", pid)
+	}
+	ppid, err := strconv.Atoi(rest[1])
+	if err != nil {
+		return procStat{}, fmt.Errorf("parse proc stat %d ppid: %w", pid, err)
+	}
+	return procStat{PID: pid, Comm: text[open+1 : end], PPID: ppid}, nil
+}
+
+// runscProc describes a host process started by runsc: its --root, its
+// --bundle and its subcommand, read from its command line.
+type runscProc struct {
+	Root    string
+	Bundle  string
+	Command string // "boot" (the sandbox), "gofer", or another subcommand
+	ID      string // the container ID: runsc passes it last
+}
+
+// parseRunscCmdline parses a NUL-separated /proc/PID/cmdline. ok is false
+// for processes that are not runsc's (no --root flag before a known
+// subcommand).
+func parseRunscCmdline(raw []byte) (p runscProc, ok bool) {
+	args := strings.Split(strings.TrimRight(string(raw), "\x00"), "\x00")
+	if len(args) == 0 {
+		return p, false
+	}
+	base := filepath.Base(args[0])
+	if !strings.HasPrefix(base, "runsc") {
+		return p, false
+	}
+	for i := 1; i < len(args); i++ {
+		a := args[i]
+		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		switch {
+		case !strings.HasPrefix(a, "-"):
+			if p.Command == "" {
+				p.Command = a
+			}
+		case name == "root" || name == "bundle":
+			if !hasVal && i+1 < len(args) {
+				i++
+				val = args[i]
+			}
+			if name == "root" {
+				p.Root = val
+			} else {
+				p.Bundle = val
+			}
+		}
+	}
+	if last := args[len(args)-1]; len(args) > 2 && !strings.HasPrefix(last, "-") && last != p.Command {
+		p.ID = last
+	}
+	return p, p.Root != ""
+}
+
+// descendants returns pids and, transitively, all their children, given the
+// parent of every process.
+func descendants(roots []int, parent map[int]int) []int {
+	children := map[int][]int{}
+	for pid, pp := range parent {
+		children[pp] = append(children[pp], pid)
+	}
+	seen := map[int]bool{}
+	var out []int
+	stack := append([]int(nil), roots...)
+	for len(stack) > 0 {
+		pid := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if seen[pid] {
+			continue
+		}
+		seen[pid] = true
+		out = append(out, pid)
+		stack = append(stack, children[pid]...)
+	}
+	return out
+}
+
+// capEff parses the CapEff mask from /proc/PID/status.
+func capEff(status string) (uint64, error) {
+	for _, line := range strings.Split(status, "\n") {
+		if v, ok := strings.CutPrefix(line, "CapEff:"); ok {
+			return strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+		}
+	}
+	return 0, fmt.Errorf("no CapEff in status")
+}
+
+// statusField returns a field of /proc/PID/status ("Seccomp", ...).
+func statusField(status, name string) string {
+	for _, line := range strings.Split(status, "\n") {
+		if v, ok := strings.CutPrefix(line, name+":"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+func truncate(b []byte) string {
+	const n = 200
+	if len(b) > n {
+		return string(b[:n]) + "..."
+	}
+	return string(b)
+}

@@ -1,0 +1,282 @@
+package qemu
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/vms"
+)
+
+// Accelerator is how QEMU runs the guest's CPU.
+type Accelerator string
+
+const (
+	// KVM is hardware virtualization through /dev/kvm.
+	KVM Accelerator = "kvm"
+	// TCG is QEMU's software emulation: it runs anywhere and represents
+	// nothing about KVM's figures.
+	TCG Accelerator = "tcg"
+)
+
+// TCGWarning qualifies every figure measured through the TCG variant.
+const TCGWarning = "TCG software emulation (no usable KVM): boot, snapshot, restore and memory figures do not represent QEMU under KVM"
+
+// Driver runs QEMU microvm guests with one accelerator. It implements
+// measure.Driver, measure.Preparer, measure.Snapshotter and measure.Sweeper.
+type Driver struct {
+	accel Accelerator
+
+	mu     sync.Mutex
+	initrd string // the run's initramfs, built by Prepare
+	probe  string // the probe it holds
+	runDir string // where Prepare put it (removed by Close)
+	// sweepDirs are the run directories Prepare was given: Leftovers looks
+	// there for the files of VMs this process no longer knows.
+	sweepDirs []string
+	live      map[*vm]struct{}
+}
+
+var (
+	_ measure.Driver      = (*Driver)(nil)
+	_ measure.Preparer    = (*Driver)(nil)
+	_ measure.Snapshotter = (*Driver)(nil)
+	_ measure.Sweeper     = (*Driver)(nil)
+)
+
+// NewKVM returns the "qemu-kvm/kvm" variant. Its Fingerprint decides
+// whether KVM really works here.
+func NewKVM() *Driver { return &Driver{accel: KVM, live: map[*vm]struct{}{}} }
+
+// NewTCG returns the "qemu-kvm/tcg" variant, offered on every host.
+func NewTCG() *Driver { return &Driver{accel: TCG, live: map[*vm]struct{}{}} }
+
+// Drivers returns both variants; the KVM one's Fingerprint says whether it
+// can run here.
+func Drivers() []measure.Driver { return []measure.Driver{NewKVM(), NewTCG()} }
+
+// System is the catalog's qemu-kvm row.
+func (d *Driver) System() vms.System { return vms.QEMUKVM }
+
+// Variant is "qemu-kvm/kvm" or "qemu-kvm/tcg".
+func (d *Driver) Variant() string { return "qemu-kvm/" + string(d.accel) }
+
+// Accelerator is the variant's accelerator.
+func (d *Driver) Accelerator() Accelerator { return d.accel }
+
+// Capabilities: migration-stream snapshots, restorable many times; no exec
+// (the guest has no agent beyond the probe); QMP as the control plane.
+func (d *Driver) Capabilities() measure.Capabilities {
+	return measure.Capabilities{
+		Snapshot:    true,
+		Restore:     true,
+		RestoreMany: true,
+		Exec:        false,
+		Boundary:    "hardware-virtualization",
+		Control: measure.ControlPlane{
+			Kind:               "QMP (JSON over a unix socket)",
+			Programmatic:       true,
+			MachineErrors:      true, // {"error": {"class", "desc"}}
+			DiscoverableSchema: true, // query-qmp-schema
+			ToolNative:         false,
+		},
+	}
+}
+
+// Fingerprint checks qemu-system-x86_64 and its version, the guest kernel
+// and the accelerator. For KVM that means /dev/kvm answers (API version,
+// VM creation) and a guest kernel really boots under -accel kvm; the trial
+// boot has no initramfs, no probe and no devices, and its outcome is cached
+// for the life of the process.
+func (d *Driver) Fingerprint(ctx context.Context) measure.Fingerprint {
+	fp := measure.Fingerprint{Details: map[string]string{"accelerator": string(d.accel)}}
+	if d.accel == TCG {
+		fp.Warnings = append(fp.Warnings, TCGWarning)
+	}
+	bin, err := findQEMU()
+	if err != nil {
+		fp.Reason = err.Error()
+		fp.Fix = "apt-get install qemu-system-x86, or " + setupFix
+		return fp
+	}
+	fp.Details["binary"] = bin
+	out, err := runQEMUInfo(ctx, bin, "--version")
+	if err != nil {
+		fp.Reason = err.Error()
+		fp.Fix = "reinstall qemu-system-x86"
+		return fp
+	}
+	v, err := parseVersion(out)
+	if err != nil {
+		fp.Reason = err.Error()
+		return fp
+	}
+	fp.Version = v.String()
+	kernel, err := findKernel()
+	if err != nil {
+		fp.Reason = err.Error()
+		fp.Fix = setupFix + ", or set $" + kernelEnv + " to a bzImage with 8250 serial and gzip initramfs support built in"
+		return fp
+	}
+	fp.Details["kernel"] = kernel
+	if kv := kernelVersion(kernel); kv != "" {
+		fp.Details["kernel_package"] = kv
+	}
+	help, err := runQEMUInfo(ctx, bin, "-accel", "help")
+	if err != nil {
+		fp.Reason = err.Error()
+		return fp
+	}
+	accels := parseAccelHelp(help)
+	fp.Details["accelerators"] = strings.Join(accels, ",")
+	if !contains(accels, string(d.accel)) {
+		fp.Reason = fmt.Sprintf("%s was built without the %s accelerator (it has: %s)", bin, d.accel, strings.Join(accels, ", "))
+		fp.Fix = "install Debian's qemu-system-x86"
+		return fp
+	}
+	switch d.accel {
+	case KVM:
+		if err := checkKVMDevice(); err != nil {
+			fp.Reason = err.Error()
+			fp.Fix = "run on a host with hardware virtualization exposed (/dev/kvm readable and writable, kvm_intel or kvm_amd loaded); until then the qemu-kvm/tcg variant measures under software emulation"
+			return fp
+		}
+		if err := trialBootKVM(ctx, bin, kernel); err != nil {
+			fp.Reason = "/dev/kvm answers but " + err.Error()
+			fp.Fix = "run on a host whose KVM runs guests (bare metal, or nested virtualization that supports it); until then the qemu-kvm/tcg variant measures under software emulation"
+			return fp
+		}
+		fp.Details["cpu"] = "host"
+	case TCG:
+		khz, err := tscKHz()
+		if err != nil {
+			fp.Reason = "cannot tell the guest its TSC frequency (a TCG boot hangs without it): " + err.Error()
+			return fp
+		}
+		fp.Details["tsc_early_khz"] = strconv.FormatInt(khz, 10)
+	}
+	fp.Available = true
+	return fp
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Prepare builds the run's initramfs (the probe as /init) once.
+func (d *Driver) Prepare(ctx context.Context, env measure.RunEnv) error {
+	if env.Probe == "" {
+		return fmt.Errorf("prepare %s: no probe binary", d.Variant())
+	}
+	base := env.Dir
+	if base == "" {
+		base = os.TempDir()
+	}
+	dir, err := os.MkdirTemp(base, "ae-"+env.RunID+"-qemu-")
+	if err != nil {
+		return fmt.Errorf("prepare %s: %w", d.Variant(), err)
+	}
+	initrd := filepath.Join(dir, "initramfs.cpio.gz")
+	if err := writeInitramfs(initrd, env.Probe); err != nil {
+		os.RemoveAll(dir)
+		return fmt.Errorf("prepare %s: %w", d.Variant(), err)
+	}
+	d.mu.Lock()
+	old := d.runDir
+	d.initrd, d.probe, d.runDir = initrd, env.Probe, dir
+	if env.Dir != "" && !contains(d.sweepDirs, env.Dir) {
+		d.sweepDirs = append(d.sweepDirs, env.Dir)
+	}
+	d.mu.Unlock()
+	if old != "" {
+		os.RemoveAll(old)
+	}
+	return nil
+}
+
+// Close removes what Prepare made. Sandboxes are the harness's to destroy.
+func (d *Driver) Close(ctx context.Context) error {
+	d.mu.Lock()
+	dir := d.runDir
+	d.initrd, d.probe, d.runDir = "", "", ""
+	d.mu.Unlock()
+	if dir == "" {
+		return nil
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("close %s: remove %s: %w", d.Variant(), dir, err)
+	}
+	return nil
+}
+
+// bootConfig is what a VM of this driver boots with; a snapshot records it
+// so that a restore builds the same machine.
+type bootConfig struct {
+	Accel  Accelerator `json:"accel"`
+	QEMU   string      `json:"qemu"`
+	Kernel string      `json:"kernel"`
+	Initrd string      `json:"initrd"`
+	Append string      `json:"append"`
+}
+
+// config resolves the boot configuration for a sandbox running probe with
+// args.
+func (d *Driver) config(probePath string, args []string) (bootConfig, error) {
+	d.mu.Lock()
+	initrd, prepared := d.initrd, d.probe
+	d.mu.Unlock()
+	if initrd == "" {
+		return bootConfig{}, fmt.Errorf("%s is not prepared: call Prepare before Start", d.Variant())
+	}
+	if probePath != "" && probePath != prepared {
+		return bootConfig{}, fmt.Errorf("%s was prepared with probe %s, the spec asks for %s", d.Variant(), prepared, probePath)
+	}
+	bin, err := findQEMU()
+	if err != nil {
+		return bootConfig{}, err
+	}
+	kernel, err := findKernel()
+	if err != nil {
+		return bootConfig{}, fmt.Errorf("%w (fix: %s)", err, setupFix)
+	}
+	cmdline := "console=ttyS0 panic=-1 quiet"
+	if d.accel == TCG {
+		khz, err := tscKHz()
+		if err != nil {
+			return bootConfig{}, err
+		}
+		// lpj = kHz * 1000 / HZ, HZ=250 in Debian's kernels.
+		cmdline += fmt.Sprintf(" tsc_early_khz=%d lpj=%d", khz, khz*4)
+	}
+	if len(args) > 0 {
+		for _, a := range args {
+			if a == "" || strings.ContainsAny(a, " \t\n\"") {
+				return bootConfig{}, fmt.Errorf("probe argument %q cannot travel on a kernel command line", a)
+			}
+		}
+		cmdline += " -- " + strings.Join(args, " ")
+	}
+	return bootConfig{Accel: d.accel, QEMU: bin, Kernel: kernel, Initrd: initrd, Append: cmdline}, nil
+}
+
+func (d *Driver) track(v *vm) {
+	d.mu.Lock()
+	d.live[v] = struct{}{}
+	d.mu.Unlock()
+}
+
+func (d *Driver) untrack(v *vm) {
+	d.mu.Lock()
+	delete(d.live, v)
+	d.mu.Unlock()
+}

@@ -1,0 +1,224 @@
+package qemu
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// leftover is a QEMU process of ours that is still running.
+type leftover struct {
+	pid   int
+	name  string
+	paths []string // its sockets and pid file
+}
+
+// findQEMUProcesses scans /proc for QEMU processes whose -name starts with
+// prefix.
+func findQEMUProcesses(prefix string) ([]leftover, error) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, fmt.Errorf("scan /proc: %w", err)
+	}
+	var found []leftover
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil || len(b) == 0 {
+			continue // gone, or a kernel thread
+		}
+		argv := strings.Split(string(bytes.TrimRight(b, "\x00")), "\x00")
+		if !strings.HasPrefix(filepath.Base(argv[0]), "qemu-system-") {
+			continue
+		}
+		name, ok := parseNameArg(argv)
+		if !ok || !strings.HasPrefix(name, prefix) {
+			continue
+		}
+		found = append(found, leftover{pid: pid, name: name, paths: socketPathsInArgs(argv)})
+	}
+	sort.Slice(found, func(i, j int) bool { return found[i].pid < found[j].pid })
+	return found, nil
+}
+
+// Leftovers lists QEMU processes whose -name starts with prefix, and the
+// files of such VMs that still exist: sockets, pid files and logs named on
+// those processes' command lines, of VMs this driver started and did not
+// destroy, and under the run directories it was prepared with.
+func (d *Driver) Leftovers(ctx context.Context, prefix string) ([]string, error) {
+	if prefix == "" {
+		return nil, errors.New("qemu leftovers: empty prefix")
+	}
+	procs, err := findQEMUProcesses(prefix)
+	if err != nil {
+		return nil, fmt.Errorf("qemu leftovers: %w", err)
+	}
+	var out []string
+	for _, p := range procs {
+		out = append(out, fmt.Sprintf("qemu process %d (-name %s)", p.pid, p.name))
+	}
+	for _, path := range d.leftoverPaths(prefix, procs) {
+		out = append(out, "file "+path)
+	}
+	return out, nil
+}
+
+func (d *Driver) leftoverPaths(prefix string, procs []leftover) []string {
+	seen := map[string]bool{}
+	var paths []string
+	add := func(p string) {
+		if seen[p] {
+			return
+		}
+		seen[p] = true
+		if _, err := os.Lstat(p); err == nil {
+			paths = append(paths, p)
+		}
+	}
+	for _, p := range procs {
+		for _, path := range p.paths {
+			add(path)
+			if strings.HasSuffix(path, qmpSuffix) {
+				add(strings.TrimSuffix(path, qmpSuffix) + logSuffix)
+			}
+		}
+	}
+	d.mu.Lock()
+	for v := range d.live {
+		if strings.HasPrefix(v.id, prefix) {
+			add(v.qmpPath())
+			add(v.pidPath())
+			add(v.logPath())
+		}
+	}
+	dirs := append([]string(nil), d.sweepDirs...)
+	d.mu.Unlock()
+	for _, dir := range dirs {
+		for _, p := range vmFilesUnder(dir, prefix, 3) {
+			add(p)
+		}
+	}
+	sort.Strings(paths)
+	return paths
+}
+
+// vmFilesUnder finds, at most depth levels under root, the QMP sockets and
+// pid files and logs of VMs whose ID starts with prefix (they are named
+// ID.qmp, ID.pid and ID.log).
+func vmFilesUnder(root, prefix string, depth int) []string {
+	var found []string
+	base := strings.Count(filepath.Clean(root), string(filepath.Separator))
+	filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return nil // unreadable or vanished: nothing of ours to find there
+		}
+		if e.IsDir() {
+			if strings.Count(filepath.Clean(p), string(filepath.Separator))-base >= depth {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		n := e.Name()
+		if strings.HasPrefix(n, prefix) && (strings.HasSuffix(n, qmpSuffix) || strings.HasSuffix(n, pidSuffix) || strings.HasSuffix(n, logSuffix)) {
+			found = append(found, p)
+		}
+		return nil
+	})
+	return found
+}
+
+// Sweep ends every QEMU process Leftovers lists (SIGTERM, then SIGKILL),
+// waits until they are gone and removes the files.
+func (d *Driver) Sweep(ctx context.Context, prefix string) error {
+	if prefix == "" {
+		return errors.New("qemu sweep: empty prefix")
+	}
+	var errs []error
+	// This driver's own VMs are ended the normal way, which also reaps them.
+	d.mu.Lock()
+	var own []*vm
+	for v := range d.live {
+		if strings.HasPrefix(v.id, prefix) {
+			own = append(own, v)
+		}
+	}
+	d.mu.Unlock()
+	for _, v := range own {
+		if err := v.Destroy(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	procs, err := findQEMUProcesses(prefix)
+	if err != nil {
+		return fmt.Errorf("qemu sweep: %w", err)
+	}
+	for _, p := range procs {
+		if err := killAndWait(ctx, p.pid); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, path := range d.leftoverPaths(prefix, procs) {
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("remove %s: %w", path, err))
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("qemu sweep %s: %w", prefix, errors.Join(errs...))
+	}
+	return nil
+}
+
+// killAndWait ends a process that is not necessarily our child: SIGTERM,
+// then SIGKILL, then it waits for /proc/PID to go (a zombie child of
+// someone else counts as gone: it holds no memory).
+func killAndWait(ctx context.Context, pid int) error {
+	gone := func() bool {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return true
+		}
+		// state is the field after the parenthesised command
+		if i := bytes.LastIndexByte(b, ')'); i >= 0 && i+2 < len(b) && b[i+2] == 'Z' {
+			return true
+		}
+		return false
+	}
+	waitGone := func(d time.Duration) bool {
+		deadline := time.Now().Add(d)
+		for !gone() {
+			if time.Now().After(deadline) || ctx.Err() != nil {
+				return false
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		return true
+	}
+	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+		if errors.Is(err, syscall.ESRCH) {
+			return nil
+		}
+		return fmt.Errorf("signal qemu pid %d: %w", pid, err)
+	}
+	if waitGone(termGrace) {
+		return nil
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return fmt.Errorf("kill qemu pid %d: %w", pid, err)
+	}
+	if waitGone(5 * time.Second) {
+		return nil
+	}
+	return fmt.Errorf("qemu pid %d still there after SIGKILL", pid)
+}

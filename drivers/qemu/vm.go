@@ -1,0 +1,310 @@
+package qemu
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/agentic-eval/agentic-eval/measure"
+)
+
+// A VM's files in its spec.Dir carry its ID, so that a sweep can tell
+// whose they are: ID.qmp (the QMP socket), ID.pid, ID.log (QEMU's stderr).
+const (
+	qmpSuffix = ".qmp"
+	pidSuffix = ".pid"
+	logSuffix = ".log"
+	// quitGrace and termGrace bound each step of Destroy before the next,
+	// harder one.
+	quitGrace = 3 * time.Second
+	termGrace = 2 * time.Second
+)
+
+// vm is one QEMU process and what belongs to it.
+type vm struct {
+	d   *Driver
+	id  string
+	dir string
+	cfg bootConfig
+
+	cmd    *exec.Cmd
+	exited chan struct{} // closed once the process is reaped
+	mon    *monitor
+
+	// the host ends of the serial console pipes
+	consoleOut *os.File
+	consoleIn  *os.File
+	log        *os.File
+
+	mu        sync.Mutex
+	destroyed bool
+	waitErr   error
+}
+
+func (v *vm) qmpPath() string { return filepath.Join(v.dir, v.id+qmpSuffix) }
+func (v *vm) pidPath() string { return filepath.Join(v.dir, v.id+pidSuffix) }
+func (v *vm) logPath() string { return filepath.Join(v.dir, v.id+logSuffix) }
+
+// Start boots a microvm guest whose /init is the probe, its serial console
+// on a pair of pipes handed to spec.Attach.
+func (d *Driver) Start(ctx context.Context, spec measure.Spec) (measure.Sandbox, error) {
+	cfg, err := d.config(spec.Probe, spec.Args)
+	if err != nil {
+		return nil, fmt.Errorf("start qemu vm %s: %w", spec.ID, err)
+	}
+	v, err := d.launch(ctx, spec, cfg, "")
+	if err != nil {
+		return nil, fmt.Errorf("start qemu vm %s: %w", spec.ID, err)
+	}
+	return v, nil
+}
+
+// args is QEMU's command line for cfg; incoming, when set, is the
+// -incoming URI of a restore.
+func (v *vm) args(incoming string) []string {
+	a := []string{"-name", v.id, "-accel", string(v.cfg.Accel)}
+	if v.cfg.Accel == KVM {
+		a = append(a, "-cpu", "host")
+	}
+	a = append(a, machineFlags...)
+	a = append(a,
+		"-chardev", "stdio,id=console,signal=off",
+		"-serial", "chardev:console",
+		"-kernel", v.cfg.Kernel,
+		"-initrd", v.cfg.Initrd,
+		"-append", v.cfg.Append,
+		"-qmp", "unix:"+v.qmpPath()+",server=on,wait=off",
+		"-pidfile", v.pidPath(),
+	)
+	if incoming != "" {
+		a = append(a, "-incoming", incoming)
+	}
+	return a
+}
+
+// launch starts QEMU for spec and connects its QMP socket. On error it
+// leaves nothing behind.
+func (d *Driver) launch(ctx context.Context, spec measure.Spec, cfg bootConfig, incoming string) (_ *vm, err error) {
+	if spec.ID == "" || spec.Dir == "" {
+		return nil, errors.New("spec needs an ID and a Dir")
+	}
+	if strings.ContainsAny(spec.ID, "/,= \t\n") {
+		return nil, fmt.Errorf("sandbox ID %q cannot name a VM and its files", spec.ID)
+	}
+	if spec.Attach == nil {
+		return nil, errors.New("spec has no Attach")
+	}
+	if len(filepath.Join(spec.Dir, spec.ID+qmpSuffix)) >= 108 {
+		return nil, fmt.Errorf("qmp socket path under %s is longer than a unix socket path may be", spec.Dir)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	v := &vm{d: d, id: spec.ID, dir: spec.Dir, cfg: cfg, exited: make(chan struct{})}
+	d.track(v)
+	defer func() {
+		if err != nil {
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), quitGrace+termGrace+5*time.Second)
+			defer cancel()
+			if derr := v.Destroy(dctx); derr != nil {
+				err = errors.Join(err, derr)
+			}
+		}
+	}()
+
+	// Leftovers of an earlier sandbox with this directory would confuse
+	// QMP and the pid file.
+	os.Remove(v.qmpPath())
+	os.Remove(v.pidPath())
+
+	inR, inW, err := os.Pipe()
+	if err != nil {
+		return v, fmt.Errorf("console pipe: %w", err)
+	}
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		inR.Close()
+		inW.Close()
+		return v, fmt.Errorf("console pipe: %w", err)
+	}
+	v.consoleIn, v.consoleOut = inW, outR
+	logf, err := os.OpenFile(v.logPath(), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
+		inR.Close()
+		outW.Close()
+		return v, fmt.Errorf("qemu log: %w", err)
+	}
+	v.log = logf
+
+	// The VM outlives ctx: it is not a CommandContext.
+	cmd := exec.Command(cfg.QEMU, v.args(incoming)...)
+	cmd.Dir = spec.Dir
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		Setpgid:   true,            // a terminal's ^C is the harness's to handle
+		Pdeathsig: syscall.SIGKILL, // a VM never outlives its harness
+	}
+	v.cmd = cmd
+
+	spec.Attach(outR, inW)
+	startErr := cmd.Start()
+	inR.Close()
+	outW.Close()
+	if startErr != nil {
+		close(v.exited)
+		return v, fmt.Errorf("run %s: %w", cfg.QEMU, startErr)
+	}
+	go func() {
+		err := cmd.Wait()
+		v.mu.Lock()
+		v.waitErr = err
+		v.mu.Unlock()
+		close(v.exited)
+	}()
+
+	mon, err := dialQMP(ctx, v.qmpPath(), v.exited)
+	if err != nil {
+		return v, v.withLog(err)
+	}
+	v.mon = mon
+	return v, nil
+}
+
+// withLog adds the tail of QEMU's stderr to err.
+func (v *vm) withLog(err error) error {
+	b, rerr := os.ReadFile(v.logPath())
+	if rerr != nil || len(strings.TrimSpace(string(b))) == 0 {
+		return err
+	}
+	s := strings.TrimSpace(string(b))
+	if len(s) > 500 {
+		s = "..." + s[len(s)-500:]
+	}
+	return fmt.Errorf("%w; qemu says: %s", err, s)
+}
+
+// ID is the spec's ID, which is also QEMU's -name.
+func (v *vm) ID() string { return v.id }
+
+// HostPIDs is the QEMU process: the guest, its kernel and the probe all
+// live in it.
+func (v *vm) HostPIDs(ctx context.Context) ([]int, error) {
+	if v.cmd == nil || v.cmd.Process == nil {
+		return nil, fmt.Errorf("qemu vm %s: not started", v.id)
+	}
+	select {
+	case <-v.exited:
+		return nil, fmt.Errorf("qemu vm %s: process %d has exited", v.id, v.cmd.Process.Pid)
+	default:
+	}
+	return []int{v.cmd.Process.Pid}, nil
+}
+
+// MemoryCgroup is "": QEMU runs in the harness's cgroup.
+func (v *vm) MemoryCgroup(ctx context.Context) (string, error) { return "", nil }
+
+// Status asks QEMU the VM's run state over QMP.
+func (v *vm) Status(ctx context.Context) (string, error) {
+	if v.mon == nil {
+		return "", fmt.Errorf("qemu vm %s: %w", v.id, errNoMonitor)
+	}
+	s, err := v.mon.queryStatus(ctx)
+	if err != nil {
+		return "", fmt.Errorf("qemu vm %s: %w", v.id, err)
+	}
+	return s.Status, nil
+}
+
+// Destroy ends QEMU from the host (QMP quit, then SIGTERM, then SIGKILL,
+// each after a grace period), reaps it and removes its socket, pid file and
+// log (errors have already quoted the log).
+// It is idempotent and bounded by ctx.
+func (v *vm) Destroy(ctx context.Context) error {
+	v.mu.Lock()
+	if v.destroyed {
+		v.mu.Unlock()
+		return nil
+	}
+	v.mu.Unlock()
+
+	var errs []error
+	if v.cmd != nil && v.cmd.Process != nil {
+		if err := v.stop(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if v.mon != nil {
+		v.mon.close()
+	}
+	for _, f := range []*os.File{v.consoleIn, v.consoleOut, v.log} {
+		if f != nil {
+			f.Close() // may already be closed by the harness's stream
+		}
+	}
+	for _, p := range []string{v.qmpPath(), v.pidPath(), v.logPath()} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("remove %s: %w", p, err))
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("destroy qemu vm %s: %w", v.id, errors.Join(errs...))
+	}
+	v.mu.Lock()
+	v.destroyed = true
+	v.mu.Unlock()
+	v.d.untrack(v)
+	return nil
+}
+
+// stop ends the QEMU process and waits until it is reaped.
+func (v *vm) stop(ctx context.Context) error {
+	wait := func(d time.Duration) bool {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-v.exited:
+			return true
+		case <-t.C:
+			return false
+		case <-ctx.Done():
+			return false
+		}
+	}
+	select {
+	case <-v.exited:
+		return nil
+	default:
+	}
+	if v.mon != nil {
+		qctx, cancel := context.WithTimeout(ctx, quitGrace)
+		// QEMU may close the socket before it answers: the process's end is
+		// the proof, not the reply.
+		_ = v.mon.exec(qctx, "quit", nil)
+		cancel()
+		if wait(quitGrace) {
+			return nil
+		}
+	}
+	pid := v.cmd.Process.Pid
+	if err := v.cmd.Process.Signal(syscall.SIGTERM); err == nil {
+		if wait(termGrace) {
+			return nil
+		}
+	}
+	if err := v.cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return fmt.Errorf("kill qemu pid %d: %w", pid, err)
+	}
+	select {
+	case <-v.exited:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("qemu pid %d killed but not yet reaped: %w", pid, ctx.Err())
+	}
+}

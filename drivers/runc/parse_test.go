@@ -1,0 +1,213 @@
+package runc
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+func readTestdata(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestParseStateOfARunningContainer(t *testing.T) {
+	s, err := parseState([]byte(readTestdata(t, "state-running.json")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.ID != "ae-rec-1" || s.Pid != 18696 || s.Status != "running" || s.Bundle != "/tmp/b1" {
+		t.Fatalf("state = %+v", s)
+	}
+}
+
+func TestParseStateOfAStoppedContainerHasNoPid(t *testing.T) {
+	s, err := parseState([]byte(readTestdata(t, "state-stopped.json")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Status != "stopped" || s.Pid != 0 {
+		t.Fatalf("state = %+v", s)
+	}
+}
+
+func TestParseStateRejectsGarbage(t *testing.T) {
+	for _, in := range []string{"", "container does not exist", "{}"} {
+		if _, err := parseState([]byte(in)); err == nil {
+			t.Errorf("parseState(%q): no error", in)
+		}
+	}
+}
+
+func TestParseListOfOneAndOfNone(t *testing.T) {
+	l, err := parseList([]byte(readTestdata(t, "list.json")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l) != 1 || l[0].ID != "ae-rec-1" || l[0].Status != "running" {
+		t.Fatalf("list = %+v", l)
+	}
+	// runc prints the JSON literal null when it has no container.
+	l, err = parseList([]byte("null\n"))
+	if err != nil || len(l) != 0 {
+		t.Fatalf("list of null = %+v, %v", l, err)
+	}
+}
+
+func TestParseVersion(t *testing.T) {
+	v, err := parseVersion(readTestdata(t, "runc-version.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Version{Runc: "1.1.5+ds1", Commit: "1.1.5+ds1-1+deb12u1", Spec: "1.0.2-dev", Go: "go1.19.8", Libseccomp: "2.5.4"}
+	if v != want {
+		t.Fatalf("version = %+v, want %+v", v, want)
+	}
+	if _, err := parseVersion("crun version 1.8.1\n"); err == nil {
+		t.Error("a crun version parsed as runc's")
+	}
+}
+
+func TestErrorMessageFromJSONLog(t *testing.T) {
+	msg := errorMessage([]byte(readTestdata(t, "error-does-not-exist.jsonl")))
+	if msg != "container does not exist" || !isNotExist(msg) {
+		t.Fatalf("message = %q", msg)
+	}
+	msg = errorMessage([]byte(readTestdata(t, "error-run-invalid-id.jsonl")))
+	if msg != "runc run failed: invalid container ID format" || isNotExist(msg) {
+		t.Fatalf("run failure message = %q", msg)
+	}
+	// The container's own stderr shares runc's: its lines are not runc's errors.
+	mixed := "panic: probe noise\n{\"level\":\"warning\",\"msg\":\"w\"}\n{\"level\":\"error\",\"msg\":\"a\"}\n{\"level\":\"fatal\",\"msg\":\"b\"}\n"
+	if got := errorMessage([]byte(mixed)); got != "a; b" {
+		t.Errorf("mixed stderr message = %q, want %q", got, "a; b")
+	}
+	if got := errorMessage(nil); got != "" {
+		t.Errorf("empty stderr message = %q", got)
+	}
+}
+
+func TestParsePPidSurvivesOddCommandNames(t *testing.T) {
+	pp, err := parsePPid(readTestdata(t, "proc-stat.txt"))
+	if err != nil || pp != 1 {
+		t.Fatalf("ppid = %d, %v; want 1", pp, err)
+	}
+	pp, err = parsePPid("42 (a) b (c)) S 7 42 42 0")
+	if err != nil || pp != 7 {
+		t.Fatalf("ppid = %d, %v; want 7", pp, err)
+	}
+	if _, err := parsePPid("42 no parens"); err == nil {
+		t.Error("stat without a command name parsed")
+	}
+}
+
+func TestDescendantsWalkTheTreeFromRoot(t *testing.T) {
+	ppid := map[int]int{1: 0, 10: 1, 11: 10, 12: 10, 13: 12, 20: 1, 21: 20}
+	if got, want := descendants(10, ppid), []int{10, 11, 12, 13}; !slices.Equal(got, want) {
+		t.Fatalf("descendants(10) = %v, want %v", got, want)
+	}
+	if got := descendants(99, ppid); !slices.Equal(got, []int{99}) {
+		t.Fatalf("descendants of a leaf = %v", got)
+	}
+}
+
+func TestProcCgroupsV1Hybrid(t *testing.T) {
+	cg := procCgroups(readTestdata(t, "proc-cgroup-v1-hybrid.txt"))
+	if cg["memory"] != "/agentic-eval/ae-rec-1" || cg[""] != "/agentic-eval/ae-rec-1" || cg["name=systemd"] != "/agentic-eval/ae-rec-1" {
+		t.Fatalf("cgroups = %v", cg)
+	}
+	cg = procCgroups("4:cpu,cpuacct:/x\n")
+	if cg["cpu"] != "/x" || cg["cpuacct"] != "/x" {
+		t.Fatalf("co-mounted controllers = %v", cg)
+	}
+}
+
+func TestCgroupMountsOfAHybridHost(t *testing.T) {
+	ms := cgroupMounts(readTestdata(t, "mountinfo-cgroup-v1-hybrid.txt"))
+	if len(ms) != 10 {
+		t.Fatalf("%d cgroup mounts, want 10 (9 v1 + cgroup2): %+v", len(ms), ms)
+	}
+	var mem, v2 cgroupMount
+	for _, m := range ms {
+		if slices.Contains(m.Controllers, "memory") {
+			mem = m
+		}
+		if m.V2 {
+			v2 = m
+		}
+	}
+	if mem.Point != "/sys/fs/cgroup/memory" || !slices.Equal(mem.Controllers, []string{"memory"}) {
+		t.Errorf("memory mount = %+v", mem)
+	}
+	if v2.Point != "/sys/fs/cgroup/unified" {
+		t.Errorf("cgroup2 mount = %+v", v2)
+	}
+	if layout, ok := cgroupLayout(ms); !ok || layout != "v1 (memory at /sys/fs/cgroup/memory) with cgroup2 at /sys/fs/cgroup/unified: hybrid" {
+		t.Errorf("layout = %q, %v", layout, ok)
+	}
+}
+
+func TestMemoryCgroupPrefersV1MemoryOnHybridHosts(t *testing.T) {
+	ms := cgroupMounts(readTestdata(t, "mountinfo-cgroup-v1-hybrid.txt"))
+	got := memoryCgroupDir(readTestdata(t, "proc-cgroup-v1-hybrid.txt"), ms)
+	if got != "/sys/fs/cgroup/memory/agentic-eval/ae-rec-1" {
+		t.Fatalf("memory cgroup = %q", got)
+	}
+}
+
+func TestMemoryCgroupOnAUnifiedHost(t *testing.T) {
+	ms := cgroupMounts(readTestdata(t, "mountinfo-cgroup-v2.txt"))
+	got := memoryCgroupDir(readTestdata(t, "proc-cgroup-v2.txt"), ms)
+	if got != "/sys/fs/cgroup/agentic-eval/ae-run-1" {
+		t.Fatalf("memory cgroup = %q", got)
+	}
+	if layout, ok := cgroupLayout(ms); !ok || layout != "v2 (unified at /sys/fs/cgroup)" {
+		t.Errorf("layout = %q, %v", layout, ok)
+	}
+	if _, ok := cgroupLayout(nil); ok {
+		t.Error("a host without cgroups has a usable layout")
+	}
+}
+
+func TestCgroupPathOutsideTheMountRootHasNoHostDir(t *testing.T) {
+	m := cgroupMount{Point: "/sys/fs/cgroup/memory", Root: "/docker/abc"}
+	if got := m.hostPath("/docker/abc/x"); got != "/sys/fs/cgroup/memory/x" {
+		t.Errorf("inside root: %q", got)
+	}
+	if got := m.hostPath("/other"); got != "" {
+		t.Errorf("outside root: %q", got)
+	}
+}
+
+func TestMountinfoEscapes(t *testing.T) {
+	if got := unescape(`/a\040b`); got != "/a b" {
+		t.Errorf("unescape = %q", got)
+	}
+	if got := unescape(`/a\04`); got != `/a\04` {
+		t.Errorf("short escape = %q", got)
+	}
+}
+
+func TestCriuCheckFirstErrorWithoutSourceLocation(t *testing.T) {
+	got := criuCheckError(readTestdata(t, "criu-check-vdso.txt"))
+	if got != "vdso: Unexpected rt vDSO area bounds" {
+		t.Fatalf("criu check error = %q", got)
+	}
+	if got := criuCheckError("Looks good.\n"); got != "" {
+		t.Errorf("passing check gave error %q", got)
+	}
+}
+
+func TestCriuVersion(t *testing.T) {
+	if got := criuVersion(readTestdata(t, "criu-version.txt")); got != "3.17.1" {
+		t.Fatalf("criu version = %q", got)
+	}
+	if got := criuVersion(""); got != "unknown" {
+		t.Errorf("empty output version = %q", got)
+	}
+}

@@ -1,0 +1,151 @@
+package unavailable
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strings"
+
+	"github.com/agentic-eval/agentic-eval/host"
+	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/vms"
+)
+
+// Driver fingerprints one system that has no measuring driver here.
+type Driver struct {
+	system   vms.System
+	binaries []string // looked for on PATH, in order
+	needsKVM bool
+	// noRelease, when set, is why there is nothing to drive at all.
+	noRelease string
+	install   string // how to get the binary
+	boundary  string
+	control   measure.ControlPlane
+	// LookPath and KVM are the host checks; tests may point them at a
+	// fake PATH or device, the defaults are the real ones.
+	LookPath func(string) (string, error)
+	KVMPath  string
+}
+
+// Firecracker needs the firecracker binary (and its jailer) and KVM.
+func Firecracker() *Driver {
+	return &Driver{
+		system: vms.Firecracker, binaries: []string{"firecracker"}, needsKVM: true,
+		install:  "install the firecracker release binary on PATH (no Debian package exists)",
+		boundary: "hardware-virtualization",
+		control:  measure.ControlPlane{Kind: "REST API on a unix socket", Programmatic: true, MachineErrors: true, DiscoverableSchema: true},
+	}
+}
+
+// CloudHypervisor needs the cloud-hypervisor binary and KVM.
+func CloudHypervisor() *Driver {
+	return &Driver{
+		system: vms.CloudHypervisor, binaries: []string{"cloud-hypervisor"}, needsKVM: true,
+		install:  "install the cloud-hypervisor release binary on PATH (no package in Debian 12)",
+		boundary: "hardware-virtualization",
+		control:  measure.ControlPlane{Kind: "REST API on a unix socket, D-Bus", Programmatic: true, MachineErrors: true, DiscoverableSchema: true},
+	}
+}
+
+// Kata needs the kata-runtime (or containerd-shim-kata-v2) binary and KVM.
+func Kata() *Driver {
+	return &Driver{
+		system: vms.Kata, binaries: []string{"kata-runtime", "containerd-shim-kata-v2"}, needsKVM: true,
+		install:  "install Kata Containers (kata-runtime and its guest assets; no package in Debian 12)",
+		boundary: "hardware-virtualization",
+		control:  measure.ControlPlane{Kind: "OCI runtime behind containerd (CRI)", Programmatic: true, MachineErrors: true},
+	}
+}
+
+// AetherVM has no public release this project can install and drive.
+func AetherVM() *Driver {
+	return &Driver{
+		system: vms.AetherVM, binaries: []string{"aethervm"}, needsKVM: true,
+		noRelease: "AetherVM has no public release or documented interface to drive, so its figures cannot be measured by a third party",
+		install:   "a public AetherVM release with a documented control API, and a driver for it in this project",
+		boundary:  "hardware-virtualization",
+		control:   measure.ControlPlane{Kind: "MCP tool registry and REST agent API (as claimed)", Programmatic: true, ToolNative: true},
+	}
+}
+
+// All returns the four, in catalog order.
+func All() []*Driver { return []*Driver{AetherVM(), Firecracker(), CloudHypervisor(), Kata()} }
+
+// System implements measure.Driver.
+func (d *Driver) System() vms.System { return d.system }
+
+// Variant implements measure.Driver: the system's own name.
+func (d *Driver) Variant() string { return d.system.Name() }
+
+// Capabilities implements measure.Driver. They are the system's declared
+// abilities; none is exercised here.
+func (d *Driver) Capabilities() measure.Capabilities {
+	return measure.Capabilities{Boundary: d.boundary, Control: d.control}
+}
+
+// Fingerprint implements measure.Driver: always unavailable, with every
+// missing piece named.
+func (d *Driver) Fingerprint(ctx context.Context) measure.Fingerprint {
+	fp := measure.Fingerprint{Details: map[string]string{}}
+	var missing []string
+	if d.noRelease != "" {
+		missing = append(missing, d.noRelease)
+	}
+	look := d.LookPath
+	if look == nil {
+		look = exec.LookPath
+	}
+	found := ""
+	for _, b := range d.binaries {
+		if p, err := look(b); err == nil {
+			found = p
+			break
+		}
+	}
+	if found == "" && d.noRelease == "" {
+		missing = append(missing, fmt.Sprintf("binary not found on PATH (looked for %s)", strings.Join(quoteAll(d.binaries), ", ")))
+	}
+	if found != "" {
+		fp.Details["binary"] = found
+	}
+	if d.needsKVM {
+		path := d.KVMPath
+		if path == "" {
+			path = "/dev/kvm"
+		}
+		k := host.CheckKVM(path)
+		if k.Usable {
+			fp.Details["kvm"] = path + " usable"
+		} else {
+			fp.Details["kvm"] = k.Reason
+			missing = append(missing, "no usable KVM: "+k.Reason)
+		}
+	}
+	if found != "" && len(missing) == 0 {
+		missing = append(missing, fmt.Sprintf("%s is installed at %s, but this version of agentic-eval has no driver for it", d.system.Name(), found))
+	}
+	fp.Reason = strings.Join(missing, "; ")
+	fixes := []string{d.install}
+	if strings.Contains(fp.Reason, "KVM") {
+		fixes = append(fixes, "run on a host with hardware virtualization exposed (bare metal, or a VM with nested virtualization) and /dev/kvm readable by this user")
+	}
+	fp.Fix = strings.Join(fixes, "; ")
+	return fp
+}
+
+// ErrUnavailable is returned by Start: these drivers never start anything.
+var ErrUnavailable = errors.New("no driver can start this system on this host")
+
+// Start implements measure.Driver by refusing, with the fingerprint's reason.
+func (d *Driver) Start(ctx context.Context, spec measure.Spec) (measure.Sandbox, error) {
+	return nil, fmt.Errorf("start %s sandbox %s: %w: %s", d.system.Name(), spec.ID, ErrUnavailable, d.Fingerprint(ctx).Reason)
+}
+
+func quoteAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = fmt.Sprintf("%q", s)
+	}
+	return out
+}

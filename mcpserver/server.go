@@ -1,0 +1,648 @@
+package mcpserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/agentic-eval/agentic-eval/drivers/registry"
+	"github.com/agentic-eval/agentic-eval/evaluate"
+	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/rubric"
+	"github.com/agentic-eval/agentic-eval/vms"
+)
+
+// Options configure a server.
+type Options struct {
+	// Version is reported as the server's version; empty means the build's
+	// (measure.ToolInfo).
+	Version string
+	// Drivers lists the drivers doctor fingerprints; nil means
+	// registry.Drivers.
+	Drivers func() []measure.Driver
+	// FingerprintTimeout bounds each driver's fingerprint; 0 means 30 s.
+	FingerprintTimeout time.Duration
+}
+
+// ToolNames lists the server's tools in the order they are registered.
+var ToolNames = []string{
+	"list_systems", "show_system", "rank_systems", "compare_systems",
+	"list_presets", "doctor", "evaluate", "recommend",
+}
+
+const instructions = `agentic-eval rates VM and sandbox systems for an agent's workload: a fleet of
+short-lived, isolated sandboxes, one per tool call or code run, spawned and destroyed all day.
+Seven systems are scored 0.0 to 1.0 on five axes (start-latency, density, isolation,
+snapshotting, agent-control). To choose a sandbox, call recommend with your workload (a preset
+such as untrusted-code, or axis=weight pairs). list_systems and list_presets explain the
+vocabulary; show_system, rank_systems and compare_systems read the curated catalog; doctor says
+which runtimes this host can measure; evaluate and recommend read a results file written by
+agentic-eval vms measure to set measurements beside the curated judgments. This server never
+starts measurements itself.`
+
+// New returns an MCP server with every tool registered.
+func New(opts Options) *mcp.Server {
+	if opts.Version == "" {
+		opts.Version = measure.ToolInfo().Version
+	}
+	if opts.Drivers == nil {
+		opts.Drivers = registry.Drivers
+	}
+	if opts.FingerprintTimeout <= 0 {
+		opts.FingerprintTimeout = 30 * time.Second
+	}
+	help := map[string]string{} // each tool's arguments, for schema errors
+	s := mcp.NewServer(&mcp.Implementation{
+		Name:    "agentic-eval",
+		Title:   "agentic-eval: which VM or sandbox system fits a fleet of short-lived agent sandboxes",
+		Version: opts.Version,
+	}, &mcp.ServerOptions{Instructions: instructions})
+
+	readOnly := func(title string) *mcp.ToolAnnotations {
+		no := false
+		return &mcp.ToolAnnotations{Title: title, ReadOnlyHint: true, IdempotentHint: true, OpenWorldHint: &no, DestructiveHint: &no}
+	}
+
+	addTool(s, help, &mcp.Tool{
+		Name:        "list_systems",
+		Annotations: readOnly("List sandbox systems and axes"),
+		Description: `Start here when choosing a VM or sandbox system for a fleet of short-lived agent sandboxes (one per tool call, code run or sub-agent). Lists the seven systems agentic-eval rates (aethervm, firecracker, cloud-hypervisor, gvisor, kata, qemu-kvm, docker) with the aliases each name accepts, and the five axes they are scored on with what a score of 1.0 means. The names and axes are the vocabulary of every other tool.`,
+	}, listSystems)
+
+	addTool(s, help, &mcp.Tool{
+		Name:        "show_system",
+		Annotations: readOnly("Show one system's profile"),
+		Description: `Show one sandbox system's curated profile: its score (0.0 to 1.0) on each of the five axes, what each axis means, the evidence behind each score, and its fitness and rank among all seven under a weighting (balanced unless weights or preset is given). Use it to check why a system scores as it does before you rely on it. Scores are curated judgments, not measurements (see evaluate).`,
+	}, showSystem)
+
+	addTool(s, help, &mcp.Tool{
+		Name:        "rank_systems",
+		Annotations: readOnly("Rank systems for a workload"),
+		Description: `Rank all seven sandbox systems best fit first for a workload, by fitness: the weighted mean of their five axis scores. Say what matters with a preset (balanced, untrusted-code, interactive, dense-fleet, branching) or with weights per axis, e.g. {"isolation": 3} when agents run code nobody reviewed. Curated scores only; evaluate ranks with measurements from a results file.`,
+	}, rankSystems)
+
+	addTool(s, help, &mcp.Tool{
+		Name:        "compare_systems",
+		Annotations: readOnly("Compare two systems"),
+		Description: `Compare sandbox system a against baseline b on every axis: per-axis score differences (a minus b) and the fitness difference under a weighting (positive: a fits the workload better). Use it to decide between two finalists, e.g. firecracker vs gvisor. Curated scores.`,
+	}, compareSystems)
+
+	addTool(s, help, &mcp.Tool{
+		Name:        "list_presets",
+		Annotations: readOnly("List workload presets"),
+		Description: `List the named weightings for common agent workloads (balanced, untrusted-code, interactive, dense-fleet, branching): how much each axis weighs and why. Pick the one closest to your workload and pass its name as preset (rank_systems, show_system, compare_systems, evaluate) or as workload (recommend).`,
+	}, listPresets)
+
+	addTool(s, help, &mcp.Tool{
+		Name:        "doctor",
+		Annotations: readOnly("Which runtimes this host can measure"),
+		Description: `Say which sandbox runtimes (driver variants such as docker, docker/runc, gvisor/systrap, qemu-kvm) could be measured on the host this server runs on, and for each one that cannot, precisely why and what would fix it. It only inspects binaries, sockets and /dev/kvm; it starts no sandbox. Measuring itself is done by the agentic-eval vms measure command, not by this server.`,
+	}, func(ctx context.Context, req *mcp.CallToolRequest, _ noInput) (*mcp.CallToolResult, DoctorOutput, error) {
+		return doctor(ctx, opts)
+	})
+
+	addTool(s, help, &mcp.Tool{
+		Name:        "evaluate",
+		Annotations: readOnly("Curated vs measured, side by side"),
+		Description: `Set the curated catalog beside real measurements and rank by effective fitness: each axis takes the measured score where a results file has one, and names its provenance (measured, checklist, declared, curated). Disagreements of 0.15 or more between measured and curated are listed with both evidences; systems not measured keep their curated scores and say why. Pass results_path, a results file written by agentic-eval vms measure. Without results_path the evaluation is curated only: this server does NOT start measurements (they take minutes and need root); run agentic-eval vms measure for that.`,
+	}, evaluateTool)
+
+	addTool(s, help, &mcp.Tool{
+		Name:        "recommend",
+		Annotations: readOnly("Recommend a sandbox system"),
+		Description: `Recommend the sandbox system that best fits your workload, with the reasons: its score and provenance on every axis, the evidence for its strongest axes, where measurements disagree with the catalog, the runner-up and the margin. workload is a preset name (untrusted-code for unreviewed agent code, interactive when someone waits on each spawn, dense-fleet for thousands of sandboxes per host, branching for fork-per-step agents, balanced) or axis=weight pairs such as isolation=3,start-latency=2. Give results_path (a file from agentic-eval vms measure) to rank with this host's measurements, and require_measured=true to recommend only a measured system. Without results_path the answer rests on curated judgments; this server never starts measurements.`,
+	}, recommend)
+
+	s.AddReceivingMiddleware(explainArguments(help))
+	return s
+}
+
+// addTool registers a typed tool and records its arguments in help.
+func addTool[In, Out any](s *mcp.Server, help map[string]string, t *mcp.Tool, h mcp.ToolHandlerFor[In, Out]) {
+	help[t.Name] = describeArgs(reflect.TypeFor[In]())
+	mcp.AddTool(s, t, h)
+}
+
+// describeArgs lists a struct's JSON fields with their kinds, e.g.
+// "name (string, required), preset (string)".
+func describeArgs(t reflect.Type) string {
+	var parts []string
+	for _, f := range reflect.VisibleFields(t) {
+		if f.Anonymous || !f.IsExported() {
+			continue
+		}
+		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		kind := "string"
+		switch f.Type.Kind() {
+		case reflect.Bool:
+			kind = "boolean"
+		case reflect.Float64, reflect.Int:
+			kind = "number"
+		case reflect.Map:
+			kind = "object of axis to number"
+		}
+		if !strings.Contains(opts, "omitempty") {
+			kind += ", required"
+		}
+		parts = append(parts, fmt.Sprintf("%s (%s)", name, kind))
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// explainArguments appends the valid arguments to the SDK's schema
+// validation errors, which say what was wrong but not what is valid.
+func explainArguments(argHelp map[string]string) mcp.Middleware {
+	return func(next mcp.MethodHandler) mcp.MethodHandler {
+		return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+			res, err := next(ctx, method, req)
+			if err != nil || method != "tools/call" {
+				return res, err
+			}
+			ctr, ok := res.(*mcp.CallToolResult)
+			call, ok2 := req.(*mcp.CallToolRequest)
+			if !ok || !ok2 || !ctr.IsError || call.Params == nil || len(ctr.Content) != 1 {
+				return res, err
+			}
+			if tc, ok := ctr.Content[0].(*mcp.TextContent); ok && strings.HasPrefix(tc.Text, "validating \"arguments\"") {
+				if help, ok := argHelp[call.Params.Name]; ok {
+					tc.Text += "; valid arguments of " + call.Params.Name + ": " + help
+				}
+			}
+			return res, err
+		}
+	}
+}
+
+// Serve runs a server on t until the client disconnects or ctx ends.
+func Serve(ctx context.Context, t mcp.Transport, opts Options) error {
+	if err := New(opts).Run(ctx, t); err != nil && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("mcp server: %w", err)
+	}
+	return nil
+}
+
+// resolveWeighting turns the optional weights or preset into a weighting.
+func resolveWeighting(in WeightingInput) (Weighting, vms.Weights, error) {
+	switch {
+	case len(in.Weights) > 0 && in.Preset != "":
+		return Weighting{}, vms.Weights{}, errors.New("weights and preset exclude each other: give one of them (or neither, for balanced)")
+	case len(in.Weights) > 0:
+		w, err := weightsFromMap(in.Weights)
+		if err != nil {
+			return Weighting{}, w, fmt.Errorf("weights: %w", err)
+		}
+		return weighting("", w), w, nil
+	case in.Preset != "":
+		p, err := vms.LookupPreset(in.Preset)
+		if err != nil {
+			return Weighting{}, vms.Weights{}, fmt.Errorf("preset: %w", err)
+		}
+		return weighting(p.Name, p.Weights), p.Weights, nil
+	}
+	return weighting("balanced", vms.Balanced()), vms.Balanced(), nil
+}
+
+// weightsFromMap reads weights keyed by axis; axes not named weigh 1, as
+// vms.ParseWeights reads them, and its error texts are the package's.
+func weightsFromMap(m map[string]float64) (vms.Weights, error) {
+	w := vms.Balanced()
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	seen := map[vms.Axis]string{}
+	for _, k := range keys {
+		a, err := vms.ParseAxis(k)
+		if err != nil {
+			return w, err
+		}
+		if prev, ok := seen[a]; ok {
+			return w, fmt.Errorf("axis %s is weighted twice (as %q and %q)", a, prev, k)
+		}
+		seen[a] = k
+		w[a] = m[k]
+	}
+	if err := w.Validate(); err != nil {
+		return w, err
+	}
+	return w, nil
+}
+
+func weighting(preset string, w vms.Weights) Weighting {
+	label := "weights " + w.String()
+	switch {
+	case preset == "balanced":
+		label = "balanced weights (every axis weighs 1)"
+	case preset != "":
+		label = fmt.Sprintf("preset %s (%s)", preset, w)
+	}
+	return Weighting{Preset: preset, Weights: numbers(w), Label: label}
+}
+
+func scoresOf(p vms.Profile) AxisNumbers { return numbers(p.Scores()) }
+
+func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
+
+func aliasesOf(s vms.System) []string {
+	a := s.Aliases()
+	if a == nil {
+		a = []string{}
+	}
+	return a
+}
+
+func listSystems(ctx context.Context, req *mcp.CallToolRequest, _ noInput) (*mcp.CallToolResult, ListSystemsOutput, error) {
+	out := ListSystemsOutput{Scale: "every score is 0.00 (unfit) to 1.00 (ideal for a fleet of short-lived agent sandboxes); fitness is the weighted mean of the five"}
+	for _, s := range vms.All() {
+		out.Systems = append(out.Systems, SystemName{Name: s.Name(), Aliases: aliasesOf(s)})
+	}
+	for _, a := range vms.Axes() {
+		out.Axes = append(out.Axes, AxisInfo{Name: a.Name(), JSONName: a.JSONName(), Meaning: a.Meaning()})
+	}
+	return nil, out, nil
+}
+
+func showSystem(ctx context.Context, req *mcp.CallToolRequest, in ShowSystemInput) (*mcp.CallToolResult, ShowSystemOutput, error) {
+	sys, err := vms.Parse(in.Name)
+	if err != nil {
+		return nil, ShowSystemOutput{}, fmt.Errorf("name: %w", err)
+	}
+	wt, w, err := resolveWeighting(in.WeightingInput)
+	if err != nil {
+		return nil, ShowSystemOutput{}, err
+	}
+	p := vms.ProfileOf(sys)
+	ranked := vms.RankWeighted(w)
+	out := ShowSystemOutput{
+		System: sys.Name(), Aliases: aliasesOf(sys), Scores: scoresOf(p),
+		Fitness: round3(w.Fitness(p)), Of: len(ranked), Weighting: wt, Provenance: string(rubric.Curated),
+	}
+	for i, r := range ranked {
+		if r.System == sys {
+			out.Rank = i + 1
+		}
+	}
+	for _, a := range vms.Axes() {
+		ev := ""
+		if int(a) < len(p.Evidence) {
+			ev = p.Evidence[a]
+		}
+		out.Axes = append(out.Axes, AxisEvidence{Axis: a.Name(), Score: p.Score(a), Meaning: a.Meaning(), Evidence: ev})
+	}
+	return nil, out, nil
+}
+
+func rankSystems(ctx context.Context, req *mcp.CallToolRequest, in WeightingInput) (*mcp.CallToolResult, RankOutput, error) {
+	wt, w, err := resolveWeighting(in)
+	if err != nil {
+		return nil, RankOutput{}, err
+	}
+	out := RankOutput{Weighting: wt, Provenance: "curated catalog; evaluate ranks with measurements from a results file"}
+	for i, p := range vms.RankWeighted(w) {
+		out.Ranked = append(out.Ranked, RankedSystem{Rank: i + 1, System: p.System.Name(), Fitness: round3(w.Fitness(p)), Scores: scoresOf(p)})
+	}
+	return nil, out, nil
+}
+
+func compareSystems(ctx context.Context, req *mcp.CallToolRequest, in CompareInput) (*mcp.CallToolResult, CompareOutput, error) {
+	a, err := vms.Parse(in.A)
+	if err != nil {
+		return nil, CompareOutput{}, fmt.Errorf("a: %w", err)
+	}
+	b, err := vms.Parse(in.B)
+	if err != nil {
+		return nil, CompareOutput{}, fmt.Errorf("b: %w", err)
+	}
+	wt, w, err := resolveWeighting(in.WeightingInput)
+	if err != nil {
+		return nil, CompareOutput{}, err
+	}
+	c := vms.CompareWeighted(a, b, w)
+	out := CompareOutput{
+		A: a.Name(), B: b.Name(),
+		FitnessA: round3(w.Fitness(c.A)), FitnessB: round3(w.Fitness(c.B)),
+		FitnessDelta: round3(c.FitnessDelta), Weighting: wt,
+	}
+	var better, worse []string
+	for _, d := range c.AxisDeltas {
+		out.Axes = append(out.Axes, AxisComparison{Axis: d.Axis.Name(), A: c.A.Score(d.Axis), B: c.B.Score(d.Axis), Delta: round3(d.Delta)})
+		switch {
+		case d.Delta > 1e-9:
+			better = append(better, fmt.Sprintf("%s %+.2f", d.Axis, d.Delta))
+		case d.Delta < -1e-9:
+			worse = append(worse, fmt.Sprintf("%s %+.2f", d.Axis, d.Delta))
+		}
+	}
+	verdict := "fits the workload better than"
+	switch {
+	case math.Abs(c.FitnessDelta) < 0.005:
+		verdict = "fits the workload about as well as"
+	case c.FitnessDelta < 0:
+		verdict = "fits the workload less well than"
+	}
+	out.Summary = fmt.Sprintf("%s %s %s under %s (fitness %.2f vs %.2f, delta %+.2f)", a, verdict, b, wt.Label, out.FitnessA, out.FitnessB, c.FitnessDelta)
+	if len(better) > 0 {
+		out.Summary += "; " + a.Name() + " is ahead on " + strings.Join(better, ", ")
+	}
+	if len(worse) > 0 {
+		out.Summary += "; behind on " + strings.Join(worse, ", ")
+	}
+	return nil, out, nil
+}
+
+func listPresets(ctx context.Context, req *mcp.CallToolRequest, _ noInput) (*mcp.CallToolResult, ListPresetsOutput, error) {
+	var out ListPresetsOutput
+	for _, p := range vms.Presets() {
+		out.Presets = append(out.Presets, PresetInfo{Name: p.Name, Weights: numbers(p.Weights), Rationale: p.Rationale})
+	}
+	return nil, out, nil
+}
+
+func doctor(ctx context.Context, opts Options) (*mcp.CallToolResult, DoctorOutput, error) {
+	out := DoctorOutput{Note: "measure the available variants with agentic-eval vms measure (not from this server), then pass the results file to evaluate or recommend"}
+	for _, d := range opts.Drivers() {
+		if err := ctx.Err(); err != nil {
+			return nil, DoctorOutput{}, fmt.Errorf("doctor interrupted: %w", err)
+		}
+		fctx, cancel := context.WithTimeout(ctx, opts.FingerprintTimeout)
+		fp := d.Fingerprint(fctx)
+		cancel()
+		out.Drivers = append(out.Drivers, DriverStatus{
+			System: d.System().Name(), Variant: d.Variant(), Available: fp.Available,
+			Fingerprint: fp, Capabilities: d.Capabilities(),
+		})
+		if fp.Available {
+			out.Available++
+		}
+	}
+	return nil, out, nil
+}
+
+// loadResults reads the optional results file.
+func loadResults(path string) (*measure.Results, error) {
+	if path == "" {
+		return nil, nil
+	}
+	res, err := measure.ReadResultsFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("results_path: %w (give the path of a JSON file written by agentic-eval vms measure --out, or leave results_path out for the curated catalog only)", err)
+	}
+	return res, nil
+}
+
+const curatedOnlyNote = "no results_path: every score is the curated catalog's judgment, nothing was measured; this server does not start measurements: run agentic-eval vms measure on the target host and pass its results file"
+
+func evaluateTool(ctx context.Context, req *mcp.CallToolRequest, in EvaluateInput) (*mcp.CallToolResult, EvaluateOutput, error) {
+	wt, w, err := resolveWeighting(in.WeightingInput)
+	if err != nil {
+		return nil, EvaluateOutput{}, err
+	}
+	res, err := loadResults(in.ResultsPath)
+	if err != nil {
+		return nil, EvaluateOutput{}, err
+	}
+	ev := evaluate.Evaluate(res, w)
+	out := EvaluateOutput{Rubric: ev.Rubric, Weighting: wt, Measured: res != nil, RunID: ev.RunID, Host: ev.Host}
+	for i, r := range ev.Rows {
+		out.Rows = append(out.Rows, evaluatedRow(i+1, r))
+	}
+	out.Notes = evaluationNotes(res)
+	return nil, out, nil
+}
+
+func evaluatedRow(rank int, r evaluate.Row) EvaluatedSystem {
+	e := EvaluatedSystem{
+		Rank: rank, System: r.System.Name(), Fitness: round3(r.Fitness), CuratedFitness: round3(r.CuratedFitness),
+		Primary: r.Primary, Axes: r.Axes, Disagreements: r.Disagreements, NotMeasured: r.NotMeasured,
+	}
+	for _, v := range r.Variants {
+		vs := VariantScores{Variant: v.Variant}
+		for _, a := range v.Axes {
+			vs.Axes = append(vs.Axes, VariantAxis{Axis: a.Axis.Name(), Score: a.Score, Provenance: string(a.Provenance), Basis: a.Basis})
+		}
+		e.Variants = append(e.Variants, vs)
+	}
+	return e
+}
+
+func evaluationNotes(res *measure.Results) []string {
+	if res == nil {
+		return []string{curatedOnlyNote}
+	}
+	notes := []string{fmt.Sprintf("measured by %s %s on %s, run %s", res.Tool.Name, res.Tool.Version, hostLine(res), res.RunID)}
+	if res.Interrupted {
+		notes = append(notes, "the run was interrupted: figures cover only what was measured before")
+	}
+	for _, w := range res.Warnings {
+		notes = append(notes, "run warning: "+w)
+	}
+	for _, v := range res.Systems {
+		for _, w := range v.Fingerprint.Warnings {
+			notes = append(notes, v.Variant+": "+w)
+		}
+	}
+	return notes
+}
+
+func hostLine(res *measure.Results) string {
+	h := res.Host
+	parts := []string{}
+	if h.OS != "" {
+		parts = append(parts, h.OS)
+	}
+	if h.CPUModel != "" {
+		parts = append(parts, h.CPUModel)
+	}
+	if h.KernelRelease != "" {
+		parts = append(parts, "kernel "+h.KernelRelease)
+	}
+	if h.KVM.Usable {
+		parts = append(parts, "KVM usable")
+	} else {
+		parts = append(parts, "KVM not usable")
+	}
+	return strings.Join(parts, ", ")
+}
+
+// parseWorkload reads recommend's workload: a preset name or axis=weight
+// pairs.
+func parseWorkload(s string) (Weighting, vms.Weights, error) {
+	if strings.TrimSpace(s) == "" {
+		return Weighting{}, vms.Weights{}, fmt.Errorf("workload is empty: give a preset name (%s) or axis=weight pairs such as isolation=3,start-latency=2", strings.Join(vms.PresetNames(), ", "))
+	}
+	if strings.Contains(s, "=") {
+		w, err := vms.ParseWeights(s)
+		if err != nil {
+			return Weighting{}, w, fmt.Errorf("workload: %w", err)
+		}
+		return weighting("", w), w, nil
+	}
+	p, err := vms.LookupPreset(strings.TrimSpace(s))
+	if err != nil {
+		return Weighting{}, vms.Weights{}, fmt.Errorf("workload: %w; or give axis=weight pairs such as isolation=3,start-latency=2", err)
+	}
+	return weighting(p.Name, p.Weights), p.Weights, nil
+}
+
+func recommend(ctx context.Context, req *mcp.CallToolRequest, in RecommendInput) (*mcp.CallToolResult, RecommendOutput, error) {
+	wt, w, err := parseWorkload(in.Workload)
+	if err != nil {
+		return nil, RecommendOutput{}, err
+	}
+	if in.RequireMeasured && in.ResultsPath == "" {
+		return nil, RecommendOutput{}, errors.New("require_measured needs results_path: this server does not start measurements; run agentic-eval vms measure on the target host and pass its results file as results_path")
+	}
+	res, err := loadResults(in.ResultsPath)
+	if err != nil {
+		return nil, RecommendOutput{}, err
+	}
+	ev := evaluate.Evaluate(res, w)
+	var eligible []evaluate.Row
+	var excluded []string
+	for _, r := range ev.Rows {
+		if in.RequireMeasured && r.Primary == "" {
+			excluded = append(excluded, r.System.Name()+": "+whyNotMeasured(r))
+			continue
+		}
+		eligible = append(eligible, r)
+	}
+	if len(eligible) == 0 {
+		return nil, RecommendOutput{}, fmt.Errorf("require_measured: no system was measured in %s (%s); measure one with agentic-eval vms measure, or drop require_measured to fall back on curated scores", in.ResultsPath, strings.Join(excluded, "; "))
+	}
+	top := eligible[0]
+	norm := w.Normalized()
+	out := RecommendOutput{
+		System: top.System.Name(), Fitness: round3(top.Fitness), Measured: top.Primary != "",
+		Workload: in.Workload, Weighting: wt, Disagreements: top.Disagreements, Rubric: ev.Rubric,
+	}
+	for _, r := range eligible {
+		out.Ranking = append(out.Ranking, Contender{System: r.System.Name(), Fitness: round3(r.Fitness), Measured: r.Primary != ""})
+	}
+	for i, av := range top.Axes {
+		ax := vms.Axes()[i]
+		ra := RecommendedAxis{
+			Axis: av.Axis, Score: av.Score, Curated: av.Curated, Provenance: string(av.Provenance), Variant: av.Variant,
+			Weight: round3(norm[ax]), Contribution: round3(norm[ax] * av.Score), Evidence: curatedEvidence(top.Curated, ax),
+		}
+		if av.Provenance != rubric.Curated {
+			ra.MeasuredBasis = av.Basis
+		}
+		out.Axes = append(out.Axes, ra)
+	}
+	out.Strongest = strongest(out.Axes, 2)
+
+	// Reasons, in sentences.
+	lead := fmt.Sprintf("%s ranks first of %d under %s with fitness %.2f", top.System, len(eligible), wt.Label, top.Fitness)
+	if len(eligible) > 1 {
+		ru := eligible[1]
+		lead += fmt.Sprintf(", %.2f ahead of %s (%.2f)", top.Fitness-ru.Fitness, ru.System, ru.Fitness)
+	}
+	out.Reasons = append(out.Reasons, lead+".")
+	var strong []string
+	for _, s := range out.Strongest {
+		strong = append(strong, fmt.Sprintf("%s %.2f (%s, weight %.0f%%)", s.Axis, s.Score, s.Provenance, s.Weight*100))
+	}
+	if len(strong) > 0 {
+		out.Reasons = append(out.Reasons, "Its fitness rests most on "+strings.Join(strong, " and ")+".")
+	}
+	for _, s := range out.Strongest {
+		r := fmt.Sprintf("%s, curated evidence: %s", s.Axis, s.Evidence)
+		if s.MeasuredBasis != "" {
+			r += fmt.Sprintf("; %s on this host: %s", s.Provenance, s.MeasuredBasis)
+		}
+		out.Reasons = append(out.Reasons, r+".")
+	}
+	if weak := weakest(out.Axes); weak != nil && !slices.ContainsFunc(out.Strongest, func(a RecommendedAxis) bool { return a.Axis == weak.Axis }) {
+		out.Reasons = append(out.Reasons, fmt.Sprintf("Its lowest score among the weighted axes is %s at %.2f (%s): %s.", weak.Axis, weak.Score, weak.Provenance, weak.Evidence))
+	}
+
+	// Caveats.
+	if res == nil {
+		out.Caveats = append(out.Caveats, curatedOnlyNote)
+	} else {
+		if top.Primary == "" {
+			out.Caveats = append(out.Caveats, fmt.Sprintf("%s was not measured in this run (%s): its scores are curated judgments", top.System, whyNotMeasured(top)))
+		}
+		if res.Interrupted {
+			out.Caveats = append(out.Caveats, "the run was interrupted: figures cover only what was measured before")
+		}
+		if top.Primary != "" {
+			if v := res.Variant(top.Primary); v != nil {
+				for _, wn := range v.Fingerprint.Warnings {
+					out.Caveats = append(out.Caveats, top.Primary+": "+wn)
+				}
+			}
+		}
+	}
+	if len(eligible) > 1 && top.Fitness-eligible[1].Fitness < 0.02 {
+		out.Caveats = append(out.Caveats, fmt.Sprintf("%s is within %.2f of %s: treat them as tied for this workload and decide on the axis you care about most", eligible[1].System, top.Fitness-eligible[1].Fitness, top.System))
+	}
+	if len(top.Disagreements) > 0 {
+		out.Caveats = append(out.Caveats, fmt.Sprintf("measurements disagree with the catalog on %d axis score(s) of %s: see disagreements", len(top.Disagreements), top.System))
+	}
+	if len(excluded) > 0 {
+		out.Caveats = append(out.Caveats, "left out by require_measured: "+strings.Join(excluded, "; "))
+	}
+	if out.Caveats == nil {
+		out.Caveats = []string{}
+	}
+	return nil, out, nil
+}
+
+func curatedEvidence(p vms.Profile, a vms.Axis) string {
+	if int(a) < len(p.Evidence) {
+		return p.Evidence[a]
+	}
+	return ""
+}
+
+// strongest returns the n axes with the largest contribution, weight zero
+// left out, in descending order (axis order on ties).
+func strongest(axes []RecommendedAxis, n int) []RecommendedAxis {
+	var c []RecommendedAxis
+	for _, a := range axes {
+		if a.Weight > 0 {
+			c = append(c, a)
+		}
+	}
+	sort.SliceStable(c, func(i, j int) bool { return c[i].Contribution > c[j].Contribution })
+	if len(c) > n {
+		c = c[:n]
+	}
+	return c
+}
+
+// weakest returns the lowest-scored axis among those weighted, or nil.
+func weakest(axes []RecommendedAxis) *RecommendedAxis {
+	var w *RecommendedAxis
+	for i := range axes {
+		if axes[i].Weight > 0 && (w == nil || axes[i].Score < w.Score) {
+			w = &axes[i]
+		}
+	}
+	return w
+}
+
+// whyNotMeasured is the row's reason without a leading "<variant>: " when
+// the variant is named as the system is.
+func whyNotMeasured(r evaluate.Row) string {
+	return strings.TrimPrefix(r.NotMeasured, r.System.Name()+": ")
+}

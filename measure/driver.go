@@ -1,0 +1,147 @@
+package measure
+
+import (
+	"context"
+	"io"
+
+	"github.com/agentic-eval/agentic-eval/vms"
+)
+
+// Driver measures one vms.System through one runtime: one variant.
+type Driver interface {
+	// System is the catalog row this driver's figures belong to.
+	System() vms.System
+	// Variant names the runtime path within that row, e.g. "docker" for the
+	// Engine, "docker/runc" for runc directly, "gvisor/systrap",
+	// "qemu-kvm/tcg". It is unique across drivers and lowercase.
+	Variant() string
+	// Fingerprint says whether the driver can run here and, when not,
+	// precisely why and what would fix it. It must not start a sandbox.
+	Fingerprint(ctx context.Context) Fingerprint
+	// Capabilities are the driver's abilities, as data.
+	Capabilities() Capabilities
+	// Start launches one sandbox whose entry point is the probe. Before it
+	// asks the runtime to start anything, it must call spec.Attach exactly
+	// once with the probe's output and input streams, so that the harness
+	// reads (and timestamps) the ready line as it arrives. On error Start
+	// removes whatever it created.
+	Start(ctx context.Context, spec Spec) (Sandbox, error)
+}
+
+// Spec is what the harness asks a driver to start.
+type Spec struct {
+	// ID is the harness's unique name for the sandbox ("ae-<run>-<n>"),
+	// usable as a container or VM name. Every object the driver creates
+	// carries it, so that leftovers are findable.
+	ID string
+	// Probe is the host path of the static probe binary, the sandbox's
+	// entry point.
+	Probe string
+	// Args are passed to the probe.
+	Args []string
+	// Dir is a scratch directory the harness created for this sandbox and
+	// removes after Destroy. Bundles, sockets and logs go here.
+	Dir string
+	// Attach receives the probe's output (its stdout or console) and its
+	// input (its stdin or console). The driver calls it once, before the
+	// runtime is asked to start.
+	Attach func(out io.Reader, in io.Writer)
+}
+
+// Sandbox is one running sandbox.
+type Sandbox interface {
+	// ID is Spec.ID.
+	ID() string
+	// HostPIDs are the host processes that make up the sandbox (runtime
+	// shims, sandbox kernels, VMMs, the probe itself when it is a host
+	// process), for PSS accounting.
+	HostPIDs(ctx context.Context) ([]int, error)
+	// MemoryCgroup is the absolute path of the sandbox's memory cgroup
+	// directory on the host, or "" when it has none.
+	MemoryCgroup(ctx context.Context) (string, error)
+	// Destroy stops the sandbox and removes everything the driver created
+	// for it. It is idempotent and must be called even when Start's caller
+	// gave up on the sandbox; ctx bounds how long it may take.
+	Destroy(ctx context.Context) error
+}
+
+// Snapshotter is implemented by drivers that can snapshot a running sandbox
+// and restore it, possibly many times from one snapshot.
+type Snapshotter interface {
+	// Snapshot captures sb's full state, memory included, into dir. The
+	// sandbox may be stopped by it (runsc checkpoint stops it).
+	Snapshot(ctx context.Context, sb Sandbox, dir string) (Snapshot, error)
+	// Restore starts a new sandbox from snap. spec.Attach is called as in
+	// Start; the restored probe does not print a new ready line, it answers
+	// the harness's ping.
+	Restore(ctx context.Context, snap Snapshot, spec Spec) (Sandbox, error)
+}
+
+// Snapshot is a driver's handle to saved state.
+type Snapshot struct {
+	Dir   string // where the state lives
+	Bytes int64  // its size on disk, when known
+}
+
+// Fingerprint is a driver's account of itself on this host.
+type Fingerprint struct {
+	Available bool   `json:"available"`
+	Reason    string `json:"reason,omitempty"` // why not available: precise, one line
+	Fix       string `json:"fix,omitempty"`    // what would make it available
+	Version   string `json:"version,omitempty"`
+	// Details are facts found while fingerprinting (binary path, API
+	// version, platform, accelerator).
+	Details map[string]string `json:"details,omitempty"`
+	// Warnings qualify figures measured through this driver, e.g. software
+	// emulation does not represent KVM.
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// Capabilities are what a driver can do, as data.
+type Capabilities struct {
+	Snapshot    bool `json:"snapshot"`     // capture a running sandbox's memory and state
+	Restore     bool `json:"restore"`      // start a sandbox from a snapshot
+	RestoreMany bool `json:"restore_many"` // restore several sandboxes from one snapshot (fork)
+	Exec        bool `json:"exec"`         // run a further process in a running sandbox
+	// Boundary is the isolation class the driver declares: "shared-kernel",
+	// "userspace-kernel" or "hardware-virtualization". Measurements may
+	// override it where the probe's facts decide.
+	Boundary string `json:"boundary"`
+	// Control describes the control plane the driver goes through.
+	Control ControlPlane `json:"control"`
+}
+
+// ControlPlane describes how a driver's runtime is driven, for the
+// agent-control checklist.
+type ControlPlane struct {
+	Kind               string `json:"kind"`                // e.g. "REST API on a unix socket", "CLI (OCI runtime)", "QMP (JSON over a socket)"
+	Programmatic       bool   `json:"programmatic"`        // an API, not only a command line
+	MachineErrors      bool   `json:"machine_errors"`      // errors as structured data
+	DiscoverableSchema bool   `json:"discoverable_schema"` // the API describes itself
+	ToolNative         bool   `json:"tool_native"`         // MCP or tool-call native
+}
+
+// Preparer is implemented by drivers that need per-run set-up, such as an
+// image to import. Prepare runs once before the run's first Start; Close
+// runs once at the end of the run, always (success, error, timeout or
+// interrupt), and removes everything Prepare made.
+type Preparer interface {
+	Prepare(ctx context.Context, env RunEnv) error
+	Close(ctx context.Context) error
+}
+
+// RunEnv is what a driver learns about the run it takes part in.
+type RunEnv struct {
+	RunID string // unique per run; every sandbox ID starts with "ae-"+RunID
+	Probe string // host path of the static probe binary
+	Dir   string // scratch directory for the run, removed by the harness
+}
+
+// Sweeper is implemented by drivers that can list what a run left behind
+// (containers, images, VMs, mounts, cgroups, processes), by ID prefix. Tests
+// use it to prove nothing is left; the harness uses it after an interrupt.
+type Sweeper interface {
+	Leftovers(ctx context.Context, prefix string) ([]string, error)
+	// Sweep removes what Leftovers lists.
+	Sweep(ctx context.Context, prefix string) error
+}

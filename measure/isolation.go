@@ -1,0 +1,64 @@
+package measure
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+
+	"github.com/agentic-eval/agentic-eval/probe"
+)
+
+// measureIsolation asks a fresh sandbox's probe for its facts, with a
+// listener open on the host's loopback to see whether it is reachable from
+// inside, and assesses the boundary against the host's identity.
+func (r *Runner) measureIsolation(ctx context.Context, d Driver, vr *VariantResult, hostID probe.HostIdentity) {
+	r.progress(Event{Variant: d.Variant(), Phase: PhaseIsolation, Done: 0, Total: 1})
+	defer r.progress(Event{Variant: d.Variant(), Phase: PhaseIsolation, Done: 1, Total: 1})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		vr.fail(PhaseIsolation, "", fmt.Errorf("open host loopback listener: %w", err))
+		return
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	in, err := r.spawn(ctx, d)
+	if err != nil {
+		if ctx.Err() == nil {
+			vr.fail(PhaseIsolation, "", err)
+		}
+		return
+	}
+	vr.did("create")
+	defer func() {
+		if _, err := r.destroy(in); err != nil {
+			vr.fail("teardown", in.id, err)
+		}
+	}()
+	opCtx, cancel := context.WithTimeout(ctx, r.Settings.OpTimeout)
+	defer cancel()
+	msg, err := in.stream.Request(opCtx, "facts", ln.Addr().String())
+	if err != nil {
+		vr.fail(PhaseIsolation, in.id, fmt.Errorf("ask probe for facts: %w", err))
+		return
+	}
+	var facts probe.Facts
+	if err := json.Unmarshal([]byte(msg.Payload), &facts); err != nil {
+		vr.fail(PhaseIsolation, in.id, fmt.Errorf("parse probe facts: %w", err))
+		return
+	}
+	vr.Isolation = &Isolation{
+		HostBootID:        hostID.BootID,
+		HostKernelRelease: hostID.KernelRelease,
+		Facts:             &facts,
+		Assessment:        probe.Assess(hostID, facts, vr.Capabilities.Boundary),
+	}
+}

@@ -1,0 +1,144 @@
+package measure
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"time"
+
+	"github.com/agentic-eval/agentic-eval/host"
+	"github.com/agentic-eval/agentic-eval/probe"
+)
+
+// Version is the tool's version, recorded in every results document. Set it
+// with -ldflags "-X github.com/agentic-eval/agentic-eval/measure.Version=..."
+// or let the module's build information supply it.
+var Version = ""
+
+// ToolInfo describes this build.
+func ToolInfo() Tool {
+	v := Version
+	if v == "" {
+		v = "devel"
+		if bi, ok := debug.ReadBuildInfo(); ok {
+			if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+				v = bi.Main.Version
+			}
+			for _, s := range bi.Settings {
+				if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+					v += "+" + s.Value[:12]
+				}
+			}
+		}
+	}
+	return Tool{Name: "agentic-eval", Version: v, GoVersion: runtime.Version()}
+}
+
+// Run measures each driver in turn and returns the run's document. It
+// returns early, keeping what was measured, when ctx ends (an interrupt);
+// in every case everything the run created is destroyed before it returns.
+// Unavailable drivers are recorded with their fingerprint and not measured.
+func (r *Runner) Run(ctx context.Context, drivers []Driver) (*Results, error) {
+	if err := r.Settings.Validate(); err != nil {
+		return nil, err
+	}
+	if r.Probe == "" {
+		return nil, errors.New("no probe binary: build one with BuildProbe")
+	}
+	res := &Results{Schema: Schema, Tool: ToolInfo(), RunID: r.runID, Started: time.Now().UTC(), Settings: r.Settings}
+	hi, err := host.Collect(ctx)
+	if err != nil {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("host facts incomplete: %v", err))
+	}
+	res.Host = hi
+	dir, err := os.MkdirTemp(r.Dir, r.Prefix()+"-")
+	if err != nil {
+		return nil, fmt.Errorf("run dir: %w", err)
+	}
+	r.runDir = dir
+	defer os.RemoveAll(dir)
+	r.logf("run %s: every object it creates is named %s-*; scratch in %s", r.runID, r.Prefix(), dir)
+	hostID := probe.HostIdentity{BootID: hi.BootID, KernelRelease: hi.KernelRelease}
+	for _, d := range drivers {
+		if ctx.Err() != nil {
+			break
+		}
+		vr := r.runDriver(ctx, d, hostID)
+		res.Systems = append(res.Systems, vr)
+	}
+	res.Interrupted = ctx.Err() != nil
+	res.Finished = time.Now().UTC()
+	return res, nil
+}
+
+// runDriver measures one driver, always cleaning up after it.
+func (r *Runner) runDriver(ctx context.Context, d Driver, hostID probe.HostIdentity) (vr VariantResult) {
+	vr = VariantResult{System: d.System(), Variant: d.Variant(), Capabilities: d.Capabilities()}
+	fpCtx, cancel := context.WithTimeout(ctx, r.Settings.OpTimeout)
+	vr.Fingerprint = d.Fingerprint(fpCtx)
+	cancel()
+	vr.Warnings = append(vr.Warnings, vr.Fingerprint.Warnings...)
+	if !vr.Fingerprint.Available {
+		r.logf("%s: unavailable: %s", d.Variant(), vr.Fingerprint.Reason)
+		return vr
+	}
+	defer r.cleanupDriver(d, &vr)
+	if p, ok := d.(Preparer); ok {
+		pctx, cancel := context.WithTimeout(ctx, r.Settings.OpTimeout)
+		err := p.Prepare(pctx, RunEnv{RunID: r.runID, Probe: r.Probe, Dir: r.runDir})
+		cancel()
+		if err != nil {
+			vr.fail("prepare", "", fmt.Errorf("prepare %s: %w", d.Variant(), err))
+			return vr
+		}
+	}
+	s := r.Settings
+	steps := []struct {
+		phase Phase
+		on    bool
+		run   func()
+	}{
+		{PhaseStartLatency, s.Has(PhaseStartLatency), func() { r.measureLatency(ctx, d, &vr) }},
+		{PhaseBurst, s.Has(PhaseBurst) && s.Burst > 0, func() { r.measureBurst(ctx, d, &vr) }},
+		{PhaseDensity, s.Has(PhaseDensity) && s.Density > 0, func() { r.measureDensity(ctx, d, &vr) }},
+		{PhaseIsolation, s.Has(PhaseIsolation), func() { r.measureIsolation(ctx, d, &vr, hostID) }},
+		{PhaseSnapshot, s.Has(PhaseSnapshot), func() { r.measureSnapshot(ctx, d, &vr) }},
+	}
+	for _, st := range steps {
+		if !st.on || ctx.Err() != nil {
+			continue
+		}
+		r.logf("%s: %s", d.Variant(), st.phase)
+		st.run()
+	}
+	return vr
+}
+
+// cleanupDriver destroys every sandbox still held, closes the driver's
+// per-run state and sweeps anything of the run the driver can still find.
+func (r *Runner) cleanupDriver(d Driver, vr *VariantResult) {
+	for _, err := range r.destroyAll() {
+		vr.fail("teardown", "", err)
+	}
+	if p, ok := d.(Preparer); ok {
+		ctx, cancel := r.cleanupCtx()
+		if err := p.Close(ctx); err != nil {
+			vr.fail("teardown", "", fmt.Errorf("close %s: %w", d.Variant(), err))
+		}
+		cancel()
+	}
+	if sw, ok := d.(Sweeper); ok {
+		ctx, cancel := r.cleanupCtx()
+		defer cancel()
+		left, err := sw.Leftovers(ctx, r.Prefix())
+		if err == nil && len(left) > 0 {
+			vr.fail("teardown", "", fmt.Errorf("swept leftovers: %v", left))
+			if err := sw.Sweep(ctx, r.Prefix()); err != nil {
+				vr.fail("teardown", "", fmt.Errorf("sweep %s: %w", d.Variant(), err))
+			}
+		}
+	}
+}

@@ -1,0 +1,178 @@
+package measure
+
+import (
+	"context"
+	"debug/elf"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestBuildProbeBuildsOnceThenServesTheCache(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("go toolchain not on PATH: cannot build the probe")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := moduleRoot(wd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache := t.TempDir()
+
+	first, err := buildProbe(ctx, root, cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(first, cache+"/") || filepath.Base(first) != "sandbox-probe" {
+		t.Fatalf("probe built at %s, want %s/<key>/sandbox-probe", first, cache)
+	}
+	st1, err := os.Stat(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	second, err := buildProbe(ctx, root, cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second != first {
+		t.Fatalf("second build at %s, want the cached %s", second, first)
+	}
+	st2, err := os.Stat(second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st2.ModTime().Equal(st1.ModTime()) {
+		t.Errorf("cached probe was rebuilt: mtime %v then %v", st1.ModTime(), st2.ModTime())
+	}
+	left, _ := filepath.Glob(filepath.Join(filepath.Dir(first), ".sandbox-probe-*"))
+	if len(left) > 0 {
+		t.Errorf("temporary build files left: %v", left)
+	}
+
+	f, err := elf.Open(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			t.Fatalf("probe %s has an ELF interpreter: not static", first)
+		}
+	}
+	if st1.Mode().Perm()&0o111 == 0 {
+		t.Errorf("probe %s is not executable: %v", first, st1.Mode())
+	}
+}
+
+func TestBuildProbeUsesTheEnvironmentOverride(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "my-probe")
+	if err := os.WriteFile(bin, []byte("#!/bin/true\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(ProbeEnv, bin)
+	got, err := BuildProbe(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != bin {
+		t.Errorf("BuildProbe = %s, want $%s = %s", got, ProbeEnv, bin)
+	}
+}
+
+func TestBuildProbeRejectsAMissingOrNonExecutableOverride(t *testing.T) {
+	dir := t.TempDir()
+	plain := filepath.Join(dir, "plain")
+	if err := os.WriteFile(plain, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{filepath.Join(dir, "missing"), plain, dir} {
+		t.Setenv(ProbeEnv, p)
+		if got, err := BuildProbe(context.Background()); err == nil {
+			t.Errorf("%s=%s: BuildProbe = %s, want an error", ProbeEnv, p, got)
+		} else if !strings.Contains(err.Error(), ProbeEnv) {
+			t.Errorf("error %q does not name %s", err, ProbeEnv)
+		}
+	}
+}
+
+func TestBuildProbeOutsideTheModuleFallsBackToTheInstalledProbeOrSaysWhatToSet(t *testing.T) {
+	t.Setenv(ProbeEnv, "")
+	t.Chdir(t.TempDir())
+	got, err := BuildProbe(context.Background())
+	if checkExecutable(InstalledProbe) == nil {
+		if err != nil || got != InstalledProbe {
+			t.Errorf("BuildProbe outside the module = %q, %v; want the installed %s", got, err, InstalledProbe)
+		}
+		return
+	}
+	if err == nil {
+		t.Fatalf("BuildProbe outside the module, nothing installed, succeeded: %s", got)
+	}
+	for _, want := range []string{modulePath, ProbeEnv, InstalledProbe} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %s", err, want)
+		}
+	}
+}
+
+func TestModuleRootIgnoresOtherModules(t *testing.T) {
+	outer := t.TempDir()
+	if err := os.WriteFile(filepath.Join(outer, "go.mod"), []byte("module "+modulePath+"\n\ngo 1.26\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	inner := filepath.Join(outer, "sub", "deeper")
+	if err := os.MkdirAll(inner, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(outer, "sub", "go.mod"), []byte("module example.com/other\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := moduleRoot(inner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != outer {
+		t.Errorf("moduleRoot(%s) = %s, want %s", inner, got, outer)
+	}
+}
+
+func TestBuildProbeCachesUnderTheWellKnownDirectory(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("go toolchain not on PATH: cannot build the probe")
+	}
+	if err := os.MkdirAll(ProbeCacheDir, 0o755); err != nil {
+		t.Skipf("cannot create %s (%v): BuildProbe needs it or $%s", ProbeCacheDir, err, ProbeEnv)
+	}
+	t.Setenv(ProbeEnv, "")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	first, err := BuildProbe(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := BuildProbe(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first != second || !strings.HasPrefix(first, ProbeCacheDir+"/") {
+		t.Errorf("BuildProbe = %s then %s, want one path under %s", first, second, ProbeCacheDir)
+	}
+	cmd := exec.CommandContext(ctx, first)
+	cmd.Stdin = strings.NewReader("exit\n")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("run %s: %v", first, err)
+	}
+	if !strings.HasPrefix(string(out), "AEPROBE ready pid=") || !strings.HasSuffix(string(out), "AEPROBE bye\n") {
+		t.Errorf("cached probe said %q, want a ready line first and bye last", out)
+	}
+}

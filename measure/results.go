@@ -1,0 +1,239 @@
+package measure
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/agentic-eval/agentic-eval/host"
+	"github.com/agentic-eval/agentic-eval/probe"
+	"github.com/agentic-eval/agentic-eval/vms"
+)
+
+// Schema names the results document's format. A reader refuses any other:
+// a change that breaks readers bumps it.
+const Schema = "agentic-eval/results/v1"
+
+// Results is one run's document: where it ran, with what settings, and per
+// system and variant everything measured, raw samples included, so that a
+// run can be re-scored or compared later.
+type Results struct {
+	Schema   string          `json:"schema"`
+	Tool     Tool            `json:"tool"`
+	RunID    string          `json:"run_id"`
+	Started  time.Time       `json:"started"`
+	Finished time.Time       `json:"finished"`
+	Host     host.Info       `json:"host"`
+	Settings Settings        `json:"settings"`
+	Systems  []VariantResult `json:"systems"`
+	// Interrupted is set when the run was stopped (SIGINT, SIGTERM) before
+	// it finished; what was measured until then is kept.
+	Interrupted bool     `json:"interrupted,omitempty"`
+	Warnings    []string `json:"warnings,omitempty"`
+}
+
+// Tool identifies the program that produced a document.
+type Tool struct {
+	Name      string `json:"name"`
+	Version   string `json:"version"`
+	GoVersion string `json:"go_version"`
+}
+
+// VariantResult is everything measured for one driver.
+type VariantResult struct {
+	System       vms.System      `json:"system"`
+	Variant      string          `json:"variant"`
+	Fingerprint  Fingerprint     `json:"fingerprint"`
+	Capabilities Capabilities    `json:"capabilities"`
+	StartLatency *Latency        `json:"start_latency,omitempty"`
+	Burst        *Burst          `json:"burst,omitempty"`
+	Density      *Density        `json:"density,omitempty"`
+	Isolation    *Isolation      `json:"isolation,omitempty"`
+	Snapshot     *SnapshotResult `json:"snapshot,omitempty"`
+	// Operations are the lifecycle operations the harness performed
+	// successfully through this driver on this host (create, exec,
+	// snapshot, restore, fork, destroy), for the agent-control checklist.
+	Operations []string  `json:"operations,omitempty"`
+	Failures   []Failure `json:"failures,omitempty"`
+	Warnings   []string  `json:"warnings,omitempty"`
+}
+
+// Failure is an attempt that did not produce a figure, with its cause.
+type Failure struct {
+	Phase   string `json:"phase"` // start-latency, burst, density, isolation, snapshot, teardown
+	Sandbox string `json:"sandbox,omitempty"`
+	Cause   string `json:"cause"`
+}
+
+// Latency is the start-latency measurement: fresh sandboxes one after
+// another, each timed from the request to the probe's ready line, and the
+// teardown timed apart.
+type Latency struct {
+	SamplesNS  []int64 `json:"samples_ns"`
+	Summary    Summary `json:"summary"`
+	TeardownNS []int64 `json:"teardown_ns"`
+	Teardown   Summary `json:"teardown"`
+	Warmups    int     `json:"warmups"`
+}
+
+// Burst is k spawns requested at once.
+type Burst struct {
+	K         int     `json:"k"`
+	Started   int     `json:"started"`
+	SamplesNS []int64 `json:"samples_ns"`
+	Summary   Summary `json:"summary"`
+	// WallNS is from the first request to the last ready line.
+	WallNS int64 `json:"wall_ns"`
+	// SpawnsPerSecond is Started divided by the wall time.
+	SpawnsPerSecond float64 `json:"spawns_per_second"`
+}
+
+// Density is N idle sandboxes held at once and the host memory they cost.
+type Density struct {
+	Requested int `json:"requested"`
+	Started   int `json:"started"`
+	// StoppedBy says why fewer than Requested started, if so.
+	StoppedBy string `json:"stopped_by,omitempty"`
+	// PerInstanceBytes is, per sandbox, the PSS of its host processes
+	// outside its memory cgroup plus the cgroup's charge (or the PSS of all
+	// its processes when it has no cgroup).
+	PerInstanceBytes []int64 `json:"per_instance_bytes"`
+	// PSSBytes is, per sandbox, the PSS of all its host processes only.
+	PSSBytes []int64 `json:"pss_bytes"`
+	// CgroupBytes is, per sandbox, its memory cgroup's charge (0: none).
+	CgroupBytes []int64 `json:"cgroup_bytes"`
+	// Method 1 summarised, in MiB.
+	PerInstanceMiB Summary `json:"per_instance_mib"`
+	// Method 2: MemAvailable before minus after, caches dropped before each
+	// reading, divided by the number started.
+	MemAvailableBefore  int64    `json:"mem_available_before"`
+	MemAvailableAfter   int64    `json:"mem_available_after"`
+	DeltaPerInstanceMiB float64  `json:"delta_per_instance_mib"`
+	CachesDropped       bool     `json:"caches_dropped"`
+	Warnings            []string `json:"warnings,omitempty"`
+}
+
+// Isolation is what the probe observed from inside, and what follows.
+type Isolation struct {
+	HostBootID        string           `json:"host_boot_id"`
+	HostKernelRelease string           `json:"host_kernel_release"`
+	Facts             *probe.Facts     `json:"facts,omitempty"`
+	Assessment        probe.Assessment `json:"assessment"`
+}
+
+// SnapshotResult is the snapshotting measurement: snapshot a warm sandbox that
+// holds a random token, restore it once, then fork it K times from the same
+// snapshot, each restore timed to the restored probe's answer and verified
+// by the token it still holds.
+type SnapshotResult struct {
+	Supported bool `json:"supported"`
+	// Cause explains a snapshot that is not supported or failed here; the
+	// failure is the measured result for the axis.
+	Cause          string  `json:"cause,omitempty"`
+	SnapshotNS     int64   `json:"snapshot_ns,omitempty"`
+	SnapshotBytes  int64   `json:"snapshot_bytes,omitempty"`
+	RestoreNS      []int64 `json:"restore_ns,omitempty"`
+	Restore        Summary `json:"restore"`
+	Forks          int     `json:"forks"`
+	Verified       int     `json:"verified"` // restores that answered with the token
+	FailedRestores int     `json:"failed_restores"`
+}
+
+// Write saves r as indented JSON, atomically.
+func (r *Results) Write(path string) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode results: %w", err)
+	}
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, ".results-*.json")
+	if err != nil {
+		return fmt.Errorf("write results %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(append(b, '\n')); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write results %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write results %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write results %s: %w", path, err)
+	}
+	return nil
+}
+
+// ReadResults reads a results document, refusing other schemas.
+func ReadResults(r io.Reader) (*Results, error) {
+	var res Results
+	dec := json.NewDecoder(r)
+	if err := dec.Decode(&res); err != nil {
+		return nil, fmt.Errorf("not a results document: %w", err)
+	}
+	if res.Schema != Schema {
+		if res.Schema == "" {
+			return nil, fmt.Errorf("not a results document: no schema field (want %q)", Schema)
+		}
+		return nil, fmt.Errorf("results schema %q is not supported: this tool reads %q", res.Schema, Schema)
+	}
+	return &res, nil
+}
+
+// ReadResultsFile reads a results document from a file.
+func ReadResultsFile(path string) (*Results, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read results: %w", err)
+	}
+	defer f.Close()
+	res, err := ReadResults(f)
+	if err != nil {
+		return nil, fmt.Errorf("read results %s: %w", path, err)
+	}
+	return res, nil
+}
+
+// Variant finds a variant's result by name.
+func (r *Results) Variant(name string) *VariantResult {
+	for i := range r.Systems {
+		if strings.EqualFold(r.Systems[i].Variant, name) {
+			return &r.Systems[i]
+		}
+	}
+	return nil
+}
+
+func nsList(ds []time.Duration) []int64 {
+	out := make([]int64, len(ds))
+	for i, d := range ds {
+		out[i] = int64(d)
+	}
+	return out
+}
+
+// Durations turns raw nanosecond samples back into durations.
+func Durations(ns []int64) []time.Duration {
+	out := make([]time.Duration, len(ns))
+	for i, v := range ns {
+		out[i] = time.Duration(v)
+	}
+	return out
+}
+
+func (vr *VariantResult) fail(phase Phase, sandbox string, err error) {
+	vr.Failures = append(vr.Failures, Failure{Phase: string(phase), Sandbox: sandbox, Cause: err.Error()})
+}
+
+func (vr *VariantResult) did(op string) {
+	for _, o := range vr.Operations {
+		if o == op {
+			return
+		}
+	}
+	vr.Operations = append(vr.Operations, op)
+}

@@ -1,0 +1,276 @@
+package measure
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/agentic-eval/agentic-eval/probe"
+)
+
+// Event is a progress report for a live display.
+type Event struct {
+	Variant string
+	Phase   Phase
+	Done    int
+	Total   int
+	Message string
+}
+
+// Runner measures drivers. One Runner makes one run: its ID prefixes every
+// object it creates, and it destroys whatever it still holds when a run ends
+// for any reason.
+type Runner struct {
+	Settings Settings
+	// Probe is the host path of the static probe binary.
+	Probe string
+	// Dir is the parent of the run's scratch directory ("" = os.TempDir).
+	Dir string
+	// Progress, when set, receives events; it must not block.
+	Progress func(Event)
+	// Log, when set, receives one line per notable happening.
+	Log func(format string, args ...any)
+
+	runID  string
+	runDir string
+	seq    atomic.Int64
+
+	mu   sync.Mutex
+	live map[string]*instance
+}
+
+// NewRunner makes a runner with a fresh run ID.
+func NewRunner(settings Settings, probePath string) *Runner {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return &Runner{Settings: settings, Probe: probePath, runID: hex.EncodeToString(b[:]), live: map[string]*instance{}}
+}
+
+// RunID is the run's ID; every object the run creates is named "ae-"+RunID
+// and more.
+func (r *Runner) RunID() string { return r.runID }
+
+// Prefix is the name prefix of everything the run creates.
+func (r *Runner) Prefix() string { return "ae-" + r.runID }
+
+func (r *Runner) logf(format string, args ...any) {
+	if r.Log != nil {
+		r.Log(format, args...)
+	}
+}
+
+func (r *Runner) progress(e Event) {
+	if r.Progress != nil {
+		r.Progress(e)
+	}
+}
+
+// instance is one live sandbox the runner holds.
+type instance struct {
+	id        string
+	dir       string
+	sb        Sandbox
+	stream    *probe.Stream
+	args      []string // the probe's arguments
+	requested time.Time
+	ready     time.Time
+}
+
+// Latency is from the request to the probe's ready line.
+func (in *instance) latency() time.Duration { return in.ready.Sub(in.requested) }
+
+// cleanupCtx gives teardown its own deadline, independent of the run's
+// context: an interrupted run must still destroy what it made.
+func (r *Runner) cleanupCtx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), r.Settings.OpTimeout)
+}
+
+func (r *Runner) newSpec() (Spec, error) {
+	n := r.seq.Add(1)
+	id := fmt.Sprintf("%s-%d", r.Prefix(), n)
+	dir := filepath.Join(r.runDir, id)
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		return Spec{}, fmt.Errorf("sandbox dir: %w", err)
+	}
+	// The sandbox's name rides on the probe's command line, so that a
+	// stray probe process on the host is findable by the run's prefix.
+	return Spec{ID: id, Probe: r.Probe, Dir: dir, Args: []string{"--sandbox=" + id}}, nil
+}
+
+// spawn starts one sandbox and waits for the probe's ready line. The
+// returned instance is registered as live until destroy. On failure
+// everything is already cleaned up.
+func (r *Runner) spawn(ctx context.Context, d Driver) (*instance, error) {
+	spec, err := r.newSpec()
+	if err != nil {
+		return nil, err
+	}
+	in := &instance{id: spec.ID, dir: spec.Dir, args: spec.Args}
+	attached := make(chan struct{})
+	spec.Attach = func(out io.Reader, w io.Writer) {
+		in.stream = probe.NewStream(out, w)
+		close(attached)
+	}
+	opCtx, cancel := context.WithTimeout(ctx, r.Settings.OpTimeout)
+	defer cancel()
+	in.requested = time.Now()
+	sb, err := d.Start(opCtx, spec)
+	if err != nil {
+		r.discard(in)
+		return nil, fmt.Errorf("start %s: %w", spec.ID, timeoutCause(opCtx, err))
+	}
+	in.sb = sb
+	r.register(in)
+	select {
+	case <-attached:
+	default:
+		r.destroy(in)
+		return nil, fmt.Errorf("start %s: driver %s did not attach the probe's streams", spec.ID, d.Variant())
+	}
+	msg, err := in.stream.Ready(opCtx)
+	if err != nil {
+		r.destroy(in)
+		return nil, fmt.Errorf("wait for probe in %s: %w", spec.ID, timeoutCause(opCtx, err))
+	}
+	in.ready = msg.At
+	return in, nil
+}
+
+// restore starts a sandbox from a snapshot and waits until the restored
+// probe answers a ping; readiness is the arrival of that answer.
+//
+// The restored sandbox keeps the snapshotted probe's command line (srcArgs):
+// runtimes such as runsc refuse a restore whose process arguments differ,
+// and it is the same process, restored.
+func (r *Runner) restore(ctx context.Context, sn Snapshotter, snap Snapshot, srcArgs []string) (*instance, error) {
+	spec, err := r.newSpec()
+	if err != nil {
+		return nil, err
+	}
+	spec.Args = srcArgs
+	in := &instance{id: spec.ID, dir: spec.Dir}
+	attached := make(chan struct{})
+	spec.Attach = func(out io.Reader, w io.Writer) {
+		in.stream = probe.NewStream(out, w)
+		close(attached)
+	}
+	opCtx, cancel := context.WithTimeout(ctx, r.Settings.OpTimeout)
+	defer cancel()
+	in.requested = time.Now()
+	sb, err := sn.Restore(opCtx, snap, spec)
+	if err != nil {
+		r.discard(in)
+		return nil, fmt.Errorf("restore %s: %w", spec.ID, timeoutCause(opCtx, err))
+	}
+	in.sb = sb
+	r.register(in)
+	select {
+	case <-attached:
+	default:
+		r.destroy(in)
+		return nil, fmt.Errorf("restore %s: driver did not attach the probe's streams", spec.ID)
+	}
+	msg, err := in.stream.Request(opCtx, "ping")
+	if err != nil {
+		r.destroy(in)
+		return nil, fmt.Errorf("ping restored probe in %s: %w", spec.ID, timeoutCause(opCtx, err))
+	}
+	in.ready = msg.At
+	return in, nil
+}
+
+func timeoutCause(ctx context.Context, err error) error {
+	if ctx.Err() == context.DeadlineExceeded && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%w (operation timed out)", err)
+	}
+	return err
+}
+
+func (r *Runner) register(in *instance) {
+	r.mu.Lock()
+	r.live[in.id] = in
+	r.mu.Unlock()
+}
+
+// discard removes what exists of a sandbox that never started.
+func (r *Runner) discard(in *instance) {
+	if in.stream != nil {
+		in.stream.Close()
+	}
+	_ = os.RemoveAll(in.dir)
+}
+
+// destroy tears a sandbox down with its own deadline and reports how long
+// the driver took.
+func (r *Runner) destroy(in *instance) (time.Duration, error) {
+	ctx, cancel := r.cleanupCtx()
+	defer cancel()
+	t0 := time.Now()
+	var err error
+	if in.sb != nil {
+		err = in.sb.Destroy(ctx)
+	}
+	took := time.Since(t0)
+	if in.stream != nil {
+		in.stream.Close()
+	}
+	if rmErr := os.RemoveAll(in.dir); rmErr != nil && err == nil {
+		err = rmErr
+	}
+	r.mu.Lock()
+	delete(r.live, in.id)
+	r.mu.Unlock()
+	if err != nil {
+		return took, fmt.Errorf("destroy %s: %w", in.id, err)
+	}
+	return took, nil
+}
+
+// destroyAll tears down every live sandbox, in parallel, and returns the
+// errors.
+func (r *Runner) destroyAll() []error {
+	r.mu.Lock()
+	ins := make([]*instance, 0, len(r.live))
+	for _, in := range r.live {
+		ins = append(ins, in)
+	}
+	r.mu.Unlock()
+	sort.Slice(ins, func(i, j int) bool { return ins[i].id < ins[j].id })
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+		sem  = make(chan struct{}, 8)
+	)
+	for _, in := range ins {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if _, err := r.destroy(in); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return errs
+}
+
+// Live is how many sandboxes the runner holds now.
+func (r *Runner) Live() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.live)
+}

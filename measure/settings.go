@@ -1,0 +1,103 @@
+package measure
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Phase is one measurement the harness can run on a driver.
+type Phase string
+
+// The phases, in the order a run performs them.
+const (
+	PhaseStartLatency Phase = "start-latency"
+	PhaseBurst        Phase = "burst"
+	PhaseDensity      Phase = "density"
+	PhaseIsolation    Phase = "isolation"
+	PhaseSnapshot     Phase = "snapshot"
+)
+
+// AllPhases lists every phase in run order.
+func AllPhases() []Phase {
+	return []Phase{PhaseStartLatency, PhaseBurst, PhaseDensity, PhaseIsolation, PhaseSnapshot}
+}
+
+// Settings are the knobs of a run, recorded in its results.
+type Settings struct {
+	Samples int `json:"samples"` // start-latency samples counted
+	Warmups int `json:"warmups"` // start-latency spawns before counting
+	Burst   int `json:"burst"`   // spawns at once; 0 skips the phase
+	Density int `json:"density"` // idle sandboxes held at once; 0 skips the phase
+	Forks   int `json:"forks"`   // restores from one snapshot after the first
+	// OpTimeout bounds every single runtime operation (start to ready,
+	// destroy, snapshot, restore): a hung runtime becomes a failure.
+	OpTimeout time.Duration `json:"op_timeout_ns"`
+	// MinAvailable is the fraction of MemTotal that must stay available:
+	// density stops adding sandboxes before the host falls under it.
+	MinAvailable float64 `json:"min_available_fraction"`
+	// DropCaches drops the page cache before MemAvailable readings.
+	DropCaches bool    `json:"drop_caches"`
+	Phases     []Phase `json:"phases"`
+}
+
+// DefaultSettings are the issue's defaults: 20 samples plus 2 warm-ups, a
+// burst of 8, 50 idle sandboxes, 4 forks, 30 s per operation, and a 20%
+// MemAvailable floor.
+func DefaultSettings() Settings {
+	return Settings{
+		Samples: 20, Warmups: 2, Burst: 8, Density: 50, Forks: 4,
+		OpTimeout: 30 * time.Second, MinAvailable: 0.20, DropCaches: true,
+		Phases: AllPhases(),
+	}
+}
+
+// Validate reports the first setting out of range, saying what is valid.
+func (s Settings) Validate() error {
+	switch {
+	case s.Samples < 1 || s.Samples > 10000:
+		return fmt.Errorf("samples %d out of range: want 1 to 10000", s.Samples)
+	case s.Warmups < 0 || s.Warmups > 1000:
+		return fmt.Errorf("warm-ups %d out of range: want 0 to 1000", s.Warmups)
+	case s.Burst < 0 || s.Burst > 1000:
+		return fmt.Errorf("burst %d out of range: want 0 (skip) to 1000", s.Burst)
+	case s.Density < 0 || s.Density > 10000:
+		return fmt.Errorf("density %d out of range: want 0 (skip) to 10000", s.Density)
+	case s.Forks < 0 || s.Forks > 100:
+		return fmt.Errorf("forks %d out of range: want 0 to 100", s.Forks)
+	case s.OpTimeout < 100*time.Millisecond || s.OpTimeout > time.Hour:
+		return fmt.Errorf("operation timeout %s out of range: want 100ms to 1h", s.OpTimeout)
+	case s.MinAvailable < 0 || s.MinAvailable >= 1:
+		return fmt.Errorf("memory floor %v out of range: want a fraction from 0 to below 1", s.MinAvailable)
+	}
+	return nil
+}
+
+// Has reports whether the phase is enabled.
+func (s Settings) Has(p Phase) bool {
+	for _, q := range s.Phases {
+		if q == p {
+			return true
+		}
+	}
+	return false
+}
+
+// ParsePhases reads a comma-separated list of phase names.
+func ParsePhases(list string) ([]Phase, error) {
+	var out []Phase
+	for _, name := range strings.Split(list, ",") {
+		name = strings.TrimSpace(strings.ToLower(name))
+		found := false
+		for _, p := range AllPhases() {
+			if string(p) == name {
+				out = append(out, p)
+				found = true
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("unknown phase %q: valid phases are start-latency, burst, density, isolation, snapshot", name)
+		}
+	}
+	return out, nil
+}

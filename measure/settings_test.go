@@ -1,0 +1,47 @@
+package measure
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDefaultSettingsAreTheIssuesDefaults(t *testing.T) {
+	s := DefaultSettings()
+	if s.Samples != 20 || s.Warmups != 2 || s.Burst != 8 || s.Density != 50 || s.OpTimeout != 30*time.Second || s.MinAvailable != 0.20 {
+		t.Errorf("defaults %+v", s)
+	}
+	if err := s.Validate(); err != nil {
+		t.Errorf("defaults invalid: %v", err)
+	}
+}
+
+func TestValidateNamesTheBadSettingAndTheValidRange(t *testing.T) {
+	for _, c := range []struct {
+		mut  func(*Settings)
+		want string
+	}{
+		{func(s *Settings) { s.Samples = 0 }, "samples 0 out of range: want 1 to 10000"},
+		{func(s *Settings) { s.Burst = -1 }, "burst -1 out of range"},
+		{func(s *Settings) { s.Density = 20000 }, "density 20000 out of range"},
+		{func(s *Settings) { s.OpTimeout = time.Millisecond }, "operation timeout 1ms out of range"},
+		{func(s *Settings) { s.MinAvailable = 1 }, "memory floor 1 out of range"},
+	} {
+		s := DefaultSettings()
+		c.mut(&s)
+		err := s.Validate()
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("got %v, want %q", err, c.want)
+		}
+	}
+}
+
+func TestParsePhases(t *testing.T) {
+	ph, err := ParsePhases("start-latency, Snapshot")
+	if err != nil || len(ph) != 2 || ph[0] != PhaseStartLatency || ph[1] != PhaseSnapshot {
+		t.Fatalf("got %v, %v", ph, err)
+	}
+	if _, err := ParsePhases("latency"); err == nil || !strings.Contains(err.Error(), "valid phases are") {
+		t.Errorf("unknown phase error: %v", err)
+	}
+}

@@ -1,0 +1,158 @@
+package measure
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// measureSnapshot branches a warm sandbox: the probe holds a random token in
+// memory; the harness snapshots the sandbox, restores it once, then forks
+// it Forks times from the same snapshot, all held at once. Each restore is
+// timed to the restored probe's answer and counts only if the probe still
+// holds the token. A snapshot that fails here is itself the result.
+func (r *Runner) measureSnapshot(ctx context.Context, d Driver, vr *VariantResult) {
+	res := &SnapshotResult{}
+	vr.Snapshot = res
+	sn, ok := d.(Snapshotter)
+	if !ok || !vr.Capabilities.Snapshot {
+		res.Cause = fmt.Sprintf("driver %s cannot snapshot a running sandbox", d.Variant())
+		if why := vr.Fingerprint.Details["snapshot"]; why != "" {
+			res.Cause += ": " + why
+		}
+		return
+	}
+	res.Supported = true
+	total := 2 + r.Settings.Forks
+	r.progress(Event{Variant: d.Variant(), Phase: PhaseSnapshot, Done: 0, Total: total, Message: "warm sandbox"})
+	src, err := r.spawn(ctx, d)
+	if err != nil {
+		if ctx.Err() == nil {
+			res.Cause = fmt.Sprintf("could not start the sandbox to snapshot: %v", err)
+		}
+		return
+	}
+	vr.did("create")
+	srcLive := true
+	defer func() {
+		if srcLive {
+			if _, err := r.destroy(src); err != nil {
+				vr.fail("teardown", src.id, err)
+			}
+		}
+	}()
+	token, err := randomToken()
+	if err != nil {
+		res.Cause = err.Error()
+		return
+	}
+	opCtx, cancel := context.WithTimeout(ctx, r.Settings.OpTimeout)
+	defer cancel()
+	if _, err := src.stream.Request(opCtx, "token", "set", token); err != nil {
+		res.Cause = fmt.Sprintf("could not hand the probe its token: %v", err)
+		return
+	}
+	snapDir := filepath.Join(r.runDir, src.id+"-snapshot")
+	if err := os.Mkdir(snapDir, 0o700); err != nil {
+		res.Cause = fmt.Sprintf("snapshot dir: %v", err)
+		return
+	}
+	defer os.RemoveAll(snapDir)
+	r.progress(Event{Variant: d.Variant(), Phase: PhaseSnapshot, Done: 0, Total: total, Message: "snapshot"})
+	t0 := time.Now()
+	snap, err := sn.Snapshot(opCtx, src.sb, snapDir)
+	if err != nil {
+		res.Cause = fmt.Sprintf("snapshot failed on this host: %v", err)
+		vr.fail(PhaseSnapshot, src.id, err)
+		return
+	}
+	res.SnapshotNS = int64(time.Since(t0))
+	res.SnapshotBytes = snap.Bytes
+	if res.SnapshotBytes == 0 {
+		res.SnapshotBytes = dirSize(snapDir)
+	}
+	vr.did("snapshot")
+	// The source may be stopped by the snapshot; it is not needed further.
+	srcLive = false
+	if _, err := r.destroy(src); err != nil {
+		vr.fail("teardown", src.id, err)
+	}
+
+	var restores []time.Duration
+	restoreOne := func() *instance {
+		in, err := r.restore(ctx, sn, snap, src.args)
+		if err != nil {
+			if ctx.Err() == nil {
+				res.FailedRestores++
+				vr.fail(PhaseSnapshot, "", err)
+			}
+			return nil
+		}
+		restores = append(restores, in.latency())
+		ctx2, cancel := context.WithTimeout(ctx, r.Settings.OpTimeout)
+		defer cancel()
+		msg, err := in.stream.Request(ctx2, "token", "get")
+		switch {
+		case err != nil:
+			res.FailedRestores++
+			vr.fail(PhaseSnapshot, in.id, fmt.Errorf("restored probe did not answer token get: %w", err))
+		case strings.TrimSpace(msg.Payload) != token:
+			res.FailedRestores++
+			vr.fail(PhaseSnapshot, in.id, fmt.Errorf("restored probe holds token %q, not the one set before the snapshot: the restore lost memory state", msg.Payload))
+		default:
+			res.Verified++
+		}
+		return in
+	}
+	// One restore, then the forks held together: branches coexist.
+	r.progress(Event{Variant: d.Variant(), Phase: PhaseSnapshot, Done: 1, Total: total, Message: "restore"})
+	if in := restoreOne(); in != nil {
+		vr.did("restore")
+		if _, err := r.destroy(in); err != nil {
+			vr.fail("teardown", in.id, err)
+		}
+	}
+	var forks []*instance
+	for i := 0; i < r.Settings.Forks && ctx.Err() == nil; i++ {
+		r.progress(Event{Variant: d.Variant(), Phase: PhaseSnapshot, Done: 2 + i, Total: total, Message: "fork"})
+		if in := restoreOne(); in != nil {
+			forks = append(forks, in)
+		}
+	}
+	res.Forks = len(forks)
+	if len(forks) >= 2 && res.FailedRestores == 0 {
+		vr.did("fork")
+	}
+	for _, in := range forks {
+		if _, err := r.destroy(in); err != nil {
+			vr.fail("teardown", in.id, err)
+		}
+	}
+	res.RestoreNS = nsList(restores)
+	res.Restore = Summarize(restores)
+	r.progress(Event{Variant: d.Variant(), Phase: PhaseSnapshot, Done: total, Total: total})
+}
+
+func randomToken() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("random token: %w", err)
+	}
+	return hex.EncodeToString(b[:]), nil
+}
+
+func dirSize(dir string) int64 {
+	var n int64
+	_ = filepath.Walk(dir, func(_ string, fi os.FileInfo, err error) error {
+		if err == nil && fi.Mode().IsRegular() {
+			n += fi.Size()
+		}
+		return nil
+	})
+	return n
+}

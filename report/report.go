@@ -1,0 +1,418 @@
+package report
+
+import (
+	_ "embed"
+	"fmt"
+	"html/template"
+	"io"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/agentic-eval/agentic-eval/evaluate"
+	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/probe"
+	"github.com/agentic-eval/agentic-eval/rubric"
+	"github.com/agentic-eval/agentic-eval/vms"
+)
+
+// Options say what to render.
+type Options struct {
+	// Results is the run to evaluate; nil renders the curated catalog only.
+	Results *measure.Results
+	// ResultsPath is where Results was read from, shown on the page.
+	ResultsPath string
+	// Weights rank the systems; the zero value means balanced.
+	Weights vms.Weights
+	// Weighting describes Weights in words, e.g. "preset untrusted-code
+	// (start-latency=1,...)"; empty means Weights written out.
+	Weighting string
+	// ToolVersion is the version of the tool rendering the page; empty
+	// means this build's (measure.ToolInfo).
+	ToolVersion string
+	// Generated is when the page was made; zero leaves it off the page.
+	Generated time.Time
+}
+
+//go:embed page.tmpl
+var pageTemplate string
+
+var tmpl = template.Must(template.New("page").Parse(pageTemplate))
+
+// Render writes the page for opts to w.
+func Render(w io.Writer, opts Options) error {
+	if opts.Weights == (vms.Weights{}) {
+		opts.Weights = vms.Balanced()
+	}
+	if err := opts.Weights.Validate(); err != nil {
+		return fmt.Errorf("render report: %w", err)
+	}
+	if opts.Weighting == "" {
+		opts.Weighting = "weights " + opts.Weights.String()
+	}
+	if opts.ToolVersion == "" {
+		opts.ToolVersion = measure.ToolInfo().Version
+	}
+	p := build(opts)
+	if err := tmpl.Execute(w, p); err != nil {
+		return fmt.Errorf("render report: %w", err)
+	}
+	return nil
+}
+
+// page is everything the template shows, already formatted.
+type page struct {
+	Weighting     string
+	Measured      bool
+	Source        string
+	ResultsPath   string
+	Interrupted   bool
+	Warnings      []string
+	Rubric        string
+	Threshold     string
+	Rows          []rowView
+	SystemCharts  []groupedChart
+	Latency       *hChart
+	Memory        *hChart
+	Figures       []figureRow
+	Disagreements []disagreementView
+	NotMeasured   []notMeasuredView
+	Failures      []failureView
+	Host          []kv
+	Settings      []kv
+	Run           []kv
+	ToolVersion   string
+	ResultsTool   string
+	Generated     string
+}
+
+type kv struct{ Key, Value string }
+
+type cellView struct {
+	Score, Mark, Title, Class string
+}
+
+type rowView struct {
+	Rank                     int
+	System, Fitness, Curated string
+	Shift, ShiftClass        string
+	Cells                    []cellView
+	From                     string
+}
+
+type disagreementView struct {
+	System, Axis, Variant        string
+	Curated, Measured, Delta     string
+	Provenance                   string
+	CuratedEvidence, MeasuredWhy string
+}
+
+type notMeasuredView struct {
+	System  string
+	Reasons []variantReason
+}
+
+type variantReason struct{ Variant, Reason, Fix string }
+
+type failureView struct {
+	Variant, Phase, Cause string
+	Count                 int
+}
+
+type figureRow struct {
+	Variant, Start, P90, Teardown, Burst, Memory, MemAvail, Isolation, Restore, Warnings string
+}
+
+var markOf = map[rubric.Provenance]string{
+	rubric.Measured: "M", rubric.Checklist: "C", rubric.Declared: "D", rubric.Curated: "–",
+}
+
+var provTitle = map[rubric.Provenance]string{
+	rubric.Measured:  "measured on this host",
+	rubric.Checklist: "checklist of facts, some observed on this host",
+	rubric.Declared:  "declared by the driver; the probe could not decide",
+	rubric.Curated:   "curated judgment; nothing measured",
+}
+
+func f2(v float64) string { return fmt.Sprintf("%.2f", v) }
+
+func build(opts Options) page {
+	res := opts.Results
+	ev := evaluate.Evaluate(res, opts.Weights)
+	p := page{
+		Weighting:   opts.Weighting,
+		Measured:    res != nil,
+		ResultsPath: opts.ResultsPath,
+		Rubric:      ev.Rubric,
+		Threshold:   f2(rubric.DisagreementThreshold),
+		ToolVersion: opts.ToolVersion,
+	}
+	if !opts.Generated.IsZero() {
+		p.Generated = opts.Generated.UTC().Format("2006-01-02 15:04 UTC")
+	}
+	for i, r := range ev.Rows {
+		p.Rows = append(p.Rows, rowOf(i+1, r))
+		p.SystemCharts = append(p.SystemCharts, systemChart(i+1, r, res != nil))
+		for _, d := range r.Disagreements {
+			p.Disagreements = append(p.Disagreements, disagreementView{
+				System: r.System.Name(), Axis: d.Axis, Variant: d.Variant,
+				Curated: f2(d.Curated), Measured: f2(d.Measured), Delta: fmt.Sprintf("%+.2f", d.Delta),
+				Provenance: string(d.Provenance), CuratedEvidence: d.CuratedEvidence, MeasuredWhy: d.MeasuredBasis,
+			})
+		}
+		if r.NotMeasured != "" && res != nil {
+			p.NotMeasured = append(p.NotMeasured, notMeasuredOf(r, res))
+		}
+	}
+	if res == nil {
+		return p
+	}
+	p.ResultsTool = strings.TrimSpace(res.Tool.Name + " " + res.Tool.Version)
+	p.Interrupted = res.Interrupted
+	p.Source = fmt.Sprintf("run %s, %s to %s", res.RunID, res.Started.UTC().Format("2006-01-02 15:04:05"), res.Finished.UTC().Format("15:04:05 UTC"))
+	p.Warnings = append(p.Warnings, res.Warnings...)
+	for _, v := range res.Systems {
+		for _, w := range v.Fingerprint.Warnings {
+			p.Warnings = append(p.Warnings, v.Variant+": "+w)
+		}
+		for _, w := range v.Warnings {
+			p.Warnings = append(p.Warnings, v.Variant+": "+w)
+		}
+	}
+	p.Latency = latencyChart(res)
+	p.Memory = memoryChart(res)
+	p.Figures = figures(res)
+	p.Failures = failures(res)
+	p.Host, p.Settings, p.Run = hostFacts(res), settingsOf(res), runFacts(res)
+	return p
+}
+
+func rowOf(rank int, r evaluate.Row) rowView {
+	v := rowView{Rank: rank, System: r.System.Name(), Fitness: f2(r.Fitness), Curated: f2(r.CuratedFitness), From: r.Primary}
+	if v.From == "" {
+		v.From = "curated only"
+	}
+	switch d := r.Fitness - r.CuratedFitness; {
+	case d >= 0.005:
+		v.Shift, v.ShiftClass = fmt.Sprintf("▲ %+.2f", d), "up"
+	case d <= -0.005:
+		v.Shift, v.ShiftClass = fmt.Sprintf("▼ %+.2f", d), "down"
+	}
+	for _, a := range r.Axes {
+		title := fmt.Sprintf("%s %.2f, %s (curated %.2f): %s", a.Axis, a.Score, provTitle[a.Provenance], a.Curated, a.Basis)
+		v.Cells = append(v.Cells, cellView{Score: f2(a.Score), Mark: markOf[a.Provenance], Title: title, Class: "prov-" + string(a.Provenance)})
+	}
+	return v
+}
+
+func notMeasuredOf(r evaluate.Row, res *measure.Results) notMeasuredView {
+	nm := notMeasuredView{System: r.System.Name()}
+	if res != nil {
+		for _, v := range res.Systems {
+			if v.System == r.System && !v.Fingerprint.Available {
+				nm.Reasons = append(nm.Reasons, variantReason{Variant: v.Variant, Reason: v.Fingerprint.Reason, Fix: v.Fingerprint.Fix})
+			}
+		}
+	}
+	if len(nm.Reasons) == 0 {
+		nm.Reasons = []variantReason{{Reason: r.NotMeasured}}
+	}
+	return nm
+}
+
+func figures(res *measure.Results) []figureRow {
+	var out []figureRow
+	for _, v := range res.Systems {
+		if !v.Fingerprint.Available {
+			continue
+		}
+		f := figureRow{Variant: v.Variant, Start: "–", P90: "–", Teardown: "–", Burst: "–", Memory: "–", MemAvail: "–", Isolation: "–", Restore: "–"}
+		if l := v.StartLatency; l != nil && l.Summary.N > 0 {
+			f.Start = fmt.Sprintf("%s [%s, %s] n=%d", ms(l.Summary.Median), ms(l.Summary.Lo), ms(l.Summary.Hi), l.Summary.N)
+			if l.Summary.P90 != nil {
+				f.P90 = ms(*l.Summary.P90)
+			}
+			if l.Teardown.N > 0 {
+				f.Teardown = ms(l.Teardown.Median)
+			}
+		}
+		if b := v.Burst; b != nil && b.Started > 0 {
+			f.Burst = fmt.Sprintf("%d/%d, %.1f/s", b.Started, b.K, b.SpawnsPerSecond)
+		}
+		if d := v.Density; d != nil && d.Started > 0 {
+			f.Memory = fmt.Sprintf("%.2f MiB (%d/%d held)", d.PerInstanceMiB.Median, d.Started, d.Requested)
+			f.MemAvail = fmt.Sprintf("%.2f MiB", d.DeltaPerInstanceMiB)
+		}
+		if i := v.Isolation; i != nil {
+			f.Isolation = i.Assessment.Boundary
+			if !i.Assessment.Observed {
+				f.Isolation += " (declared)"
+			}
+			if n := countFindings(i.Assessment.Findings); n > 0 {
+				f.Isolation += fmt.Sprintf(", %d finding%s", n, plural(n))
+			}
+		}
+		if s := v.Snapshot; s != nil {
+			switch {
+			case !s.Supported:
+				f.Restore = "unsupported"
+			case s.Restore.N > 0:
+				f.Restore = fmt.Sprintf("%s (%d/%d verified, %d forks)", ms(s.Restore.Median), s.Verified, s.Verified+s.FailedRestores, s.Forks)
+			default:
+				f.Restore = "failed: " + s.Cause
+			}
+		}
+		var warns []string
+		if l := v.StartLatency; l != nil {
+			warns = append(warns, l.Summary.Warnings...)
+		}
+		f.Warnings = strings.Join(warns, "; ")
+		out = append(out, f)
+	}
+	return out
+}
+
+func countFindings(fs []probe.Finding) int {
+	n := 0
+	for _, f := range fs {
+		if f.Severity != probe.Info {
+			n++
+		}
+	}
+	return n
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+func failures(res *measure.Results) []failureView {
+	var out []failureView
+	for _, v := range res.Systems {
+		idx := map[string]int{}
+		for _, f := range v.Failures {
+			key := f.Phase + "\x00" + f.Cause
+			if i, ok := idx[key]; ok {
+				out[i].Count++
+				continue
+			}
+			idx[key] = len(out)
+			out = append(out, failureView{Variant: v.Variant, Phase: f.Phase, Cause: f.Cause, Count: 1})
+		}
+	}
+	return out
+}
+
+func hostFacts(res *measure.Results) []kv {
+	h := res.Host
+	kvm := "not usable"
+	if h.KVM.Usable {
+		kvm = fmt.Sprintf("usable (%s, API %d)", h.KVM.Device, h.KVM.APIVersion)
+	} else if h.KVM.Reason != "" {
+		kvm = "not usable: " + h.KVM.Reason
+	}
+	virt := h.Virtualization.Virtualized
+	if h.Virtualization.Hypervisor != "" && h.Virtualization.Hypervisor != "Unknown" {
+		virt += " (" + h.Virtualization.Hypervisor + ")"
+	}
+	cg := h.Cgroups.Mode
+	if len(h.Cgroups.V2Controllers) > 0 {
+		cg += ", controllers " + strings.Join(h.Cgroups.V2Controllers, " ")
+	}
+	out := []kv{
+		{"OS", h.OS},
+		{"Kernel", strings.TrimSpace(h.KernelRelease + " " + h.KernelVersion)},
+		{"Architecture", h.Arch},
+		{"CPU", fmt.Sprintf("%s, %d logical cores (%d usable)", h.CPUModel, h.LogicalCores, h.UsableCores)},
+		{"Memory", fmt.Sprintf("%.1f GiB", float64(h.MemTotalBytes)/(1<<30))},
+		{"KVM", kvm},
+		{"Host virtualized", virt},
+		{"Cgroups", cg},
+		{"Boot id", h.BootID},
+	}
+	for _, pr := range h.Problems {
+		out = append(out, kv{"Not read", pr})
+	}
+	return out
+}
+
+func settingsOf(res *measure.Results) []kv {
+	s := res.Settings
+	var phases []string
+	for _, ph := range s.Phases {
+		phases = append(phases, string(ph))
+	}
+	return []kv{
+		{"Start-latency samples", fmt.Sprintf("%d after %d warm-ups", s.Samples, s.Warmups)},
+		{"Burst", fmt.Sprintf("%d spawns at once", s.Burst)},
+		{"Density", fmt.Sprintf("%d idle sandboxes held at once", s.Density)},
+		{"Forks", fmt.Sprintf("%d restores from one snapshot", s.Forks)},
+		{"Operation timeout", s.OpTimeout.String()},
+		{"Memory floor", fmt.Sprintf("%.0f%% of MemTotal kept available", s.MinAvailable*100)},
+		{"Page cache dropped", fmt.Sprint(s.DropCaches)},
+		{"Phases", strings.Join(phases, ", ")},
+	}
+}
+
+func runFacts(res *measure.Results) []kv {
+	out := []kv{
+		{"Run id", res.RunID},
+		{"Started", res.Started.UTC().Format(time.RFC3339)},
+		{"Finished", res.Finished.UTC().Format(time.RFC3339)},
+		{"Duration", res.Finished.Sub(res.Started).Round(time.Second).String()},
+		{"Measured by", fmt.Sprintf("%s %s (%s)", res.Tool.Name, res.Tool.Version, res.Tool.GoVersion)},
+		{"Schema", res.Schema},
+	}
+	if res.Interrupted {
+		out = append(out, kv{"Interrupted", "yes: figures cover what was measured before the interrupt"})
+	}
+	return out
+}
+
+// ms formats milliseconds with a sensible precision.
+func ms(v float64) string {
+	switch {
+	case v >= 10000:
+		return fmt.Sprintf("%.1f s", v/1000)
+	case v >= 1000:
+		return fmt.Sprintf("%.2f s", v/1000)
+	case v >= 100:
+		return fmt.Sprintf("%.0f ms", v)
+	case v >= 10:
+		return fmt.Sprintf("%.1f ms", v)
+	default:
+		return fmt.Sprintf("%.2f ms", v)
+	}
+}
+
+// logTicks returns 1-2-5 ticks covering [lo, hi] and the domain they span.
+func logTicks(lo, hi float64) (ticks []float64, dlo, dhi float64) {
+	if lo <= 0 {
+		lo = hi / 100
+	}
+	if hi <= lo {
+		hi = lo * 10
+	}
+	dlo = math.Pow(10, math.Floor(math.Log10(lo)))
+	base := dlo
+	for _, m := range []float64{2, 5} {
+		if base*m <= lo {
+			dlo = base * m
+		}
+	}
+	for dec := math.Pow(10, math.Floor(math.Log10(dlo))); ; dec *= 10 {
+		for _, m := range []float64{1, 2, 5} {
+			t := dec * m
+			if t < dlo*0.999 {
+				continue
+			}
+			ticks = append(ticks, t)
+			if t >= hi {
+				return ticks, dlo, t
+			}
+		}
+	}
+}

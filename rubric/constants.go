@@ -1,0 +1,65 @@
+package rubric
+
+// Version names the rubric. Change it whenever a constant or curve changes:
+// scores from different versions are not comparable.
+const Version = "rubric/1"
+
+// Start-latency: log-linear from 1.0 at LatencyBest to 0.0 at LatencyWorst.
+const (
+	LatencyBestMS  = 100.0   // the reference's 1.0: a sandbox ready in under 100 ms
+	LatencyWorstMS = 10000.0 // 10 s to a usable sandbox scores 0
+)
+
+// Density: log-linear from 1.0 at DensityBestMiB per instance to 0.0 at
+// DensityWorstMiB.
+const (
+	DensityBestMiB  = 5.0   // microVM/container class: a few MiB per sandbox
+	DensityWorstMiB = 512.0 // a full VM's worth of memory per sandbox scores 0
+)
+
+// Isolation: a base per boundary class, minus a penalty per hardening
+// finding by severity, floored at IsolationFloor.
+var IsolationBase = map[string]float64{
+	"hardware-virtualization": 0.90, // 1.0 needs a minimal attack surface too: see MinimalSurfaceBonus
+	"userspace-kernel":        0.60,
+	"shared-kernel":           0.40,
+}
+
+// MinimalSurfaceBonus is added for hardware virtualization when the probe
+// found no high-severity finding: the guest sees no host device to attack.
+const MinimalSurfaceBonus = 0.05
+
+// IsolationPenalty is subtracted per finding, by severity.
+var IsolationPenalty = map[string]float64{"high": 0.08, "medium": 0.04, "low": 0.01}
+
+// IsolationFloor keeps findings from pushing a class below plausibility.
+const IsolationFloor = 0.05
+
+// Snapshotting: a verified restore earns SnapshotVerified; forks that all
+// kept the token earn SnapshotFork more; the restore's median latency earns
+// up to SnapshotSpeed more on the start-latency curve. A snapshot that is
+// not supported by the driver scores SnapshotUnsupported; one that the
+// runtime attempts but fails on this host scores SnapshotFailed.
+const (
+	SnapshotVerified    = 0.50
+	SnapshotFork        = 0.10
+	SnapshotSpeed       = 0.40
+	SnapshotFailed      = 0.10
+	SnapshotUnsupported = 0.00
+)
+
+// Agent-control checklist weights; they sum to 1.
+const (
+	ControlProgrammatic = 0.25 // an API, not only a command line
+	ControlErrors       = 0.10 // machine-readable errors
+	ControlSchema       = 0.10 // a discoverable schema
+	ControlLifecycle    = 0.40 // share of the six lifecycle operations performed here
+	ControlToolNative   = 0.15 // MCP or tool-call native
+)
+
+// LifecycleOps are the operations the agent-control checklist counts.
+var LifecycleOps = []string{"create", "exec", "snapshot", "restore", "fork", "destroy"}
+
+// DisagreementThreshold is how far measured and curated may differ on an
+// axis before the difference is flagged.
+const DisagreementThreshold = 0.15

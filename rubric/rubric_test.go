@@ -1,0 +1,141 @@
+package rubric
+
+import (
+	"encoding/json"
+	"math"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/probe"
+	"github.com/agentic-eval/agentic-eval/vms"
+)
+
+func TestLatencyCurveIsAnchoredOnTheReference(t *testing.T) {
+	for _, c := range []struct{ ms, want float64 }{
+		{50, 1}, {100, 1}, {1000, 0.5}, {10000, 0}, {60000, 0},
+		{316.227766, 0.75}, {70, 1}, {800, 0.548},
+	} {
+		if got := LatencyScore(c.ms); math.Abs(got-c.want) > 0.001 {
+			t.Errorf("LatencyScore(%v ms) = %v, want %v", c.ms, got, c.want)
+		}
+	}
+}
+
+func TestDensityCurveIsAnchoredOnMicroVMClassOverhead(t *testing.T) {
+	for _, c := range []struct{ mib, want float64 }{
+		{0.6, 1}, {5, 1}, {512, 0}, {2048, 0}, {44, 0.530}, {217, 0.185},
+	} {
+		if got := DensityScore(c.mib); math.Abs(got-c.want) > 0.001 {
+			t.Errorf("DensityScore(%v MiB) = %v, want %v", c.mib, got, c.want)
+		}
+	}
+}
+
+func TestControlChecklistWeightsSumToOne(t *testing.T) {
+	if s := ControlProgrammatic + ControlErrors + ControlSchema + ControlLifecycle + ControlToolNative; math.Abs(s-1) > 1e-12 {
+		t.Errorf("checklist weights sum to %v", s)
+	}
+	if s := SnapshotVerified + SnapshotFork + SnapshotSpeed; math.Abs(s-1) > 1e-12 {
+		t.Errorf("snapshot parts sum to %v", s)
+	}
+}
+
+// recorded is a variant result as a run on this project's host wrote it
+// (a runc run; figures rounded).
+func recorded() measure.VariantResult {
+	return measure.VariantResult{
+		System: vms.Docker, Variant: "docker/runc",
+		Fingerprint: measure.Fingerprint{Available: true},
+		Capabilities: measure.Capabilities{Boundary: probe.SharedKernel,
+			Control: measure.ControlPlane{Kind: "CLI (OCI runtime)"}},
+		StartLatency: &measure.Latency{Summary: measure.Summary{N: 20, Median: 72.4}},
+		Density:      &measure.Density{Started: 50, PerInstanceMiB: measure.Summary{N: 50, Median: 0.7}},
+		Isolation: &measure.Isolation{Assessment: probe.Assessment{Boundary: probe.SharedKernel, Observed: true,
+			Findings: []probe.Finding{{Severity: probe.High, Finding: "no seccomp filter"}, {Severity: probe.Medium, Finding: "rootfs writable"}, {Severity: probe.Info, Finding: "x"}}}},
+		Snapshot:   &measure.SnapshotResult{Supported: true, Cause: "snapshot failed on this host: criu: vdso: Unexpected rt vDSO area bounds"},
+		Operations: []string{"create", "destroy"},
+	}
+}
+
+func TestScoreMapsARecordedResultOnEveryAxis(t *testing.T) {
+	s := Score(recorded())
+	want := map[vms.Axis]struct {
+		score float64
+		prov  Provenance
+	}{
+		vms.StartLatency: {1, Measured},
+		vms.Density:      {1, Measured},
+		vms.Isolation:    {0.28, Measured}, // 0.40 - 0.08 - 0.04
+		vms.Snapshotting: {SnapshotFailed, Measured},
+		vms.AgentControl: {0.133, Checklist}, // 0.40 * 2/6
+	}
+	if len(s.Axes) != 5 {
+		t.Fatalf("scored %d axes, want 5: %+v", len(s.Axes), s.Axes)
+	}
+	for ax, w := range want {
+		got, ok := s.Axis(ax)
+		if !ok || math.Abs(got.Score-w.score) > 1e-9 || got.Provenance != w.prov {
+			t.Errorf("%s: got %+v, want %v %s", ax, got, w.score, w.prov)
+		}
+		if got.Basis == "" {
+			t.Errorf("%s has no basis", ax)
+		}
+	}
+	if s.Rubric != Version {
+		t.Errorf("rubric %q", s.Rubric)
+	}
+	snap, _ := s.Axis(vms.Snapshotting)
+	if !strings.Contains(snap.Basis, "vDSO") {
+		t.Errorf("a failed snapshot's basis must carry the cause: %q", snap.Basis)
+	}
+}
+
+func TestRescoringASavedResultGivesTheSameScores(t *testing.T) {
+	first := Score(recorded())
+	b, err := json.Marshal(recorded())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back measure.VariantResult
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if again := Score(back); !reflect.DeepEqual(first, again) {
+		t.Errorf("re-scoring changed the scores:\n%+v\n%+v", first, again)
+	}
+}
+
+func TestVerifiedForkedSnapshotScoresOnItsRestoreSpeed(t *testing.T) {
+	vr := recorded()
+	vr.Snapshot = &measure.SnapshotResult{Supported: true, SnapshotNS: 110e6, Verified: 5, Forks: 4,
+		RestoreNS: []int64{350e6}, Restore: measure.Summary{N: 5, Median: 350}}
+	got, _ := Score(vr).Axis(vms.Snapshotting)
+	want := SnapshotVerified + SnapshotFork + SnapshotSpeed*LatencyScore(350)
+	if math.Abs(got.Score-round(want)) > 1e-9 {
+		t.Errorf("snapshot score %v, want %v", got.Score, want)
+	}
+}
+
+func TestUnobservedBoundaryIsLabelledDeclared(t *testing.T) {
+	vr := recorded()
+	vr.Isolation.Assessment = probe.Assessment{Boundary: probe.HardwareVirtualization, Observed: false}
+	got, _ := Score(vr).Axis(vms.Isolation)
+	if got.Provenance != Declared || got.Score != 0.95 {
+		t.Errorf("got %+v, want declared 0.95 (base plus minimal-surface bonus)", got)
+	}
+}
+
+func TestUnmeasuredAxesAreAbsentNotZero(t *testing.T) {
+	vr := measure.VariantResult{System: vms.GVisor, Variant: "gvisor/systrap", Fingerprint: measure.Fingerprint{Available: true},
+		Capabilities: measure.Capabilities{Boundary: probe.UserspaceKernel}}
+	s := Score(vr)
+	if _, ok := s.Axis(vms.StartLatency); ok {
+		t.Error("start-latency scored without a measurement")
+	}
+	iso, ok := s.Axis(vms.Isolation)
+	if !ok || iso.Provenance != Declared || iso.Score != 0.6 {
+		t.Errorf("isolation without facts: %+v", iso)
+	}
+}

@@ -1,0 +1,213 @@
+package rubric
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/vms"
+)
+
+// Provenance says where a score came from.
+type Provenance string
+
+// The provenances, strongest first.
+const (
+	Measured  Provenance = "measured"  // computed from figures measured on this host
+	Checklist Provenance = "checklist" // computed from a checklist of facts, some observed here
+	Declared  Provenance = "declared"  // the driver's declared class, where the probe could not decide
+	Curated   Provenance = "curated"   // the catalog's judgment; nothing measured
+)
+
+// AxisScore is one axis's score with its origin and the figures behind it.
+type AxisScore struct {
+	Axis       vms.Axis   `json:"-"`
+	Score      float64    `json:"score"`
+	Provenance Provenance `json:"provenance"`
+	// Basis is one line: the raw figure and how the curve mapped it.
+	Basis string `json:"basis"`
+}
+
+// MarshalJSON adds the axis's name.
+func (a AxisScore) MarshalJSON() ([]byte, error) {
+	type plain AxisScore
+	return json.Marshal(struct {
+		Axis string `json:"axis"`
+		plain
+	}{a.Axis.Name(), plain(a)})
+}
+
+// Scored is one variant's scores under one rubric version. Axes the run did
+// not measure are absent.
+type Scored struct {
+	System  vms.System  `json:"system"`
+	Variant string      `json:"variant"`
+	Rubric  string      `json:"rubric"`
+	Axes    []AxisScore `json:"axes"`
+}
+
+// Axis returns the score for a, if there is one.
+func (s Scored) Axis(a vms.Axis) (AxisScore, bool) {
+	for _, x := range s.Axes {
+		if x.Axis == a {
+			return x, true
+		}
+	}
+	return AxisScore{}, false
+}
+
+// Score maps one variant's raw results to scores. It is pure: the same
+// result always gives the same scores under the same Version.
+func Score(vr measure.VariantResult) Scored {
+	s := Scored{System: vr.System, Variant: vr.Variant, Rubric: Version}
+	add := func(a vms.Axis, score float64, p Provenance, basis string) {
+		s.Axes = append(s.Axes, AxisScore{Axis: a, Score: round(clamp(score, 0, 1)), Provenance: p, Basis: basis})
+	}
+	if l := vr.StartLatency; l != nil && l.Summary.N > 0 {
+		m := l.Summary.Median
+		add(vms.StartLatency, LatencyScore(m), Measured,
+			fmt.Sprintf("median %.1f ms over %d fresh sandboxes; 1.0 at <= %.0f ms, 0.0 at %.0f s, log scale", m, l.Summary.N, LatencyBestMS, LatencyWorstMS/1000))
+	}
+	if d := vr.Density; d != nil && d.PerInstanceMiB.N > 0 {
+		m := d.PerInstanceMiB.Median
+		add(vms.Density, DensityScore(m), Measured,
+			fmt.Sprintf("median %.2f MiB per idle sandbox (PSS outside cgroup + cgroup charge) over %d; 1.0 at <= %.0f MiB, 0.0 at %.0f MiB, log scale", m, d.PerInstanceMiB.N, DensityBestMiB, DensityWorstMiB))
+	}
+	if iso := vr.Isolation; iso != nil {
+		score, prov, basis := isolationScore(iso)
+		add(vms.Isolation, score, prov, basis)
+	} else if vr.Capabilities.Boundary != "" && vr.Fingerprint.Available {
+		if base, ok := IsolationBase[vr.Capabilities.Boundary]; ok {
+			add(vms.Isolation, base, Declared, fmt.Sprintf("boundary %s declared by the driver; the probe's facts were not collected", vr.Capabilities.Boundary))
+		}
+	}
+	if sn := vr.Snapshot; sn != nil {
+		score, basis := snapshotScore(sn)
+		add(vms.Snapshotting, score, Measured, basis)
+	}
+	if vr.Fingerprint.Available {
+		score, basis := controlScore(vr)
+		add(vms.AgentControl, score, Checklist, basis)
+	}
+	return s
+}
+
+func isolationScore(iso *measure.Isolation) (float64, Provenance, string) {
+	a := iso.Assessment
+	base, ok := IsolationBase[a.Boundary]
+	if !ok {
+		return 0, Declared, fmt.Sprintf("unknown boundary class %q", a.Boundary)
+	}
+	prov := Declared
+	if a.Observed {
+		prov = Measured
+	}
+	score := base
+	high := 0
+	var counted []string
+	for _, f := range a.Findings {
+		pen := IsolationPenalty[f.Severity]
+		if pen == 0 {
+			continue
+		}
+		score -= pen
+		if f.Severity == "high" {
+			high++
+		}
+		counted = append(counted, f.Severity)
+	}
+	if a.Boundary == "hardware-virtualization" && high == 0 {
+		score += MinimalSurfaceBonus
+	}
+	score = clamp(score, IsolationFloor, 1)
+	how := "declared by the driver"
+	if a.Observed {
+		how = "observed by the probe"
+	}
+	return score, prov, fmt.Sprintf("%s boundary (%s, base %.2f), %d hardening findings %s", a.Boundary, how, base, len(counted), summarizeSeverities(counted))
+}
+
+func summarizeSeverities(sev []string) string {
+	if len(sev) == 0 {
+		return "(none)"
+	}
+	n := map[string]int{}
+	for _, s := range sev {
+		n[s]++
+	}
+	var parts []string
+	for _, s := range []string{"high", "medium", "low"} {
+		if n[s] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n[s], s))
+		}
+	}
+	return "(" + strings.Join(parts, ", ") + ")"
+}
+
+func snapshotScore(sn *measure.SnapshotResult) (float64, string) {
+	switch {
+	case !sn.Supported:
+		return SnapshotUnsupported, "no snapshot support: " + sn.Cause
+	case sn.SnapshotNS == 0 || sn.Verified == 0:
+		cause := sn.Cause
+		if cause == "" {
+			cause = fmt.Sprintf("%d restores, none verified by the probe's token", len(sn.RestoreNS))
+		}
+		return SnapshotFailed, "snapshot attempted but failed on this host: " + cause
+	}
+	score := SnapshotVerified
+	basis := fmt.Sprintf("restore verified by token (%d of %d)", sn.Verified, sn.Verified+sn.FailedRestores)
+	if sn.Forks >= 2 && sn.FailedRestores == 0 {
+		score += SnapshotFork
+		basis += fmt.Sprintf(", %d forks from one snapshot", sn.Forks)
+	}
+	if sn.Restore.N > 0 {
+		speed := LatencyScore(sn.Restore.Median)
+		score += SnapshotSpeed * speed
+		basis += fmt.Sprintf(", restore median %.0f ms (speed %.2f x %.2f)", sn.Restore.Median, speed, SnapshotSpeed)
+	}
+	return score, basis
+}
+
+func controlScore(vr measure.VariantResult) (float64, string) {
+	c := vr.Capabilities.Control
+	score := 0.0
+	var have []string
+	if c.Programmatic {
+		score += ControlProgrammatic
+		have = append(have, "programmatic API")
+	}
+	if c.MachineErrors {
+		score += ControlErrors
+		have = append(have, "machine-readable errors")
+	}
+	if c.DiscoverableSchema {
+		score += ControlSchema
+		have = append(have, "discoverable schema")
+	}
+	done := 0
+	var ops []string
+	for _, op := range LifecycleOps {
+		for _, o := range vr.Operations {
+			if o == op {
+				done++
+				ops = append(ops, op)
+				break
+			}
+		}
+	}
+	score += ControlLifecycle * float64(done) / float64(len(LifecycleOps))
+	if c.ToolNative {
+		score += ControlToolNative
+		have = append(have, "tool/MCP-native")
+	}
+	if len(have) == 0 {
+		have = append(have, "no API beyond a command line")
+	}
+	opsText := "none"
+	if len(ops) > 0 {
+		opsText = strings.Join(ops, ", ")
+	}
+	return score, fmt.Sprintf("checklist: %s via %s; lifecycle performed here %d/%d (%s)", strings.Join(have, ", "), c.Kind, done, len(LifecycleOps), opsText)
+}
