@@ -120,6 +120,14 @@ func (r *run) id(t *testing.T) string {
 	select {
 	case id := <-r.runID:
 		return id
+	case <-r.done:
+		select {
+		case id := <-r.runID:
+			return id
+		default:
+		}
+		r.cmd.Wait()
+		t.Fatalf("agentic-eval exited (%v) before announcing its run; stderr:\n%s", r.cmd.ProcessState, r.stderr())
 	case <-time.After(5 * time.Minute):
 		t.Fatalf("the run never announced its ID; stderr:\n%s", r.stderr())
 	}
@@ -182,11 +190,19 @@ func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
 	t.Fatalf("timed out waiting for %s", what)
 }
 
-// liveSandboxes counts the run's probe processes on the host: every probe
-// carries its sandbox's name on its command line.
+// liveSandboxes counts the run's sandboxes that have host processes: every
+// process of a sandbox names it on its command line (the probe's
+// --sandbox=ID under runc and Docker, QEMU's -name, runsc's bundle path).
 func liveSandboxes(runID string) int {
-	ps, _ := residue.Processes("--sandbox=ae-" + runID + "-")
-	return len(ps)
+	ps, _ := residue.Processes("ae-" + runID + "-")
+	ids := map[string]bool{}
+	re := regexp.MustCompile(`ae-` + runID + `-[0-9]+`)
+	for _, p := range ps {
+		if id := re.FindString(p.Cmdline); id != "" {
+			ids[id] = true
+		}
+	}
+	return len(ids)
 }
 
 func readResults(t *testing.T, path string) *measure.Results {
@@ -281,20 +297,21 @@ func TestSIGINTDuringDockerDensityLeavesNothing(t *testing.T) {
 	interruptMidRun(t, "docker", syscall.SIGINT, "--phases", "density", "--density", "200")
 }
 
-// TestKilledSandboxProcessIsRecordedAndCleanedUp kills one held sandbox's
-// process from outside while the density phase holds it: the run must go
-// on, account for it, and leave nothing.
+// TestKilledSandboxProcessIsRecordedAndCleanedUp kills, from outside, a
+// host process of one sandbox the density phase holds (the probe under runc
+// and Docker, a runsc process under gVisor, the VMM under QEMU): the run
+// must go on, account for it, and leave nothing.
 func TestKilledSandboxProcessIsRecordedAndCleanedUp(t *testing.T) {
-	for _, variant := range []string{"docker/runc", "docker"} {
+	for _, variant := range []string{"docker/runc", "docker", "gvisor/systrap", "qemu-kvm/tcg"} {
 		t.Run(strings.ReplaceAll(variant, "/", "-"), func(t *testing.T) {
 			d := driver(t, variant)
 			out := filepath.Join(t.TempDir(), "r.json")
-			r := start(t, "vms", "measure", variant, "--phases", "density", "--density", "12", "--out", out)
+			r := start(t, "vms", "measure", variant, "--phases", "density", "--density", "5", "--out", out)
 			id := r.id(t)
 			waitFor(t, 3*time.Minute, "the run to hold sandboxes", func() bool { return liveSandboxes(id) >= 3 })
-			ps, _ := residue.Processes("--sandbox=ae-" + id + "-")
+			ps, _ := residue.Processes("ae-" + id + "-")
 			if len(ps) == 0 {
-				t.Fatal("no probe process found to kill")
+				t.Fatal("no process of the run's sandboxes found to kill")
 			}
 			victim := ps[0]
 			if err := syscall.Kill(victim.PID, syscall.SIGKILL); err != nil {
@@ -397,4 +414,12 @@ func TestResultsCommandReprintsASavedRun(t *testing.T) {
 	if bad.ProcessState.ExitCode() != 2 || strings.Count(strings.TrimSpace(string(b)), "\n") != 0 {
 		t.Errorf("a missing results file: exit %d, output %q; want 2 and one line", bad.ProcessState.ExitCode(), b)
 	}
+}
+
+func TestSIGINTDuringGVisorDensityLeavesNothing(t *testing.T) {
+	interruptMidRun(t, "gvisor/systrap", syscall.SIGINT, "--phases", "density", "--density", "50")
+}
+
+func TestSIGTERMDuringQEMUDensityLeavesNothing(t *testing.T) {
+	interruptMidRun(t, "qemu-kvm/tcg", syscall.SIGTERM, "--phases", "density", "--density", "20")
 }

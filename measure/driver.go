@@ -145,3 +145,14 @@ type Sweeper interface {
 	// Sweep removes what Leftovers lists.
 	Sweep(ctx context.Context, prefix string) error
 }
+
+// Execer is implemented by drivers that can start a further process in a
+// running sandbox through the runtime (docker exec, runc exec, runsc exec).
+// The harness execs the probe binary with probe.ExecFlag and expects its
+// exec-ok line: proof that the runtime's exec works here, for the
+// agent-control checklist.
+type Execer interface {
+	// Exec runs the sandbox's probe (/sandbox-probe inside) with args and
+	// returns what it wrote to stdout. ctx bounds it.
+	Exec(ctx context.Context, sb Sandbox, args ...string) ([]byte, error)
+}

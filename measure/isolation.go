@@ -2,9 +2,9 @@ package measure
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
+	"strings"
 
 	"github.com/agentic-eval/agentic-eval/probe"
 )
@@ -50,15 +50,38 @@ func (r *Runner) measureIsolation(ctx context.Context, d Driver, vr *VariantResu
 		vr.fail(PhaseIsolation, in.id, fmt.Errorf("ask probe for facts: %w", err))
 		return
 	}
-	var facts probe.Facts
-	if err := json.Unmarshal([]byte(msg.Payload), &facts); err != nil {
+	facts, err := probe.ParseFacts(msg.Payload)
+	if err != nil {
 		vr.fail(PhaseIsolation, in.id, fmt.Errorf("parse probe facts: %w", err))
 		return
 	}
+	r.tryExec(opCtx, d, vr, in)
 	vr.Isolation = &Isolation{
 		HostBootID:        hostID.BootID,
 		HostKernelRelease: hostID.KernelRelease,
 		Facts:             &facts,
 		Assessment:        probe.Assess(hostID, facts, vr.Capabilities.Boundary),
 	}
+}
+
+// tryExec runs the probe a second time inside the sandbox through the
+// runtime's exec, when the driver offers it, and records the operation when
+// the exec'd probe answered.
+func (r *Runner) tryExec(ctx context.Context, d Driver, vr *VariantResult, in *instance) {
+	ex, ok := d.(Execer)
+	if !ok {
+		return
+	}
+	out, err := ex.Exec(ctx, in.sb, probe.ExecFlag)
+	if err != nil {
+		vr.fail(PhaseIsolation, in.id, fmt.Errorf("exec in the sandbox: %w", err))
+		return
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		if m, ok := probe.Parse(line); ok && m.Verb == probe.VerbExecOK {
+			vr.did("exec")
+			return
+		}
+	}
+	vr.fail(PhaseIsolation, in.id, fmt.Errorf("exec in the sandbox ran, but the probe did not answer %s: %q", probe.VerbExecOK, out))
 }

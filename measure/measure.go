@@ -54,7 +54,9 @@ func (r *Runner) Run(ctx context.Context, drivers []Driver) (*Results, error) {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("host facts incomplete: %v", err))
 	}
 	res.Host = hi
-	dir, err := os.MkdirTemp(r.Dir, r.Prefix()+"-")
+	// "ae-<run>_*": distinct from the sandboxes' "ae-<run>-<n>" names,
+	// which appear inside it in bundle paths.
+	dir, err := os.MkdirTemp(r.Dir, r.Prefix()+"_")
 	if err != nil {
 		return nil, fmt.Errorf("run dir: %w", err)
 	}
@@ -76,10 +78,13 @@ func (r *Runner) Run(ctx context.Context, drivers []Driver) (*Results, error) {
 
 // runDriver measures one driver, always cleaning up after it.
 func (r *Runner) runDriver(ctx context.Context, d Driver, hostID probe.HostIdentity) (vr VariantResult) {
-	vr = VariantResult{System: d.System(), Variant: d.Variant(), Capabilities: d.Capabilities()}
+	vr = VariantResult{System: d.System(), Variant: d.Variant()}
 	fpCtx, cancel := context.WithTimeout(ctx, r.Settings.OpTimeout)
 	vr.Fingerprint = d.Fingerprint(fpCtx)
 	cancel()
+	// Capabilities after the fingerprint: some depend on what it found
+	// (a daemon's experimental mode, criu being installed).
+	vr.Capabilities = d.Capabilities()
 	vr.Warnings = append(vr.Warnings, vr.Fingerprint.Warnings...)
 	if !vr.Fingerprint.Available {
 		r.logf("%s: unavailable: %s", d.Variant(), vr.Fingerprint.Reason)

@@ -6,6 +6,10 @@ import (
 	"time"
 )
 
+// ExecFlag makes the probe print one exec-ok line with its pid and exit:
+// the harness runs it through a runtime's exec to prove exec works.
+const ExecFlag = "--exec-check"
+
 // Marker starts every message the probe writes.
 const Marker = "AEPROBE "
 
@@ -18,6 +22,9 @@ const (
 	VerbFacts    = "facts"
 	VerbBye      = "bye"
 	VerbError    = "error"
+	// VerbExecOK is what the probe prints when started with ExecFlag as a
+	// second process in a running sandbox (the runtime's exec).
+	VerbExecOK = "exec-ok"
 )
 
 // Msg is one message from the probe.

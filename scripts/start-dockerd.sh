@@ -6,10 +6,14 @@
 # collides with a system Docker; --iptables=false --ip-forward=false keep it
 # away from the host's firewall and forwarding, and --bridge=none keeps it from
 # creating a docker0 interface on the host (sandboxes get no network).
+# --experimental enables the Engine's checkpoint API (docker checkpoint,
+# through CRIU), which the docker driver's snapshot attempt needs.
 #
 # Idempotent: when the socket already answers `docker version`, nothing is
-# started. On a timeout the log's tail is printed and the started daemon is
-# stopped again. Environment (defaults are the project's well-known paths):
+# started, and nothing running is restarted (a daemon started before
+# --experimental was added is reported, with the restart that fixes it).
+# On a timeout the log's tail is printed and the started daemon is stopped
+# again. Environment (defaults are the project's well-known paths):
 #   AGENTIC_EVAL_DOCKERD_SOCK      socket path      (/run/agentic-eval/dockerd.sock)
 #   AGENTIC_EVAL_DOCKERD_DATA      --data-root      (/var/lib/agentic-eval/docker)
 #   AGENTIC_EVAL_DOCKERD_EXEC      --exec-root      (/run/agentic-eval/docker-exec)
@@ -40,12 +44,23 @@ is_dockerd() {
 
 answers() { timeout 10 "$docker" -H "unix://$sock" version >/dev/null 2>&1; }
 
+# already_up: the daemon answers; say so, and whether it has the
+# experimental features the checkpoint API needs.
+already_up() {
+	say "dockerd already answers on unix://$sock"
+	local exp
+	exp=$(timeout 10 "$docker" -H "unix://$sock" version --format '{{.Server.Experimental}}' 2>/dev/null || true)
+	if [[ "$exp" != "true" ]]; then
+		say "note: it runs without --experimental (no checkpoint API); to enable it, restart it: scripts/stop-dockerd.sh && scripts/start-dockerd.sh"
+	fi
+}
+
 if [[ ! -x "$docker" ]]; then
 	say "no Debian docker client at $docker: apt-get install docker.io" >&2
 	exit 1
 fi
 if answers; then
-	say "dockerd already answers on unix://$sock"
+	already_up
 	exit 0
 fi
 if ! command -v dockerd >/dev/null; then
@@ -82,7 +97,7 @@ mkdir -p "$(dirname "$sock")" "$data" "$execroot" "$(dirname "$pidfile")" "$(dir
 exec 8>"$(dirname "$pidfile")/.start-dockerd.lock"
 flock 8
 if answers; then
-	say "dockerd already answers on unix://$sock"
+	already_up
 	exit 0
 fi
 
@@ -104,6 +119,7 @@ else
 		--iptables=false \
 		--ip-forward=false \
 		--bridge=none \
+		--experimental \
 		</dev/null >>"$log" 2>&1 8>&- &
 	pid=$!
 	started=1

@@ -40,6 +40,12 @@ func main() {
 	if len(os.Args) > 2 && os.Args[1] == childFlag {
 		os.Exit(runChild(os.Args[2]))
 	}
+	if len(os.Args) > 1 && os.Args[1] == probe.ExecFlag {
+		// A second process started in a running sandbox by the runtime's
+		// exec: say so with its pid and leave.
+		os.Stdout.WriteString(probe.Marker + probe.VerbExecOK + " pid=" + strconv.Itoa(unix.Getpid()) + "\n")
+		os.Exit(0)
+	}
 	pid := unix.Getpid()
 	ready := []byte("AEPROBE ready pid=" + strconv.Itoa(pid) + "\n")
 	_, werr := unix.Write(1, ready)

@@ -23,4 +23,10 @@
 // containerd shim; its memory cgroup is the one /proc/<pid>/cgroup and the
 // mount table name, so it follows whichever cgroup driver and version the
 // daemon uses.
+//
+// Exec and snapshots go through the same API: an exec of the probe in the
+// running container (output demultiplexed, exit code checked), and the
+// checkpoint API, which needs the daemon in experimental mode and CRIU on
+// the host. Where CRIU fails, the checkpoint's error (the daemon's message
+// and CRIU's own first error from the log it names) is the measured result.
 package docker

@@ -40,10 +40,6 @@ const (
 // fixUnreachable is what makes an unreachable daemon reachable.
 const fixUnreachable = "run scripts/start-dockerd.sh, or set DOCKER_HOST"
 
-// snapshotNote is why this driver does not snapshot, for issue 4.
-const snapshotNote = "no snapshots through this driver: docker checkpoint needs dockerd --experimental and CRIU, " +
-	"and CRIU 3.17 (Debian 12) fails on kernels 6.13 and later (\"vdso: Unexpected rt vDSO area bounds\"); see issue 4"
-
 // Driver drives the Docker Engine through its REST API. Its zero value is
 // not usable: call New.
 type Driver struct {
@@ -56,15 +52,22 @@ type Driver struct {
 	image   string // the run's probe image reference, "" until imported
 	imageID string
 
+	// snapshots says whether the daemon can checkpoint (experimental mode,
+	// CRIU on the host), once Fingerprint or Capabilities has asked it;
+	// snapKnown says it has.
+	snapshots, snapKnown bool
+
 	// pending counts background removals of containers whose create
 	// request was still in flight when Start's context ended.
 	pending sync.WaitGroup
 }
 
 var (
-	_ measure.Driver   = (*Driver)(nil)
-	_ measure.Preparer = (*Driver)(nil)
-	_ measure.Sweeper  = (*Driver)(nil)
+	_ measure.Driver      = (*Driver)(nil)
+	_ measure.Preparer    = (*Driver)(nil)
+	_ measure.Sweeper     = (*Driver)(nil)
+	_ measure.Snapshotter = (*Driver)(nil)
+	_ measure.Execer      = (*Driver)(nil)
 )
 
 // New returns a driver for the daemon at $DOCKER_HOST, else the project's
@@ -89,12 +92,17 @@ func (d *Driver) System() vms.System { return vms.Docker }
 // Variant is "docker": the Engine, as opposed to runc driven directly.
 func (d *Driver) Variant() string { return Variant }
 
-// Capabilities are the Engine's, as driven here.
+// Capabilities are the Engine's, as driven here. Snapshots (POST
+// /containers/{id}/checkpoints, then a start from the checkpoint) are
+// offered when the daemon runs in experimental mode and criu is on PATH:
+// what Fingerprint found, or, before any Fingerprint, what a ping of the
+// daemon says (false when it does not answer).
 func (d *Driver) Capabilities() measure.Capabilities {
+	snap := d.snapshotsOffered()
 	return measure.Capabilities{
-		Snapshot:    false, // see snapshotNote
-		Restore:     false,
-		RestoreMany: false,
+		Snapshot:    snap,
+		Restore:     snap,
+		RestoreMany: snap,
 		Exec:        true, // POST /containers/{id}/exec
 		Boundary:    "shared-kernel",
 		Control: measure.ControlPlane{
@@ -105,6 +113,37 @@ func (d *Driver) Capabilities() measure.Capabilities {
 			ToolNative:         false,
 		},
 	}
+}
+
+// snapshotsOffered is Capabilities' snapshot answer.
+func (d *Driver) snapshotsOffered() bool {
+	d.mu.Lock()
+	known, snap := d.snapKnown, d.snapshots
+	d.mu.Unlock()
+	if known {
+		return snap
+	}
+	if _, err := exec.LookPath("criu"); err != nil {
+		return false
+	}
+	cli, err := d.client()
+	if err != nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), pingTimeout)
+	defer cancel()
+	ping, err := cli.Ping(ctx)
+	if err != nil {
+		return false
+	}
+	d.setSnapshots(ping.Experimental)
+	return ping.Experimental
+}
+
+func (d *Driver) setSnapshots(ok bool) {
+	d.mu.Lock()
+	d.snapshots, d.snapKnown = ok, true
+	d.mu.Unlock()
 }
 
 // client returns the driver's API client, creating it on first use. The
@@ -128,13 +167,17 @@ func (d *Driver) client() (*client.Client, error) {
 // nothing.
 func (d *Driver) Fingerprint(ctx context.Context) measure.Fingerprint {
 	fp := measure.Fingerprint{
-		Details:  map[string]string{"host": d.host, "host_source": d.hostSource},
-		Warnings: []string{snapshotNote},
+		Details: map[string]string{"host": d.host, "host_source": d.hostSource},
 	}
-	fp.Details["snapshot"] = "unsupported (docker checkpoint: --experimental and CRIU; CRIU 3.17 fails on kernel >= 6.13; issue 4)"
-	if p, err := exec.LookPath("criu"); err == nil {
-		fp.Details["criu"] = p
+	criu := hostCRIU(ctx)
+	if criu.Path != "" {
+		fp.Details["criu"] = criu.Path
+		fp.Details["criu_version"] = criu.Version
 	}
+	if criu.CheckError != "" {
+		fp.Details["criu_check"] = criu.CheckError
+	}
+	fp.Details["snapshot"] = "not offered: dockerd does not answer, so whether it is in experimental mode (which docker checkpoint needs) is unknown"
 	unavailable := func(reason, fix string) measure.Fingerprint {
 		fp.Available, fp.Reason, fp.Fix = false, reason, fix
 		return fp
@@ -162,6 +205,15 @@ func (d *Driver) Fingerprint(ctx context.Context) measure.Fingerprint {
 	fp.Details["api_version"] = ping.APIVersion
 	fp.Details["api_version_used"] = cli.ClientVersion()
 	fp.Details["experimental"] = fmt.Sprint(ping.Experimental)
+	snapOK, snapNote := snapshotSituation(ping.Experimental, d.hostSource, criu)
+	d.setSnapshots(snapOK)
+	fp.Details["snapshot"] = snapNote
+	switch {
+	case !ping.Experimental:
+		fp.Warnings = append(fp.Warnings, snapNote)
+	case snapOK && criu.CheckError != "":
+		fp.Warnings = append(fp.Warnings, fmt.Sprintf("snapshots go through CRIU %s, whose `criu check` fails on this kernel (%s): the checkpoint is attempted and its failure recorded", criu.Version, criu.CheckError))
+	}
 
 	v, err := cli.ServerVersion(pctx)
 	if err != nil {

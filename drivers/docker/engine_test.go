@@ -240,8 +240,19 @@ func TestFingerprintOfTheRealDaemon(t *testing.T) {
 	if fp.Version == "" || fp.Version != fp.Details["server_version"] {
 		t.Errorf("Version %q, server_version %q", fp.Version, fp.Details["server_version"])
 	}
-	if !slices.ContainsFunc(fp.Warnings, func(w string) bool { return strings.Contains(w, "CRIU") }) {
-		t.Errorf("no snapshot (CRIU) warning: %v", fp.Warnings)
+	// The snapshot detail says the situation, and the capability follows it.
+	snap := fp.Details["snapshot"]
+	t.Logf("snapshot: %s", snap)
+	if d.Capabilities().Snapshot != strings.HasPrefix(snap, "attempted: ") {
+		t.Errorf("snapshot capability %v, detail %q", d.Capabilities().Snapshot, snap)
+	}
+	if fp.Details["experimental"] != "true" && !strings.Contains(snap, "experimental mode") {
+		t.Errorf("a daemon without experimental mode, and the detail %q does not say so", snap)
+	}
+	if fp.Details["criu_check"] != "" && !slices.ContainsFunc(fp.Warnings, func(w string) bool {
+		return strings.Contains(w, "CRIU") || strings.Contains(w, "experimental")
+	}) {
+		t.Errorf("criu check fails here (%s), and no warning says what it means for snapshots: %v", fp.Details["criu_check"], fp.Warnings)
 	}
 	t.Logf("docker %s, API %s (used %s), %s, %s cgroups v%s", fp.Version, fp.Details["api_version"],
 		fp.Details["api_version_used"], fp.Details["storage_driver"], fp.Details["cgroup_driver"], fp.Details["cgroup_version"])
@@ -276,9 +287,14 @@ func TestFingerprintNamesARefusedConnection(t *testing.T) {
 }
 
 func TestCapabilitiesAreTheEngines(t *testing.T) {
+	// No daemon: no snapshots (whether it is experimental is unknown).
+	none := NewWithHost("unix://" + filepath.Join(t.TempDir(), "dockerd.sock")).Capabilities()
+	if none.Snapshot || none.Restore || none.RestoreMany {
+		t.Errorf("snapshot capabilities claimed without a daemon: %+v", none)
+	}
 	c := New().Capabilities()
-	if c.Snapshot || c.Restore || c.RestoreMany {
-		t.Errorf("snapshot capabilities claimed while CRIU fails here: %+v", c)
+	if c.Snapshot != c.Restore || c.Snapshot != c.RestoreMany {
+		t.Errorf("snapshot, restore and restore-many differ: %+v", c)
 	}
 	if !c.Exec || c.Boundary != "shared-kernel" {
 		t.Errorf("exec %v boundary %q", c.Exec, c.Boundary)

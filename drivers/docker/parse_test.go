@@ -179,3 +179,86 @@ func TestNetDevInterfacesOnRecordedFiles(t *testing.T) {
 		}
 	}
 }
+
+func TestCRIULogErrorIsTheFirstErrorOfARecordedDumpLog(t *testing.T) {
+	b, err := os.ReadFile("testdata/criu-dump-vdso.log") // containerd's criu-dump.log of a failed docker checkpoint
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := criuLogError(string(b)), "(00.012127) Error (criu/vdso.c:381): vdso: Unexpected rt vDSO area bounds"; got != want {
+		t.Errorf("criuLogError = %q, want %q", got, want)
+	}
+	if got := criuLogError("Error (criu/vdso.c:381): vdso: X\nError (criu/crtools.c:260): Y\n"); got != "Error (criu/vdso.c:381): vdso: X" {
+		t.Errorf("criu check output: %q", got)
+	}
+	if got := criuLogError("(00.000106) Version: 3.17.1\nLooks good.\n"); got != "" {
+		t.Errorf("no error: %q", got)
+	}
+}
+
+func TestCRIULogPathFromARecordedDaemonError(t *testing.T) {
+	b, err := os.ReadFile("testdata/checkpoint-criu-failed.txt") // the daemon's answer to a checkpoint here
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "/run/agentic-eval/docker-exec/containerd/daemon/io.containerd.runtime.v2.task/moby/49f4a64ff407aaa20c7ad87c8ebde19b986327fa063456994abb4e631c3441df/criu-dump.log"
+	if got := criuLogPath(string(b)); got != want {
+		t.Errorf("criuLogPath = %q, want %q", got, want)
+	}
+	if got := criuLogPath("criu failed: type DUMP errno 0\nlog file: /x/work/dump.log"); got != "/x/work/dump.log" {
+		t.Errorf("runc's own form: %q", got)
+	}
+	if got := criuLogPath("checkpoint is only supported in experimental mode"); got != "" {
+		t.Errorf("no path: %q", got)
+	}
+}
+
+func TestSnapshotSituationIsHonest(t *testing.T) {
+	failing := criuFacts{Path: "/usr/sbin/criu", Version: "3.17.1", CheckError: "Error (criu/vdso.c:381): vdso: Unexpected rt vDSO area bounds"}
+	cases := []struct {
+		name         string
+		experimental bool
+		source       string
+		criu         criuFacts
+		ok           bool
+		says         []string
+	}{
+		{"private daemon not experimental", false, sourcePrivate, failing, false,
+			[]string{"not offered", "experimental mode", "scripts/stop-dockerd.sh && scripts/start-dockerd.sh"}},
+		{"other daemon not experimental", false, sourceEnv, failing, false,
+			[]string{"not offered", "start dockerd with --experimental"}},
+		{"no criu", true, sourcePrivate, criuFacts{}, false,
+			[]string{"not offered", "criu is not on PATH"}},
+		{"criu check fails", true, sourcePrivate, failing, true,
+			[]string{"attempted: ", "experimental: on", "CRIU 3.17.1 at /usr/sbin/criu", "vDSO area bounds", "kernels 6.13+"}},
+		{"criu check passes", true, sourcePrivate, criuFacts{Path: "/usr/sbin/criu", Version: "4.1"}, true,
+			[]string{"attempted: ", "CRIU 4.1", "passes"}},
+	}
+	for _, c := range cases {
+		ok, note := snapshotSituation(c.experimental, c.source, c.criu)
+		if ok != c.ok {
+			t.Errorf("%s: offered %v, want %v (%s)", c.name, ok, c.ok, note)
+		}
+		for _, w := range c.says {
+			if !strings.Contains(note, w) {
+				t.Errorf("%s: %q does not say %q", c.name, note, w)
+			}
+		}
+	}
+}
+
+func TestCheckpointErrorCarriesCRIUsCauseAndTheDaemonsMessage(t *testing.T) {
+	daemon := errors.New("Error response from daemon: Cannot checkpoint container ae-x-3: runc did not terminate successfully: exit status 1: criu failed: type DUMP errno 0 path= /run/x/criu-dump.log: unknown")
+	e := &CheckpointError{ID: "ae-x-3", Cause: "(00.012127) Error (criu/vdso.c:381): vdso: Unexpected rt vDSO area bounds", After: "the container is still running", Err: daemon}
+	want := "checkpoint docker sandbox ae-x-3: criu failed: (00.012127) Error (criu/vdso.c:381): vdso: Unexpected rt vDSO area bounds; daemon: " + daemon.Error() + "; the container is still running"
+	if e.Error() != want {
+		t.Errorf("error = %q\nwant    %q", e.Error(), want)
+	}
+	if !errors.Is(e, daemon) {
+		t.Error("the daemon's error is not wrapped")
+	}
+	e.Cause, e.After = "", ""
+	if e.Error() != "checkpoint docker sandbox ae-x-3: "+daemon.Error() {
+		t.Errorf("without a cause: %q", e.Error())
+	}
+}

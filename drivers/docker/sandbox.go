@@ -24,21 +24,32 @@ import (
 // streams outlive ctx: they end with Destroy. Start is safe for concurrent
 // use.
 func (d *Driver) Start(ctx context.Context, spec measure.Spec) (measure.Sandbox, error) {
+	sb, err := d.launch(ctx, spec, container.StartOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("start docker sandbox %s: %w", spec.ID, err)
+	}
+	return sb, nil
+}
+
+// launch is Start and Restore: create the container, attach to it, hand
+// the streams to spec.Attach, then start it with opts (a checkpoint to
+// start from, for Restore). On failure it removes the container.
+func (d *Driver) launch(ctx context.Context, spec measure.Spec, opts container.StartOptions) (*sandbox, error) {
 	d.mu.Lock()
 	runID, img := d.runID, d.image
 	d.mu.Unlock()
 	if img == "" {
-		return nil, fmt.Errorf("start docker sandbox %s: no probe image: Prepare was not called or failed", spec.ID)
+		return nil, errors.New("no probe image: Prepare was not called or failed")
 	}
 	if spec.Attach == nil {
-		return nil, fmt.Errorf("start docker sandbox %s: spec has no Attach", spec.ID)
+		return nil, errors.New("spec has no Attach")
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("start docker sandbox %s: %w", spec.ID, err)
+		return nil, err
 	}
 	cli, err := d.client()
 	if err != nil {
-		return nil, fmt.Errorf("start docker sandbox %s: %w", spec.ID, err)
+		return nil, err
 	}
 
 	cfg := &container.Config{
@@ -54,12 +65,12 @@ func (d *Driver) Start(ctx context.Context, spec measure.Spec) (measure.Sandbox,
 	hostCfg := &container.HostConfig{NetworkMode: "none"}
 	id, err := d.create(ctx, cli, cfg, hostCfg, spec.ID)
 	if err != nil {
-		return nil, fmt.Errorf("start docker sandbox %s: create container: %w", spec.ID, err)
+		return nil, fmt.Errorf("create container: %w", err)
 	}
 
-	sb := &sandbox{cli: cli, name: spec.ID, id: id}
-	fail := func(step string, err error) (measure.Sandbox, error) {
-		err = fmt.Errorf("start docker sandbox %s: %s: %w", spec.ID, step, err)
+	sb := &sandbox{d: d, cli: cli, name: spec.ID, id: id}
+	fail := func(step string, err error) (*sandbox, error) {
+		err = fmt.Errorf("%s: %w", step, err)
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 		defer cancel()
 		if rerr := sb.Destroy(rctx); rerr != nil {
@@ -78,8 +89,12 @@ func (d *Driver) Start(ctx context.Context, spec measure.Spec) (measure.Sandbox,
 	sb.attach(hj, pw)
 	spec.Attach(pr, hj.Conn)
 
-	if err := cli.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
-		return fail("start container", err)
+	if err := cli.ContainerStart(ctx, id, opts); err != nil {
+		step := "start container"
+		if opts.CheckpointID != "" {
+			step = fmt.Sprintf("start container from checkpoint %s in %s", opts.CheckpointID, opts.CheckpointDir)
+		}
+		return fail(step, err)
 	}
 	return sb, nil
 }
@@ -127,6 +142,7 @@ func (d *Driver) create(ctx context.Context, cli *client.Client, cfg *container.
 
 // sandbox is one container.
 type sandbox struct {
+	d    *Driver
 	cli  *client.Client
 	name string // Spec.ID, the container's name
 	id   string // the container's id

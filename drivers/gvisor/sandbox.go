@@ -195,13 +195,12 @@ func (s *sandbox) Destroy(ctx context.Context) error {
 			}
 		}
 	}
-	if err := killBundleProcs(ctx, s.d.Root, s.bundle); err != nil {
-		errs = append(errs, err)
-	}
 	// runsc delete removes the container's cgroups (/<id> in every
 	// hierarchy, runsc's default for a bundle without cgroupsPath); a
-	// runsc killed halfway through create may not have.
-	if err := removeCgroups(s.id); err != nil {
+	// runsc killed halfway through create may not have, and a process it
+	// left may still be exiting (its cgroup busy) or, orphaned, still
+	// creating one. Kill and remove until both are gone, briefly.
+	if err := s.settle(ctx); err != nil {
 		errs = append(errs, err)
 	}
 	s.d.mu.Lock()
@@ -227,6 +226,38 @@ func (s *sandbox) Destroy(ctx context.Context) error {
 		return fmt.Errorf("destroy gvisor sandbox %s: %w", s.id, err)
 	}
 	return nil
+}
+
+// settle kills the bundle's processes and removes the sandbox's cgroups,
+// again and again for up to two seconds, until a pass finds nothing to
+// kill and every cgroup removed.
+func (s *sandbox) settle(ctx context.Context) error {
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		killErr := killBundleProcs(ctx, s.d.Root, s.bundle)
+		cgErr := removeCgroups(s.id)
+		if killErr == nil && cgErr == nil && !cgroupsExist(s.id) {
+			return nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return errors.Join(killErr, cgErr)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}
+
+// cgroupsExist reports whether any hierarchy still has a cgroup named id.
+func cgroupsExist(id string) bool {
+	mi, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return false
+	}
+	for _, mp := range cgroupMounts(parseMountinfo(string(mi))) {
+		if _, err := os.Stat(filepath.Join(mp, id)); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // scanProcs reads every process's parent and, for runsc's processes, its

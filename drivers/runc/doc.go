@@ -11,4 +11,11 @@
 // plane. Everything a sandbox makes carries its ID (state under
 // /run/agentic-eval/runc, cgroups under /agentic-eval/<id>), so that Destroy
 // and the sweeper find it even when runc was killed half-way.
+//
+// Snapshots go through CRIU (runc checkpoint, runc restore): they are
+// attempted whenever criu is installed, and where CRIU fails on the host,
+// that failure, with CRIU's own first error from its log, is the measured
+// result; the failed checkpoint leaves the container running or gone,
+// never half-way. Exec is `runc exec` of the probe in the running
+// container, and kills what it started when its context ends.
 package runc

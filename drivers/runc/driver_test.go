@@ -190,8 +190,9 @@ func TestFingerprintOfThisHost(t *testing.T) {
 	if fp.Version == "" || fp.Details["binary"] == "" || fp.Details["cgroups"] == "" {
 		t.Fatalf("fingerprint lacks version, binary or cgroups: %+v", fp)
 	}
-	if !strings.HasPrefix(fp.Details["snapshot"], "not offered") {
-		t.Errorf("snapshot detail %q does not say why snapshots are not offered", fp.Details["snapshot"])
+	snap := fp.Details["snapshot"]
+	if d.Capabilities().Snapshot != strings.HasPrefix(snap, "attempted: ") || !strings.Contains(snap, "CRIU") {
+		t.Errorf("snapshot detail %q does not match the snapshot capability %v", snap, d.Capabilities().Snapshot)
 	}
 }
 
@@ -208,8 +209,10 @@ func TestFingerprintNamesAMissingBinaryAndItsFix(t *testing.T) {
 
 func TestCapabilitiesAsData(t *testing.T) {
 	c := New().Capabilities()
-	if c.Snapshot || c.Restore || c.RestoreMany || c.Boundary != "shared-kernel" || c.Control.Programmatic || c.Control.MachineErrors {
-		t.Fatalf("capabilities = %+v", c)
+	_, err := exec.LookPath("criu")
+	criu := err == nil
+	if c.Snapshot != criu || c.Restore != criu || c.RestoreMany != criu || !c.Exec || c.Boundary != "shared-kernel" || c.Control.Programmatic || c.Control.MachineErrors {
+		t.Fatalf("capabilities = %+v (criu installed: %v)", c, criu)
 	}
 	if New().Variant() != "docker/runc" || New().System().Name() != "docker" {
 		t.Errorf("variant %q of system %q", New().Variant(), New().System())

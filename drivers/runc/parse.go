@@ -302,3 +302,24 @@ func criuCheckError(out string) string {
 	}
 	return ""
 }
+
+// criuLogError returns CRIU's first error from one of its logs (dump.log,
+// restore.log): the whole line, timestamp and source location included,
+// "(00.011090) Error (criu/vdso.c:381): vdso: Unexpected rt vDSO area
+// bounds". The first error is the cause; the lines after it are its
+// consequences. It returns "" when the log holds no error line.
+func criuLogError(log string) string {
+	for _, line := range strings.Split(log, "\n") {
+		line = strings.TrimSpace(line)
+		if rest, ok := strings.CutPrefix(line, "("); ok {
+			if _, after, ok := strings.Cut(rest, ") "); ok && strings.HasPrefix(after, "Error (") {
+				return line
+			}
+			continue
+		}
+		if strings.HasPrefix(line, "Error (") {
+			return line
+		}
+	}
+	return ""
+}

@@ -1,9 +1,11 @@
 package runc
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -209,5 +211,40 @@ func TestCriuVersion(t *testing.T) {
 	}
 	if got := criuVersion(""); got != "unknown" {
 		t.Errorf("empty output version = %q", got)
+	}
+}
+
+func TestCriuLogErrorIsTheFirstErrorOfARecordedDumpLog(t *testing.T) {
+	got := criuLogError(readTestdata(t, "criu-dump-vdso.log"))
+	want := "(00.011090) Error (criu/vdso.c:381): vdso: Unexpected rt vDSO area bounds"
+	if got != want {
+		t.Fatalf("criu log error = %q, want %q", got, want)
+	}
+	// Without timestamps (criu check's output), and with none at all.
+	if got := criuLogError(readTestdata(t, "criu-check-vdso.txt")); got != "Error (criu/vdso.c:381): vdso: Unexpected rt vDSO area bounds" {
+		t.Errorf("criu check output: %q", got)
+	}
+	if got := criuLogError("(00.000106) Version: 3.17.1 (gitid 0)\n(00.000120) Warn (criu/kerndat.c:1): x\n"); got != "" {
+		t.Errorf("log without an error: %q", got)
+	}
+}
+
+func TestCRIUErrorSaysCRIUsCauseAndWhatBecameOfTheContainer(t *testing.T) {
+	e := &CRIUError{Op: "checkpoint", ID: "ae-x-3",
+		Cause: "(00.011090) Error (criu/vdso.c:381): vdso: Unexpected rt vDSO area bounds",
+		After: "the container is still running",
+		Err:   runcError("checkpoint", []byte(`{"level":"error","msg":"criu failed: type DUMP errno 0\nlog file: /x/work/dump.log","time":"2026-11-28T16:52:33Z"}`), errors.New("exit status 1"))}
+	want := "runc checkpoint ae-x-3: criu failed: (00.011090) Error (criu/vdso.c:381): vdso: Unexpected rt vDSO area bounds; the container is still running"
+	if e.Error() != want {
+		t.Errorf("error = %q, want %q", e.Error(), want)
+	}
+	var ce *CommandError
+	if !errors.As(e, &ce) || ce.Command != "checkpoint" {
+		t.Errorf("runc's own error is not wrapped: %v", ce)
+	}
+	// No cause in the log: runc's message stands.
+	e.Cause, e.After = "", ""
+	if !strings.Contains(e.Error(), "runc checkpoint ae-x-3: runc checkpoint: criu failed: type DUMP errno 0") {
+		t.Errorf("error without a CRIU cause = %q", e.Error())
 	}
 }
