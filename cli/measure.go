@@ -344,7 +344,7 @@ func resultNotes(res *measure.Results) string {
 		}
 		for _, f := range v.Failures {
 			key := f.Phase + f.Cause
-			if seen[key] {
+			if seen[key] || (v.Snapshot != nil && f.Phase == string(measure.PhaseSnapshot) && strings.Contains(v.Snapshot.Cause, f.Cause)) {
 				continue
 			}
 			seen[key] = true

@@ -409,8 +409,38 @@ func TestResultsCommandReprintsASavedRun(t *testing.T) {
 			}
 		}
 	}
+	ev := exec.Command(binary, "vms", "evaluate", "--results", out, "--format", "json")
+	b, err := ev.Output()
+	if err != nil {
+		t.Fatalf("evaluate --results: %v", err)
+	}
+	var evaluation struct {
+		Rows []struct {
+			System  string `json:"system"`
+			Primary string `json:"primary"`
+			Axes    []struct {
+				Axis       string `json:"axis"`
+				Provenance string `json:"provenance"`
+			} `json:"effective"`
+			NotMeasured string `json:"not_measured"`
+		} `json:"rows"`
+	}
+	if err := json.Unmarshal(b, &evaluation); err != nil || len(evaluation.Rows) != 7 {
+		t.Fatalf("evaluate json: %v, %d rows", err, len(evaluation.Rows))
+	}
+	for _, row := range evaluation.Rows {
+		if row.System != "docker" {
+			if row.Primary != "" || row.NotMeasured == "" {
+				t.Errorf("%s was not measured in this run but its row says primary %q, reason %q", row.System, row.Primary, row.NotMeasured)
+			}
+			continue
+		}
+		if row.Primary != "docker/runc" || row.Axes[0].Axis != "start-latency" || row.Axes[0].Provenance != "measured" || row.Axes[1].Provenance != "curated" {
+			t.Errorf("docker row: primary %q, axes %+v", row.Primary, row.Axes)
+		}
+	}
 	bad := exec.Command(binary, "vms", "results", filepath.Join(t.TempDir(), "missing.json"))
-	b, _ := bad.CombinedOutput()
+	b, _ = bad.CombinedOutput()
 	if bad.ProcessState.ExitCode() != 2 || strings.Count(strings.TrimSpace(string(b)), "\n") != 0 {
 		t.Errorf("a missing results file: exit %d, output %q; want 2 and one line", bad.ProcessState.ExitCode(), b)
 	}
@@ -422,4 +452,48 @@ func TestSIGINTDuringGVisorDensityLeavesNothing(t *testing.T) {
 
 func TestSIGTERMDuringQEMUDensityLeavesNothing(t *testing.T) {
 	interruptMidRun(t, "qemu-kvm/tcg", syscall.SIGTERM, "--phases", "density", "--density", "20")
+}
+
+// TestIsolationIsObservedThroughEveryRuntime runs the isolation phase
+// through each measurable runtime and checks what the probe saw from inside:
+// runc and Docker share the host's kernel (the same boot_id, observed),
+// gVisor presents its own userspace kernel (observed), and a QEMU guest
+// runs a kernel of its own whose hardware boundary is declared, not
+// observed.
+func TestIsolationIsObservedThroughEveryRuntime(t *testing.T) {
+	for _, c := range []struct {
+		variant, boundary string
+		observed          bool
+		sameBootID        bool
+	}{
+		{"docker/runc", "shared-kernel", true, true},
+		{"docker", "shared-kernel", true, true},
+		{"gvisor/systrap", "userspace-kernel", true, false},
+		{"qemu-kvm/tcg", "hardware-virtualization", false, false},
+	} {
+		t.Run(strings.ReplaceAll(c.variant, "/", "-"), func(t *testing.T) {
+			d := driver(t, c.variant)
+			out := filepath.Join(t.TempDir(), "r.json")
+			r := start(t, "vms", "measure", c.variant, "--phases", "isolation", "--out", out)
+			id := r.id(t)
+			if code := r.wait(t, 3*time.Minute); code != 0 {
+				t.Fatalf("exit %d; stderr:\n%s", code, r.stderr())
+			}
+			v := readResults(t, out).Variant(c.variant)
+			if v == nil || v.Isolation == nil || v.Isolation.Facts == nil {
+				t.Fatalf("no isolation facts for %s: %+v", c.variant, v)
+			}
+			a := v.Isolation.Assessment
+			if a.Boundary != c.boundary || a.Observed != c.observed {
+				t.Errorf("boundary %s observed=%v, want %s observed=%v (basis: %s)", a.Boundary, a.Observed, c.boundary, c.observed, a.Basis)
+			}
+			inside := v.Isolation.Facts.BootID.Value
+			if same := inside == v.Isolation.HostBootID; same != c.sameBootID {
+				t.Errorf("boot_id inside %q vs host %q: same=%v, want %v", inside, v.Isolation.HostBootID, same, c.sameBootID)
+			}
+			if left := leftovers(t, id, d); len(left) > 0 {
+				t.Errorf("the run left:\n%s", strings.Join(left, "\n"))
+			}
+		})
+	}
 }

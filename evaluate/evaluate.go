@@ -97,7 +97,11 @@ func evaluateSystem(sys vms.System, variants []measure.VariantResult, w vms.Weig
 			continue
 		}
 		if !vr.Fingerprint.Available {
-			reasons = append(reasons, vr.Variant+": "+vr.Fingerprint.Reason)
+			if vr.Variant == sys.Name() {
+				reasons = append(reasons, vr.Fingerprint.Reason)
+			} else {
+				reasons = append(reasons, vr.Variant+": "+vr.Fingerprint.Reason)
+			}
 			continue
 		}
 		sc := rubric.Score(vr)

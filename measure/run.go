@@ -110,9 +110,36 @@ func (r *Runner) newSpec() (Spec, error) {
 // returned instance is registered as live until destroy. On failure
 // everything is already cleaned up.
 func (r *Runner) spawn(ctx context.Context, d Driver) (*instance, error) {
+	return r.launch(ctx, "start", nil, d.Start, func(ctx context.Context, s *probe.Stream) (probe.Msg, error) {
+		return s.Ready(ctx)
+	})
+}
+
+// restore starts a sandbox from a snapshot and waits until the restored
+// probe answers a ping; readiness is the arrival of that answer.
+//
+// The restored sandbox keeps the snapshotted probe's command line (srcArgs):
+// runtimes such as runsc refuse a restore whose process arguments differ,
+// and it is the same process, restored.
+func (r *Runner) restore(ctx context.Context, sn Snapshotter, snap Snapshot, srcArgs []string) (*instance, error) {
+	start := func(ctx context.Context, spec Spec) (Sandbox, error) { return sn.Restore(ctx, snap, spec) }
+	return r.launch(ctx, "restore", srcArgs, start, func(ctx context.Context, s *probe.Stream) (probe.Msg, error) {
+		return s.Request(ctx, "ping")
+	})
+}
+
+// launch asks a driver for a sandbox (start or restore) and times it from
+// the request to the probe message that proves it ready, read by the
+// harness. args replaces the probe's default arguments when not nil.
+func (r *Runner) launch(ctx context.Context, what string, args []string,
+	start func(context.Context, Spec) (Sandbox, error),
+	ready func(context.Context, *probe.Stream) (probe.Msg, error)) (*instance, error) {
 	spec, err := r.newSpec()
 	if err != nil {
 		return nil, err
+	}
+	if args != nil {
+		spec.Args = args
 	}
 	in := &instance{id: spec.ID, dir: spec.Dir, args: spec.Args}
 	attached := make(chan struct{})
@@ -123,10 +150,10 @@ func (r *Runner) spawn(ctx context.Context, d Driver) (*instance, error) {
 	opCtx, cancel := context.WithTimeout(ctx, r.Settings.OpTimeout)
 	defer cancel()
 	in.requested = time.Now()
-	sb, err := d.Start(opCtx, spec)
+	sb, err := start(opCtx, spec)
 	if err != nil {
 		r.discard(in)
-		return nil, fmt.Errorf("start %s: %w", spec.ID, timeoutCause(opCtx, err))
+		return nil, fmt.Errorf("%s %s: %w", what, spec.ID, timeoutCause(opCtx, err))
 	}
 	in.sb = sb
 	r.register(in)
@@ -134,55 +161,12 @@ func (r *Runner) spawn(ctx context.Context, d Driver) (*instance, error) {
 	case <-attached:
 	default:
 		r.destroy(in)
-		return nil, fmt.Errorf("start %s: driver %s did not attach the probe's streams", spec.ID, d.Variant())
+		return nil, fmt.Errorf("%s %s: the driver did not attach the probe's streams", what, spec.ID)
 	}
-	msg, err := in.stream.Ready(opCtx)
+	msg, err := ready(opCtx, in.stream)
 	if err != nil {
 		r.destroy(in)
-		return nil, fmt.Errorf("wait for probe in %s: %w", spec.ID, timeoutCause(opCtx, err))
-	}
-	in.ready = msg.At
-	return in, nil
-}
-
-// restore starts a sandbox from a snapshot and waits until the restored
-// probe answers a ping; readiness is the arrival of that answer.
-//
-// The restored sandbox keeps the snapshotted probe's command line (srcArgs):
-// runtimes such as runsc refuse a restore whose process arguments differ,
-// and it is the same process, restored.
-func (r *Runner) restore(ctx context.Context, sn Snapshotter, snap Snapshot, srcArgs []string) (*instance, error) {
-	spec, err := r.newSpec()
-	if err != nil {
-		return nil, err
-	}
-	spec.Args = srcArgs
-	in := &instance{id: spec.ID, dir: spec.Dir}
-	attached := make(chan struct{})
-	spec.Attach = func(out io.Reader, w io.Writer) {
-		in.stream = probe.NewStream(out, w)
-		close(attached)
-	}
-	opCtx, cancel := context.WithTimeout(ctx, r.Settings.OpTimeout)
-	defer cancel()
-	in.requested = time.Now()
-	sb, err := sn.Restore(opCtx, snap, spec)
-	if err != nil {
-		r.discard(in)
-		return nil, fmt.Errorf("restore %s: %w", spec.ID, timeoutCause(opCtx, err))
-	}
-	in.sb = sb
-	r.register(in)
-	select {
-	case <-attached:
-	default:
-		r.destroy(in)
-		return nil, fmt.Errorf("restore %s: driver did not attach the probe's streams", spec.ID)
-	}
-	msg, err := in.stream.Request(opCtx, "ping")
-	if err != nil {
-		r.destroy(in)
-		return nil, fmt.Errorf("ping restored probe in %s: %w", spec.ID, timeoutCause(opCtx, err))
+		return nil, fmt.Errorf("%s %s: wait for the probe: %w", what, spec.ID, timeoutCause(opCtx, err))
 	}
 	in.ready = msg.At
 	return in, nil

@@ -154,7 +154,10 @@ func snapshotScore(sn *measure.SnapshotResult) (float64, string) {
 		if cause == "" {
 			cause = fmt.Sprintf("%d restores, none verified by the probe's token", len(sn.RestoreNS))
 		}
-		return SnapshotFailed, "snapshot attempted but failed on this host: " + cause
+		if !strings.Contains(cause, "failed") {
+			cause = "snapshot attempted but failed on this host: " + cause
+		}
+		return SnapshotFailed, cause
 	}
 	score := SnapshotVerified
 	basis := fmt.Sprintf("restore verified by token (%d of %d)", sn.Verified, sn.Verified+sn.FailedRestores)
