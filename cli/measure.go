@@ -112,10 +112,20 @@ func selectDrivers(ctx context.Context, args []string, skipUnavailable bool) ([]
 	var picked []measure.Driver
 	seen := map[string]bool{}
 	for _, arg := range args {
+		// A variant's full name ("docker/runc"), then its runtime part
+		// ("runc", "systrap", "tcg"), then a system name or alias: "runc"
+		// means the runc driver, though the catalog files runc under docker.
 		var match []measure.Driver
 		for _, d := range all {
 			if strings.EqualFold(d.Variant(), arg) {
 				match = append(match, d)
+			}
+		}
+		if len(match) == 0 {
+			for _, d := range all {
+				if _, part, ok := strings.Cut(d.Variant(), "/"); ok && strings.EqualFold(part, arg) {
+					match = append(match, d)
+				}
 			}
 		}
 		if len(match) == 0 {
@@ -333,7 +343,7 @@ func resultNotes(res *measure.Results) string {
 	}
 	for _, v := range res.Systems {
 		seen := map[string]bool{}
-		for _, w := range v.Warnings {
+		for _, w := range append(append([]string(nil), v.Fingerprint.Warnings...), v.Warnings...) {
 			fmt.Fprintf(&b, "%s: warning: %s\n", v.Variant, w)
 		}
 		if s := v.Snapshot; s != nil && s.Cause != "" {

@@ -93,7 +93,7 @@ func (r *Runner) measureDensity(ctx context.Context, d Driver, vr *VariantResult
 		den.CgroupBytes = append(den.CgroupBytes, acct.cgroup)
 		per = append(per, float64(acct.total)/mib)
 	}
-	den.PerInstanceMiB = SummarizeValues(per)
+	den.PerInstanceMiB = SummarizeValues(per, "MiB")
 	_, availAfter, _, err := r.memAvailable(true)
 	if err != nil {
 		vr.fail(PhaseDensity, "", err)

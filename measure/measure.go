@@ -85,7 +85,6 @@ func (r *Runner) runDriver(ctx context.Context, d Driver, hostID probe.HostIdent
 	// Capabilities after the fingerprint: some depend on what it found
 	// (a daemon's experimental mode, criu being installed).
 	vr.Capabilities = d.Capabilities()
-	vr.Warnings = append(vr.Warnings, vr.Fingerprint.Warnings...)
 	if !vr.Fingerprint.Available {
 		r.logf("%s: unavailable: %s", d.Variant(), vr.Fingerprint.Reason)
 		return vr

@@ -15,17 +15,19 @@ const Confidence = 0.95
 // Summary condenses a sample of durations. Figures are in milliseconds; the
 // raw samples stay beside it in the result so a run can be re-summarized.
 type Summary struct {
-	N      int     `json:"n"`
-	Median float64 `json:"median_ms"`
+	N int `json:"n"`
+	// Unit is what the figures count: "ms" for durations, "MiB" for memory.
+	Unit   string  `json:"unit"`
+	Median float64 `json:"median"`
 	// Lo and Hi bound the median's confidence interval, at Confidence (or
 	// higher: order statistics only reach certain levels).
-	Lo         float64  `json:"ci_lo_ms"`
-	Hi         float64  `json:"ci_hi_ms"`
+	Lo         float64  `json:"ci_lo"`
+	Hi         float64  `json:"ci_hi"`
 	Confidence float64  `json:"ci_confidence"`
-	P90        *float64 `json:"p90_ms,omitempty"` // only when n >= 10
-	P99        *float64 `json:"p99_ms,omitempty"` // only when n >= 100
-	Min        float64  `json:"min_ms"`
-	Max        float64  `json:"max_ms"`
+	P90        *float64 `json:"p90,omitempty"` // only when n >= 10
+	P99        *float64 `json:"p99,omitempty"` // only when n >= 100
+	Min        float64  `json:"min"`
+	Max        float64  `json:"max"`
 	Warnings   []string `json:"warnings,omitempty"`
 }
 
@@ -34,20 +36,19 @@ type Summary struct {
 // large enough to support them, and warnings for the reader.
 func Summarize(samples []time.Duration) Summary {
 	if len(samples) == 0 {
-		return Summary{Warnings: []string{"no samples: every attempt failed or none was made"}}
+		return Summary{Unit: "ms", Warnings: []string{"no samples: every attempt failed or none was made"}}
 	}
 	vals := make([]float64, len(samples))
 	for i, d := range samples {
 		vals[i] = float64(d) / float64(time.Millisecond)
 	}
-	return SummarizeValues(vals)
+	return SummarizeValues(vals, "ms")
 }
 
-// SummarizeValues is Summarize for values already in milliseconds (or any
-// unit: the summary does not care).
-func SummarizeValues(values []float64) Summary {
+// SummarizeValues is Summarize for values in any unit, named by unit.
+func SummarizeValues(values []float64, unit string) Summary {
 	if len(values) == 0 {
-		return Summary{Warnings: []string{"no samples: every attempt failed or none was made"}}
+		return Summary{Unit: unit, Warnings: []string{"no samples: every attempt failed or none was made"}}
 	}
 	vals := append([]float64(nil), values...)
 	sort.Float64s(vals)
@@ -55,6 +56,7 @@ func SummarizeValues(values []float64) Summary {
 	bs := benchmath.AssumeNothing.Summary(s, Confidence)
 	out := Summary{
 		N:          len(vals),
+		Unit:       unit,
 		Median:     bs.Center,
 		Lo:         bs.Lo,
 		Hi:         bs.Hi,

@@ -66,7 +66,7 @@ func TestSummarizeReportsP99OnlyFromAHundredSamples(t *testing.T) {
 	for i := 1; i <= 100; i++ {
 		v = append(v, float64(i))
 	}
-	s := SummarizeValues(v)
+	s := SummarizeValues(v, "ms")
 	if s.P99 == nil || *s.P99 != 99 {
 		t.Errorf("p99 = %v, want 99", s.P99)
 	}

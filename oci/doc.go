@@ -10,4 +10,9 @@
 // empty network namespace, so a sandbox has no network at all. One writer
 // serves every runtime, so that differences in figures are the runtimes',
 // not the bundles'.
+//
+// It also reads what those runtimes say of their containers (State,
+// ParseState, ParseList): `state` and `list` print the runtime-spec's state
+// JSON, the same for runc and runsc, so one parser, tested on both
+// runtimes' recorded output, serves both drivers.
 package oci

@@ -259,7 +259,7 @@ func figures(res *measure.Results) []figureRow {
 			case s.Restore.N > 0:
 				f.Restore = fmt.Sprintf("%s (%d/%d verified, %d forks)", ms(s.Restore.Median), s.Verified, s.Verified+s.FailedRestores, s.Forks)
 			default:
-				f.Restore = "failed: " + s.Cause
+				f.Restore = "failed here (cause under Failed attempts)"
 			}
 		}
 		var warns []string

@@ -22,25 +22,15 @@
 #   AGENTIC_EVAL_DOCKERD_TIMEOUT   seconds to wait  (60)
 set -euo pipefail
 
-sock="${AGENTIC_EVAL_DOCKERD_SOCK:-/run/agentic-eval/dockerd.sock}"
-data="${AGENTIC_EVAL_DOCKERD_DATA:-/var/lib/agentic-eval/docker}"
+# shellcheck source=lib-dockerd.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib-dockerd.sh"
 execroot="${AGENTIC_EVAL_DOCKERD_EXEC:-/run/agentic-eval/docker-exec}"
-pidfile="${AGENTIC_EVAL_DOCKERD_PIDFILE:-/run/agentic-eval/dockerd.pid}"
 log="${AGENTIC_EVAL_DOCKERD_LOG:-/var/log/agentic-eval/dockerd.log}"
-timeout="${AGENTIC_EVAL_DOCKERD_TIMEOUT:-60}"
 # Debian's client (20.10) speaks the daemon's API; /usr/local/bin/docker may
 # be a newer client only.
 docker=/usr/bin/docker
 
 say() { echo "start-dockerd: $*"; }
-
-# is_dockerd PID: PID is a live (not zombie) process named dockerd.
-is_dockerd() {
-	[[ "$1" =~ ^[0-9]+$ ]] || return 1
-	local stat
-	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-	[[ "$stat" == "$1 (dockerd) "* ]] && [[ "${stat#*) }" != Z* ]]
-}
 
 answers() { timeout 10 "$docker" -H "unix://$sock" version >/dev/null 2>&1; }
 
@@ -68,30 +58,6 @@ if ! command -v dockerd >/dev/null; then
 	exit 1
 fi
 
-# our_dockerd: the pid of a live dockerd serving our socket, from the
-# pidfile or, when it has not written it yet, from the process table: a
-# daemon half-way up (or wedged) is waited for, never doubled (two daemons
-# on one data root corrupt each other).
-our_dockerd() {
-	local p
-	if [[ -s "$pidfile" ]]; then
-		p=$(cat "$pidfile")
-		if is_dockerd "$p"; then
-			echo "$p"
-			return 0
-		fi
-	fi
-	for p in /proc/[0-9]*; do
-		p=${p#/proc/}
-		is_dockerd "$p" || continue
-		if tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF -- "unix://$sock "; then
-			echo "$p"
-			return 0
-		fi
-	done
-	return 1
-}
-
 mkdir -p "$(dirname "$sock")" "$data" "$execroot" "$(dirname "$pidfile")" "$(dirname "$log")"
 # One start at a time (the daemon must not inherit the lock: 8>&- below).
 exec 8>"$(dirname "$pidfile")/.start-dockerd.lock"
@@ -102,6 +68,8 @@ if answers; then
 fi
 
 started=0
+# A dockerd found by our_dockerd that is half-way up (or wedged) is waited
+# for, never doubled (two daemons on one data root corrupt each other).
 if pid=$(our_dockerd); then
 	say "dockerd $pid serves unix://$sock but does not answer yet; waiting for it"
 else

@@ -9,41 +9,10 @@
 # _PIDFILE, _TIMEOUT).
 set -euo pipefail
 
-sock="${AGENTIC_EVAL_DOCKERD_SOCK:-/run/agentic-eval/dockerd.sock}"
-data="${AGENTIC_EVAL_DOCKERD_DATA:-/var/lib/agentic-eval/docker}"
-pidfile="${AGENTIC_EVAL_DOCKERD_PIDFILE:-/run/agentic-eval/dockerd.pid}"
-timeout="${AGENTIC_EVAL_DOCKERD_TIMEOUT:-60}"
+# shellcheck source=lib-dockerd.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib-dockerd.sh"
 
 say() { echo "stop-dockerd: $*"; }
-
-# is_dockerd PID: PID is a live (not zombie) process named dockerd.
-is_dockerd() {
-	[[ "$1" =~ ^[0-9]+$ ]] || return 1
-	local stat
-	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-	[[ "$stat" == "$1 (dockerd) "* ]] && [[ "${stat#*) }" != Z* ]]
-}
-
-# our_dockerd: the dockerd of the pidfile, else the one serving our socket.
-our_dockerd() {
-	local p
-	if [[ -s "$pidfile" ]]; then
-		p=$(cat "$pidfile")
-		if is_dockerd "$p"; then
-			echo "$p"
-			return 0
-		fi
-	fi
-	for p in /proc/[0-9]*; do
-		p=${p#/proc/}
-		is_dockerd "$p" || continue
-		if tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF -- "unix://$sock "; then
-			echo "$p"
-			return 0
-		fi
-	done
-	return 1
-}
 
 # unmount_data_root: undo dockerd's bind mount of the data root onto itself
 # (mountinfo root field equal to the mount point), never a real file system

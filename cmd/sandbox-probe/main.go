@@ -5,6 +5,11 @@
 // writes its ready line before anything else, then answers the protocol
 // of package probe on stdin/stdout, and idles when its input ends.
 //
+// Arguments: --exec-check (probe.ExecFlag) prints one exec-ok line and
+// exits, for the runtime's exec; any other argument is ignored, so that the
+// harness can put the sandbox's name on the command line (--sandbox=ID) and
+// find a stray probe on the host by it.
+//
 // It must stay static (CGO_ENABLED=0), small and quick to start: it imports
 // the standard library, golang.org/x/sys/unix and package probe only, and
 // nothing heavier runs before the ready line.

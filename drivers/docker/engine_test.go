@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -19,95 +18,10 @@ import (
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
 
+	"github.com/agentic-eval/agentic-eval/internal/drivertest"
 	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/probe"
 )
-
-// probeBin is the host path of a static probe for the tests that run
-// containers; probeErr says why there is none.
-var probeBin, probeErr = "", error(nil)
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "ae-docker-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	probeBin, probeErr = buildProbe(dir)
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-// buildProbe builds cmd/sandbox-probe statically. While that command does
-// not build (it is written alongside this driver), it builds a minimal
-// stand-in that speaks the start of the protocol: the ready line, ping and
-// exit, then idles.
-func buildProbe(dir string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	out := filepath.Join(dir, "sandbox-probe")
-	build := func(pkgDir string, target string) error {
-		cmd := exec.CommandContext(ctx, "go", "build", "-o", out, target)
-		cmd.Dir = pkgDir
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if b, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("go build %s: %v: %s", target, err, b)
-		}
-		return nil
-	}
-	realErr := build("../..", "./cmd/sandbox-probe")
-	if realErr == nil {
-		return out, nil
-	}
-	src := filepath.Join(dir, "standin")
-	if err := os.MkdirAll(src, 0o755); err != nil {
-		return "", err
-	}
-	if err := os.WriteFile(filepath.Join(src, "go.mod"), []byte("module standin\n\ngo 1.26\n"), 0o644); err != nil {
-		return "", err
-	}
-	if err := os.WriteFile(filepath.Join(src, "main.go"), []byte(standinProbe), 0o644); err != nil {
-		return "", err
-	}
-	if err := build(src, "."); err != nil {
-		return "", fmt.Errorf("%v; stand-in: %w", realErr, err)
-	}
-	fmt.Fprintf(os.Stderr, "drivers/docker tests: cmd/sandbox-probe does not build, using a stand-in probe: %v\n", realErr)
-	return out, nil
-}
-
-const standinProbe = `package main
-
-import (
-	"bufio"
-	"fmt"
-	"os"
-	"strings"
-	"time"
-)
-
-func main() {
-	fmt.Printf("AEPROBE ready pid=%d\n", os.Getpid())
-	sc := bufio.NewScanner(os.Stdin)
-	n := 0
-	for sc.Scan() {
-		switch strings.TrimSpace(sc.Text()) {
-		case "ping":
-			n++
-			fmt.Printf("AEPROBE pong %d\n", n)
-		case "exit":
-			fmt.Println("AEPROBE bye")
-			os.Exit(0)
-		default:
-			fmt.Println("AEPROBE error unknown request")
-		}
-	}
-	for {
-		time.Sleep(time.Hour)
-	}
-}
-`
 
 // engine returns a driver for the real daemon, or skips with the reason.
 func engine(t testing.TB) *Driver {
@@ -121,9 +35,7 @@ func engine(t testing.TB) *Driver {
 	if fp := d.Fingerprint(ctx); !fp.Available {
 		t.Skipf("docker unavailable: %s (fix: %s)", fp.Reason, fp.Fix)
 	}
-	if probeErr != nil {
-		t.Fatalf("no probe binary: %v", probeErr)
-	}
+	drivertest.Probe(t)
 	return d
 }
 
@@ -139,7 +51,7 @@ func newRunID(t testing.TB) string {
 // test, checking that Close leaves nothing of it.
 func prepared(t *testing.T, d *Driver) measure.RunEnv {
 	t.Helper()
-	env := measure.RunEnv{RunID: newRunID(t), Probe: probeBin, Dir: t.TempDir()}
+	env := measure.RunEnv{RunID: newRunID(t), Probe: drivertest.Probe(t), Dir: t.TempDir()}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	t.Cleanup(func() {
@@ -166,21 +78,18 @@ func assertNothingOfRun(t *testing.T, d *Driver, runID string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctrs, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(
-		filters.Arg("label", RunLabel+"="+runID))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range ctrs {
-		t.Errorf("container of run %s left: %v %s (%s)", runID, c.Names, c.ID, c.State)
-	}
-	named, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(
-		filters.Arg("name", "ae-"+runID+"-"))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range named {
-		t.Errorf("container named for run %s left: %v %s (%s)", runID, c.Names, c.ID, c.State)
+	// By the run's label, and by name in case a label went missing.
+	for what, f := range map[string]filters.KeyValuePair{
+		"container of run":        filters.Arg("label", RunLabel+"="+runID),
+		"container named for run": filters.Arg("name", "ae-"+runID+"-"),
+	} {
+		ctrs, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(f)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range ctrs {
+			t.Errorf("%s %s left: %v %s (%s)", what, runID, c.Names, c.ID, c.State)
+		}
 	}
 	imgs, err := cli.ImageList(ctx, image.ListOptions{All: true, Filters: filters.NewArgs(
 		filters.Arg("reference", "ae-"+runID+"-*"))})
@@ -210,15 +119,15 @@ func assertNoCgroup(t *testing.T, id string) {
 	}
 }
 
+// sandboxSpec is the spec of the run's sandbox n, as the harness makes it.
+func sandboxSpec(env measure.RunEnv, n int, attach func(io.Reader, io.Writer)) measure.Spec {
+	return measure.Spec{ID: fmt.Sprintf("ae-%s-%d", env.RunID, n), Probe: env.Probe, Dir: env.Dir, Attach: attach}
+}
+
 // attached starts a sandbox whose streams go to a probe.Stream.
 func attached(ctx context.Context, d *Driver, env measure.RunEnv, n int) (measure.Sandbox, *probe.Stream, error) {
 	var st *probe.Stream
-	sb, err := d.Start(ctx, measure.Spec{
-		ID:     fmt.Sprintf("ae-%s-%d", env.RunID, n),
-		Probe:  env.Probe,
-		Dir:    env.Dir,
-		Attach: func(out io.Reader, in io.Writer) { st = probe.NewStream(out, in) },
-	})
+	sb, err := d.Start(ctx, sandboxSpec(env, n, func(out io.Reader, in io.Writer) { st = probe.NewStream(out, in) }))
 	if err != nil && st != nil {
 		st.Close()
 		st = nil
@@ -561,7 +470,7 @@ func TestSweepRemovesWhatARunLeft(t *testing.T) {
 
 func TestCloseRemovesContainersStillThere(t *testing.T) {
 	d := engine(t)
-	env := measure.RunEnv{RunID: newRunID(t), Probe: probeBin, Dir: t.TempDir()}
+	env := measure.RunEnv{RunID: newRunID(t), Probe: drivertest.Probe(t), Dir: t.TempDir()}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := d.Prepare(ctx, env); err != nil {
@@ -589,7 +498,7 @@ func TestCloseRemovesContainersStillThere(t *testing.T) {
 		assertNoCgroup(t, id)
 	}
 	// The driver can serve the next run.
-	if err := d.Prepare(ctx, measure.RunEnv{RunID: newRunID(t), Probe: probeBin}); err != nil {
+	if err := d.Prepare(ctx, measure.RunEnv{RunID: newRunID(t), Probe: drivertest.Probe(t)}); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.Close(ctx); err != nil {
@@ -652,7 +561,7 @@ func TestConcurrentStartsEachGetTheirOwnStreams(t *testing.T) {
 // reports its median. Teardown is outside the timed span.
 func BenchmarkStartToReady(b *testing.B) {
 	d := engine(b)
-	env := measure.RunEnv{RunID: newRunID(b), Probe: probeBin, Dir: b.TempDir()}
+	env := measure.RunEnv{RunID: newRunID(b), Probe: drivertest.Probe(b), Dir: b.TempDir()}
 	ctx := context.Background()
 	if err := d.Prepare(ctx, env); err != nil {
 		b.Fatal(err)

@@ -180,22 +180,6 @@ func TestNetDevInterfacesOnRecordedFiles(t *testing.T) {
 	}
 }
 
-func TestCRIULogErrorIsTheFirstErrorOfARecordedDumpLog(t *testing.T) {
-	b, err := os.ReadFile("testdata/criu-dump-vdso.log") // containerd's criu-dump.log of a failed docker checkpoint
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, want := criuLogError(string(b)), "(00.012127) Error (criu/vdso.c:381): vdso: Unexpected rt vDSO area bounds"; got != want {
-		t.Errorf("criuLogError = %q, want %q", got, want)
-	}
-	if got := criuLogError("Error (criu/vdso.c:381): vdso: X\nError (criu/crtools.c:260): Y\n"); got != "Error (criu/vdso.c:381): vdso: X" {
-		t.Errorf("criu check output: %q", got)
-	}
-	if got := criuLogError("(00.000106) Version: 3.17.1\nLooks good.\n"); got != "" {
-		t.Errorf("no error: %q", got)
-	}
-}
-
 func TestCRIULogPathFromARecordedDaemonError(t *testing.T) {
 	b, err := os.ReadFile("testdata/checkpoint-criu-failed.txt") // the daemon's answer to a checkpoint here
 	if err != nil {

@@ -3,13 +3,14 @@ package docker
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 
 	"github.com/docker/docker/api/types/checkpoint"
 	"github.com/docker/docker/api/types/container"
 
+	"github.com/agentic-eval/agentic-eval/criu"
+	"github.com/agentic-eval/agentic-eval/internal/sandboxio"
 	"github.com/agentic-eval/agentic-eval/measure"
 )
 
@@ -55,11 +56,8 @@ func (d *Driver) Snapshot(ctx context.Context, sb measure.Sandbox, dir string) (
 	if !ok || s.d != d {
 		return measure.Snapshot{}, fmt.Errorf("snapshot docker sandbox %s: not a sandbox of driver %s", sb.ID(), d.Variant())
 	}
-	abs, err := filepath.Abs(dir)
+	abs, err := sandboxio.SnapshotDir(dir)
 	if err != nil {
-		return measure.Snapshot{}, fmt.Errorf("snapshot docker sandbox %s: %w", s.name, err)
-	}
-	if err := os.MkdirAll(abs, 0o700); err != nil {
 		return measure.Snapshot{}, fmt.Errorf("snapshot docker sandbox %s: %w", s.name, err)
 	}
 	name := s.name + checkpointSuffix
@@ -68,7 +66,7 @@ func (d *Driver) Snapshot(ctx context.Context, sb measure.Sandbox, dir string) (
 		cerr := &CheckpointError{ID: s.name, Err: err}
 		if p := criuLogPath(err.Error()); p != "" && socketPath(d.host) != "" {
 			if b, rerr := os.ReadFile(p); rerr == nil {
-				cerr.Cause = criuLogError(string(b))
+				cerr.Cause = criu.LogError(string(b))
 			}
 		}
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
@@ -77,7 +75,7 @@ func (d *Driver) Snapshot(ctx context.Context, sb measure.Sandbox, dir string) (
 		return measure.Snapshot{}, cerr
 	}
 	snapDir := filepath.Join(abs, name)
-	n, err := dirBytes(snapDir)
+	n, err := sandboxio.DirBytes(snapDir)
 	if err != nil {
 		return measure.Snapshot{}, fmt.Errorf("snapshot docker sandbox %s: size of %s: %w", s.name, snapDir, err)
 	}
@@ -124,7 +122,7 @@ func (d *Driver) Restore(ctx context.Context, snap measure.Snapshot, spec measur
 	if err != nil {
 		if p := criuLogPath(err.Error()); p != "" && socketPath(d.host) != "" {
 			if b, rerr := os.ReadFile(p); rerr == nil {
-				if cause := criuLogError(string(b)); cause != "" {
+				if cause := criu.LogError(string(b)); cause != "" {
 					err = fmt.Errorf("criu failed: %s; daemon: %w", cause, err)
 				}
 			}
@@ -132,22 +130,4 @@ func (d *Driver) Restore(ctx context.Context, snap measure.Snapshot, spec measur
 		return nil, fmt.Errorf("restore docker sandbox %s from %s: %w", spec.ID, snap.Dir, err)
 	}
 	return sb, nil
-}
-
-func dirBytes(dir string) (int64, error) {
-	var n int64
-	err := filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if e.Type().IsRegular() {
-			fi, err := e.Info()
-			if err != nil {
-				return err
-			}
-			n += fi.Size()
-		}
-		return nil
-	})
-	return n, err
 }

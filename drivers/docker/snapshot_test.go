@@ -13,28 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/internal/drivertest"
 	"github.com/agentic-eval/agentic-eval/measure"
-	"github.com/agentic-eval/agentic-eval/memstat"
 	"github.com/agentic-eval/agentic-eval/probe"
 )
-
-// execOKPid returns the pid of the exec-ok line in an exec's output.
-func execOKPid(t *testing.T, out []byte) int {
-	t.Helper()
-	for _, line := range strings.Split(string(out), "\n") {
-		m, ok := probe.Parse(line)
-		if !ok || m.Verb != probe.VerbExecOK {
-			continue
-		}
-		pid, err := strconv.Atoi(strings.TrimPrefix(m.Payload, "pid="))
-		if err != nil {
-			t.Fatalf("exec-ok line %q has no pid", line)
-		}
-		return pid
-	}
-	t.Fatalf("no %s line in the exec's output %q", probe.VerbExecOK, out)
-	return 0
-}
 
 // waitOnlyInit waits (bounded by ctx) until the container's cgroup holds
 // only its init process and the daemon lists no running exec.
@@ -79,27 +61,17 @@ func TestExecRunsASecondProbeInTheContainer(t *testing.T) {
 	env := prepared(t, d)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	sb, st, err := attached(ctx, d, env, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	defer sb.Destroy(context.Background())
-	ready, err := st.Ready(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pids, err := sb.HostPIDs(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	var a drivertest.Attached
+	defer a.Close()
+	sb, ready, pids := drivertest.StartReady(ctx, t, d, &a, sandboxSpec(env, 1, a.Attach))
+	st := a.Stream()
 
 	out, err := d.Exec(ctx, sb, probe.ExecFlag)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("exec: %q (init is pid %d)", out, ready.PID)
-	if pid := execOKPid(t, out); pid == ready.PID {
+	if pid := drivertest.ExecOKPid(t, out); pid == ready.PID {
 		t.Errorf("the exec'd probe is pid %d, the container's init: no second process", pid)
 	}
 	waitOnlyInit(ctx, t, d, sb)
@@ -127,25 +99,9 @@ func TestExecRunsASecondProbeInTheContainer(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertNoCgroup(t, id)
-	assertNoProcesses(t, pids)
+	drivertest.AssertProcessesGone(t, pids)
 	if _, err := d.Exec(ctx, sb, probe.ExecFlag); err == nil || !strings.Contains(err.Error(), sb.ID()) {
 		t.Errorf("exec after Destroy: %v", err)
-	}
-}
-
-// assertNoProcesses checks that none of pids runs any more (a zombie not
-// yet reaped holds nothing).
-func assertNoProcesses(t *testing.T, pids []int) {
-	t.Helper()
-	for _, pid := range pids {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
-			continue
-		}
-		if st, err := memstat.ParseStat(string(b)); err == nil && st.State == 'Z' {
-			continue
-		}
-		t.Errorf("process %d still runs: %s", pid, b)
 	}
 }
 
@@ -164,19 +120,10 @@ func TestSnapshotIsAttemptedAndItsOutcomeMeasured(t *testing.T) {
 	env := prepared(t, d)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	sb, st, err := attached(ctx, d, env, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	defer sb.Destroy(context.Background())
-	if _, err := st.Ready(ctx); err != nil {
-		t.Fatal(err)
-	}
-	pids, err := sb.HostPIDs(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	var a drivertest.Attached
+	defer a.Close()
+	sb, _, pids := drivertest.StartReady(ctx, t, d, &a, sandboxSpec(env, 1, a.Attach))
+	st := a.Stream()
 	const token = "00112233445566778899aabbccddeeff"
 	if _, err := st.Request(ctx, "token", "set", token); err != nil {
 		t.Fatal(err)
@@ -259,7 +206,7 @@ func TestSnapshotIsAttemptedAndItsOutcomeMeasured(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertNoCgroup(t, id)
-	assertNoProcesses(t, pids)
+	drivertest.AssertProcessesGone(t, pids)
 	assertNothingOfRunButImage(t, d, env.RunID)
 	// prepared's clean-up checks that Close leaves nothing of the run.
 }

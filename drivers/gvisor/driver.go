@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/oci"
 	"github.com/agentic-eval/agentic-eval/vms"
 )
 
@@ -348,19 +349,19 @@ func notExist(err error) bool {
 }
 
 // list returns the containers under the root.
-func (d *Driver) list(ctx context.Context) ([]containerState, error) {
+func (d *Driver) list(ctx context.Context) ([]oci.State, error) {
 	out, err := d.runsc(ctx, "list", "-format=json")
 	if err != nil {
 		return nil, err
 	}
-	return parseList(out)
+	return oci.ParseList("runsc", out)
 }
 
 // state returns one container's state.
-func (d *Driver) state(ctx context.Context, id string) (containerState, error) {
+func (d *Driver) state(ctx context.Context, id string) (oci.State, error) {
 	out, err := d.runsc(ctx, "state", id)
 	if err != nil {
-		return containerState{}, err
+		return oci.State{}, err
 	}
-	return parseState(out)
+	return oci.ParseState("runsc", out)
 }

@@ -5,11 +5,11 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/internal/drivertest"
 	"github.com/agentic-eval/agentic-eval/probe"
 )
 
@@ -30,24 +30,6 @@ func TestParsePsOnRecordedOutput(t *testing.T) {
 	if _, err := parsePs([]byte("container does not exist")); err == nil {
 		t.Error("parsePs accepted text")
 	}
-}
-
-// execOKPid returns the pid of the exec-ok line in an exec's output.
-func execOKPid(t *testing.T, out []byte) int {
-	t.Helper()
-	for _, line := range strings.Split(string(out), "\n") {
-		m, ok := probe.Parse(line)
-		if !ok || m.Verb != probe.VerbExecOK {
-			continue
-		}
-		pid, err := strconv.Atoi(strings.TrimPrefix(m.Payload, "pid="))
-		if err != nil {
-			t.Fatalf("exec-ok line %q has no pid", line)
-		}
-		return pid
-	}
-	t.Fatalf("no %s line in the exec's output %q", probe.VerbExecOK, out)
-	return 0
 }
 
 // waitOnlyInit waits (bounded by ctx) until runsc ps lists only the
@@ -94,7 +76,7 @@ func TestExecRunsASecondProbeInsideTheSandbox(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("exec: %q (init is pid %d)", out, ready.PID)
-	if pid := execOKPid(t, out); pid == ready.PID {
+	if pid := drivertest.ExecOKPid(t, out); pid == ready.PID {
 		t.Errorf("the exec'd probe is pid %d, the sandbox's init: no second process", pid)
 	}
 	waitOnlyInit(ctx, t, d, a.sb.ID())

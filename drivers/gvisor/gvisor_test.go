@@ -7,69 +7,29 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/internal/drivertest"
 	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/probe"
 	"github.com/agentic-eval/agentic-eval/residue"
 )
 
-// probePath is the static probe built by TestMain ("" when the build
-// failed; buildErr says why).
-var (
-	probePath string
-	buildErr  error
-)
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "ae-gvisor-test-probe-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	probePath, buildErr = buildProbe(dir)
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-// buildProbe builds cmd/sandbox-probe statically, from the module root.
-func buildProbe(dir string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	gomod, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	root := filepath.Dir(strings.TrimSpace(string(gomod)))
-	out := filepath.Join(dir, "sandbox-probe")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "./cmd/sandbox-probe")
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("build probe: %w: %s", err, b)
-	}
-	return out, nil
-}
-
 // realDriver returns a driver on platform p with a private runsc root under
 // the test's temp dir, or skips with the fingerprint's precise reason.
 func realDriver(t *testing.T, p Platform) *Driver {
 	t.Helper()
-	if buildErr != nil {
-		t.Fatalf("probe: %v", buildErr)
-	}
 	d := New(p)
 	d.Root = filepath.Join(t.TempDir(), "runsc")
 	fp := d.Fingerprint(context.Background())
 	if !fp.Available {
 		t.Skipf("gvisor/%s not available here: %s (fix: %s)", p, fp.Reason, fp.Fix)
 	}
+	drivertest.Probe(t)
 	return d
 }
 
@@ -94,7 +54,7 @@ func specFor(t *testing.T, prefix string, n int, s **probe.Stream) measure.Spec 
 	id := prefix + strconv.Itoa(n)
 	return measure.Spec{
 		ID:    id,
-		Probe: probePath,
+		Probe: drivertest.Probe(t),
 		Dir:   filepath.Join(t.TempDir(), id),
 		Attach: func(out io.Reader, in io.Writer) {
 			*s = probe.NewStream(out, in)
@@ -210,8 +170,8 @@ func TestSandboxStartsCheckpointsAndRestoresTwiceFromOneImage(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if !hasWord(string(procs), strconv.Itoa(st.PID)) {
-					t.Errorf("sandbox pid %d not in its memory cgroup %s (%q)", st.PID, cg, procs)
+				if !hasWord(string(procs), strconv.Itoa(st.Pid)) {
+					t.Errorf("sandbox pid %d not in its memory cgroup %s (%q)", st.Pid, cg, procs)
 				}
 			}
 
@@ -359,7 +319,7 @@ func TestNullNetNSPinLastsTheRunAndCloseRemovesIt(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	prefix := runID(t)
-	if err := d.Prepare(ctx, measure.RunEnv{RunID: strings.TrimSuffix(strings.TrimPrefix(prefix, "ae-"), "-"), Probe: probePath}); err != nil {
+	if err := d.Prepare(ctx, measure.RunEnv{RunID: strings.TrimSuffix(strings.TrimPrefix(prefix, "ae-"), "-"), Probe: drivertest.Probe(t)}); err != nil {
 		t.Fatal(err)
 	}
 	a := start(ctx, t, d, prefix, 1)

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"debug/elf"
-	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strconv"
@@ -13,36 +12,6 @@ import (
 
 // Parsing of everything runsc and the kernel print, separated from running
 // them so that it is unit-tested on recorded text (testdata/).
-
-// containerState is one entry of `runsc state` or `runsc list -format=json`.
-type containerState struct {
-	ID     string `json:"id"`
-	Status string `json:"status"`
-	PID    int    `json:"pid"`
-	Bundle string `json:"bundle"`
-}
-
-// parseState parses `runsc state ID` output.
-func parseState(b []byte) (containerState, error) {
-	var s containerState
-	if err := json.Unmarshal(b, &s); err != nil {
-		return containerState{}, fmt.Errorf("parse runsc state: %w", err)
-	}
-	if s.ID == "" {
-		return containerState{}, fmt.Errorf("parse runsc state: no id in %q", truncate(b))
-	}
-	return s, nil
-}
-
-// parseList parses `runsc list -format=json` output; runsc prints "null"
-// when the root holds no container.
-func parseList(b []byte) ([]containerState, error) {
-	var l []containerState
-	if err := json.Unmarshal(bytes.TrimSpace(b), &l); err != nil {
-		return nil, fmt.Errorf("parse runsc list: %w", err)
-	}
-	return l, nil
-}
 
 // parseVersion parses `runsc --version`: "runsc version X" and "spec: Y".
 func parseVersion(out string) (version, spec string) {

@@ -4,9 +4,10 @@ import (
 	"debug/elf"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/agentic-eval/agentic-eval/oci"
 )
 
 func readTestdata(t *testing.T, name string) []byte {
@@ -22,38 +23,6 @@ func TestParseVersionOfAModuleBuild(t *testing.T) {
 	v, spec := parseVersion(string(readTestdata(t, "version.txt")))
 	if v != "VERSION_MISSING" || spec != "1.2.1" {
 		t.Errorf("parseVersion = %q, %q; want VERSION_MISSING, 1.2.1", v, spec)
-	}
-}
-
-func TestParseListOfARunningSandbox(t *testing.T) {
-	l, err := parseList(readTestdata(t, "list.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []containerState{{ID: "ae-rec-1", Status: "running", PID: 21092, Bundle: "/tmp/gvexp/b1"}}
-	if !reflect.DeepEqual(l, want) {
-		t.Errorf("parseList = %+v, want %+v", l, want)
-	}
-}
-
-func TestParseListOfAnEmptyRootIsEmpty(t *testing.T) {
-	// runsc prints "null" when its root holds no container.
-	l, err := parseList(readTestdata(t, "list-empty.json"))
-	if err != nil || len(l) != 0 {
-		t.Errorf("parseList(null) = %v, %v; want empty, nil", l, err)
-	}
-}
-
-func TestParseState(t *testing.T) {
-	s, err := parseState(readTestdata(t, "state.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s.ID != "ae-rec-1" || s.PID != 21092 || s.Status != "running" {
-		t.Errorf("parseState = %+v", s)
-	}
-	if _, err := parseState([]byte("{}")); err == nil {
-		t.Error("parseState of a state without id: no error")
 	}
 }
 
@@ -195,9 +164,9 @@ func TestListStatusLagsBehindAKilledSandbox(t *testing.T) {
 	// Recorded 0.3 s after `runsc kill ID KILL`: runsc still says running
 	// (and a second kill fails to reach its control server). So Destroy
 	// never trusts the status: it always deletes with -force.
-	l, err := parseList(readTestdata(t, "list-stopped.json"))
+	l, err := oci.ParseList("runsc", readTestdata(t, "list-stopped.json"))
 	if err != nil || len(l) != 1 || l[0].Status != "running" {
-		t.Errorf("parseList = %+v, %v", l, err)
+		t.Errorf("oci.ParseList = %+v, %v", l, err)
 	}
 	if !strings.Contains(string(readTestdata(t, "kill-stopped.txt")), "connection refused") {
 		t.Error("kill of a dead sandbox: recorded error changed")

@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/agentic-eval/agentic-eval/internal/sandboxio"
 	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/oci"
 )
@@ -65,36 +66,26 @@ func (d *Driver) launch(ctx context.Context, spec measure.Spec, what string, com
 		return sb, err
 	}
 	// Pipes, not files: the harness reads the ready line as it is written.
-	inR, inW, err := os.Pipe()
+	pipes, err := sandboxio.NewPipes()
 	if err != nil {
-		return sb, fmt.Errorf("stdin pipe: %w", err)
+		return sb, err
 	}
-	outR, outW, err := os.Pipe()
-	if err != nil {
-		inR.Close()
-		inW.Close()
-		return sb, fmt.Errorf("stdout pipe: %w", err)
-	}
-	sb.stdin, sb.stdout = inW, outR
+	sb.stdin, sb.stdout = pipes.In, pipes.Out
 	// runsc's own errors, and the probe's stderr, go to a log file in the
 	// sandbox's directory: a pipe there would keep cmd.Wait waiting on the
 	// detached sandbox that inherits it.
 	logPath := filepath.Join(dir, "runsc-"+what+".log")
 	logf, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
-		inR.Close()
-		outW.Close()
+		pipes.CloseChildEnds()
 		return sb, fmt.Errorf("runsc log: %w", err)
 	}
-	spec.Attach(outR, inW)
+	spec.Attach(pipes.Out, pipes.In)
 	cmd := exec.CommandContext(ctx, bin, append(d.globalFlags(), command(sb.bundle)...)...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, logf
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = pipes.Stdin, pipes.Stdout, logf
 	cmd.Dir = sb.bundle
 	runErr := cmd.Run()
-	// The sandbox holds its own copies; ours would hide its exit from the
-	// harness (no EOF) and leak.
-	inR.Close()
-	outW.Close()
+	pipes.CloseChildEnds()
 	logf.Close()
 	if runErr != nil {
 		msg, _ := os.ReadFile(logPath)
@@ -130,8 +121,8 @@ func (s *sandbox) ID() string { return s.id }
 // runsc's state and by the --root and --bundle on their command lines.
 func (s *sandbox) HostPIDs(ctx context.Context) ([]int, error) {
 	var roots []int
-	if st, err := s.d.state(ctx, s.id); err == nil && st.PID > 0 {
-		roots = append(roots, st.PID)
+	if st, err := s.d.state(ctx, s.id); err == nil && st.Pid > 0 {
+		roots = append(roots, st.Pid)
 	} else if err != nil && !notExist(err) {
 		return nil, fmt.Errorf("host pids of gvisor sandbox %s: %w", s.id, err)
 	}
@@ -156,10 +147,10 @@ func (s *sandbox) MemoryCgroup(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("memory cgroup of gvisor sandbox %s: %w", s.id, err)
 	}
-	if st.PID <= 0 {
+	if st.Pid <= 0 {
 		return "", fmt.Errorf("memory cgroup of gvisor sandbox %s: not running (%s)", s.id, st.Status)
 	}
-	cg, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", st.PID))
+	cg, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", st.Pid))
 	if err != nil {
 		return "", fmt.Errorf("memory cgroup of gvisor sandbox %s: %w", s.id, err)
 	}

@@ -3,10 +3,10 @@ package gvisor
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 
+	"github.com/agentic-eval/agentic-eval/internal/sandboxio"
 	"github.com/agentic-eval/agentic-eval/measure"
 )
 
@@ -18,17 +18,14 @@ func (d *Driver) Snapshot(ctx context.Context, sb measure.Sandbox, dir string) (
 	if !ok || s.d != d {
 		return measure.Snapshot{}, fmt.Errorf("snapshot gvisor sandbox %s: not a sandbox of driver %s", sb.ID(), d.Variant())
 	}
-	abs, err := filepath.Abs(dir)
+	abs, err := sandboxio.SnapshotDir(dir)
 	if err != nil {
-		return measure.Snapshot{}, fmt.Errorf("snapshot gvisor sandbox %s: %w", s.id, err)
-	}
-	if err := os.MkdirAll(abs, 0o700); err != nil {
 		return measure.Snapshot{}, fmt.Errorf("snapshot gvisor sandbox %s: %w", s.id, err)
 	}
 	if _, err := d.runsc(ctx, "checkpoint", "--image-path="+abs, s.id); err != nil {
 		return measure.Snapshot{}, fmt.Errorf("snapshot gvisor sandbox %s: %w", s.id, err)
 	}
-	n, err := dirBytes(abs)
+	n, err := sandboxio.DirBytes(abs)
 	if err != nil {
 		return measure.Snapshot{}, fmt.Errorf("snapshot gvisor sandbox %s: size of %s: %w", s.id, abs, err)
 	}
@@ -52,22 +49,4 @@ func (d *Driver) Restore(ctx context.Context, snap measure.Snapshot, spec measur
 		return nil, fmt.Errorf("restore gvisor sandbox %s from %s: %w", spec.ID, snap.Dir, err)
 	}
 	return sb, nil
-}
-
-func dirBytes(dir string) (int64, error) {
-	var n int64
-	err := filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if e.Type().IsRegular() {
-			fi, err := e.Info()
-			if err != nil {
-				return err
-			}
-			n += fi.Size()
-		}
-		return nil
-	})
-	return n, err
 }

@@ -9,12 +9,13 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/agentic-eval/agentic-eval/oci"
 	"golang.org/x/sys/unix"
 )
 
 // leftovers is what a run left under the driver's root, by kind.
 type leftovers struct {
-	containers []containerState
+	containers []oci.State
 	procs      []int    // runsc processes whose bundle path names the prefix
 	mounts     []string // mount points naming the prefix, plus the null netns pin when the root is empty
 	cgroups    []string // cgroup directories named with the prefix
@@ -24,7 +25,7 @@ type leftovers struct {
 func (l leftovers) lines() []string {
 	var out []string
 	for _, c := range l.containers {
-		out = append(out, fmt.Sprintf("runsc container %s (%s, pid %d)", c.ID, c.Status, c.PID))
+		out = append(out, fmt.Sprintf("runsc container %s (%s, pid %d)", c.ID, c.Status, c.Pid))
 	}
 	for _, pid := range l.procs {
 		p := l.procInfo[pid]

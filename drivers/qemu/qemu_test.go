@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/internal/drivertest"
 	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/probe"
 )
@@ -20,21 +21,18 @@ var sandboxSeq atomic.Int64
 // needQEMU skips with the precise reason when this host cannot run d.
 func needQEMU(t *testing.T, d *Driver) measure.Fingerprint {
 	t.Helper()
-	if testProbe == "" {
-		t.Skipf("no probe binary: %s", probeNote)
-	}
-	t.Logf("probe: %s", probeNote)
 	fp := d.Fingerprint(context.Background())
 	if !fp.Available {
 		t.Skipf("%s unavailable here: %s (fix: %s)", d.Variant(), fp.Reason, fp.Fix)
 	}
+	drivertest.Probe(t)
 	return fp
 }
 
 // prepared returns d prepared for a run, closed at the end of the test.
 func prepared(t *testing.T, d *Driver) measure.RunEnv {
 	t.Helper()
-	env := measure.RunEnv{RunID: fmt.Sprintf("qt%d", os.Getpid()), Probe: testProbe, Dir: t.TempDir()}
+	env := measure.RunEnv{RunID: fmt.Sprintf("qt%d", os.Getpid()), Probe: drivertest.Probe(t), Dir: t.TempDir()}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := d.Prepare(ctx, env); err != nil {

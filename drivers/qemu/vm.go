@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/internal/sandboxio"
 	"github.com/agentic-eval/agentic-eval/measure"
 )
 
@@ -124,21 +125,14 @@ func (d *Driver) launch(ctx context.Context, spec measure.Spec, cfg bootConfig, 
 	os.Remove(v.qmpPath())
 	os.Remove(v.pidPath())
 
-	inR, inW, err := os.Pipe()
+	pipes, err := sandboxio.NewPipes()
 	if err != nil {
-		return v, fmt.Errorf("console pipe: %w", err)
+		return v, fmt.Errorf("console: %w", err)
 	}
-	outR, outW, err := os.Pipe()
-	if err != nil {
-		inR.Close()
-		inW.Close()
-		return v, fmt.Errorf("console pipe: %w", err)
-	}
-	v.consoleIn, v.consoleOut = inW, outR
+	v.consoleIn, v.consoleOut = pipes.In, pipes.Out
 	logf, err := os.OpenFile(v.logPath(), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
 	if err != nil {
-		inR.Close()
-		outW.Close()
+		pipes.CloseChildEnds()
 		return v, fmt.Errorf("qemu log: %w", err)
 	}
 	v.log = logf
@@ -146,17 +140,16 @@ func (d *Driver) launch(ctx context.Context, spec measure.Spec, cfg bootConfig, 
 	// The VM outlives ctx: it is not a CommandContext.
 	cmd := exec.Command(cfg.QEMU, v.args(incoming)...)
 	cmd.Dir = spec.Dir
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, logf
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = pipes.Stdin, pipes.Stdout, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		Setpgid:   true,            // a terminal's ^C is the harness's to handle
 		Pdeathsig: syscall.SIGKILL, // a VM never outlives its harness
 	}
 	v.cmd = cmd
 
-	spec.Attach(outR, inW)
+	spec.Attach(pipes.Out, pipes.In)
 	startErr := cmd.Start()
-	inR.Close()
-	outW.Close()
+	pipes.CloseChildEnds()
 	if startErr != nil {
 		close(v.exited)
 		return v, fmt.Errorf("run %s: %w", cfg.QEMU, startErr)

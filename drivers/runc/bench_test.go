@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/internal/drivertest"
 	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/oci"
 )
@@ -38,6 +39,7 @@ import (
 // untimed. Destroy is not timed.
 func BenchmarkDriverVsRuncFromOutside(b *testing.B) {
 	d := needRunc(b)
+	probePath := drivertest.Probe(b)
 	bin, _ := d.binary()
 	ctx := context.Background()
 	// As the harness does: one shared rootfs for the run.
@@ -49,7 +51,7 @@ func BenchmarkDriverVsRuncFromOutside(b *testing.B) {
 	b.StopTimer()
 	for i := 0; i < b.N; i++ {
 		// The driver, as the harness drives it.
-		var a attached
+		var a drivertest.Attached
 		spec := newSpec(b, &a)
 		t0 := time.Now()
 		sb, err := d.Start(ctx, spec)
@@ -57,7 +59,7 @@ func BenchmarkDriverVsRuncFromOutside(b *testing.B) {
 			b.Fatal(err)
 		}
 		started = append(started, time.Since(t0))
-		m, err := a.stream.Ready(ctx)
+		m, err := a.Stream().Ready(ctx)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -65,7 +67,7 @@ func BenchmarkDriverVsRuncFromOutside(b *testing.B) {
 		if err := sb.Destroy(ctx); err != nil {
 			b.Fatal(err)
 		}
-		a.close()
+		a.Close()
 		// runc from outside.
 		for _, detached := range []bool{true, false} {
 			id := testPrefix + "bench-" + strconv.Itoa(i) + "-" + strconv.FormatBool(detached)

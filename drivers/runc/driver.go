@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/criu"
+	"github.com/agentic-eval/agentic-eval/internal/sandboxio"
 	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/oci"
 	"github.com/agentic-eval/agentic-eval/vms"
@@ -262,32 +264,27 @@ func cgroupLayout(ms []cgroupMount) (string, bool) {
 // installed the driver attempts them even if `criu check` fails, because
 // the attempt's own failure is the measured result (issue 4).
 func snapshotNote(ctx context.Context) string {
-	criu, err := exec.LookPath("criu")
-	if err != nil {
+	h := criu.Look(ctx)
+	if h.Path == "" {
 		return "not offered: runc checkpoint needs CRIU, and criu is not on PATH (apt-get install criu)"
 	}
-	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	vout, _ := exec.CommandContext(cctx, criu, "--version").Output()
-	ver := criuVersion(string(vout))
 	var uts syscall.Utsname
 	kernel := "unknown"
 	if syscall.Uname(&uts) == nil {
 		kernel = utsString(uts.Release[:])
 	}
-	out, err := exec.CommandContext(cctx, criu, "check").CombinedOutput()
-	if err == nil {
-		return fmt.Sprintf("attempted: runc checkpoint/restore through CRIU %s (%s) on kernel %s; `criu check` passes", ver, criu, kernel)
+	if h.CheckErr == nil {
+		return fmt.Sprintf("attempted: runc checkpoint/restore through CRIU %s (%s) on kernel %s; `criu check` passes", h.Version, h.Path, kernel)
 	}
-	msg := criuCheckError(string(out))
+	msg := criu.CheckError(h.CheckOutput)
 	if msg == "" {
-		msg = err.Error()
+		msg = h.CheckErr.Error()
 	}
 	why := ""
-	if strings.Contains(msg, "vDSO area bounds") {
-		why = " (this CRIU predates the vDSO/vvar layout of kernels 6.13+)"
+	if cause := criu.KnownCause(msg); cause != "" {
+		why = " (" + cause + ")"
 	}
-	return fmt.Sprintf("attempted: runc checkpoint/restore through CRIU %s (%s) on kernel %s, although `criu check` fails here: %q%s; the checkpoint's own error is the result", ver, criu, kernel, msg, why)
+	return fmt.Sprintf("attempted: runc checkpoint/restore through CRIU %s (%s) on kernel %s, although `criu check` fails here: %q%s; the checkpoint's own error is the result", h.Version, h.Path, kernel, msg, why)
 }
 
 func utsString(a []int8) string {
@@ -396,26 +393,19 @@ func (d *Driver) launch(ctx context.Context, spec measure.Spec, command func(bun
 		return nil, err
 	}
 	defer logf.Close()
-	outR, outW, err := os.Pipe()
+	pipes, err := sandboxio.NewPipes()
 	if err != nil {
-		return nil, fmt.Errorf("stdout pipe: %w", err)
+		return nil, err
 	}
-	inR, inW, err := os.Pipe()
-	if err != nil {
-		outR.Close()
-		outW.Close()
-		return nil, fmt.Errorf("stdin pipe: %w", err)
-	}
-	sb.parentEnds = []*os.File{outR, inW}
-	spec.Attach(outR, inW)
+	sb.parentEnds = []*os.File{pipes.Out, pipes.In}
+	spec.Attach(pipes.Out, pipes.In)
 
 	cmd := exec.CommandContext(ctx, bin, append([]string{"--root", d.root(), "--log-format", "json"}, args...)...)
 	cmd.Dir = sb.bundle
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, logf
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = pipes.Stdin, pipes.Stdout, logf
 	runErr := cmd.Run()
 	// The container holds its own copies of the child ends now.
-	outW.Close()
-	inR.Close()
+	pipes.CloseChildEnds()
 	if runErr != nil {
 		stderr, _ := os.ReadFile(logf.Name())
 		return nil, runcError(args[0], stderr, runErr)
@@ -433,13 +423,22 @@ type sandbox struct {
 
 func (s *sandbox) ID() string { return s.id }
 
+// list asks runc for the containers under its root.
+func (d *Driver) list(ctx context.Context) ([]oci.State, error) {
+	out, err := d.run(ctx, "list", "--format", "json")
+	if err != nil {
+		return nil, err
+	}
+	return oci.ParseList("runc", out)
+}
+
 // state asks runc for the container's state.
-func (s *sandbox) state(ctx context.Context) (State, error) {
+func (s *sandbox) state(ctx context.Context) (oci.State, error) {
 	out, err := s.d.run(ctx, "state", s.id)
 	if err != nil {
-		return State{}, err
+		return oci.State{}, err
 	}
-	return parseState(out)
+	return oci.ParseState("runc", out)
 }
 
 // initPid is the container's init process on the host.
@@ -662,11 +661,7 @@ func (d *Driver) leftoverIDs(ctx context.Context, prefix string) ([]leftover, er
 	var out []leftover
 	seen := map[string]bool{}
 	if _, err := d.binary(); err == nil {
-		b, err := d.run(ctx, "list", "--format", "json")
-		if err != nil {
-			return nil, fmt.Errorf("runc leftovers: %w", err)
-		}
-		l, err := parseList(b)
+		l, err := d.list(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("runc leftovers: %w", err)
 		}

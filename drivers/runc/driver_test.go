@@ -15,47 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/internal/drivertest"
 	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/probe"
 )
-
-// probePath is the host path of the static probe, or "" with skipProbe
-// saying why there is none.
-var probePath, skipProbe string
-
-func TestMain(m *testing.M) {
-	var cleanup func()
-	probePath, skipProbe, cleanup = buildProbe()
-	code := m.Run()
-	cleanup()
-	os.Exit(code)
-}
-
-// buildProbe returns $AGENTIC_EVAL_PROBE, or builds ./cmd/sandbox-probe
-// (static) into a temporary directory.
-func buildProbe() (path, skip string, cleanup func()) {
-	cleanup = func() {}
-	if p := os.Getenv("AGENTIC_EVAL_PROBE"); p != "" {
-		return p, "", cleanup
-	}
-	root, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}").Output()
-	if err != nil {
-		return "", fmt.Sprintf("find module root: %v", err), cleanup
-	}
-	src := filepath.Join(strings.TrimSpace(string(root)), "cmd", "sandbox-probe")
-	dir, err := os.MkdirTemp("", "ae-runc-probe-")
-	if err != nil {
-		return "", err.Error(), cleanup
-	}
-	cleanup = func() { os.RemoveAll(dir) }
-	path = filepath.Join(dir, "sandbox-probe")
-	cmd := exec.Command("go", "build", "-o", path, src)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Sprintf("build probe: %v: %s", err, out), cleanup
-	}
-	return path, "", cleanup
-}
 
 // needRunc skips the test when the real runc cannot run here, saying why.
 func needRunc(t testing.TB) *Driver {
@@ -65,9 +28,7 @@ func needRunc(t testing.TB) *Driver {
 	if !fp.Available {
 		t.Skipf("runc unavailable: %s (fix: %s)", fp.Reason, fp.Fix)
 	}
-	if probePath == "" {
-		t.Skip(skipProbe)
-	}
+	drivertest.Probe(t)
 	return d
 }
 
@@ -87,30 +48,8 @@ func newID(t testing.TB) string {
 	return testPrefix + strconv.Itoa(idSeq.n)
 }
 
-// attached is the probe stream a Start handed to the harness.
-type attached struct {
-	mu     sync.Mutex
-	calls  int
-	stream *probe.Stream
-}
-
-func (a *attached) attach(out io.Reader, in io.Writer) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.calls++
-	a.stream = probe.NewStream(out, in)
-}
-
-func (a *attached) close() {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.stream != nil {
-		a.stream.Close()
-	}
-}
-
-func newSpec(t testing.TB, a *attached) measure.Spec {
-	return measure.Spec{ID: newID(t), Probe: probePath, Dir: t.TempDir(), Attach: a.attach}
+func newSpec(t testing.TB, a *drivertest.Attached) measure.Spec {
+	return measure.Spec{ID: newID(t), Probe: drivertest.Probe(t), Dir: t.TempDir(), Attach: a.Attach}
 }
 
 // assertNothingLeft checks runc, the state root, the mount table, the cgroup
@@ -129,11 +68,7 @@ func assertNothingLeft(t *testing.T, d *Driver, id, dir string, pids []int) {
 			t.Errorf("left behind: %s", l)
 		}
 	}
-	out, err := d.run(ctx, "list", "--format", "json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	list, err := parseList(out)
+	list, err := d.list(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,18 +103,7 @@ func assertNothingLeft(t *testing.T, d *Driver, id, dir string, pids []int) {
 			t.Errorf("bundle left behind in %s (%v)", dir, err)
 		}
 	}
-	for _, pid := range pids {
-		st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
-			continue // gone
-		}
-		// A killed process the host's init has not reaped yet is a zombie:
-		// it holds no memory and no cgroup.
-		if i := strings.LastIndexByte(string(st), ')'); i > 0 && strings.HasPrefix(strings.TrimSpace(string(st)[i+1:]), "Z") {
-			continue
-		}
-		t.Errorf("process %d of %s still runs: %s", pid, id, st)
-	}
+	drivertest.AssertProcessesGone(t, pids)
 }
 
 func TestFingerprintOfThisHost(t *testing.T) {
@@ -223,8 +147,8 @@ func TestStartRunsTheProbeAndDestroyLeavesNothing(t *testing.T) {
 	d := needRunc(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	var a attached
-	defer a.close()
+	var a drivertest.Attached
+	defer a.Close()
 	spec := newSpec(t, &a)
 	sb, err := d.Start(ctx, spec)
 	if err != nil {
@@ -236,20 +160,20 @@ func TestStartRunsTheProbeAndDestroyLeavesNothing(t *testing.T) {
 			sb.Destroy(context.Background())
 		}
 	}()
-	if a.calls != 1 {
-		t.Fatalf("Attach called %d times, want once", a.calls)
+	if a.Calls() != 1 {
+		t.Fatalf("Attach called %d times, want once", a.Calls())
 	}
 	if sb.ID() != spec.ID {
 		t.Errorf("ID = %q, want %q", sb.ID(), spec.ID)
 	}
-	ready, err := a.stream.Ready(ctx)
+	ready, err := a.Stream().Ready(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if ready.PID != 1 {
 		t.Errorf("probe pid in the sandbox = %d, want 1 (a new pid namespace)", ready.PID)
 	}
-	if m, err := a.stream.Request(ctx, "ping"); err != nil || m.Verb != probe.VerbPong {
+	if m, err := a.Stream().Request(ctx, "ping"); err != nil || m.Verb != probe.VerbPong {
 		t.Fatalf("ping through the stdin pipe: %+v, %v", m, err)
 	}
 
@@ -298,8 +222,8 @@ func TestDestroyAfterAnInterruptedStart(t *testing.T) {
 		t.Run(when, func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			var a attached
-			defer a.close()
+			var a drivertest.Attached
+			defer a.Close()
 			spec := newSpec(t, &a)
 			cgroups, err := cgroupDirs(spec.ID)
 			if err != nil {
@@ -310,7 +234,7 @@ func TestDestroyAfterAnInterruptedStart(t *testing.T) {
 				"cgroup":    cgroups[0],
 			}[when]
 			spec.Attach = func(out io.Reader, in io.Writer) {
-				a.attach(out, in)
+				a.Attach(out, in)
 				if when == "attach" {
 					cancel()
 					return
@@ -352,8 +276,8 @@ func TestSweepRemovesWhatARunLeft(t *testing.T) {
 	var ids []string
 	var sbs []measure.Sandbox
 	for i := range 2 {
-		var a attached
-		defer a.close()
+		var a drivertest.Attached
+		defer a.Close()
 		spec := newSpec(t, &a)
 		spec.ID = prefix + strconv.Itoa(i)
 		sb, err := d.Start(ctx, spec)
@@ -362,7 +286,7 @@ func TestSweepRemovesWhatARunLeft(t *testing.T) {
 		}
 		sbs = append(sbs, sb)
 		ids = append(ids, spec.ID)
-		if _, err := a.stream.Ready(ctx); err != nil {
+		if _, err := a.Stream().Ready(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -403,7 +327,7 @@ func TestPreparedRunSharesOneRootfs(t *testing.T) {
 	d := needRunc(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	env := measure.RunEnv{RunID: "rtest-shared", Probe: probePath, Dir: t.TempDir()}
+	env := measure.RunEnv{RunID: "rtest-shared", Probe: drivertest.Probe(t), Dir: t.TempDir()}
 	if err := d.Prepare(ctx, env); err != nil {
 		t.Fatal(err)
 	}
@@ -414,21 +338,21 @@ func TestPreparedRunSharesOneRootfs(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make([]error, n)
 	specs := make([]measure.Spec, n)
-	streams := make([]*attached, n)
+	streams := make([]*drivertest.Attached, n)
 	for i := range n {
-		streams[i] = &attached{}
+		streams[i] = &drivertest.Attached{}
 		specs[i] = newSpec(t, streams[i])
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			sb, err := d.Start(ctx, specs[i])
 			if err == nil {
-				_, err = streams[i].stream.Ready(ctx)
+				_, err = streams[i].Stream().Ready(ctx)
 				if derr := sb.Destroy(ctx); err == nil {
 					err = derr
 				}
 			}
-			streams[i].close()
+			streams[i].Close()
 			errs[i] = err
 		}()
 	}
@@ -441,8 +365,8 @@ func TestPreparedRunSharesOneRootfs(t *testing.T) {
 	}
 
 	// The bundle written under Prepare points at the shared rootfs.
-	var a attached
-	defer a.close()
+	var a drivertest.Attached
+	defer a.Close()
 	spec := newSpec(t, &a)
 	sb, err := d.Start(ctx, spec)
 	if err != nil {
@@ -469,8 +393,8 @@ func TestPreparedRunSharesOneRootfs(t *testing.T) {
 		t.Errorf("Close left the shared rootfs (%v)", err)
 	}
 	// After Close, a sandbox gets a whole bundle again.
-	var a2 attached
-	defer a2.close()
+	var a2 drivertest.Attached
+	defer a2.Close()
 	spec2 := newSpec(t, &a2)
 	sb2, err := d.Start(ctx, spec2)
 	if err != nil {
@@ -480,7 +404,7 @@ func TestPreparedRunSharesOneRootfs(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(spec2.Dir, "bundle", "rootfs", "sandbox-probe")); err != nil {
 		t.Errorf("after Close the bundle has no rootfs: %v", err)
 	}
-	if _, err := a2.stream.Ready(ctx); err != nil {
+	if _, err := a2.Stream().Ready(ctx); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -492,8 +416,8 @@ func TestFailedStartSaysWhyAndLeavesNothing(t *testing.T) {
 	d := needRunc(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	var a attached
-	defer a.close()
+	var a drivertest.Attached
+	defer a.Close()
 	spec := newSpec(t, &a)
 	spec.ID += ":bad"
 	sb, err := d.Start(ctx, spec)
@@ -509,8 +433,8 @@ func TestFailedStartSaysWhyAndLeavesNothing(t *testing.T) {
 	if !strings.Contains(err.Error(), spec.ID) {
 		t.Errorf("error %q does not name the sandbox", err)
 	}
-	if a.calls != 1 {
-		t.Errorf("Attach called %d times, want once before runc ran", a.calls)
+	if a.Calls() != 1 {
+		t.Errorf("Attach called %d times, want once before runc ran", a.Calls())
 	}
 	assertNothingLeft(t, d, spec.ID, spec.Dir, nil)
 }

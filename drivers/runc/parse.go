@@ -10,39 +10,6 @@ import (
 	"strings"
 )
 
-// State is what `runc state ID` and `runc list --format json` say about a
-// container.
-type State struct {
-	ID      string `json:"id"`
-	Pid     int    `json:"pid"`
-	Status  string `json:"status"` // creating, created, running, paused, stopped
-	Bundle  string `json:"bundle"`
-	Rootfs  string `json:"rootfs"`
-	Created string `json:"created"`
-}
-
-// parseState parses the output of `runc state ID`.
-func parseState(b []byte) (State, error) {
-	var s State
-	if err := json.Unmarshal(b, &s); err != nil {
-		return State{}, fmt.Errorf("parse runc state: %w", err)
-	}
-	if s.ID == "" {
-		return State{}, fmt.Errorf("parse runc state: no id in %q", truncate(b))
-	}
-	return s, nil
-}
-
-// parseList parses the output of `runc list --format json`, which is the
-// JSON literal null when there is no container.
-func parseList(b []byte) ([]State, error) {
-	var l []State
-	if err := json.Unmarshal(b, &l); err != nil {
-		return nil, fmt.Errorf("parse runc list: %w", err)
-	}
-	return l, nil
-}
-
 // Version is what `runc --version` reports.
 type Version struct {
 	Runc, Commit, Spec, Go, Libseccomp string
@@ -276,50 +243,4 @@ func truncate(b []byte) string {
 		return string(b[:200]) + "..."
 	}
 	return string(b)
-}
-
-// criuVersion parses `criu --version` ("Version: 3.17.1" and more lines).
-func criuVersion(out string) string {
-	for _, line := range strings.Split(out, "\n") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "Version:"); ok {
-			return strings.TrimSpace(v)
-		}
-	}
-	return "unknown"
-}
-
-// criuCheckError returns the first error of `criu check`, without its
-// source location: "Error (criu/vdso.c:381): vdso: X" gives "vdso: X".
-func criuCheckError(out string) string {
-	for _, line := range strings.Split(out, "\n") {
-		rest, ok := strings.CutPrefix(strings.TrimSpace(line), "Error (")
-		if !ok {
-			continue
-		}
-		if _, msg, ok := strings.Cut(rest, "): "); ok {
-			return strings.TrimSpace(msg)
-		}
-	}
-	return ""
-}
-
-// criuLogError returns CRIU's first error from one of its logs (dump.log,
-// restore.log): the whole line, timestamp and source location included,
-// "(00.011090) Error (criu/vdso.c:381): vdso: Unexpected rt vDSO area
-// bounds". The first error is the cause; the lines after it are its
-// consequences. It returns "" when the log holds no error line.
-func criuLogError(log string) string {
-	for _, line := range strings.Split(log, "\n") {
-		line = strings.TrimSpace(line)
-		if rest, ok := strings.CutPrefix(line, "("); ok {
-			if _, after, ok := strings.Cut(rest, ") "); ok && strings.HasPrefix(after, "Error (") {
-				return line
-			}
-			continue
-		}
-		if strings.HasPrefix(line, "Error (") {
-			return line
-		}
-	}
-	return ""
 }

@@ -18,49 +18,6 @@ func readTestdata(t *testing.T, name string) string {
 	return string(b)
 }
 
-func TestParseStateOfARunningContainer(t *testing.T) {
-	s, err := parseState([]byte(readTestdata(t, "state-running.json")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s.ID != "ae-rec-1" || s.Pid != 18696 || s.Status != "running" || s.Bundle != "/tmp/b1" {
-		t.Fatalf("state = %+v", s)
-	}
-}
-
-func TestParseStateOfAStoppedContainerHasNoPid(t *testing.T) {
-	s, err := parseState([]byte(readTestdata(t, "state-stopped.json")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s.Status != "stopped" || s.Pid != 0 {
-		t.Fatalf("state = %+v", s)
-	}
-}
-
-func TestParseStateRejectsGarbage(t *testing.T) {
-	for _, in := range []string{"", "container does not exist", "{}"} {
-		if _, err := parseState([]byte(in)); err == nil {
-			t.Errorf("parseState(%q): no error", in)
-		}
-	}
-}
-
-func TestParseListOfOneAndOfNone(t *testing.T) {
-	l, err := parseList([]byte(readTestdata(t, "list.json")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(l) != 1 || l[0].ID != "ae-rec-1" || l[0].Status != "running" {
-		t.Fatalf("list = %+v", l)
-	}
-	// runc prints the JSON literal null when it has no container.
-	l, err = parseList([]byte("null\n"))
-	if err != nil || len(l) != 0 {
-		t.Fatalf("list of null = %+v, %v", l, err)
-	}
-}
-
 func TestParseVersion(t *testing.T) {
 	v, err := parseVersion(readTestdata(t, "runc-version.txt"))
 	if err != nil {
@@ -192,40 +149,6 @@ func TestMountinfoEscapes(t *testing.T) {
 	}
 	if got := unescape(`/a\04`); got != `/a\04` {
 		t.Errorf("short escape = %q", got)
-	}
-}
-
-func TestCriuCheckFirstErrorWithoutSourceLocation(t *testing.T) {
-	got := criuCheckError(readTestdata(t, "criu-check-vdso.txt"))
-	if got != "vdso: Unexpected rt vDSO area bounds" {
-		t.Fatalf("criu check error = %q", got)
-	}
-	if got := criuCheckError("Looks good.\n"); got != "" {
-		t.Errorf("passing check gave error %q", got)
-	}
-}
-
-func TestCriuVersion(t *testing.T) {
-	if got := criuVersion(readTestdata(t, "criu-version.txt")); got != "3.17.1" {
-		t.Fatalf("criu version = %q", got)
-	}
-	if got := criuVersion(""); got != "unknown" {
-		t.Errorf("empty output version = %q", got)
-	}
-}
-
-func TestCriuLogErrorIsTheFirstErrorOfARecordedDumpLog(t *testing.T) {
-	got := criuLogError(readTestdata(t, "criu-dump-vdso.log"))
-	want := "(00.011090) Error (criu/vdso.c:381): vdso: Unexpected rt vDSO area bounds"
-	if got != want {
-		t.Fatalf("criu log error = %q, want %q", got, want)
-	}
-	// Without timestamps (criu check's output), and with none at all.
-	if got := criuLogError(readTestdata(t, "criu-check-vdso.txt")); got != "Error (criu/vdso.c:381): vdso: Unexpected rt vDSO area bounds" {
-		t.Errorf("criu check output: %q", got)
-	}
-	if got := criuLogError("(00.000106) Version: 3.17.1 (gitid 0)\n(00.000120) Warn (criu/kerndat.c:1): x\n"); got != "" {
-		t.Errorf("log without an error: %q", got)
 	}
 }
 

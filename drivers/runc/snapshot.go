@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 
+	"github.com/agentic-eval/agentic-eval/criu"
+	"github.com/agentic-eval/agentic-eval/internal/sandboxio"
 	"github.com/agentic-eval/agentic-eval/measure"
 )
 
@@ -52,14 +53,14 @@ func (e *CRIUError) Unwrap() error { return e.Err }
 // returns its first error line.
 func criuCause(work, name string) string {
 	if b, err := os.ReadFile(filepath.Join(work, name)); err == nil {
-		if c := criuLogError(string(b)); c != "" {
+		if c := criu.LogError(string(b)); c != "" {
 			return c
 		}
 	}
 	logs, _ := filepath.Glob(filepath.Join(work, "*.log"))
 	for _, l := range logs {
 		if b, err := os.ReadFile(l); err == nil {
-			if c := criuLogError(string(b)); c != "" {
+			if c := criu.LogError(string(b)); c != "" {
 				return c
 			}
 		}
@@ -81,11 +82,8 @@ func (d *Driver) Snapshot(ctx context.Context, sb measure.Sandbox, dir string) (
 	if !ok || s.d != d {
 		return measure.Snapshot{}, fmt.Errorf("snapshot runc sandbox %s: not a sandbox of driver %s", sb.ID(), d.Variant())
 	}
-	abs, err := filepath.Abs(dir)
+	abs, err := sandboxio.SnapshotDir(dir)
 	if err != nil {
-		return measure.Snapshot{}, fmt.Errorf("snapshot runc sandbox %s: %w", s.id, err)
-	}
-	if err := os.MkdirAll(abs, 0o700); err != nil {
 		return measure.Snapshot{}, fmt.Errorf("snapshot runc sandbox %s: %w", s.id, err)
 	}
 	work := filepath.Join(abs, criuWorkDir)
@@ -100,7 +98,8 @@ func (d *Driver) Snapshot(ctx context.Context, sb measure.Sandbox, dir string) (
 		}
 		return measure.Snapshot{}, cerr
 	}
-	n, err := imageBytes(abs)
+	// The image, without CRIU's work directory (its log).
+	n, err := sandboxio.DirBytes(abs, criuWorkDir)
 	if err != nil {
 		return measure.Snapshot{}, fmt.Errorf("snapshot runc sandbox %s: size of %s: %w", s.id, abs, err)
 	}
@@ -162,27 +161,4 @@ func (d *Driver) Restore(ctx context.Context, snap measure.Snapshot, spec measur
 		return nil, fmt.Errorf("restore runc sandbox %s from %s: %w", spec.ID, snap.Dir, err)
 	}
 	return sb, nil
-}
-
-// imageBytes is the size of the files of a checkpoint image directory,
-// CRIU's work directory (its log) excluded.
-func imageBytes(dir string) (int64, error) {
-	var n int64
-	err := filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if e.IsDir() && path == filepath.Join(dir, criuWorkDir) {
-			return filepath.SkipDir
-		}
-		if e.Type().IsRegular() {
-			fi, err := e.Info()
-			if err != nil {
-				return err
-			}
-			n += fi.Size()
-		}
-		return nil
-	})
-	return n, err
 }

@@ -6,32 +6,15 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/internal/drivertest"
 	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/oci"
 	"github.com/agentic-eval/agentic-eval/probe"
 )
-
-// execOKPid returns the pid of the exec-ok line in an exec's output.
-func execOKPid(t *testing.T, out []byte) int {
-	t.Helper()
-	for _, line := range strings.Split(string(out), "\n") {
-		m, ok := probe.Parse(line)
-		if !ok || m.Verb != probe.VerbExecOK {
-			continue
-		}
-		pid, err := strconv.Atoi(strings.TrimPrefix(m.Payload, "pid="))
-		if err != nil {
-			t.Fatalf("exec-ok line %q has no pid", line)
-		}
-		return pid
-	}
-	t.Fatalf("no %s line in the exec's output %q", probe.VerbExecOK, out)
-	return 0
-}
 
 // cgroupProcs lists the host pids in the sandbox's memory cgroup.
 func cgroupProcs(t *testing.T, ctx context.Context, sb measure.Sandbox) []int {
@@ -72,35 +55,23 @@ func TestExecRunsASecondProbeAndLeavesNothing(t *testing.T) {
 	d := needRunc(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	var a attached
-	defer a.close()
+	var a drivertest.Attached
+	defer a.Close()
 	spec := newSpec(t, &a)
-	sb, err := d.Start(ctx, spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sb.Destroy(context.Background())
-	ready, err := a.stream.Ready(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pids, err := sb.HostPIDs(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sb, ready, pids := drivertest.StartReady(ctx, t, d, &a, spec)
 
 	out, err := d.Exec(ctx, sb, probe.ExecFlag)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pid := execOKPid(t, out)
+	pid := drivertest.ExecOKPid(t, out)
 	t.Logf("exec: %q (init is pid %d)", out, ready.PID)
 	if pid == ready.PID {
 		t.Errorf("the exec'd probe is pid %d, the sandbox's init: no second process", pid)
 	}
 	// The exec'd process is gone, the init still answers.
 	waitOnlyInit(t, ctx, sb, pids[0])
-	if m, err := a.stream.Request(ctx, "ping"); err != nil || m.Verb != probe.VerbPong {
+	if m, err := a.Stream().Request(ctx, "ping"); err != nil || m.Verb != probe.VerbPong {
 		t.Fatalf("ping after exec: %+v, %v", m, err)
 	}
 
@@ -125,24 +96,13 @@ func TestExecFailuresAreErrors(t *testing.T) {
 	d := needRunc(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	var a attached
-	defer a.close()
+	var a drivertest.Attached
+	defer a.Close()
 	spec := newSpec(t, &a)
-	sb, err := d.Start(ctx, spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sb.Destroy(context.Background())
-	if _, err := a.stream.Ready(ctx); err != nil {
-		t.Fatal(err)
-	}
-	pids, err := sb.HostPIDs(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sb, _, pids := drivertest.StartReady(ctx, t, d, &a, spec)
 
 	// An unknown child check makes the probe exit 202.
-	_, err = d.Exec(ctx, sb, "-aeprobe-child", "no-such-check")
+	_, err := d.Exec(ctx, sb, "-aeprobe-child", "no-such-check")
 	var ce *CommandError
 	if !errors.As(err, &ce) || ce.Command != "exec" || !strings.Contains(err.Error(), "exit status 202") {
 		t.Errorf("exec of a process exiting 202: %v", err)
@@ -178,23 +138,12 @@ func TestSnapshotIsAttemptedAndItsOutcomeMeasured(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	var a attached
-	defer a.close()
+	var a drivertest.Attached
+	defer a.Close()
 	spec := newSpec(t, &a)
-	sb, err := d.Start(ctx, spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sb.Destroy(context.Background())
-	if _, err := a.stream.Ready(ctx); err != nil {
-		t.Fatal(err)
-	}
-	pids, err := sb.HostPIDs(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sb, _, pids := drivertest.StartReady(ctx, t, d, &a, spec)
 	const token = "0123456789abcdef0123456789abcdef"
-	if _, err := a.stream.Request(ctx, "token", "set", token); err != nil {
+	if _, err := a.Stream().Request(ctx, "token", "set", token); err != nil {
 		t.Fatal(err)
 	}
 	snapDir := filepath.Join(t.TempDir(), spec.ID+"-snapshot")
@@ -219,22 +168,18 @@ func TestSnapshotIsAttemptedAndItsOutcomeMeasured(t *testing.T) {
 			t.Errorf("the checkpoint wrote into runc's state dir (%v)", err)
 		}
 		// Never half-state: running and intact, or gone.
-		out, err := d.run(ctx, "list", "--format", "json")
+		list, err := d.list(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		list, err := parseList(out)
-		if err != nil {
-			t.Fatal(err)
-		}
-		i := slices.IndexFunc(list, func(s State) bool { return s.ID == spec.ID })
+		i := slices.IndexFunc(list, func(s oci.State) bool { return s.ID == spec.ID })
 		switch {
 		case i < 0:
 			t.Logf("the container is gone after the failed checkpoint")
 		case list[i].Status != "running":
 			t.Errorf("after the failed checkpoint runc lists %s as %s: half-state", spec.ID, list[i].Status)
 		default:
-			m, err := a.stream.Request(ctx, "token", "get")
+			m, err := a.Stream().Request(ctx, "token", "get")
 			if err != nil || m.Payload != token {
 				t.Errorf("the container left running lost its probe's token: %+v, %v", m, err)
 			}
@@ -250,15 +195,15 @@ func TestSnapshotIsAttemptedAndItsOutcomeMeasured(t *testing.T) {
 		// One restore, then two held at once: each holds the token.
 		var held []measure.Sandbox
 		for n := range 3 {
-			var r attached
-			defer r.close()
+			var r drivertest.Attached
+			defer r.Close()
 			rspec := newSpec(t, &r)
 			rsb, err := d.Restore(ctx, snap, rspec)
 			if err != nil {
 				t.Fatalf("restore %d: %v", n, err)
 			}
 			defer rsb.Destroy(context.Background())
-			m, err := r.stream.Request(ctx, "token", "get")
+			m, err := r.Stream().Request(ctx, "token", "get")
 			if err != nil || m.Payload != token {
 				t.Errorf("restore %d: token %+v, %v, want %s", n, m, err, token)
 			}
@@ -304,8 +249,8 @@ func TestRestoreOfABrokenImageSaysWhyAndLeavesNothing(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(img, "descriptors.json"), []byte(`["pipe:[4001]","pipe:[4002]","/dev/null"]`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var a attached
-	defer a.close()
+	var a drivertest.Attached
+	defer a.Close()
 	spec := newSpec(t, &a)
 	sb, err := d.Restore(ctx, measure.Snapshot{Dir: img}, spec)
 	if err == nil {
@@ -316,15 +261,15 @@ func TestRestoreOfABrokenImageSaysWhyAndLeavesNothing(t *testing.T) {
 	if !strings.Contains(strings.ToLower(err.Error()), "criu") || !strings.Contains(err.Error(), spec.ID) {
 		t.Errorf("error %v does not name CRIU and the sandbox", err)
 	}
-	if a.calls != 1 {
-		t.Errorf("Attach called %d times, want once before runc ran", a.calls)
+	if a.Calls() != 1 {
+		t.Errorf("Attach called %d times, want once before runc ran", a.Calls())
 	}
 	assertNothingLeft(t, d, spec.ID, spec.Dir, nil)
 
 	// No image at all: refused before anything is made.
-	var b attached
+	var b drivertest.Attached
 	spec2 := newSpec(t, &b)
-	if _, err := d.Restore(ctx, measure.Snapshot{Dir: t.TempDir()}, spec2); err == nil || b.calls != 0 {
-		t.Errorf("restore without an image: %v (Attach called %d times)", err, b.calls)
+	if _, err := d.Restore(ctx, measure.Snapshot{Dir: t.TempDir()}, spec2); err == nil || b.Calls() != 0 {
+		t.Errorf("restore without an image: %v (Attach called %d times)", err, b.Calls())
 	}
 }

@@ -52,7 +52,7 @@ func ns(ms []float64) []int64 {
 func latency(r *rng, n int, m, sigma, td float64) *measure.Latency {
 	s := r.samples(n, m, sigma)
 	t := r.samples(n, td, 0.1)
-	return &measure.Latency{SamplesNS: ns(s), Summary: measure.SummarizeValues(s), TeardownNS: ns(t), Teardown: measure.SummarizeValues(t), Warmups: 2}
+	return &measure.Latency{SamplesNS: ns(s), Summary: measure.SummarizeValues(s, "ms"), TeardownNS: ns(t), Teardown: measure.SummarizeValues(t, "ms"), Warmups: 2}
 }
 
 func burst(r *rng, k int, m float64) *measure.Burst {
@@ -61,7 +61,7 @@ func burst(r *rng, k int, m float64) *measure.Burst {
 	for _, v := range s {
 		wall = math.Max(wall, v)
 	}
-	return &measure.Burst{K: k, Started: k, SamplesNS: ns(s), Summary: measure.SummarizeValues(s), WallNS: int64(wall * 1e6), SpawnsPerSecond: float64(k) / (wall / 1000)}
+	return &measure.Burst{K: k, Started: k, SamplesNS: ns(s), Summary: measure.SummarizeValues(s, "ms"), WallNS: int64(wall * 1e6), SpawnsPerSecond: float64(k) / (wall / 1000)}
 }
 
 func density(r *rng, n int, mib, cg float64, memBefore int64) *measure.Density {
@@ -75,7 +75,7 @@ func density(r *rng, n int, mib, cg float64, memBefore int64) *measure.Density {
 		d.PSSBytes = append(d.PSSBytes, int64((v-c)*(1<<20)))
 		d.CgroupBytes = append(d.CgroupBytes, int64(c*(1<<20)))
 	}
-	d.PerInstanceMiB = measure.SummarizeValues(per)
+	d.PerInstanceMiB = measure.SummarizeValues(per, "MiB")
 	d.DeltaPerInstanceMiB = math.Round(mib*1.12*100) / 100
 	d.MemAvailableAfter = memBefore - int64(d.DeltaPerInstanceMiB*float64(n)*(1<<20))
 	if n < 50 {
@@ -143,7 +143,7 @@ func main() {
 			Density:      density(r, 50, 31.5, 12.0, memBefore),
 			Isolation:    gvIso,
 			Snapshot: &measure.SnapshotResult{Supported: true, SnapshotNS: 238e6, SnapshotBytes: 61 << 20,
-				RestoreNS: ns([]float64{412.5, 398.1, 430.7, 405.2, 441.9}), Restore: measure.SummarizeValues([]float64{412.5, 398.1, 430.7, 405.2, 441.9}),
+				RestoreNS: ns([]float64{412.5, 398.1, 430.7, 405.2, 441.9}), Restore: measure.SummarizeValues([]float64{412.5, 398.1, 430.7, 405.2, 441.9}, "ms"),
 				Forks: 4, Verified: 5},
 			Operations: []string{"create", "destroy", "snapshot", "restore", "fork"},
 		}
@@ -174,7 +174,7 @@ func main() {
 		Density:      density(r, 50, 141, 0, memBefore),
 		Isolation:    qIso,
 		Snapshot: &measure.SnapshotResult{Supported: true, SnapshotNS: 1310e6, SnapshotBytes: 132 << 20,
-			RestoreNS: ns([]float64{602.4, 588.0, 640.9, 611.3, 597.8}), Restore: measure.SummarizeValues([]float64{602.4, 588.0, 640.9, 611.3, 597.8}),
+			RestoreNS: ns([]float64{602.4, 588.0, 640.9, 611.3, 597.8}), Restore: measure.SummarizeValues([]float64{602.4, 588.0, 640.9, 611.3, 597.8}, "ms"),
 			Forks: 4, Verified: 5},
 		Operations: []string{"create", "snapshot", "restore", "fork", "destroy"},
 	}
