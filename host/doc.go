@@ -13,8 +13,9 @@
 // context is done or uname(2) fails.
 //
 // Parsing is separate from reading: ParseCPUInfo, ParseOSRelease,
-// ParseMountinfo, CgroupModeOf and ParseKernelLogHypervisor are pure and
-// tested on text recorded from real hosts (testdata/). The mount table
-// parser lives here because the mount table is a host fact; packages memstat
-// and residue use it.
+// ParseMountinfo, CgroupModeOf, CgroupMounts, Mount.CgroupDir and
+// ParseKernelLogHypervisor are pure and tested on text recorded from real
+// hosts (testdata/). The mount table parser and the cgroup mount helpers
+// live here because the mount table is a host fact; package memstat,
+// package residue and the drivers use them rather than parse their own.
 package host

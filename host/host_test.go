@@ -112,6 +112,69 @@ func TestParseMountinfoRejectsATruncatedLine(t *testing.T) {
 	}
 }
 
+func TestParseMountinfoLeavesAnIncompleteEscapeAlone(t *testing.T) {
+	mounts, err := ParseMountinfo([]byte(`40 27 0:35 / /tmp/a\04 rw - tmpfs tmp\040x rw` + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mounts[0].Point != `/tmp/a\04` || mounts[0].Source != "tmp x" {
+		t.Errorf("point %q source %q", mounts[0].Point, mounts[0].Source)
+	}
+}
+
+func TestCgroupMountsListsEveryHierarchyOnce(t *testing.T) {
+	hybrid, err := ParseMountinfo(readTestdata(t, "mountinfo-hybrid.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var points []string
+	for _, m := range CgroupMounts(hybrid) {
+		points = append(points, m.Point)
+	}
+	// The tmpfs at /sys/fs/cgroup that holds the v1 mounts is no hierarchy.
+	want := []string{"/sys/fs/cgroup/cpu", "/sys/fs/cgroup/cpuacct", "/sys/fs/cgroup/cpuset", "/sys/fs/cgroup/memory",
+		"/sys/fs/cgroup/devices", "/sys/fs/cgroup/freezer", "/sys/fs/cgroup/blkio", "/sys/fs/cgroup/pids",
+		"/sys/fs/cgroup/systemd", "/sys/fs/cgroup/unified"}
+	if !slices.Equal(points, want) {
+		t.Errorf("hybrid host: cgroup mount points %q, want %q", points, want)
+	}
+	v2, err := ParseMountinfo(readTestdata(t, "mountinfo-v2-written.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := CgroupMounts(v2); len(got) != 1 || got[0].Point != "/sys/fs/cgroup" || got[0].FSType != "cgroup2" {
+		t.Errorf("v2-only host: cgroup mounts %+v", got)
+	}
+	// A container's own cgroup mounted over the host's hierarchy at the same
+	// point: the later mount is the one seen there.
+	over := append(slices.Clone(v2), Mount{ID: 99, Root: "/docker/abc", Point: "/sys/fs/cgroup", FSType: "cgroup2", Source: "cgroup2"})
+	if got := CgroupMounts(over); len(got) != 1 || got[0].ID != 99 {
+		t.Errorf("mounted-over hierarchy: cgroup mounts %+v", got)
+	}
+}
+
+func TestCgroupDirMapsPathsUnderTheMountedSubtree(t *testing.T) {
+	whole := Mount{FSType: "cgroup", Super: "rw,memory", Root: "/", Point: "/sys/fs/cgroup/memory"}
+	if dir, ok := whole.CgroupDir("/agentic-eval/ae-r1-1"); !ok || dir != "/sys/fs/cgroup/memory/agentic-eval/ae-r1-1" {
+		t.Errorf("whole hierarchy: %q %v", dir, ok)
+	}
+	if dir, ok := whole.CgroupDir("/"); !ok || dir != "/sys/fs/cgroup/memory" {
+		t.Errorf("root of the whole hierarchy: %q %v", dir, ok)
+	}
+	// A container sees its own cgroup /docker/abc mounted at the point.
+	sub := Mount{FSType: "cgroup2", Root: "/docker/abc", Point: "/sys/fs/cgroup"}
+	for cg, want := range map[string]string{"/docker/abc/child": "/sys/fs/cgroup/child", "/docker/abc": "/sys/fs/cgroup", "/docker/abc/": "/sys/fs/cgroup"} {
+		if dir, ok := sub.CgroupDir(cg); !ok || dir != want {
+			t.Errorf("subtree mount, cgroup %s: %q %v, want %q", cg, dir, ok, want)
+		}
+	}
+	for _, cg := range []string{"/docker/abcdef", "/docker", "/other/x", "/"} {
+		if dir, ok := sub.CgroupDir(cg); ok {
+			t.Errorf("cgroup %s, outside the mounted subtree /docker/abc, mapped to %q", cg, dir)
+		}
+	}
+}
+
 func TestCgroupModeOfEachLayout(t *testing.T) {
 	hybrid, err := ParseMountinfo(readTestdata(t, "mountinfo-hybrid.txt"))
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -147,6 +148,44 @@ func readMountinfo(path string) ([]Mount, error) {
 		return nil, fmt.Errorf("parse %s: %w", path, err)
 	}
 	return m, nil
+}
+
+// CgroupMounts returns the cgroup (v1) and cgroup2 mounts of a mount
+// table, in table order, one per mount point: where a point is mounted
+// over, the later (visible) mount stands in the earlier one's place.
+func CgroupMounts(mounts []Mount) []Mount {
+	var out []Mount
+	at := map[string]int{}
+	for _, m := range mounts {
+		if m.FSType != "cgroup" && m.FSType != "cgroup2" {
+			continue
+		}
+		if i, ok := at[m.Point]; ok {
+			out[i] = m
+			continue
+		}
+		at[m.Point] = len(out)
+		out = append(out, m)
+	}
+	return out
+}
+
+// CgroupDir maps a cgroup path, as /proc/<pid>/cgroup names it (from the
+// root of the hierarchy in the reader's cgroup namespace), to its directory
+// under the cgroup mount m. The mount may hold a subtree of the hierarchy
+// (m.Root, as a container sees its own cgroup); ok is false when the path
+// lies outside that subtree.
+func (m Mount) CgroupDir(cgPath string) (dir string, ok bool) {
+	root := path.Clean("/" + m.Root)
+	p := path.Clean("/" + cgPath)
+	rel := p
+	if root != "/" {
+		if p != root && !strings.HasPrefix(p, root+"/") {
+			return "", false
+		}
+		rel = strings.TrimPrefix(p, root)
+	}
+	return path.Join(m.Point, rel), true
 }
 
 // Cgroup layouts.

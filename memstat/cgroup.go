@@ -181,11 +181,22 @@ func ParseProcCgroup(data []byte) ([]ProcCgroup, error) {
 	return out, nil
 }
 
+// ErrRootCgroup is the error (wrapped) of MemoryCgroupDir and
+// FindMemoryCgroup for a process in the root cgroup of its memory
+// hierarchy, as the reader sees it: its cgroup path is "/" or the root of
+// the subtree the hierarchy's mount holds. Such a process has no memory
+// cgroup of its own; the root's charge is the whole host's (or, for a
+// subtree, everything the reader can see), never the process's. Callers
+// that report "no cgroup" map it to that: errors.Is(err, ErrRootCgroup).
+var ErrRootCgroup = errors.New("the process is in the root memory cgroup (whose charge is the whole host's): it has no memory cgroup of its own")
+
 // MemoryCgroupDir finds, from a process's /proc/<pid>/cgroup and the
 // reader's mount table, the absolute directory of its memory cgroup: the
 // v1 memory hierarchy when it is mounted, else the v2 unified hierarchy.
-// It returns the version found. It does not check that the v2 hierarchy
-// has the memory controller enabled; FindMemoryCgroup does.
+// It returns the version found. For a process in the hierarchy's root
+// cgroup it returns the root's directory and version along with an error
+// wrapping ErrRootCgroup. It does not check that the v2 hierarchy has the
+// memory controller enabled; FindMemoryCgroup does.
 func MemoryCgroupDir(procCgroup []byte, mounts []host.Mount) (dir string, version int, err error) {
 	cgs, err := ParseProcCgroup(procCgroup)
 	if err != nil {
@@ -217,18 +228,17 @@ func MemoryCgroupDir(procCgroup []byte, mounts []host.Mount) (dir string, versio
 }
 
 // underMount maps a cgroup path to a directory under the mount of its
-// hierarchy, which may mount a subtree (Root) rather than the whole.
+// hierarchy, which may mount a subtree (Root) rather than the whole. At the
+// mount's root it returns that directory and ErrRootCgroup.
 func underMount(m host.Mount, cgPath string) (string, error) {
-	root := path.Clean("/" + m.Root)
-	p := path.Clean("/" + cgPath)
-	rel, ok := strings.CutPrefix(p, root)
-	if root == "/" {
-		rel, ok = p, true
-	}
-	if !ok || (rel != "" && !strings.HasPrefix(rel, "/")) {
+	dir, ok := m.CgroupDir(cgPath)
+	if !ok {
 		return "", fmt.Errorf("cgroup %s is outside the hierarchy mounted at %s (which mounts %s)", cgPath, m.Point, m.Root)
 	}
-	return filepath.Join(m.Point, rel), nil
+	if path.Clean("/"+cgPath) == path.Clean("/"+m.Root) {
+		return dir, fmt.Errorf("cgroup %s at %s: %w", cgPath, dir, ErrRootCgroup)
+	}
+	return dir, nil
 }
 
 func contains(list []string, s string) bool {
@@ -242,7 +252,8 @@ func contains(list []string, s string) bool {
 
 // FindMemoryCgroup returns the absolute directory of pid's memory cgroup,
 // as this process's mount namespace sees it, checked to hold memory
-// counters.
+// counters. For a process in the root memory cgroup it returns "" and an
+// error wrapping ErrRootCgroup.
 func FindMemoryCgroup(pid int) (string, error) {
 	data, err := readProcFile(pid, "cgroup")
 	if err != nil {

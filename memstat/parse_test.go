@@ -1,8 +1,10 @@
 package memstat
 
 import (
+	"errors"
 	"os"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -207,10 +209,12 @@ func TestMemoryCgroupDirInEachLayout(t *testing.T) {
 	if err != nil || version != 2 || dir != "/sys/fs/cgroup/system.slice/ae-r123-1.scope" {
 		t.Errorf("v2: %q v%d %v", dir, version, err)
 	}
+	// Without the v1 memory hierarchy the recorded shell's memory cgroup is
+	// its v2 one, "0::/": the root.
 	noV1Memory := slices.DeleteFunc(slices.Clone(hybrid), func(m host.Mount) bool { return m.HasSuperOption("memory") })
 	dir, version, err = MemoryCgroupDir(readTestdata(t, "proc-cgroup-hybrid.txt"), noV1Memory)
-	if err != nil || version != 2 || dir != "/sys/fs/cgroup/unified" {
-		t.Errorf("hybrid without v1 memory: %q v%d %v", dir, version, err)
+	if !errors.Is(err, ErrRootCgroup) || version != 2 || dir != "/sys/fs/cgroup/unified" {
+		t.Errorf("hybrid without v1 memory: %q v%d %v, want the v2 root and ErrRootCgroup", dir, version, err)
 	}
 	if _, _, err := MemoryCgroupDir(readTestdata(t, "proc-cgroup-hybrid.txt"), nil); err == nil {
 		t.Errorf("no cgroup mounts: want an error")
@@ -224,7 +228,49 @@ func TestMemoryCgroupDirUnderASubtreeMount(t *testing.T) {
 	if err != nil || dir != "/sys/fs/cgroup/memory/child" {
 		t.Errorf("inside subtree: %q %v", dir, err)
 	}
-	if _, _, err := MemoryCgroupDir([]byte("4:memory:/docker/abcdef\n"), mounts); err == nil {
-		t.Errorf("a sibling that shares a name prefix was mapped under the mount")
+	if _, _, err := MemoryCgroupDir([]byte("4:memory:/docker/abcdef\n"), mounts); err == nil || errors.Is(err, ErrRootCgroup) {
+		t.Errorf("a sibling that shares a name prefix was mapped under the mount: %v", err)
+	}
+	// The subtree's own root is the top of what the reader sees: no cgroup
+	// of the process's own.
+	dir, _, err = MemoryCgroupDir([]byte("4:memory:/docker/abc\n"), mounts)
+	if !errors.Is(err, ErrRootCgroup) || dir != "/sys/fs/cgroup/memory" {
+		t.Errorf("at the subtree's root: %q %v, want ErrRootCgroup", dir, err)
+	}
+}
+
+func TestMemoryCgroupDirOfARootProcessIsErrRootCgroup(t *testing.T) {
+	hybrid, err := host.ParseMountinfo(readTestdata(t, "mountinfo-hybrid.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2, err := host.ParseMountinfo(readTestdata(t, "mountinfo-v2-written.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The recorded shell's lines, moved to the root of every hierarchy (as
+	// pid 1 and kernel threads are).
+	rootHybrid := regexp.MustCompile(`(?m):/.*$`).ReplaceAll(readTestdata(t, "proc-cgroup-hybrid.txt"), []byte(":/"))
+	for _, c := range []struct {
+		name    string
+		cgroup  []byte
+		mounts  []host.Mount
+		dir     string
+		version int
+	}{
+		{"hybrid host, v1 memory root", rootHybrid, hybrid, "/sys/fs/cgroup/memory", 1},
+		{"v2-only host, root", []byte("0::/\n"), v2, "/sys/fs/cgroup", 2},
+	} {
+		dir, version, err := MemoryCgroupDir(c.cgroup, c.mounts)
+		if !errors.Is(err, ErrRootCgroup) {
+			t.Errorf("%s: err = %v, want ErrRootCgroup", c.name, err)
+		}
+		if dir != c.dir || version != c.version {
+			t.Errorf("%s: root %q v%d, want %q v%d", c.name, dir, version, c.dir, c.version)
+		}
+	}
+	// A cgroup below the root is no root, even one named like it.
+	if dir, _, err := MemoryCgroupDir([]byte("0::/system.slice\n"), v2); err != nil || dir != "/sys/fs/cgroup/system.slice" {
+		t.Errorf("a top-level cgroup: %q %v", dir, err)
 	}
 }

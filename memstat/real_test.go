@@ -169,10 +169,53 @@ func TestFindMemoryCgroupOfThisProcess(t *testing.T) {
 		dir, c.Version, c.Charged>>10, c.Anon>>10, c.File>>10, c.Kernel>>10)
 }
 
+func TestFindMemoryCgroupOfARootProcessIsNone(t *testing.T) {
+	// pid 1 usually sits in the root cgroup of every hierarchy; the test
+	// decides from its /proc/1/cgroup whether it does here.
+	data, err := os.ReadFile("/proc/1/cgroup")
+	if err != nil {
+		t.Skipf("cannot read pid 1's cgroups: %v", err)
+	}
+	mounts, err := host.ReadMountinfo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := MemoryCgroupDir(data, mounts); !errors.Is(err, ErrRootCgroup) {
+		t.Skipf("pid 1 is not in the root memory cgroup here (%v): %s", err, data)
+	}
+	dir, err := FindMemoryCgroup(1)
+	if dir != "" || !errors.Is(err, ErrRootCgroup) {
+		t.Errorf("FindMemoryCgroup(1) = %q, %v; want \"\" and ErrRootCgroup", dir, err)
+	}
+}
+
 func TestReadCgroupMemoryOfAPlainDirectoryIsAnError(t *testing.T) {
 	if _, err := ReadCgroupMemory(t.TempDir()); err == nil || !strings.Contains(err.Error(), "not a memory cgroup") {
 		t.Errorf("err = %v", err)
 	}
+}
+
+// ownMemoryCgroupOrRoot is the test process's memory cgroup, or the root
+// of its hierarchy when it runs in that root.
+func ownMemoryCgroupOrRoot(t *testing.T) (string, error) {
+	t.Helper()
+	own, err := FindMemoryCgroup(os.Getpid())
+	if !errors.Is(err, ErrRootCgroup) {
+		return own, err
+	}
+	data, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return "", err
+	}
+	mounts, err := host.ReadMountinfo()
+	if err != nil {
+		return "", err
+	}
+	root, _, err := MemoryCgroupDir(data, mounts)
+	if !errors.Is(err, ErrRootCgroup) {
+		return "", fmt.Errorf("root memory cgroup: %v", err)
+	}
+	return root, nil
 }
 
 // newMemoryCgroup creates a child memory cgroup of the test process's own
@@ -183,7 +226,7 @@ func newMemoryCgroup(t *testing.T) string {
 	if os.Geteuid() != 0 {
 		t.Skip("creating a cgroup needs root")
 	}
-	own, err := FindMemoryCgroup(os.Getpid())
+	own, err := ownMemoryCgroupOrRoot(t)
 	if err != nil {
 		t.Skipf("no memory cgroup to create a child in: %v", err)
 	}

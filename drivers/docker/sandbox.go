@@ -211,7 +211,8 @@ func (s *sandbox) HostPIDs(ctx context.Context) ([]int, error) {
 
 // MemoryCgroup is the memory cgroup of the container's init process, as
 // /proc/<pid>/cgroup and the mount table name it (cgroupfs driver, v1:
-// /sys/fs/cgroup/memory/docker/<id>).
+// /sys/fs/cgroup/memory/docker/<id>), or "" when it is in the root memory
+// cgroup.
 func (s *sandbox) MemoryCgroup(ctx context.Context) (string, error) {
 	s.mu.Lock()
 	cg := s.cgroup
@@ -224,6 +225,9 @@ func (s *sandbox) MemoryCgroup(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("memory cgroup of docker sandbox %s: %w", s.name, err)
 	}
 	cg, err = memstat.FindMemoryCgroup(pid)
+	if errors.Is(err, memstat.ErrRootCgroup) {
+		return "", nil // in the root memory cgroup: none of its own
+	}
 	if err != nil {
 		return "", fmt.Errorf("memory cgroup of docker sandbox %s: %w", s.name, err)
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/host"
 	"github.com/agentic-eval/agentic-eval/internal/drivertest"
 	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/probe"
@@ -105,11 +106,11 @@ func assertNothingLeft(ctx context.Context, t *testing.T, d *Driver, prefix stri
 	if len(cs) != 0 {
 		t.Errorf("runsc list under %s: %+v", d.Root, cs)
 	}
-	mi, err := os.ReadFile("/proc/self/mountinfo")
+	mounts, err := host.ReadMountinfo()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range parseMountinfo(string(mi)) {
+	for _, m := range mounts {
 		if strings.HasPrefix(m.Point, d.Root) {
 			t.Errorf("mount left under the runsc root: %s (%s)", m.Point, m.FSType)
 		}
@@ -343,11 +344,11 @@ func TestNullNetNSPinLastsTheRunAndCloseRemovesIt(t *testing.T) {
 
 func mounted(t *testing.T, path string) bool {
 	t.Helper()
-	mi, err := os.ReadFile("/proc/self/mountinfo")
+	mounts, err := host.ReadMountinfo()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range parseMountinfo(string(mi)) {
+	for _, m := range mounts {
 		if m.Point == path {
 			return true
 		}

@@ -1,7 +1,6 @@
 package gvisor
 
 import (
-	"bufio"
 	"bytes"
 	"debug/elf"
 	"fmt"
@@ -48,128 +47,6 @@ func elfInterp(f *elf.File) (string, error) {
 		return string(bytes.TrimRight(b, "\x00")), nil
 	}
 	return "", nil
-}
-
-// procCgroups parses /proc/PID/cgroup into controller -> path. The cgroup v2
-// entry ("0::/path") is keyed "".
-func procCgroups(text string) map[string]string {
-	m := map[string]string{}
-	for _, line := range strings.Split(text, "\n") {
-		parts := strings.SplitN(strings.TrimSpace(line), ":", 3)
-		if len(parts) != 3 {
-			continue
-		}
-		if parts[1] == "" {
-			m[""] = parts[2]
-			continue
-		}
-		for _, c := range strings.Split(parts[1], ",") {
-			m[c] = parts[2]
-		}
-	}
-	return m
-}
-
-// mount is one line of /proc/PID/mountinfo.
-type mount struct {
-	Point  string
-	FSType string
-	Source string
-	Super  string // super options
-}
-
-// parseMountinfo parses /proc/PID/mountinfo.
-func parseMountinfo(text string) []mount {
-	var ms []mount
-	sc := bufio.NewScanner(strings.NewReader(text))
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		sep := -1
-		for i, x := range f {
-			if x == "-" {
-				sep = i
-				break
-			}
-		}
-		if sep < 5 || len(f) < sep+3 {
-			continue
-		}
-		m := mount{Point: unescapeMount(f[4]), FSType: f[sep+1], Source: f[sep+2]}
-		if len(f) > sep+3 {
-			m.Super = f[sep+3]
-		}
-		ms = append(ms, m)
-	}
-	return ms
-}
-
-// unescapeMount undoes the kernel's octal escaping of space, tab, newline
-// and backslash in mount paths.
-func unescapeMount(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
-
-// memoryCgroupDir maps a process's cgroups to the host directory of its
-// memory cgroup, given the mount table: the cgroup v1 memory hierarchy when
-// one is mounted, else the unified (v2) hierarchy. It returns "" when the
-// process sits in the root cgroup (no cgroup of its own).
-func memoryCgroupDir(cgroups map[string]string, mounts []mount) string {
-	if p, ok := cgroups["memory"]; ok {
-		for _, m := range mounts {
-			if m.FSType == "cgroup" && hasOption(m.Super, "memory") {
-				if p == "/" {
-					return ""
-				}
-				return filepath.Join(m.Point, p)
-			}
-		}
-	}
-	if p, ok := cgroups[""]; ok && p != "/" {
-		for _, m := range mounts {
-			if m.FSType == "cgroup2" {
-				return filepath.Join(m.Point, p)
-			}
-		}
-	}
-	return ""
-}
-
-func hasOption(opts, o string) bool {
-	for _, x := range strings.Split(opts, ",") {
-		if x == o {
-			return true
-		}
-	}
-	return false
-}
-
-// cgroupMounts returns the mount points of the cgroup hierarchies (v1 and
-// v2), without duplicates.
-func cgroupMounts(mounts []mount) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, m := range mounts {
-		if (m.FSType == "cgroup" || m.FSType == "cgroup2") && !seen[m.Point] {
-			seen[m.Point] = true
-			out = append(out, m.Point)
-		}
-	}
-	return out
 }
 
 // procStat is the part of /proc/PID/stat the driver needs.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/agentic-eval/agentic-eval/host"
 	"github.com/agentic-eval/agentic-eval/oci"
 )
 
@@ -49,31 +50,12 @@ func TestErrorsAreTextEvenWithJSONLogFormat(t *testing.T) {
 	}
 }
 
-func TestSandboxMemoryCgroupOnAHybridHost(t *testing.T) {
-	cg := procCgroups(string(readTestdata(t, "sandbox-cgroup.txt")))
-	if cg["memory"] != "/ae-rec-1" || cg[""] != "/" {
-		t.Errorf("procCgroups = %v", cg)
-	}
-	mounts := parseMountinfo(string(readTestdata(t, "mountinfo.txt")))
-	if got := memoryCgroupDir(cg, mounts); got != "/sys/fs/cgroup/memory/ae-rec-1" {
-		t.Errorf("memoryCgroupDir = %q, want /sys/fs/cgroup/memory/ae-rec-1", got)
-	}
-	if got := memoryCgroupDir(map[string]string{"memory": "/"}, mounts); got != "" {
-		t.Errorf("a process in the root memory cgroup has cgroup %q, want none", got)
-	}
-}
-
-func TestMemoryCgroupOnAUnifiedHost(t *testing.T) {
-	mounts := []mount{{Point: "/sys/fs/cgroup", FSType: "cgroup2", Source: "cgroup2"}}
-	got := memoryCgroupDir(map[string]string{"": "/system.slice/ae-1"}, mounts)
-	if got != "/sys/fs/cgroup/system.slice/ae-1" {
-		t.Errorf("memoryCgroupDir = %q", got)
-	}
-}
-
 func TestMountinfoFindsTheNullNetNSPinAndCgroupHierarchies(t *testing.T) {
-	mounts := parseMountinfo(string(readTestdata(t, "mountinfo.txt")))
-	var pin *mount
+	mounts, err := host.ParseMountinfo(readTestdata(t, "mountinfo.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pin *host.Mount
 	for i := range mounts {
 		if mounts[i].Point == "/tmp/gvexp/root/null-netns" {
 			pin = &mounts[i]
@@ -82,16 +64,9 @@ func TestMountinfoFindsTheNullNetNSPinAndCgroupHierarchies(t *testing.T) {
 	if pin == nil || pin.FSType != "nsfs" {
 		t.Fatalf("null-netns nsfs mount not found in %+v", mounts)
 	}
-	cgs := cgroupMounts(mounts)
-	if len(cgs) != 10 || cgs[0] != "/sys/fs/cgroup/cpu" || cgs[9] != "/sys/fs/cgroup/unified" {
-		t.Errorf("cgroupMounts = %v", cgs)
-	}
-}
-
-func TestMountPathsAreUnescaped(t *testing.T) {
-	ms := parseMountinfo(`66 27 0:4 / /tmp/a\040b rw - tmpfs tmpfs rw` + "\n")
-	if len(ms) != 1 || ms[0].Point != "/tmp/a b" {
-		t.Errorf("parseMountinfo = %+v", ms)
+	cgs := host.CgroupMounts(mounts)
+	if len(cgs) != 10 || cgs[0].Point != "/sys/fs/cgroup/cpu" || cgs[9].Point != "/sys/fs/cgroup/unified" {
+		t.Errorf("cgroup mounts = %+v", cgs)
 	}
 }
 

@@ -16,8 +16,10 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/agentic-eval/agentic-eval/host"
 	"github.com/agentic-eval/agentic-eval/internal/sandboxio"
 	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/memstat"
 	"github.com/agentic-eval/agentic-eval/oci"
 )
 
@@ -141,7 +143,8 @@ func (s *sandbox) HostPIDs(ctx context.Context) ([]int, error) {
 }
 
 // MemoryCgroup is the memory cgroup runsc put the sandbox process in (by
-// default /<id> in each hierarchy), or "" when it has none.
+// default /<id> in each hierarchy), or "" when it has none (it is in the
+// root memory cgroup).
 func (s *sandbox) MemoryCgroup(ctx context.Context) (string, error) {
 	st, err := s.d.state(ctx, s.id)
 	if err != nil {
@@ -150,19 +153,11 @@ func (s *sandbox) MemoryCgroup(ctx context.Context) (string, error) {
 	if st.Pid <= 0 {
 		return "", fmt.Errorf("memory cgroup of gvisor sandbox %s: not running (%s)", s.id, st.Status)
 	}
-	cg, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", st.Pid))
-	if err != nil {
-		return "", fmt.Errorf("memory cgroup of gvisor sandbox %s: %w", s.id, err)
-	}
-	mi, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		return "", fmt.Errorf("memory cgroup of gvisor sandbox %s: %w", s.id, err)
-	}
-	dir := memoryCgroupDir(procCgroups(string(cg)), parseMountinfo(string(mi)))
-	if dir == "" {
+	dir, err := memstat.FindMemoryCgroup(st.Pid)
+	if errors.Is(err, memstat.ErrRootCgroup) {
 		return "", nil
 	}
-	if _, err := os.Stat(dir); err != nil {
+	if err != nil {
 		return "", fmt.Errorf("memory cgroup of gvisor sandbox %s: %w", s.id, err)
 	}
 	return dir, nil
@@ -239,12 +234,12 @@ func (s *sandbox) settle(ctx context.Context) error {
 
 // cgroupsExist reports whether any hierarchy still has a cgroup named id.
 func cgroupsExist(id string) bool {
-	mi, err := os.ReadFile("/proc/self/mountinfo")
+	mounts, err := host.ReadMountinfo()
 	if err != nil {
 		return false
 	}
-	for _, mp := range cgroupMounts(parseMountinfo(string(mi))) {
-		if _, err := os.Stat(filepath.Join(mp, id)); err == nil {
+	for _, m := range host.CgroupMounts(mounts) {
+		if _, err := os.Stat(filepath.Join(m.Point, id)); err == nil {
 			return true
 		}
 	}
@@ -364,13 +359,13 @@ func unmountAll(path string, remove bool) error {
 // removeCgroups removes the directory named id at the top of every cgroup
 // hierarchy, where runsc puts a container by default.
 func removeCgroups(id string) error {
-	mi, err := os.ReadFile("/proc/self/mountinfo")
+	mounts, err := host.ReadMountinfo()
 	if err != nil {
 		return fmt.Errorf("remove cgroups: %w", err)
 	}
 	var errs []error
-	for _, mp := range cgroupMounts(parseMountinfo(string(mi))) {
-		dir := filepath.Join(mp, id)
+	for _, m := range host.CgroupMounts(mounts) {
+		dir := filepath.Join(m.Point, id)
 		if err := unix.Rmdir(dir); err != nil && err != unix.ENOENT {
 			errs = append(errs, fmt.Errorf("remove cgroup %s: %w", dir, err))
 		}

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/agentic-eval/agentic-eval/host"
 	"github.com/agentic-eval/agentic-eval/oci"
 	"golang.org/x/sys/unix"
 )
@@ -81,11 +82,10 @@ func (d *Driver) leftovers(ctx context.Context, prefix string) (leftovers, error
 		}
 	}
 	sort.Ints(l.procs)
-	mi, err := os.ReadFile("/proc/self/mountinfo")
+	mounts, err := host.ReadMountinfo()
 	if err != nil {
 		return l, err
 	}
-	mounts := parseMountinfo(string(mi))
 	seen := map[string]bool{}
 	for _, m := range mounts {
 		if seen[m.Point] {
@@ -96,8 +96,8 @@ func (d *Driver) leftovers(ctx context.Context, prefix string) (leftovers, error
 			l.mounts = append(l.mounts, m.Point)
 		}
 	}
-	for _, mp := range cgroupMounts(mounts) {
-		for _, pat := range []string{filepath.Join(mp, prefix+"*"), filepath.Join(mp, "*", prefix+"*")} {
+	for _, cm := range host.CgroupMounts(mounts) {
+		for _, pat := range []string{filepath.Join(cm.Point, prefix+"*"), filepath.Join(cm.Point, "*", prefix+"*")} {
 			matches, _ := filepath.Glob(pat)
 			for _, m := range matches {
 				if fi, err := os.Stat(m); err == nil && fi.IsDir() {

@@ -8,15 +8,16 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/agentic-eval/agentic-eval/criu"
+	"github.com/agentic-eval/agentic-eval/host"
 	"github.com/agentic-eval/agentic-eval/internal/sandboxio"
 	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/memstat"
 	"github.com/agentic-eval/agentic-eval/oci"
 	"github.com/agentic-eval/agentic-eval/vms"
 )
@@ -216,13 +217,13 @@ func (d *Driver) Fingerprint(ctx context.Context) measure.Fingerprint {
 		fp.Fix = "run agentic-eval as root (sudo)"
 		return fp
 	}
-	mi, err := os.ReadFile("/proc/self/mountinfo")
+	mounts, err := host.ReadMountinfo()
 	if err != nil {
-		fp.Reason = fmt.Sprintf("read mount table: %v", err)
+		fp.Reason = err.Error()
 		fp.Fix = "mount /proc"
 		return fp
 	}
-	layout, ok := cgroupLayout(cgroupMounts(string(mi)))
+	layout, ok := cgroupLayout(mounts)
 	fp.Details["cgroups"] = layout
 	if !ok {
 		fp.Reason = "no memory cgroup: neither the cgroup v1 memory controller nor a cgroup2 hierarchy is mounted"
@@ -236,14 +237,14 @@ func (d *Driver) Fingerprint(ctx context.Context) measure.Fingerprint {
 	return fp
 }
 
-// cgroupLayout describes the host's cgroup mounts and says whether a
-// sandbox gets a memory cgroup.
-func cgroupLayout(ms []cgroupMount) (string, bool) {
+// cgroupLayout describes the host's cgroup mounts, from its mount table,
+// and says whether a sandbox gets a memory cgroup.
+func cgroupLayout(mounts []host.Mount) (string, bool) {
 	var v1mem, v2 string
-	for _, m := range ms {
-		if m.V2 {
+	for _, m := range host.CgroupMounts(mounts) {
+		if m.FSType == "cgroup2" {
 			v2 = m.Point
-		} else if slices.Contains(m.Controllers, "memory") {
+		} else if m.HasSuperOption("memory") {
 			v1mem = m.Point
 		}
 	}
@@ -501,21 +502,21 @@ func atoi(s string) int {
 	return n
 }
 
-// MemoryCgroup is the memory cgroup of the container's init, on the host.
+// MemoryCgroup is the memory cgroup of the container's init, on the host,
+// or "" when the init is in the root memory cgroup.
 func (s *sandbox) MemoryCgroup(ctx context.Context) (string, error) {
 	pid, err := s.initPid(ctx)
 	if err != nil {
 		return "", fmt.Errorf("memory cgroup of runc sandbox %s: %w", s.id, err)
 	}
-	cg, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
+	dir, err := memstat.FindMemoryCgroup(pid)
+	if errors.Is(err, memstat.ErrRootCgroup) {
+		return "", nil
+	}
 	if err != nil {
 		return "", fmt.Errorf("memory cgroup of runc sandbox %s: %w", s.id, err)
 	}
-	mi, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		return "", fmt.Errorf("memory cgroup of runc sandbox %s: %w", s.id, err)
-	}
-	return memoryCgroupDir(string(cg), cgroupMounts(string(mi))), nil
+	return dir, nil
 }
 
 // Destroy kills and deletes the container, then removes what a runc killed
@@ -583,14 +584,14 @@ func killBundleProcs(bundle string) {
 // cgroupDirs lists the directories of cgroup id (under CgroupParent) in
 // every mounted hierarchy, existing or not.
 func cgroupDirs(id string) ([]string, error) {
-	mi, err := os.ReadFile("/proc/self/mountinfo")
+	mounts, err := host.ReadMountinfo()
 	if err != nil {
 		return nil, err
 	}
 	var dirs []string
-	for _, m := range cgroupMounts(string(mi)) {
-		if p := m.hostPath(CgroupParent + "/" + id); p != "" {
-			dirs = append(dirs, p)
+	for _, m := range host.CgroupMounts(mounts) {
+		if dir, ok := m.CgroupDir(CgroupParent + "/" + id); ok {
+			dirs = append(dirs, dir)
 		}
 	}
 	return dirs, nil

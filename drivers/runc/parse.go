@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -117,125 +116,6 @@ func descendants(root int, ppid map[int]int) []int {
 		}
 	}
 	return out
-}
-
-// procCgroups parses /proc/<pid>/cgroup into controller -> path. The cgroup
-// v2 line ("0::/path") is under the key "" ; a v1 line listing several
-// controllers ("4:cpu,cpuacct:/p") yields one key per controller, and named
-// hierarchies keep their "name=" prefix.
-func procCgroups(text string) map[string]string {
-	m := map[string]string{}
-	for _, line := range strings.Split(text, "\n") {
-		parts := strings.SplitN(strings.TrimSpace(line), ":", 3)
-		if len(parts) != 3 {
-			continue
-		}
-		if parts[1] == "" {
-			m[""] = parts[2]
-			continue
-		}
-		for _, c := range strings.Split(parts[1], ",") {
-			m[c] = parts[2]
-		}
-	}
-	return m
-}
-
-// cgroupMount is one cgroup file system mounted on the host.
-type cgroupMount struct {
-	Point       string   // where it is mounted
-	Root        string   // the cgroup path at its root (field 4 of mountinfo)
-	V2          bool     // cgroup2
-	Controllers []string // v1 controllers and names (super options), nil for v2
-}
-
-// cgroupMounts parses /proc/self/mountinfo and returns its cgroup mounts.
-func cgroupMounts(mountinfo string) []cgroupMount {
-	var ms []cgroupMount
-	for _, line := range strings.Split(mountinfo, "\n") {
-		pre, post, ok := strings.Cut(line, " - ")
-		if !ok {
-			continue
-		}
-		f, g := strings.Fields(pre), strings.Fields(post)
-		if len(f) < 5 || len(g) < 3 {
-			continue
-		}
-		switch g[0] {
-		case "cgroup2":
-			ms = append(ms, cgroupMount{Point: unescape(f[4]), Root: unescape(f[3]), V2: true})
-		case "cgroup":
-			var ctrl []string
-			for _, o := range strings.Split(g[2], ",") {
-				switch o {
-				case "rw", "ro", "relatime", "noatime", "nosuid", "nodev", "noexec", "clone_children", "xattr", "noprefix":
-				default:
-					if !strings.HasPrefix(o, "release_agent=") {
-						ctrl = append(ctrl, o)
-					}
-				}
-			}
-			ms = append(ms, cgroupMount{Point: unescape(f[4]), Root: unescape(f[3]), Controllers: ctrl})
-		}
-	}
-	return ms
-}
-
-// unescape undoes mountinfo's octal escapes (\040 for a space).
-func unescape(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+4 <= len(s) {
-			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
-
-// hostPath maps a cgroup path (as /proc/<pid>/cgroup shows it) to its
-// directory under mount m, or "" when the path is outside the mount's root.
-func (m cgroupMount) hostPath(cgpath string) string {
-	rel := cgpath
-	if m.Root != "/" {
-		if cgpath != m.Root && !strings.HasPrefix(cgpath, m.Root+"/") {
-			return ""
-		}
-		rel = strings.TrimPrefix(cgpath, m.Root)
-	}
-	return filepath.Join(m.Point, rel)
-}
-
-// memoryCgroupDir returns the host directory of the memory cgroup that
-// /proc/<pid>/cgroup text names, using the host's cgroup mounts: the v1
-// memory controller when it is mounted, else the cgroup2 hierarchy (where
-// memory is a controller of the unified tree). It returns "" when neither
-// applies.
-func memoryCgroupDir(procCgroup string, mounts []cgroupMount) string {
-	cg := procCgroups(procCgroup)
-	for _, m := range mounts {
-		if !m.V2 && slices.Contains(m.Controllers, "memory") {
-			if p, ok := cg["memory"]; ok {
-				return m.hostPath(p)
-			}
-			return ""
-		}
-	}
-	for _, m := range mounts {
-		if m.V2 {
-			if p, ok := cg[""]; ok {
-				return m.hostPath(p)
-			}
-		}
-	}
-	return ""
 }
 
 func truncate(b []byte) string {

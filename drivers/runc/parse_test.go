@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/agentic-eval/agentic-eval/host"
 )
 
 func readTestdata(t *testing.T, name string) string {
@@ -75,80 +77,30 @@ func TestDescendantsWalkTheTreeFromRoot(t *testing.T) {
 	}
 }
 
-func TestProcCgroupsV1Hybrid(t *testing.T) {
-	cg := procCgroups(readTestdata(t, "proc-cgroup-v1-hybrid.txt"))
-	if cg["memory"] != "/agentic-eval/ae-rec-1" || cg[""] != "/agentic-eval/ae-rec-1" || cg["name=systemd"] != "/agentic-eval/ae-rec-1" {
-		t.Fatalf("cgroups = %v", cg)
-	}
-	cg = procCgroups("4:cpu,cpuacct:/x\n")
-	if cg["cpu"] != "/x" || cg["cpuacct"] != "/x" {
-		t.Fatalf("co-mounted controllers = %v", cg)
-	}
-}
-
-func TestCgroupMountsOfAHybridHost(t *testing.T) {
-	ms := cgroupMounts(readTestdata(t, "mountinfo-cgroup-v1-hybrid.txt"))
-	if len(ms) != 10 {
-		t.Fatalf("%d cgroup mounts, want 10 (9 v1 + cgroup2): %+v", len(ms), ms)
-	}
-	var mem, v2 cgroupMount
-	for _, m := range ms {
-		if slices.Contains(m.Controllers, "memory") {
-			mem = m
+func TestCgroupLayoutOfEachHost(t *testing.T) {
+	mounts := func(name string) []host.Mount {
+		m, err := host.ParseMountinfo([]byte(readTestdata(t, name)))
+		if err != nil {
+			t.Fatal(err)
 		}
-		if m.V2 {
-			v2 = m
+		return m
+	}
+	hybrid, v2 := mounts("mountinfo-cgroup-v1-hybrid.txt"), mounts("mountinfo-cgroup-v2.txt")
+	v1 := slices.DeleteFunc(slices.Clone(hybrid), func(m host.Mount) bool { return m.FSType == "cgroup2" })
+	for _, c := range []struct {
+		name   string
+		mounts []host.Mount
+		layout string
+		ok     bool
+	}{
+		{"hybrid", hybrid, "v1 (memory at /sys/fs/cgroup/memory) with cgroup2 at /sys/fs/cgroup/unified: hybrid", true},
+		{"v1", v1, "v1 (memory at /sys/fs/cgroup/memory)", true},
+		{"v2", v2, "v2 (unified at /sys/fs/cgroup)", true},
+		{"no cgroups", nil, "none", false},
+	} {
+		if layout, ok := cgroupLayout(c.mounts); ok != c.ok || layout != c.layout {
+			t.Errorf("%s host: layout = %q, %v; want %q, %v", c.name, layout, ok, c.layout, c.ok)
 		}
-	}
-	if mem.Point != "/sys/fs/cgroup/memory" || !slices.Equal(mem.Controllers, []string{"memory"}) {
-		t.Errorf("memory mount = %+v", mem)
-	}
-	if v2.Point != "/sys/fs/cgroup/unified" {
-		t.Errorf("cgroup2 mount = %+v", v2)
-	}
-	if layout, ok := cgroupLayout(ms); !ok || layout != "v1 (memory at /sys/fs/cgroup/memory) with cgroup2 at /sys/fs/cgroup/unified: hybrid" {
-		t.Errorf("layout = %q, %v", layout, ok)
-	}
-}
-
-func TestMemoryCgroupPrefersV1MemoryOnHybridHosts(t *testing.T) {
-	ms := cgroupMounts(readTestdata(t, "mountinfo-cgroup-v1-hybrid.txt"))
-	got := memoryCgroupDir(readTestdata(t, "proc-cgroup-v1-hybrid.txt"), ms)
-	if got != "/sys/fs/cgroup/memory/agentic-eval/ae-rec-1" {
-		t.Fatalf("memory cgroup = %q", got)
-	}
-}
-
-func TestMemoryCgroupOnAUnifiedHost(t *testing.T) {
-	ms := cgroupMounts(readTestdata(t, "mountinfo-cgroup-v2.txt"))
-	got := memoryCgroupDir(readTestdata(t, "proc-cgroup-v2.txt"), ms)
-	if got != "/sys/fs/cgroup/agentic-eval/ae-run-1" {
-		t.Fatalf("memory cgroup = %q", got)
-	}
-	if layout, ok := cgroupLayout(ms); !ok || layout != "v2 (unified at /sys/fs/cgroup)" {
-		t.Errorf("layout = %q, %v", layout, ok)
-	}
-	if _, ok := cgroupLayout(nil); ok {
-		t.Error("a host without cgroups has a usable layout")
-	}
-}
-
-func TestCgroupPathOutsideTheMountRootHasNoHostDir(t *testing.T) {
-	m := cgroupMount{Point: "/sys/fs/cgroup/memory", Root: "/docker/abc"}
-	if got := m.hostPath("/docker/abc/x"); got != "/sys/fs/cgroup/memory/x" {
-		t.Errorf("inside root: %q", got)
-	}
-	if got := m.hostPath("/other"); got != "" {
-		t.Errorf("outside root: %q", got)
-	}
-}
-
-func TestMountinfoEscapes(t *testing.T) {
-	if got := unescape(`/a\040b`); got != "/a b" {
-		t.Errorf("unescape = %q", got)
-	}
-	if got := unescape(`/a\04`); got != `/a\04` {
-		t.Errorf("short escape = %q", got)
 	}
 }
 
