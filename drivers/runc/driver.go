@@ -94,13 +94,27 @@ func (d *Driver) Close(ctx context.Context) error {
 	dir := d.shared
 	d.shared, d.probe = "", ""
 	d.mu.Unlock()
-	if dir == "" {
-		return nil
+	if dir != "" {
+		if err := os.RemoveAll(dir); err != nil {
+			return fmt.Errorf("close runc driver: %w", err)
+		}
 	}
-	if err := os.RemoveAll(dir); err != nil {
-		return fmt.Errorf("close runc driver: %w", err)
-	}
+	removeCgroupParent()
 	return nil
+}
+
+// removeCgroupParent removes the CgroupParent cgroup runc created above the
+// sandboxes' own, in every hierarchy, once no sandbox is left under it: a
+// run leaves no cgroup behind. While another run still holds sandboxes
+// there, rmdir fails with EBUSY and the parent stays, as it should.
+func removeCgroupParent() {
+	dirs, err := cgroupDirs("")
+	if err != nil {
+		return
+	}
+	for _, dir := range dirs {
+		_ = syscall.Rmdir(dir)
+	}
 }
 
 // writeBundle writes spec's bundle: a config.json on the shared rootfs when
