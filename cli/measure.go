@@ -309,7 +309,7 @@ func resultsTable(res *measure.Results) *Table {
 			delta = fmt.Sprintf("%.2f", d.DeltaPerInstanceMiB)
 		}
 		if i := v.Isolation; i != nil {
-			iso = i.Assessment.Boundary
+			iso = string(i.Assessment.Boundary)
 			if !i.Assessment.Observed {
 				iso += " (declared)"
 			}

@@ -19,6 +19,7 @@ import (
 	"github.com/agentic-eval/agentic-eval/drivers/registry"
 	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/residue"
+	"github.com/agentic-eval/agentic-eval/vms"
 )
 
 var binary string
@@ -462,14 +463,15 @@ func TestSIGTERMDuringQEMUDensityLeavesNothing(t *testing.T) {
 // observed.
 func TestIsolationIsObservedThroughEveryRuntime(t *testing.T) {
 	for _, c := range []struct {
-		variant, boundary string
-		observed          bool
-		sameBootID        bool
+		variant    string
+		boundary   vms.Boundary
+		observed   bool
+		sameBootID bool
 	}{
-		{"docker/runc", "shared-kernel", true, true},
-		{"docker", "shared-kernel", true, true},
-		{"gvisor/systrap", "userspace-kernel", true, false},
-		{"qemu-kvm/tcg", "hardware-virtualization", false, false},
+		{"docker/runc", vms.BoundarySharedKernel, true, true},
+		{"docker", vms.BoundarySharedKernel, true, true},
+		{"gvisor/systrap", vms.BoundaryUserspaceKernel, true, false},
+		{"qemu-kvm/tcg", vms.BoundaryHardware, false, false},
 	} {
 		t.Run(strings.ReplaceAll(c.variant, "/", "-"), func(t *testing.T) {
 			d := driver(t, c.variant)

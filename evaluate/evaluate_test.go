@@ -48,16 +48,14 @@ func TestWithoutResultsEveryRowIsCuratedAndRankedAsTheCatalog(t *testing.T) {
 func constructed() *measure.Results {
 	return &measure.Results{Schema: measure.Schema, RunID: "t1", Systems: []measure.VariantResult{
 		{System: vms.Firecracker, Variant: "firecracker", Fingerprint: measure.Fingerprint{Reason: "binary not found on PATH (looked for \"firecracker\")"}},
-		{System: vms.Docker, Variant: "docker", Fingerprint: measure.Fingerprint{Available: true},
-			Capabilities: measure.Capabilities{Boundary: probe.SharedKernel, Control: measure.ControlPlane{Programmatic: true, MachineErrors: true, DiscoverableSchema: true}},
-			StartLatency: &measure.Latency{Summary: measure.Summary{N: 20, Median: 1000}},                                // 0.50 vs curated 0.95
-			Isolation:    &measure.Isolation{Assessment: probe.Assessment{Boundary: probe.SharedKernel, Observed: true}}, // 0.40 vs 0.35
-			Operations:   []string{"create", "destroy"},
-		},
-		{System: vms.Docker, Variant: "docker/runc", Fingerprint: measure.Fingerprint{Available: true},
-			Capabilities: measure.Capabilities{Boundary: probe.SharedKernel},
+		declared(measure.VariantResult{System: vms.Docker, Variant: "docker", Fingerprint: measure.Fingerprint{Available: true},
+			Capabilities: measure.Capabilities{Control: measure.ControlPlane{Programmatic: true, MachineErrors: true, DiscoverableSchema: true}},
+			StartLatency: &measure.Latency{Summary: measure.Summary{N: 20, Median: 1000}},                                      // 0.50 vs curated 0.95
+			Isolation:    &measure.Isolation{Assessment: probe.Assessment{Boundary: vms.BoundarySharedKernel, Observed: true}}, // 0.40 vs 0.35
+		}, vms.BoundarySharedKernel, vms.OpCreate, vms.OpDestroy),
+		declared(measure.VariantResult{System: vms.Docker, Variant: "docker/runc", Fingerprint: measure.Fingerprint{Available: true},
 			StartLatency: &measure.Latency{Summary: measure.Summary{N: 20, Median: 70}}, // 1.00 vs 0.95
-		},
+		}, vms.BoundarySharedKernel),
 	}}
 }
 
@@ -131,5 +129,23 @@ func TestRankingFollowsEffectiveFitnessUnderWeights(t *testing.T) {
 	}
 	if ev.Rows[len(ev.Rows)-1].System != vms.Docker {
 		t.Errorf("under untrusted-code weights the slow shared-kernel docker should rank last, got %s", ev.Rows[len(ev.Rows)-1].System)
+	}
+}
+
+// declared sets a driver's declared boundary and lifecycle operations on
+// vr. It converts explicitly, so that it compiles whether measure's fields
+// are plain strings or vms.Boundary and vms.Operation.
+func declared(vr measure.VariantResult, b vms.Boundary, ops ...vms.Operation) measure.VariantResult {
+	setString(&vr.Capabilities.Boundary, b)
+	setStrings(&vr.Operations, ops)
+	return vr
+}
+
+func setString[T ~string, V ~string](dst *T, v V) { *dst = T(v) }
+
+func setStrings[T ~string, V ~string](dst *[]T, vs []V) {
+	*dst = nil
+	for _, v := range vs {
+		*dst = append(*dst, T(v))
 	}
 }

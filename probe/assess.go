@@ -3,21 +3,8 @@ package probe
 import (
 	"fmt"
 	"strings"
-)
 
-// Boundary classes, weakest first.
-const (
-	SharedKernel           = "shared-kernel"
-	UserspaceKernel        = "userspace-kernel"
-	HardwareVirtualization = "hardware-virtualization"
-)
-
-// Finding severities.
-const (
-	High   = "high"
-	Medium = "medium"
-	Low    = "low"
-	Info   = "info"
+	"github.com/agentic-eval/agentic-eval/vms"
 )
 
 // HostIdentity is the host kernel's identity, read by the harness outside
@@ -29,7 +16,7 @@ type HostIdentity struct {
 
 // Assessment is what the facts say about a sandbox's isolation.
 type Assessment struct {
-	Boundary string `json:"boundary"` // SharedKernel, UserspaceKernel or HardwareVirtualization
+	Boundary vms.Boundary `json:"boundary"`
 	// Observed is true when the facts decide the boundary; false when it is
 	// the driver's declaration.
 	Observed bool      `json:"observed"`
@@ -39,9 +26,9 @@ type Assessment struct {
 
 // Finding is one hardening weakness seen from inside.
 type Finding struct {
-	Severity string `json:"severity"` // High, Medium, Low or Info
-	Finding  string `json:"finding"`  // e.g. "CAP_SYS_ADMIN effective"
-	Evidence string `json:"evidence"`
+	Severity vms.Severity `json:"severity"`
+	Finding  string       `json:"finding"` // e.g. "CAP_SYS_ADMIN effective"
+	Evidence string       `json:"evidence"`
 }
 
 // Assess classifies the boundary and lists hardening findings. Equal boot
@@ -51,10 +38,18 @@ type Finding struct {
 //
 // Where the boundary is not a shared kernel, findings about the sandbox's
 // own kernel (capabilities, seccomp, module loading, ...) describe that
-// kernel, not the host's: they are kept at severity Info. Findings that
+// kernel, not the host's: they are kept at vms.SeverityInfo. Findings that
 // reach the host whatever the kernel (its loopback, a runtime socket) keep
 // their severity.
-func Assess(host HostIdentity, f Facts, declared string) Assessment {
+//
+// declared is a vms.Boundary. The type parameter only lets a caller still
+// holding the class as a plain string (measure.Capabilities.Boundary, until
+// it is typed) pass it unconverted; it goes once every caller is typed.
+func Assess[B ~string](host HostIdentity, f Facts, declared B) Assessment {
+	return assess(host, f, vms.Boundary(declared))
+}
+
+func assess(host HostIdentity, f Facts, declared vms.Boundary) Assessment {
 	a := Assessment{Findings: []Finding{}}
 	bootIn, relIn := f.BootID.Value, f.KernelRelease.Value
 	evidence := fmt.Sprintf("sandbox boot_id %s, kernel %s; host boot_id %s, kernel %s",
@@ -63,11 +58,11 @@ func Assess(host HostIdentity, f Facts, declared string) Assessment {
 	switch {
 	case bootIn != "" && host.BootID != "" && bootIn == host.BootID &&
 		relIn != "" && relIn == host.KernelRelease:
-		a.Boundary, a.Observed = SharedKernel, true
+		a.Boundary, a.Observed = vms.BoundarySharedKernel, true
 		a.Basis = "observed: the sandbox sees the host's boot_id and kernel release, so it runs on the host's kernel (" + evidence + ")"
 	case bootIn != "" && host.BootID != "" && bootIn != host.BootID &&
 		strings.Contains(strings.ToLower(relIn), "gvisor"):
-		a.Boundary, a.Observed = UserspaceKernel, true
+		a.Boundary, a.Observed = vms.BoundaryUserspaceKernel, true
 		a.Basis = "observed: the sandbox has its own boot_id and a gVisor kernel release, so a userspace kernel answers its system calls (" + evidence + ")"
 	default:
 		a.Boundary = declared
@@ -82,13 +77,13 @@ func Assess(host HostIdentity, f Facts, declared string) Assessment {
 		case bootIn != host.BootID:
 			why = "the sandbox has its own kernel, which a VM and a userspace kernel both show"
 		}
-		a.Basis = fmt.Sprintf("declared by the driver as %s: %s (%s)", orUnknown(declared, "no class declared"), why, evidence)
+		a.Basis = fmt.Sprintf("declared by the driver as %s: %s (%s)", orUnknown(string(declared), "no class declared"), why, evidence)
 	}
 
-	sharedKernel := a.Boundary == SharedKernel
-	add := func(sev, finding, evidence string, kernelLocal bool) {
+	sharedKernel := a.Boundary == vms.BoundarySharedKernel
+	add := func(sev vms.Severity, finding, evidence string, kernelLocal bool) {
 		if kernelLocal && !sharedKernel {
-			sev = Info
+			sev = vms.SeverityInfo
 			finding += " (inside the sandbox's own kernel)"
 		}
 		a.Findings = append(a.Findings, Finding{Severity: sev, Finding: finding, Evidence: evidence})
@@ -96,12 +91,12 @@ func Assess(host HostIdentity, f Facts, declared string) Assessment {
 
 	dangerous := []struct {
 		name string
-		sev  string
+		sev  vms.Severity
 	}{
-		{"CAP_SYS_ADMIN", High}, {"CAP_SYS_MODULE", High}, {"CAP_SYS_RAWIO", High},
-		{"CAP_DAC_READ_SEARCH", High}, {"CAP_SYS_PTRACE", Medium}, {"CAP_NET_ADMIN", Medium},
-		{"CAP_BPF", Medium}, {"CAP_PERFMON", Low}, {"CAP_SYS_BOOT", Medium},
-		{"CAP_SYSLOG", Low}, {"CAP_NET_RAW", Low}, {"CAP_MKNOD", Low},
+		{"CAP_SYS_ADMIN", vms.SeverityHigh}, {"CAP_SYS_MODULE", vms.SeverityHigh}, {"CAP_SYS_RAWIO", vms.SeverityHigh},
+		{"CAP_DAC_READ_SEARCH", vms.SeverityHigh}, {"CAP_SYS_PTRACE", vms.SeverityMedium}, {"CAP_NET_ADMIN", vms.SeverityMedium},
+		{"CAP_BPF", vms.SeverityMedium}, {"CAP_PERFMON", vms.SeverityLow}, {"CAP_SYS_BOOT", vms.SeverityMedium},
+		{"CAP_SYSLOG", vms.SeverityLow}, {"CAP_NET_RAW", vms.SeverityLow}, {"CAP_MKNOD", vms.SeverityLow},
 	}
 	for _, d := range dangerous {
 		if f.CapEff.Has(d.name) {
@@ -110,18 +105,18 @@ func Assess(host HostIdentity, f Facts, declared string) Assessment {
 	}
 	switch f.Seccomp.Value {
 	case "0":
-		add(Medium, "no seccomp filter", "Seccomp: 0", true)
+		add(vms.SeverityMedium, "no seccomp filter", "Seccomp: 0", true)
 	case "":
-		add(Info, "seccomp mode unknown", f.Seccomp.Unknown, false)
+		add(vms.SeverityInfo, "seccomp mode unknown", f.Seccomp.Unknown, false)
 	}
 	if f.NoNewPrivs.Value == "0" {
-		add(Low, "no_new_privs not set", "NoNewPrivs: 0", true)
+		add(vms.SeverityLow, "no_new_privs not set", "NoNewPrivs: 0", true)
 	}
 	if f.UID0HostRoot.Result == Yes && f.EUID == 0 {
-		add(High, "uid 0 is host root", f.UID0HostRoot.Evidence, true)
+		add(vms.SeverityHigh, "uid 0 is host root", f.UID0HostRoot.Evidence, true)
 	}
 	if f.Processes.Others > 0 {
-		add(Medium, fmt.Sprintf("%d other processes visible", f.Processes.Others), f.Processes.Evidence, true)
+		add(vms.SeverityMedium, fmt.Sprintf("%d other processes visible", f.Processes.Others), f.Processes.Evidence, true)
 	}
 	var nonLoopback []string
 	for _, n := range f.Interfaces.Names {
@@ -130,35 +125,35 @@ func Assess(host HostIdentity, f Facts, declared string) Assessment {
 		}
 	}
 	if len(nonLoopback) > 0 {
-		add(Low, "network interfaces besides loopback: "+strings.Join(nonLoopback, ", "), "interfaces "+strings.Join(f.Interfaces.Names, ", "), false)
+		add(vms.SeverityLow, "network interfaces besides loopback: "+strings.Join(nonLoopback, ", "), "interfaces "+strings.Join(f.Interfaces.Names, ", "), false)
 	}
 	checks := []struct {
 		c           Check
-		sev         string
+		sev         vms.Severity
 		finding     string
 		kernelLocal bool
 	}{
-		{f.HostLoopback, High, "host loopback reachable", false},
-		{f.RuntimeSocket, High, "container runtime socket present", false},
-		{f.ProcKcore, High, "/proc/kcore readable", true},
-		{f.DevMem, High, "/dev/mem openable", true},
-		{f.BlockDeviceOpen, High, "raw block device openable", true},
-		{f.BlockDevices, Medium, "raw block devices present", true},
-		{f.ModuleLoad, High, "kernel module loading permitted", true},
-		{f.SysWritable, High, "/sys writable", true},
-		{f.ProcSysWritable, High, "/proc/sys writable", true},
-		{f.SysrqWritable, High, "/proc/sysrq-trigger writable", true},
-		{f.CgroupReleaseAgt, High, "cgroup release_agent writable", true},
-		{f.Mount, Medium, "mount(2) permitted", true},
-		{f.PtracePID1, Medium, "ptrace of pid 1 permitted", true},
-		{f.UserNS, Medium, "user namespace creation permitted", true},
-		{f.Keyctl, Low, "keyctl(2) permitted", true},
-		{f.Dmesg, Low, "kernel log readable", true},
-		{f.RootWritable, Low, "rootfs writable", false},
+		{f.HostLoopback, vms.SeverityHigh, "host loopback reachable", false},
+		{f.RuntimeSocket, vms.SeverityHigh, "container runtime socket present", false},
+		{f.ProcKcore, vms.SeverityHigh, "/proc/kcore readable", true},
+		{f.DevMem, vms.SeverityHigh, "/dev/mem openable", true},
+		{f.BlockDeviceOpen, vms.SeverityHigh, "raw block device openable", true},
+		{f.BlockDevices, vms.SeverityMedium, "raw block devices present", true},
+		{f.ModuleLoad, vms.SeverityHigh, "kernel module loading permitted", true},
+		{f.SysWritable, vms.SeverityHigh, "/sys writable", true},
+		{f.ProcSysWritable, vms.SeverityHigh, "/proc/sys writable", true},
+		{f.SysrqWritable, vms.SeverityHigh, "/proc/sysrq-trigger writable", true},
+		{f.CgroupReleaseAgt, vms.SeverityHigh, "cgroup release_agent writable", true},
+		{f.Mount, vms.SeverityMedium, "mount(2) permitted", true},
+		{f.PtracePID1, vms.SeverityMedium, "ptrace of pid 1 permitted", true},
+		{f.UserNS, vms.SeverityMedium, "user namespace creation permitted", true},
+		{f.Keyctl, vms.SeverityLow, "keyctl(2) permitted", true},
+		{f.Dmesg, vms.SeverityLow, "kernel log readable", true},
+		{f.RootWritable, vms.SeverityLow, "rootfs writable", false},
 	}
 	for _, c := range checks {
 		if c.finding == "ptrace of pid 1 permitted" && f.PID == 1 {
-			c.sev = Low // pid 1 is the probe, the sandbox's own init
+			c.sev = vms.SeverityLow // pid 1 is the probe, the sandbox's own init
 		}
 		if c.c.Result == Yes {
 			add(c.sev, c.finding, c.c.Evidence, c.kernelLocal)

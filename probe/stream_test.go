@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/agentic-eval/agentic-eval/vms"
 )
 
 func TestStreamReadyFromARecordedSerialConsole(t *testing.T) {
@@ -322,7 +324,7 @@ func TestStreamSpeaksToTheRealProbe(t *testing.T) {
 		t.Fatal(err)
 	}
 	host := HostIdentity{BootID: strings.TrimSpace(string(boot)), KernelRelease: f.KernelRelease.Value}
-	if a := Assess(host, f, HardwareVirtualization); a.Boundary != SharedKernel || !a.Observed {
+	if a := Assess(host, f, vms.BoundaryHardware); a.Boundary != vms.BoundarySharedKernel || !a.Observed {
 		t.Errorf("a probe on the host assessed as %+v, want a shared kernel observed", a)
 	}
 

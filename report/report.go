@@ -244,7 +244,7 @@ func figures(res *measure.Results) []figureRow {
 			f.MemAvail = fmt.Sprintf("%.2f MiB", d.DeltaPerInstanceMiB)
 		}
 		if i := v.Isolation; i != nil {
-			f.Isolation = i.Assessment.Boundary
+			f.Isolation = string(i.Assessment.Boundary)
 			if !i.Assessment.Observed {
 				f.Isolation += " (declared)"
 			}
@@ -275,7 +275,7 @@ func figures(res *measure.Results) []figureRow {
 func countFindings(fs []probe.Finding) int {
 	n := 0
 	for _, f := range fs {
-		if f.Severity != probe.Info {
+		if f.Severity != vms.SeverityInfo {
 			n++
 		}
 	}

@@ -1,5 +1,7 @@
 package rubric
 
+import "github.com/agentic-eval/agentic-eval/vms"
+
 // Version names the rubric. Change it whenever a constant or curve changes:
 // scores from different versions are not comparable.
 const Version = "rubric/1"
@@ -19,10 +21,10 @@ const (
 
 // Isolation: a base per boundary class, minus a penalty per hardening
 // finding by severity, floored at IsolationFloor.
-var IsolationBase = map[string]float64{
-	"hardware-virtualization": 0.90, // 1.0 needs a minimal attack surface too: see MinimalSurfaceBonus
-	"userspace-kernel":        0.60,
-	"shared-kernel":           0.40,
+var IsolationBase = map[vms.Boundary]float64{
+	vms.BoundaryHardware:        0.90, // 1.0 needs a minimal attack surface too: see MinimalSurfaceBonus
+	vms.BoundaryUserspaceKernel: 0.60,
+	vms.BoundarySharedKernel:    0.40,
 }
 
 // MinimalSurfaceBonus is added for hardware virtualization when the probe
@@ -30,7 +32,8 @@ var IsolationBase = map[string]float64{
 const MinimalSurfaceBonus = 0.05
 
 // IsolationPenalty is subtracted per finding, by severity.
-var IsolationPenalty = map[string]float64{"high": 0.08, "medium": 0.04, "low": 0.01}
+// Info findings cost nothing.
+var IsolationPenalty = map[vms.Severity]float64{vms.SeverityHigh: 0.08, vms.SeverityMedium: 0.04, vms.SeverityLow: 0.01}
 
 // IsolationFloor keeps findings from pushing a class below plausibility.
 const IsolationFloor = 0.05
@@ -57,8 +60,8 @@ const (
 	ControlToolNative   = 0.15 // MCP or tool-call native
 )
 
-// LifecycleOps are the operations the agent-control checklist counts.
-var LifecycleOps = []string{"create", "exec", "snapshot", "restore", "fork", "destroy"}
+// The lifecycle operations the agent-control checklist counts are
+// vms.LifecycleOperations.
 
 // DisagreementThreshold is how far measured and curated may differ on an
 // axis before the difference is flagged.

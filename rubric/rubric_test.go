@@ -45,17 +45,33 @@ func TestControlChecklistWeightsSumToOne(t *testing.T) {
 // recorded is a variant result as a run on this project's host wrote it
 // (a runc run; figures rounded).
 func recorded() measure.VariantResult {
-	return measure.VariantResult{
+	return declared(measure.VariantResult{
 		System: vms.Docker, Variant: "docker/runc",
-		Fingerprint: measure.Fingerprint{Available: true},
-		Capabilities: measure.Capabilities{Boundary: probe.SharedKernel,
-			Control: measure.ControlPlane{Kind: "CLI (OCI runtime)"}},
+		Fingerprint:  measure.Fingerprint{Available: true},
+		Capabilities: measure.Capabilities{Control: measure.ControlPlane{Kind: "CLI (OCI runtime)"}},
 		StartLatency: &measure.Latency{Summary: measure.Summary{N: 20, Median: 72.4}},
 		Density:      &measure.Density{Started: 50, PerInstanceMiB: measure.Summary{N: 50, Median: 0.7}},
-		Isolation: &measure.Isolation{Assessment: probe.Assessment{Boundary: probe.SharedKernel, Observed: true,
-			Findings: []probe.Finding{{Severity: probe.High, Finding: "no seccomp filter"}, {Severity: probe.Medium, Finding: "rootfs writable"}, {Severity: probe.Info, Finding: "x"}}}},
-		Snapshot:   &measure.SnapshotResult{Supported: true, Cause: "snapshot failed on this host: criu: vdso: Unexpected rt vDSO area bounds"},
-		Operations: []string{"create", "destroy"},
+		Isolation: &measure.Isolation{Assessment: probe.Assessment{Boundary: vms.BoundarySharedKernel, Observed: true,
+			Findings: []probe.Finding{{Severity: vms.SeverityHigh, Finding: "no seccomp filter"}, {Severity: vms.SeverityMedium, Finding: "rootfs writable"}, {Severity: vms.SeverityInfo, Finding: "x"}}}},
+		Snapshot: &measure.SnapshotResult{Supported: true, Cause: "snapshot failed on this host: criu: vdso: Unexpected rt vDSO area bounds"},
+	}, vms.BoundarySharedKernel, vms.OpCreate, vms.OpDestroy)
+}
+
+// declared sets a driver's declared boundary and lifecycle operations on
+// vr. It converts explicitly, so that it compiles whether measure's fields
+// are plain strings or vms.Boundary and vms.Operation.
+func declared(vr measure.VariantResult, b vms.Boundary, ops ...vms.Operation) measure.VariantResult {
+	setString(&vr.Capabilities.Boundary, b)
+	setStrings(&vr.Operations, ops)
+	return vr
+}
+
+func setString[T ~string, V ~string](dst *T, v V) { *dst = T(v) }
+
+func setStrings[T ~string, V ~string](dst *[]T, vs []V) {
+	*dst = nil
+	for _, v := range vs {
+		*dst = append(*dst, T(v))
 	}
 }
 
@@ -120,7 +136,7 @@ func TestVerifiedForkedSnapshotScoresOnItsRestoreSpeed(t *testing.T) {
 
 func TestUnobservedBoundaryIsLabelledDeclared(t *testing.T) {
 	vr := recorded()
-	vr.Isolation.Assessment = probe.Assessment{Boundary: probe.HardwareVirtualization, Observed: false}
+	vr.Isolation.Assessment = probe.Assessment{Boundary: vms.BoundaryHardware, Observed: false}
 	got, _ := Score(vr).Axis(vms.Isolation)
 	if got.Provenance != Declared || got.Score != 0.95 {
 		t.Errorf("got %+v, want declared 0.95 (base plus minimal-surface bonus)", got)
@@ -128,8 +144,8 @@ func TestUnobservedBoundaryIsLabelledDeclared(t *testing.T) {
 }
 
 func TestUnmeasuredAxesAreAbsentNotZero(t *testing.T) {
-	vr := measure.VariantResult{System: vms.GVisor, Variant: "gvisor/systrap", Fingerprint: measure.Fingerprint{Available: true},
-		Capabilities: measure.Capabilities{Boundary: probe.UserspaceKernel}}
+	vr := declared(measure.VariantResult{System: vms.GVisor, Variant: "gvisor/systrap", Fingerprint: measure.Fingerprint{Available: true}},
+		vms.BoundaryUserspaceKernel)
 	s := Score(vr)
 	if _, ok := s.Axis(vms.StartLatency); ok {
 		t.Error("start-latency scored without a measurement")

@@ -78,7 +78,7 @@ func Score(vr measure.VariantResult) Scored {
 		score, prov, basis := isolationScore(iso)
 		add(vms.Isolation, score, prov, basis)
 	} else if vr.Capabilities.Boundary != "" && vr.Fingerprint.Available {
-		if base, ok := IsolationBase[vr.Capabilities.Boundary]; ok {
+		if base, ok := IsolationBase[vms.Boundary(vr.Capabilities.Boundary)]; ok {
 			add(vms.Isolation, base, Declared, fmt.Sprintf("boundary %s declared by the driver; the probe's facts were not collected", vr.Capabilities.Boundary))
 		}
 	}
@@ -105,19 +105,19 @@ func isolationScore(iso *measure.Isolation) (float64, Provenance, string) {
 	}
 	score := base
 	high := 0
-	var counted []string
+	var counted []vms.Severity
 	for _, f := range a.Findings {
 		pen := IsolationPenalty[f.Severity]
 		if pen == 0 {
 			continue
 		}
 		score -= pen
-		if f.Severity == "high" {
+		if f.Severity == vms.SeverityHigh {
 			high++
 		}
 		counted = append(counted, f.Severity)
 	}
-	if a.Boundary == "hardware-virtualization" && high == 0 {
+	if a.Boundary == vms.BoundaryHardware && high == 0 {
 		score += MinimalSurfaceBonus
 	}
 	score = clamp(score, IsolationFloor, 1)
@@ -128,16 +128,16 @@ func isolationScore(iso *measure.Isolation) (float64, Provenance, string) {
 	return score, prov, fmt.Sprintf("%s boundary (%s, base %.2f), %d hardening findings %s", a.Boundary, how, base, len(counted), summarizeSeverities(counted))
 }
 
-func summarizeSeverities(sev []string) string {
+func summarizeSeverities(sev []vms.Severity) string {
 	if len(sev) == 0 {
 		return "(none)"
 	}
-	n := map[string]int{}
+	n := map[vms.Severity]int{}
 	for _, s := range sev {
 		n[s]++
 	}
 	var parts []string
-	for _, s := range []string{"high", "medium", "low"} {
+	for _, s := range vms.Severities() {
 		if n[s] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n[s], s))
 		}
@@ -191,16 +191,17 @@ func controlScore(vr measure.VariantResult) (float64, string) {
 	}
 	done := 0
 	var ops []string
-	for _, op := range LifecycleOps {
+	lifecycle := vms.LifecycleOperations()
+	for _, op := range lifecycle {
 		for _, o := range vr.Operations {
-			if o == op {
+			if vms.Operation(o) == op {
 				done++
-				ops = append(ops, op)
+				ops = append(ops, string(op))
 				break
 			}
 		}
 	}
-	score += ControlLifecycle * float64(done) / float64(len(LifecycleOps))
+	score += ControlLifecycle * float64(done) / float64(len(lifecycle))
 	if c.ToolNative {
 		score += ControlToolNative
 		have = append(have, "tool/MCP-native")
@@ -212,5 +213,5 @@ func controlScore(vr measure.VariantResult) (float64, string) {
 	if len(ops) > 0 {
 		opsText = strings.Join(ops, ", ")
 	}
-	return score, fmt.Sprintf("checklist: %s via %s; lifecycle performed here %d/%d (%s)", strings.Join(have, ", "), c.Kind, done, len(LifecycleOps), opsText)
+	return score, fmt.Sprintf("checklist: %s via %s; lifecycle performed here %d/%d (%s)", strings.Join(have, ", "), c.Kind, done, len(lifecycle), opsText)
 }

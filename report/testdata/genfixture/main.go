@@ -106,37 +106,37 @@ func main() {
 		Settings: measure.DefaultSettings(),
 		Warnings: []string{"TEST FIXTURE: hand-made figures for the report and mcpserver tests, not a measurement"},
 	}
-	unavailable := func(s vms.System, reason, fix string, boundary string, cp measure.ControlPlane) measure.VariantResult {
-		return measure.VariantResult{System: s, Variant: s.Name(),
+	unavailable := func(s vms.System, reason, fix string, boundary vms.Boundary, cp measure.ControlPlane) measure.VariantResult {
+		return declared(measure.VariantResult{System: s, Variant: s.Name(),
 			Fingerprint:  measure.Fingerprint{Available: false, Reason: reason, Fix: fix},
-			Capabilities: measure.Capabilities{Boundary: boundary, Control: cp}}
+			Capabilities: measure.Capabilities{Control: cp}}, boundary)
 	}
 	hostID := func() *measure.Isolation {
 		return &measure.Isolation{HostBootID: res.Host.BootID, HostKernelRelease: res.Host.KernelRelease}
 	}
 	gvIso := hostID()
-	gvIso.Assessment = probe.Assessment{Boundary: probe.UserspaceKernel, Observed: true,
+	gvIso.Assessment = probe.Assessment{Boundary: vms.BoundaryUserspaceKernel, Observed: true,
 		Basis: "observed: the sandbox has its own boot_id and a gVisor kernel release, so a userspace kernel answers its system calls",
 		Findings: []probe.Finding{
-			{Severity: probe.Info, Finding: "CAP_SYS_ADMIN effective", Evidence: "CapEff 00000000a80425fb (the Sentry's own capabilities)"},
+			{Severity: vms.SeverityInfo, Finding: "CAP_SYS_ADMIN effective", Evidence: "CapEff 00000000a80425fb (the Sentry's own capabilities)"},
 		}}
 	dkIso := hostID()
-	dkIso.Assessment = probe.Assessment{Boundary: probe.SharedKernel, Observed: true,
+	dkIso.Assessment = probe.Assessment{Boundary: vms.BoundarySharedKernel, Observed: true,
 		Basis: "observed: the sandbox sees the host's boot_id and kernel release, so it runs on the host's kernel",
 		Findings: []probe.Finding{
-			{Severity: probe.Medium, Finding: "root filesystem writable", Evidence: "open /.aeprobe-w O_CREAT: ok"},
-			{Severity: probe.Low, Finding: "host kernel release visible", Evidence: "uname -r: 6.1.0-28-cloud-amd64"},
+			{Severity: vms.SeverityMedium, Finding: "root filesystem writable", Evidence: "open /.aeprobe-w O_CREAT: ok"},
+			{Severity: vms.SeverityLow, Finding: "host kernel release visible", Evidence: "uname -r: 6.1.0-28-cloud-amd64"},
 		}}
 	qIso := hostID()
-	qIso.Assessment = probe.Assessment{Boundary: probe.HardwareVirtualization, Observed: false,
+	qIso.Assessment = probe.Assessment{Boundary: vms.BoundaryHardware, Observed: false,
 		Basis:    "declared: the sandbox has its own boot_id and kernel, and the facts cannot tell a VM from a userspace kernel",
 		Findings: []probe.Finding{}}
 
 	gvisor := func(variant string, lat, sigma float64) measure.VariantResult {
-		return measure.VariantResult{System: vms.GVisor, Variant: variant,
+		return declared(measure.VariantResult{System: vms.GVisor, Variant: variant,
 			Fingerprint: measure.Fingerprint{Available: true, Version: "runsc release-20241104.0",
 				Details: map[string]string{"binary": "/var/cache/agentic-eval/bin/runsc", "platform": variant[len("gvisor/"):]}},
-			Capabilities: measure.Capabilities{Snapshot: true, Restore: true, RestoreMany: true, Exec: true, Boundary: probe.UserspaceKernel,
+			Capabilities: measure.Capabilities{Snapshot: true, Restore: true, RestoreMany: true, Exec: true,
 				Control: measure.ControlPlane{Kind: "CLI (OCI runtime)"}},
 			StartLatency: latency(r, 20, lat, sigma, 61),
 			Burst:        burst(r, 8, lat*2.6),
@@ -145,29 +145,27 @@ func main() {
 			Snapshot: &measure.SnapshotResult{Supported: true, SnapshotNS: 238e6, SnapshotBytes: 61 << 20,
 				RestoreNS: ns([]float64{412.5, 398.1, 430.7, 405.2, 441.9}), Restore: measure.SummarizeValues([]float64{412.5, 398.1, 430.7, 405.2, 441.9}, "ms"),
 				Forks: 4, Verified: 5},
-			Operations: []string{"create", "destroy", "snapshot", "restore", "fork"},
-		}
+		}, vms.BoundaryUserspaceKernel, vms.OpCreate, vms.OpDestroy, vms.OpSnapshot, vms.OpRestore, vms.OpFork)
 	}
 	ptrace := gvisor("gvisor/ptrace", 231, 0.12)
 	ptrace.Fingerprint.Warnings = []string{"ptrace platform: system calls are slower than with systrap; figures do not represent a production gVisor"}
-	docker := measure.VariantResult{System: vms.Docker, Variant: "docker",
+	docker := declared(measure.VariantResult{System: vms.Docker, Variant: "docker",
 		Fingerprint: measure.Fingerprint{Available: true, Version: "Docker Engine 20.10.24+dfsg1 (API 1.41)",
 			Details: map[string]string{"socket": "unix:///run/agentic-eval/dockerd.sock"}},
-		Capabilities: measure.Capabilities{Snapshot: true, Restore: true, Exec: true, Boundary: probe.SharedKernel,
+		Capabilities: measure.Capabilities{Snapshot: true, Restore: true, Exec: true,
 			Control: measure.ControlPlane{Kind: "REST API on a unix socket (Docker Engine API)", Programmatic: true, MachineErrors: true, DiscoverableSchema: true}},
 		StartLatency: latency(r, 20, 452, 0.08, 188),
 		Burst:        burst(r, 8, 1210),
 		Density:      density(r, 50, 8.9, 0.6, memBefore),
 		Isolation:    dkIso,
 		Snapshot:     &measure.SnapshotResult{Supported: true, Cause: "checkpoint failed on this host: criu: vdso: Unexpected rt vDSO area bounds"},
-		Operations:   []string{"create", "exec", "destroy"},
 		Failures: []measure.Failure{{Phase: "snapshot", Sandbox: "ae-fixture01-57",
 			Cause: "docker checkpoint create ae-fixture01-57: criu: vdso: Unexpected rt vDSO area bounds"}},
-	}
-	qemu := measure.VariantResult{System: vms.QEMUKVM, Variant: "qemu-kvm/kvm",
+	}, vms.BoundarySharedKernel, vms.OpCreate, vms.OpExec, vms.OpDestroy)
+	qemu := declared(measure.VariantResult{System: vms.QEMUKVM, Variant: "qemu-kvm/kvm",
 		Fingerprint: measure.Fingerprint{Available: true, Version: "QEMU emulator version 7.2.15 (Debian 1:7.2+dfsg-7+deb12u12)",
 			Details: map[string]string{"accelerator": "kvm", "machine": "microvm", "kernel": "/var/cache/agentic-eval/qemu/vmlinuz"}},
-		Capabilities: measure.Capabilities{Snapshot: true, Restore: true, RestoreMany: true, Boundary: probe.HardwareVirtualization,
+		Capabilities: measure.Capabilities{Snapshot: true, Restore: true, RestoreMany: true,
 			Control: measure.ControlPlane{Kind: "QMP (JSON over a socket)", Programmatic: true, MachineErrors: true, DiscoverableSchema: true}},
 		StartLatency: latency(r, 20, 905, 0.06, 48),
 		Burst:        burst(r, 8, 1840),
@@ -176,21 +174,38 @@ func main() {
 		Snapshot: &measure.SnapshotResult{Supported: true, SnapshotNS: 1310e6, SnapshotBytes: 132 << 20,
 			RestoreNS: ns([]float64{602.4, 588.0, 640.9, 611.3, 597.8}), Restore: measure.SummarizeValues([]float64{602.4, 588.0, 640.9, 611.3, 597.8}, "ms"),
 			Forks: 4, Verified: 5},
-		Operations: []string{"create", "snapshot", "restore", "fork", "destroy"},
-	}
+	}, vms.BoundaryHardware, vms.OpCreate, vms.OpSnapshot, vms.OpRestore, vms.OpFork, vms.OpDestroy)
 	noKVMNeeded := measure.ControlPlane{Kind: "REST API on a unix socket", Programmatic: true, MachineErrors: true, DiscoverableSchema: true}
 	res.Systems = []measure.VariantResult{
-		unavailable(vms.AetherVM, "no aethervm binary on PATH: it has no public release to install on Linux", "install aethervm when a Linux release exists", probe.HardwareVirtualization, measure.ControlPlane{Kind: "MCP and REST", Programmatic: true, MachineErrors: true, DiscoverableSchema: true, ToolNative: true}),
-		unavailable(vms.Firecracker, "firecracker not found on PATH", "install the firecracker release binary on PATH (no Debian package exists)", probe.HardwareVirtualization, noKVMNeeded),
-		unavailable(vms.CloudHypervisor, "cloud-hypervisor not found on PATH", "install the cloud-hypervisor release binary on PATH (no package in Debian 12)", probe.HardwareVirtualization, noKVMNeeded),
+		unavailable(vms.AetherVM, "no aethervm binary on PATH: it has no public release to install on Linux", "install aethervm when a Linux release exists", vms.BoundaryHardware, measure.ControlPlane{Kind: "MCP and REST", Programmatic: true, MachineErrors: true, DiscoverableSchema: true, ToolNative: true}),
+		unavailable(vms.Firecracker, "firecracker not found on PATH", "install the firecracker release binary on PATH (no Debian package exists)", vms.BoundaryHardware, noKVMNeeded),
+		unavailable(vms.CloudHypervisor, "cloud-hypervisor not found on PATH", "install the cloud-hypervisor release binary on PATH (no package in Debian 12)", vms.BoundaryHardware, noKVMNeeded),
 		gvisor("gvisor/systrap", 176, 0.1),
 		ptrace,
-		unavailable(vms.Kata, "neither kata-runtime nor containerd-shim-kata-v2 found on PATH", "install Kata Containers (kata-runtime and its guest assets; no package in Debian 12)", probe.HardwareVirtualization, measure.ControlPlane{Kind: "OCI runtime behind containerd (CRI)", Programmatic: true, MachineErrors: true}),
+		unavailable(vms.Kata, "neither kata-runtime nor containerd-shim-kata-v2 found on PATH", "install Kata Containers (kata-runtime and its guest assets; no package in Debian 12)", vms.BoundaryHardware, measure.ControlPlane{Kind: "OCI runtime behind containerd (CRI)", Programmatic: true, MachineErrors: true}),
 		qemu,
 		docker,
 	}
 	if err := res.Write("report/testdata/results-fixture.json"); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
+	}
+}
+
+// declared sets a driver's declared boundary and lifecycle operations on
+// vr. It converts explicitly, so that it compiles whether measure's fields
+// are plain strings or vms.Boundary and vms.Operation.
+func declared(vr measure.VariantResult, b vms.Boundary, ops ...vms.Operation) measure.VariantResult {
+	setString(&vr.Capabilities.Boundary, b)
+	setStrings(&vr.Operations, ops)
+	return vr
+}
+
+func setString[T ~string, V ~string](dst *T, v V) { *dst = T(v) }
+
+func setStrings[T ~string, V ~string](dst *[]T, vs []V) {
+	*dst = nil
+	for _, v := range vs {
+		*dst = append(*dst, T(v))
 	}
 }
