@@ -1,7 +1,10 @@
 // Package registry lists every driver agentic-eval knows, in catalog order,
 // so that the faces (CLI, reports) never name a driver package themselves.
-// Its opinion: every catalog system has at least one entry, measurable or
-// not; a system nobody can measure here is still listed, with its reason.
+// Its opinions: every catalog system has at least one entry, measurable or
+// not, and a system nobody can measure here is still listed, with its
+// reason; a driver is found by its variant's name, never by its position;
+// and which variant speaks for a system is stated here, as data, so that an
+// evaluation never depends on the order of a command line or a file.
 package registry
 
 import (
@@ -11,29 +14,85 @@ import (
 	"github.com/agentic-eval/agentic-eval/drivers/runc"
 	"github.com/agentic-eval/agentic-eval/drivers/unavailable"
 	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/vms"
 )
 
-// Drivers returns fresh drivers for every variant, in catalog order
-// (aethervm, firecracker, cloud-hypervisor, gvisor, kata, qemu-kvm,
-// docker); within a system the preferred variant comes first, and an
-// evaluation takes a system's effective profile from the first variant
-// measured.
-func Drivers() []measure.Driver {
-	u := unavailable.All() // aethervm, firecracker, cloud-hypervisor, kata
-	return []measure.Driver{
-		u[0], u[1], u[2],
-		gvisor.New(gvisor.Systrap), gvisor.New(gvisor.Ptrace),
-		u[3],
-		qemu.NewKVM(), qemu.NewTCG(),
-		docker.New(), runc.New(),
-	}
+// Entry is one variant the registry knows.
+type Entry struct {
+	// Variant is the driver's variant name (measure.Driver.Variant).
+	Variant string
+	// New returns a fresh driver for the variant.
+	New func() measure.Driver
 }
 
-// Variants lists every variant's name, in Drivers order.
+// entries are in catalog order (aethervm, firecracker, cloud-hypervisor,
+// gvisor, kata, qemu-kvm, docker) and, within a system, in its preference
+// order.
+var entries = []Entry{
+	{"aethervm", func() measure.Driver { return unavailable.AetherVM() }},
+	{"firecracker", func() measure.Driver { return unavailable.Firecracker() }},
+	{"cloud-hypervisor", func() measure.Driver { return unavailable.CloudHypervisor() }},
+	{"gvisor/systrap", func() measure.Driver { return gvisor.New(gvisor.Systrap) }},
+	{"gvisor/ptrace", func() measure.Driver { return gvisor.New(gvisor.Ptrace) }},
+	{"kata", func() measure.Driver { return unavailable.Kata() }},
+	{"qemu-kvm/kvm", func() measure.Driver { return qemu.NewKVM() }},
+	{"qemu-kvm/tcg", func() measure.Driver { return qemu.NewTCG() }},
+	{"docker", func() measure.Driver { return docker.New() }},
+	{"docker/runc", func() measure.Driver { return runc.New() }},
+}
+
+// preferred states, per system with more than one way to run it, which
+// variant speaks for the system, most preferred first: the production path
+// before a stand-in (the Engine before bare runc, systrap before ptrace,
+// KVM before software emulation). A name without a driver (docker/crun,
+// until it lands) is listed all the same; an evaluation skips a name it
+// has no measurement for.
+var preferred = map[vms.System][]string{
+	vms.Docker:  {"docker", "docker/crun", "docker/runc"},
+	vms.GVisor:  {"gvisor/systrap", "gvisor/ptrace"},
+	vms.QEMUKVM: {"qemu-kvm/kvm", "qemu-kvm/tcg"},
+}
+
+// Entries returns every entry, in catalog order.
+func Entries() []Entry { return append([]Entry(nil), entries...) }
+
+// Drivers returns fresh drivers for every variant, in Entries order.
+func Drivers() []measure.Driver {
+	out := make([]measure.Driver, 0, len(entries))
+	for _, e := range entries {
+		out = append(out, e.New())
+	}
+	return out
+}
+
+// Variants lists every variant's name, in Entries order.
 func Variants() []string {
-	var out []string
-	for _, d := range Drivers() {
-		out = append(out, d.Variant())
+	out := make([]string, 0, len(entries))
+	for _, e := range entries {
+		out = append(out, e.Variant)
+	}
+	return out
+}
+
+// Lookup returns a fresh driver for the variant named exactly so.
+func Lookup(variant string) (measure.Driver, bool) {
+	for _, e := range entries {
+		if e.Variant == variant {
+			return e.New(), true
+		}
+	}
+	return nil, false
+}
+
+// Preferred returns, per system, its variants most preferred first; an
+// evaluation takes a system's effective profile from the most preferred
+// variant it has a measurement of (evaluate.Options.Preferred). Systems
+// with a single variant are absent. The map is a copy, the caller's to
+// change.
+func Preferred() map[vms.System][]string {
+	out := make(map[vms.System][]string, len(preferred))
+	for s, vs := range preferred {
+		out[s] = append([]string(nil), vs...)
 	}
 	return out
 }
