@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/agentic-eval/agentic-eval/drivers/registry"
 	"github.com/agentic-eval/agentic-eval/evaluate"
 	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/rubric"
@@ -63,7 +64,7 @@ that cannot be measured here keep their curated row and say why.`,
 					return fmt.Errorf("interrupted: partial results written to %s; evaluate them with --results", path)
 				}
 			}
-			ev := evaluate.Evaluate(res, w.Weights)
+			ev := evaluate.Evaluate(res, w.Weights, evaluationOptions())
 			return a.emitEvaluation(cmd, ev, w)
 		},
 	}
@@ -71,6 +72,12 @@ that cannot be measured here keep their curated row and say why.`,
 	wf.add(cmd)
 	cmd.Flags().StringVar(&results, "results", "", "evaluate a saved results file instead of measuring")
 	return cmd
+}
+
+// evaluationOptions are the registry's: a system's profile comes from its
+// preferred measured variant.
+func evaluationOptions() evaluate.Options {
+	return evaluate.Options{Preferred: registry.Preferred()}
 }
 
 var provMark = map[rubric.Provenance]string{
@@ -135,8 +142,16 @@ func (a *App) emitEvaluation(cmd *cobra.Command, ev evaluate.Evaluation, w weigh
 			flagged = append(flagged, fmt.Sprintf("%s%s %s (%s): measured %.2f vs curated %.2f (%+.2f)\n    measured: %s\n    curated:  %s",
 				bullet, r.System.Name(), d.Axis, d.Variant, d.Measured, d.Curated, d.Delta, d.MeasuredBasis, d.CuratedEvidence))
 		}
-		if r.NotMeasured != "" {
-			unmeasured = append(unmeasured, fmt.Sprintf("%s%s: %s", bullet, r.System.Name(), r.NotMeasured))
+		for _, n := range r.NotMeasured {
+			line := fmt.Sprintf("%s%s", bullet, r.System.Name())
+			if n.Variant != "" && n.Variant != r.System.Name() {
+				line += " (" + n.Variant + ")"
+			}
+			line += ": " + n.Reason
+			if n.Fix != "" {
+				line += "\n    fix: " + n.Fix
+			}
+			unmeasured = append(unmeasured, line)
 		}
 	}
 	if len(flagged) > 0 {
@@ -144,6 +159,13 @@ func (a *App) emitEvaluation(cmd *cobra.Command, ev evaluate.Evaluation, w weigh
 	}
 	if len(unmeasured) > 0 {
 		fmt.Fprintf(&b, "\nnot measured here (curated rows):\n%s\n", strings.Join(unmeasured, "\n"))
+	}
+	if len(ev.Warnings) > 0 {
+		var ws []string
+		for _, w := range ev.Warnings {
+			ws = append(ws, bullet+w.String())
+		}
+		fmt.Fprintf(&b, "\nwarnings:\n%s\n", strings.Join(ws, "\n"))
 	}
 	return writeString(a.stdout, b.String())
 }

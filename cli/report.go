@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/agentic-eval/agentic-eval/drivers/registry"
 	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/report"
 )
@@ -59,7 +60,7 @@ Without --results the page shows the curated catalog only, and says so.`,
 			var page bytes.Buffer
 			if err := report.Render(&page, report.Options{
 				Results: res, ResultsPath: results, Weights: w.Weights, Weighting: w.label(),
-				ToolVersion: measure.ToolInfo().Version, Generated: time.Now(),
+				ToolVersion: measure.ToolInfo().Version, Generated: time.Now(), Preferred: registry.Preferred(),
 			}); err != nil {
 				return err
 			}

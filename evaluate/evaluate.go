@@ -2,6 +2,7 @@ package evaluate
 
 import (
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/agentic-eval/agentic-eval/measure"
@@ -45,32 +46,103 @@ type Row struct {
 	Fitness        float64        `json:"fitness"`         // effective, under the weights
 	CuratedFitness float64        `json:"curated_fitness"` // curated, under the weights
 	Disagreements  []Disagreement `json:"disagreements,omitempty"`
-	// NotMeasured says why no variant was measured here.
-	NotMeasured string `json:"not_measured,omitempty"`
+	// NotMeasured says, when no variant was measured (Primary is ""), why:
+	// one entry per variant the run tried, or a single entry without a
+	// variant when the run did not include the system at all.
+	NotMeasured []NotMeasured `json:"not_measured,omitempty"`
+}
+
+// NotMeasured is why one variant has no measured figure.
+type NotMeasured struct {
+	Variant string `json:"variant,omitempty"` // "" when the run did not include the system
+	Reason  string `json:"reason"`            // precise, one line
+	Fix     string `json:"fix,omitempty"`     // what would make it measurable
+}
+
+// WhyNotMeasured is the row's reasons in one line, each prefixed with its
+// variant unless the variant is named as the system is; "" when measured.
+func (r Row) WhyNotMeasured() string {
+	var parts []string
+	for _, n := range r.NotMeasured {
+		if n.Variant == "" || n.Variant == r.System.Name() {
+			parts = append(parts, n.Reason)
+		} else {
+			parts = append(parts, n.Variant+": "+n.Reason)
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Warning qualifies figures of a run: the whole run's (Variant "") or one
+// variant's, from its fingerprint or its measurement.
+type Warning struct {
+	Variant string `json:"variant,omitempty"`
+	Warning string `json:"warning"`
+}
+
+// String is the warning prefixed with its variant, if any.
+func (w Warning) String() string {
+	if w.Variant == "" {
+		return w.Warning
+	}
+	return w.Variant + ": " + w.Warning
 }
 
 // Evaluation is the side-by-side view of a run, ranked by effective fitness.
 type Evaluation struct {
 	Rubric  string      `json:"rubric"`
 	Weights vms.Weights `json:"weights"`
-	RunID   string      `json:"run_id,omitempty"`
-	Host    string      `json:"host,omitempty"`
-	Rows    []Row       `json:"rows"`
+	// Measured is whether a results document was evaluated at all.
+	Measured bool   `json:"measured"`
+	RunID    string `json:"run_id,omitempty"`
+	Host     string `json:"host,omitempty"`
+	// Tool is the program and version that measured, e.g. "agentic-eval
+	// v0.3.0".
+	Tool string `json:"tool,omitempty"`
+	// Interrupted is set when the run was stopped before it finished.
+	Interrupted bool  `json:"interrupted,omitempty"`
+	Rows        []Row `json:"rows"`
+	// Warnings are the run's, then each variant's, in catalog and
+	// preference order.
+	Warnings []Warning `json:"warnings,omitempty"`
+}
+
+// Options tune an evaluation.
+type Options struct {
+	// Preferred lists, per system, variant names most preferred first
+	// (registry.Preferred): a system's effective profile comes from its
+	// most preferred variant with a measured axis, whatever the order of
+	// the results document. Names the run has no result for are skipped;
+	// variants not listed (and every variant of a system absent from the
+	// map) come after the listed ones, by name.
+	Preferred map[vms.System][]string
 }
 
 // Evaluate combines results (nil: nothing measured) with the catalog under
 // weights w.
-func Evaluate(res *measure.Results, w vms.Weights) Evaluation {
+func Evaluate(res *measure.Results, w vms.Weights, opts Options) Evaluation {
 	ev := Evaluation{Rubric: rubric.Version, Weights: w}
 	var variants []measure.VariantResult
 	if res != nil {
+		ev.Measured = true
 		ev.RunID = res.RunID
 		ev.Host = strings.TrimSpace(res.Host.CPUModel + ", kernel " + res.Host.KernelRelease)
+		ev.Tool = strings.TrimSpace(res.Tool.Name + " " + res.Tool.Version)
+		ev.Interrupted = res.Interrupted
 		variants = res.Systems
+		for _, w := range res.Warnings {
+			ev.Warnings = append(ev.Warnings, Warning{Warning: w})
+		}
 	}
 	var rows []Row
 	for _, sys := range vms.All() {
-		rows = append(rows, evaluateSystem(sys, variants, w))
+		mine := opts.ordered(sys, variants)
+		rows = append(rows, evaluateSystem(sys, mine, w, ev.Measured))
+		for _, vr := range mine {
+			for _, wn := range slices.Concat(vr.Fingerprint.Warnings, vr.Warnings) {
+				ev.Warnings = append(ev.Warnings, Warning{Variant: vr.Variant, Warning: wn})
+			}
+		}
 	}
 	// Rank best-first by effective fitness, stable in catalog order.
 	profiles := make([]vms.Profile, len(rows))
@@ -88,25 +160,21 @@ func Evaluate(res *measure.Results, w vms.Weights) Evaluation {
 	return ev
 }
 
-func evaluateSystem(sys vms.System, variants []measure.VariantResult, w vms.Weights) Row {
+// evaluateSystem scores sys's variants, given in preference order.
+func evaluateSystem(sys vms.System, variants []measure.VariantResult, w vms.Weights, measured bool) Row {
 	cur := vms.ProfileOf(sys)
 	row := Row{System: sys, Curated: cur, Effective: cur, CuratedFitness: w.Fitness(cur)}
-	var reasons []string
+	var reasons []NotMeasured
 	for _, vr := range variants {
-		if vr.System != sys {
-			continue
-		}
 		if !vr.Fingerprint.Available {
-			if vr.Variant == sys.Name() {
-				reasons = append(reasons, vr.Fingerprint.Reason)
-			} else {
-				reasons = append(reasons, vr.Variant+": "+vr.Fingerprint.Reason)
-			}
+			reasons = append(reasons, NotMeasured{Variant: vr.Variant, Reason: vr.Fingerprint.Reason, Fix: vr.Fingerprint.Fix})
 			continue
 		}
 		sc := rubric.Score(vr)
 		row.Variants = append(row.Variants, sc)
-		if row.Primary == "" && hasMeasured(sc) {
+		if !hasMeasured(sc) {
+			reasons = append(reasons, NotMeasured{Variant: vr.Variant, Reason: noFigure(vr)})
+		} else if row.Primary == "" {
 			row.Primary = vr.Variant
 		}
 		for _, a := range sc.Axes {
@@ -139,11 +207,25 @@ func evaluateSystem(sys vms.System, variants []measure.VariantResult, w vms.Weig
 	row.Fitness = w.Fitness(row.Effective)
 	if row.Primary == "" {
 		if len(reasons) == 0 {
-			reasons = append(reasons, "not measured in this run")
+			why := "not measured in this run"
+			if !measured {
+				why = "nothing was measured: no results were evaluated"
+			}
+			reasons = append(reasons, NotMeasured{Reason: why, Fix: "measure it with agentic-eval vms measure " + sys.Name() + " and evaluate the results file"})
 		}
-		row.NotMeasured = strings.Join(reasons, "; ")
+		row.NotMeasured = reasons
 	}
 	return row
+}
+
+// noFigure says why an available variant produced no measured axis.
+func noFigure(vr measure.VariantResult) string {
+	why := "available, but no phase produced a measured figure"
+	if len(vr.Failures) > 0 {
+		f := vr.Failures[0]
+		why += " (first failure, " + f.Phase + ": " + f.Cause + ")"
+	}
+	return why
 }
 
 func hasMeasured(s rubric.Scored) bool {

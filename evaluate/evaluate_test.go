@@ -1,6 +1,8 @@
 package evaluate
 
 import (
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -9,6 +11,10 @@ import (
 	"github.com/agentic-eval/agentic-eval/rubric"
 	"github.com/agentic-eval/agentic-eval/vms"
 )
+
+// preferred is the registry's preference for docker: the Engine, then crun
+// (no results here), then bare runc.
+var preferred = Options{Preferred: map[vms.System][]string{vms.Docker: {"docker", "docker/crun", "docker/runc"}}}
 
 func row(t *testing.T, ev Evaluation, s vms.System) Row {
 	t.Helper()
@@ -22,7 +28,7 @@ func row(t *testing.T, ev Evaluation, s vms.System) Row {
 }
 
 func TestWithoutResultsEveryRowIsCuratedAndRankedAsTheCatalog(t *testing.T) {
-	ev := Evaluate(nil, vms.Balanced())
+	ev := Evaluate(nil, vms.Balanced(), Options{})
 	ranked := vms.Rank()
 	if len(ev.Rows) != len(ranked) {
 		t.Fatalf("%d rows", len(ev.Rows))
@@ -36,7 +42,7 @@ func TestWithoutResultsEveryRowIsCuratedAndRankedAsTheCatalog(t *testing.T) {
 				t.Errorf("%s %s has provenance %s with nothing measured", r.System, a.Axis, a.Provenance)
 			}
 		}
-		if r.NotMeasured == "" {
+		if len(r.NotMeasured) == 0 || r.NotMeasured[0].Reason == "" {
 			t.Errorf("%s does not say why it was not measured", r.System)
 		}
 	}
@@ -47,7 +53,7 @@ func TestWithoutResultsEveryRowIsCuratedAndRankedAsTheCatalog(t *testing.T) {
 // driver was unavailable.
 func constructed() *measure.Results {
 	return &measure.Results{Schema: measure.Schema, RunID: "t1", Systems: []measure.VariantResult{
-		{System: vms.Firecracker, Variant: "firecracker", Fingerprint: measure.Fingerprint{Reason: "binary not found on PATH (looked for \"firecracker\")"}},
+		{System: vms.Firecracker, Variant: "firecracker", Fingerprint: measure.Fingerprint{Reason: "binary not found on PATH (looked for \"firecracker\")", Fix: "install firecracker"}},
 		declared(measure.VariantResult{System: vms.Docker, Variant: "docker", Fingerprint: measure.Fingerprint{Available: true},
 			Capabilities: measure.Capabilities{Control: measure.ControlPlane{Programmatic: true, MachineErrors: true, DiscoverableSchema: true}},
 			StartLatency: &measure.Latency{Summary: measure.Summary{N: 20, Median: 1000}},                                      // 0.50 vs curated 0.95
@@ -60,10 +66,10 @@ func constructed() *measure.Results {
 }
 
 func TestMeasuredAxesReplaceCuratedOnesWithTheirProvenance(t *testing.T) {
-	ev := Evaluate(constructed(), vms.Balanced())
+	ev := Evaluate(constructed(), vms.Balanced(), preferred)
 	d := row(t, ev, vms.Docker)
 	if d.Primary != "docker" {
-		t.Fatalf("primary variant %q, want the engine variant listed first", d.Primary)
+		t.Fatalf("primary variant %q, want the engine variant, docker's most preferred", d.Primary)
 	}
 	want := map[string]struct {
 		score float64
@@ -87,7 +93,7 @@ func TestMeasuredAxesReplaceCuratedOnesWithTheirProvenance(t *testing.T) {
 }
 
 func TestDisagreementsOfFifteenHundredthsAreFlaggedWithBothEvidences(t *testing.T) {
-	d := row(t, Evaluate(constructed(), vms.Balanced()), vms.Docker)
+	d := row(t, Evaluate(constructed(), vms.Balanced(), preferred), vms.Docker)
 	var flagged []string
 	for _, g := range d.Disagreements {
 		flagged = append(flagged, g.Variant+" "+g.Axis)
@@ -110,18 +116,19 @@ func TestDisagreementsOfFifteenHundredthsAreFlaggedWithBothEvidences(t *testing.
 }
 
 func TestUnmeasurableSystemsKeepTheirCuratedRowAndSayWhy(t *testing.T) {
-	fc := row(t, Evaluate(constructed(), vms.Balanced()), vms.Firecracker)
+	fc := row(t, Evaluate(constructed(), vms.Balanced(), preferred), vms.Firecracker)
 	if fc.Primary != "" || fc.Fitness != vms.ProfileOf(vms.Firecracker).Fitness() {
 		t.Errorf("firecracker row %+v", fc)
 	}
-	if !strings.Contains(fc.NotMeasured, `looked for "firecracker"`) {
-		t.Errorf("reason %q", fc.NotMeasured)
+	want := []NotMeasured{{Variant: "firecracker", Reason: `binary not found on PATH (looked for "firecracker")`, Fix: "install firecracker"}}
+	if !reflect.DeepEqual(fc.NotMeasured, want) {
+		t.Errorf("not measured %+v, want %+v", fc.NotMeasured, want)
 	}
 }
 
 func TestRankingFollowsEffectiveFitnessUnderWeights(t *testing.T) {
 	p, _ := vms.LookupPreset("untrusted-code")
-	ev := Evaluate(constructed(), p.Weights)
+	ev := Evaluate(constructed(), p.Weights, preferred)
 	for i := 1; i < len(ev.Rows); i++ {
 		if ev.Rows[i-1].Fitness < ev.Rows[i].Fitness {
 			t.Errorf("rows %d and %d out of order: %.3f < %.3f", i-1, i, ev.Rows[i-1].Fitness, ev.Rows[i].Fitness)
@@ -147,5 +154,90 @@ func setStrings[T ~string, V ~string](dst *[]T, vs []V) {
 	*dst = nil
 	for _, v := range vs {
 		*dst = append(*dst, T(v))
+	}
+}
+
+func TestEffectiveProfileComesFromTheMostPreferredMeasuredVariantWhateverTheOrder(t *testing.T) {
+	reversed := func(res *measure.Results) *measure.Results {
+		r := *res
+		r.Systems = slices.Clone(res.Systems)
+		slices.Reverse(r.Systems)
+		return &r
+	}
+	runcFirst := Options{Preferred: map[vms.System][]string{vms.Docker: {"docker/runc", "docker"}}}
+	engineDown := constructed()
+	engineDown.Systems[1].Fingerprint = measure.Fingerprint{Reason: "docker.sock not found", Fix: "start dockerd"}
+	for _, c := range []struct {
+		name    string
+		res     *measure.Results
+		opts    Options
+		primary string
+	}{
+		{"engine preferred, engine listed first", constructed(), preferred, "docker"},
+		{"engine preferred, runc listed first", reversed(constructed()), preferred, "docker"},
+		{"runc preferred, engine listed first", constructed(), runcFirst, "docker/runc"},
+		{"runc preferred, runc listed first", reversed(constructed()), runcFirst, "docker/runc"},
+		{"engine preferred but unavailable", engineDown, preferred, "docker/runc"},
+		{"no preference: by variant name", reversed(constructed()), Options{}, "docker"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ev := Evaluate(c.res, vms.Balanced(), c.opts)
+			if d := row(t, ev, vms.Docker); d.Primary != c.primary {
+				t.Errorf("primary %q, want %q", d.Primary, c.primary)
+			}
+			again := Evaluate(reversed(c.res), vms.Balanced(), c.opts)
+			if !reflect.DeepEqual(ev, again) {
+				t.Errorf("the evaluation depends on the order of the results document")
+			}
+		})
+	}
+}
+
+func TestNotMeasuredSaysWhyPerVariantOrForTheWholeSystem(t *testing.T) {
+	res := constructed()
+	res.Systems = append(res.Systems, measure.VariantResult{System: vms.GVisor, Variant: "gvisor/systrap",
+		Fingerprint: measure.Fingerprint{Available: true},
+		Failures:    []measure.Failure{{Phase: "start-latency", Cause: "runsc create: permission denied"}}})
+	ev := Evaluate(res, vms.Balanced(), preferred)
+	for _, c := range []struct {
+		sys    vms.System
+		want   NotMeasured
+		reason string
+	}{
+		{vms.Firecracker, NotMeasured{Variant: "firecracker", Reason: `binary not found on PATH (looked for "firecracker")`, Fix: "install firecracker"}, `binary not found on PATH (looked for "firecracker")`},
+		{vms.GVisor, NotMeasured{Variant: "gvisor/systrap", Reason: "available, but no phase produced a measured figure (first failure, start-latency: runsc create: permission denied)"}, "gvisor/systrap: available"},
+		{vms.Kata, NotMeasured{Reason: "not measured in this run", Fix: "measure it with agentic-eval vms measure kata and evaluate the results file"}, "not measured in this run"},
+	} {
+		t.Run(c.sys.Name(), func(t *testing.T) {
+			r := row(t, ev, c.sys)
+			if len(r.NotMeasured) != 1 || r.NotMeasured[0] != c.want {
+				t.Errorf("not measured %+v, want [%+v]", r.NotMeasured, c.want)
+			}
+			if !strings.HasPrefix(r.WhyNotMeasured(), c.reason) {
+				t.Errorf("why not measured %q, want it to start %q", r.WhyNotMeasured(), c.reason)
+			}
+		})
+	}
+	if d := row(t, ev, vms.Docker); d.NotMeasured != nil || d.WhyNotMeasured() != "" {
+		t.Errorf("measured docker says it was not measured: %+v", d.NotMeasured)
+	}
+}
+
+func TestWarningsComeRunFirstThenPerVariantInCatalogAndPreferenceOrder(t *testing.T) {
+	res := constructed()
+	res.Warnings = []string{"host is busy"}
+	res.Systems[2].Fingerprint.Warnings = []string{"runc without an engine"}
+	res.Systems[1].Warnings = []string{"density stopped at the memory floor"}
+	got := Evaluate(res, vms.Balanced(), preferred).Warnings
+	want := []Warning{
+		{Warning: "host is busy"},
+		{Variant: "docker", Warning: "density stopped at the memory floor"},
+		{Variant: "docker/runc", Warning: "runc without an engine"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("warnings %+v, want %+v", got, want)
+	}
+	if s := want[1].String(); s != "docker: density stopped at the memory floor" {
+		t.Errorf("warning reads %q", s)
 	}
 }

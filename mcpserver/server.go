@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"reflect"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -30,6 +29,10 @@ type Options struct {
 	Drivers func() []measure.Driver
 	// FingerprintTimeout bounds each driver's fingerprint; 0 means 30 s.
 	FingerprintTimeout time.Duration
+	// Preferred lists per system its variants most preferred first, the
+	// evaluation's choice of the variant a system's profile comes from;
+	// nil means registry.Preferred.
+	Preferred map[vms.System][]string
 }
 
 // ToolNames lists the server's tools in the order they are registered.
@@ -59,6 +62,10 @@ func New(opts Options) *mcp.Server {
 	if opts.FingerprintTimeout <= 0 {
 		opts.FingerprintTimeout = 30 * time.Second
 	}
+	if opts.Preferred == nil {
+		opts.Preferred = registry.Preferred()
+	}
+	eopts := evaluate.Options{Preferred: opts.Preferred}
 	help := map[string]string{} // each tool's arguments, for schema errors
 	s := mcp.NewServer(&mcp.Implementation{
 		Name:    "agentic-eval",
@@ -113,13 +120,17 @@ func New(opts Options) *mcp.Server {
 		Name:        "evaluate",
 		Annotations: readOnly("Curated vs measured, side by side"),
 		Description: `Set the curated catalog beside real measurements and rank by effective fitness: each axis takes the measured score where a results file has one, and names its provenance (measured, checklist, declared, curated). Disagreements of 0.15 or more between measured and curated are listed with both evidences; systems not measured keep their curated scores and say why. Pass results_path, a results file written by agentic-eval vms measure. Without results_path the evaluation is curated only: this server does NOT start measurements (they take minutes and need root); run agentic-eval vms measure for that.`,
-	}, evaluateTool)
+	}, func(ctx context.Context, req *mcp.CallToolRequest, in EvaluateInput) (*mcp.CallToolResult, EvaluateOutput, error) {
+		return evaluateTool(in, eopts)
+	})
 
 	addTool(s, help, &mcp.Tool{
 		Name:        "recommend",
 		Annotations: readOnly("Recommend a sandbox system"),
 		Description: `Recommend the sandbox system that best fits your workload, with the reasons: its score and provenance on every axis, the evidence for its strongest axes, where measurements disagree with the catalog, the runner-up and the margin. workload is a preset name (untrusted-code for unreviewed agent code, interactive when someone waits on each spawn, dense-fleet for thousands of sandboxes per host, branching for fork-per-step agents, balanced) or axis=weight pairs such as isolation=3,start-latency=2. Give results_path (a file from agentic-eval vms measure) to rank with this host's measurements, and require_measured=true to recommend only a measured system. Without results_path the answer rests on curated judgments; this server never starts measurements.`,
-	}, recommend)
+	}, func(ctx context.Context, req *mcp.CallToolRequest, in RecommendInput) (*mcp.CallToolResult, RecommendOutput, error) {
+		return recommend(in, eopts)
+	})
 
 	s.AddReceivingMiddleware(explainArguments(help))
 	return s
@@ -410,7 +421,7 @@ func loadResults(path string) (*measure.Results, error) {
 
 const curatedOnlyNote = "no results_path: every score is the curated catalog's judgment, nothing was measured; this server does not start measurements: run agentic-eval vms measure on the target host and pass its results file"
 
-func evaluateTool(ctx context.Context, req *mcp.CallToolRequest, in EvaluateInput) (*mcp.CallToolResult, EvaluateOutput, error) {
+func evaluateTool(in EvaluateInput, eopts evaluate.Options) (*mcp.CallToolResult, EvaluateOutput, error) {
 	wt, w, err := resolveWeighting(in.WeightingInput)
 	if err != nil {
 		return nil, EvaluateOutput{}, err
@@ -419,12 +430,12 @@ func evaluateTool(ctx context.Context, req *mcp.CallToolRequest, in EvaluateInpu
 	if err != nil {
 		return nil, EvaluateOutput{}, err
 	}
-	ev := evaluate.Evaluate(res, w)
-	out := EvaluateOutput{Rubric: ev.Rubric, Weighting: wt, Measured: res != nil, RunID: ev.RunID, Host: ev.Host}
+	ev := evaluate.Evaluate(res, w, eopts)
+	out := EvaluateOutput{Rubric: ev.Rubric, Weighting: wt, Measured: ev.Measured, RunID: ev.RunID, Host: ev.Host}
 	for i, r := range ev.Rows {
 		out.Rows = append(out.Rows, evaluatedRow(i+1, r))
 	}
-	out.Notes = evaluationNotes(res)
+	out.Notes = evaluationNotes(ev, res)
 	return nil, out, nil
 }
 
@@ -443,20 +454,20 @@ func evaluatedRow(rank int, r evaluate.Row) EvaluatedSystem {
 	return e
 }
 
-func evaluationNotes(res *measure.Results) []string {
-	if res == nil {
+// evaluationNotes renders what qualifies ev; res only names the host.
+func evaluationNotes(ev evaluate.Evaluation, res *measure.Results) []string {
+	if !ev.Measured || res == nil {
 		return []string{curatedOnlyNote}
 	}
-	notes := []string{fmt.Sprintf("measured by %s %s on %s, run %s", res.Tool.Name, res.Tool.Version, hostLine(res), res.RunID)}
-	if res.Interrupted {
+	notes := []string{fmt.Sprintf("measured by %s on %s, run %s", ev.Tool, hostLine(res), ev.RunID)}
+	if ev.Interrupted {
 		notes = append(notes, "the run was interrupted: figures cover only what was measured before")
 	}
-	for _, w := range res.Warnings {
-		notes = append(notes, "run warning: "+w)
-	}
-	for _, v := range res.Systems {
-		for _, w := range v.Fingerprint.Warnings {
-			notes = append(notes, v.Variant+": "+w)
+	for _, w := range ev.Warnings {
+		if w.Variant == "" {
+			notes = append(notes, "run warning: "+w.Warning)
+		} else {
+			notes = append(notes, w.String())
 		}
 	}
 	return notes
@@ -502,7 +513,7 @@ func parseWorkload(s string) (Weighting, vms.Weights, error) {
 	return weighting(p.Name, p.Weights), p.Weights, nil
 }
 
-func recommend(ctx context.Context, req *mcp.CallToolRequest, in RecommendInput) (*mcp.CallToolResult, RecommendOutput, error) {
+func recommend(in RecommendInput, eopts evaluate.Options) (*mcp.CallToolResult, RecommendOutput, error) {
 	wt, w, err := parseWorkload(in.Workload)
 	if err != nil {
 		return nil, RecommendOutput{}, err
@@ -514,135 +525,28 @@ func recommend(ctx context.Context, req *mcp.CallToolRequest, in RecommendInput)
 	if err != nil {
 		return nil, RecommendOutput{}, err
 	}
-	ev := evaluate.Evaluate(res, w)
-	var eligible []evaluate.Row
-	var excluded []string
-	for _, r := range ev.Rows {
-		if in.RequireMeasured && r.Primary == "" {
-			excluded = append(excluded, r.System.Name()+": "+whyNotMeasured(r))
-			continue
-		}
-		eligible = append(eligible, r)
+	rec, err := evaluate.Recommend(evaluate.Evaluate(res, w, eopts), evaluate.RecommendOptions{RequireMeasured: in.RequireMeasured, Weighting: wt.Label})
+	if err != nil {
+		return nil, RecommendOutput{}, fmt.Errorf("require_measured: %w; measure one with agentic-eval vms measure, or drop require_measured to fall back on curated scores", err)
 	}
-	if len(eligible) == 0 {
-		return nil, RecommendOutput{}, fmt.Errorf("require_measured: no system was measured in %s (%s); measure one with agentic-eval vms measure, or drop require_measured to fall back on curated scores", in.ResultsPath, strings.Join(excluded, "; "))
-	}
-	top := eligible[0]
-	norm := w.Normalized()
 	out := RecommendOutput{
-		System: top.System.Name(), Fitness: round3(top.Fitness), Measured: top.Primary != "",
-		Workload: in.Workload, Weighting: wt, Disagreements: top.Disagreements, Rubric: ev.Rubric,
+		System: rec.System.Name(), Fitness: rec.Fitness, Measured: rec.Measured, Workload: in.Workload, Weighting: wt,
+		Reasons: rec.Reasons, Axes: recommendedAxes(rec.Axes), Strongest: recommendedAxes(rec.Strongest),
+		Disagreements: rec.Disagreements, Caveats: rec.Caveats, Rubric: rec.Rubric,
 	}
-	for _, r := range eligible {
-		out.Ranking = append(out.Ranking, Contender{System: r.System.Name(), Fitness: round3(r.Fitness), Measured: r.Primary != ""})
-	}
-	for i, av := range top.Axes {
-		ax := vms.Axes()[i]
-		ra := RecommendedAxis{
-			Axis: av.Axis, Score: av.Score, Curated: av.Curated, Provenance: string(av.Provenance), Variant: av.Variant,
-			Weight: round3(norm[ax]), Contribution: round3(norm[ax] * av.Score), Evidence: curatedEvidence(top.Curated, ax),
-		}
-		if av.Provenance != rubric.Curated {
-			ra.MeasuredBasis = av.Basis
-		}
-		out.Axes = append(out.Axes, ra)
-	}
-	out.Strongest = strongest(out.Axes, 2)
-
-	// Reasons, in sentences.
-	lead := fmt.Sprintf("%s ranks first of %d under %s with fitness %.2f", top.System, len(eligible), wt.Label, top.Fitness)
-	if len(eligible) > 1 {
-		ru := eligible[1]
-		lead += fmt.Sprintf(", %.2f ahead of %s (%.2f)", top.Fitness-ru.Fitness, ru.System, ru.Fitness)
-	}
-	out.Reasons = append(out.Reasons, lead+".")
-	var strong []string
-	for _, s := range out.Strongest {
-		strong = append(strong, fmt.Sprintf("%s %.2f (%s, weight %.0f%%)", s.Axis, s.Score, s.Provenance, s.Weight*100))
-	}
-	if len(strong) > 0 {
-		out.Reasons = append(out.Reasons, "Its fitness rests most on "+strings.Join(strong, " and ")+".")
-	}
-	for _, s := range out.Strongest {
-		r := fmt.Sprintf("%s, curated evidence: %s", s.Axis, s.Evidence)
-		if s.MeasuredBasis != "" {
-			r += fmt.Sprintf("; %s on this host: %s", s.Provenance, s.MeasuredBasis)
-		}
-		out.Reasons = append(out.Reasons, r+".")
-	}
-	if weak := weakest(out.Axes); weak != nil && !slices.ContainsFunc(out.Strongest, func(a RecommendedAxis) bool { return a.Axis == weak.Axis }) {
-		out.Reasons = append(out.Reasons, fmt.Sprintf("Its lowest score among the weighted axes is %s at %.2f (%s): %s.", weak.Axis, weak.Score, weak.Provenance, weak.Evidence))
-	}
-
-	// Caveats.
-	if res == nil {
-		out.Caveats = append(out.Caveats, curatedOnlyNote)
-	} else {
-		if top.Primary == "" {
-			out.Caveats = append(out.Caveats, fmt.Sprintf("%s was not measured in this run (%s): its scores are curated judgments", top.System, whyNotMeasured(top)))
-		}
-		if res.Interrupted {
-			out.Caveats = append(out.Caveats, "the run was interrupted: figures cover only what was measured before")
-		}
-		if top.Primary != "" {
-			if v := res.Variant(top.Primary); v != nil {
-				for _, wn := range v.Fingerprint.Warnings {
-					out.Caveats = append(out.Caveats, top.Primary+": "+wn)
-				}
-			}
-		}
-	}
-	if len(eligible) > 1 && top.Fitness-eligible[1].Fitness < 0.02 {
-		out.Caveats = append(out.Caveats, fmt.Sprintf("%s is within %.2f of %s: treat them as tied for this workload and decide on the axis you care about most", eligible[1].System, top.Fitness-eligible[1].Fitness, top.System))
-	}
-	if len(top.Disagreements) > 0 {
-		out.Caveats = append(out.Caveats, fmt.Sprintf("measurements disagree with the catalog on %d axis score(s) of %s: see disagreements", len(top.Disagreements), top.System))
-	}
-	if len(excluded) > 0 {
-		out.Caveats = append(out.Caveats, "left out by require_measured: "+strings.Join(excluded, "; "))
-	}
-	if out.Caveats == nil {
-		out.Caveats = []string{}
+	for _, c := range rec.Ranking {
+		out.Ranking = append(out.Ranking, Contender{System: c.System.Name(), Fitness: c.Fitness, Measured: c.Measured})
 	}
 	return nil, out, nil
 }
 
-func curatedEvidence(p vms.Profile, a vms.Axis) string {
-	if int(a) < len(p.Evidence) {
-		return p.Evidence[a]
+func recommendedAxes(as []evaluate.RecommendedAxis) []RecommendedAxis {
+	out := make([]RecommendedAxis, 0, len(as))
+	for _, a := range as {
+		out = append(out, RecommendedAxis{
+			Axis: a.Axis, Score: a.Score, Curated: a.Curated, Provenance: string(a.Provenance), Variant: a.Variant,
+			Weight: a.Weight, Contribution: a.Contribution, Evidence: a.Evidence, MeasuredBasis: a.MeasuredBasis,
+		})
 	}
-	return ""
-}
-
-// strongest returns the n axes with the largest contribution, weight zero
-// left out, in descending order (axis order on ties).
-func strongest(axes []RecommendedAxis, n int) []RecommendedAxis {
-	var c []RecommendedAxis
-	for _, a := range axes {
-		if a.Weight > 0 {
-			c = append(c, a)
-		}
-	}
-	sort.SliceStable(c, func(i, j int) bool { return c[i].Contribution > c[j].Contribution })
-	if len(c) > n {
-		c = c[:n]
-	}
-	return c
-}
-
-// weakest returns the lowest-scored axis among those weighted, or nil.
-func weakest(axes []RecommendedAxis) *RecommendedAxis {
-	var w *RecommendedAxis
-	for i := range axes {
-		if axes[i].Weight > 0 && (w == nil || axes[i].Score < w.Score) {
-			w = &axes[i]
-		}
-	}
-	return w
-}
-
-// whyNotMeasured is the row's reason without a leading "<variant>: " when
-// the variant is named as the system is.
-func whyNotMeasured(r evaluate.Row) string {
-	return strings.TrimPrefix(r.NotMeasured, r.System.Name()+": ")
+	return out
 }

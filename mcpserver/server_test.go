@@ -267,7 +267,7 @@ func TestEvaluateWithoutResultsIsCuratedOnlyAndSaysSo(t *testing.T) {
 	p, _ := vms.LookupPreset("dense-fleet")
 	want := vms.RankWeighted(p.Weights)
 	for i, r := range out.Rows {
-		if r.System != want[i].System.Name() || r.NotMeasured == "" || r.Fitness != r.CuratedFitness {
+		if r.System != want[i].System.Name() || len(r.NotMeasured) == 0 || r.Fitness != r.CuratedFitness {
 			t.Errorf("row %d: %+v, want curated %s", i, r, want[i].System)
 		}
 		for _, a := range r.Axes {
@@ -297,7 +297,7 @@ func TestEvaluateReadsAResultsFileAndFlagsDisagreements(t *testing.T) {
 		}
 	}
 	d := rows["docker"]
-	if d.Primary != "docker" || d.NotMeasured != "" || d.Axes[0].Provenance != "measured" {
+	if d.Primary != "docker" || len(d.NotMeasured) != 0 || d.Axes[0].Provenance != "measured" {
 		t.Errorf("docker: %+v", d)
 	}
 	found := false
@@ -315,7 +315,8 @@ func TestEvaluateReadsAResultsFileAndFlagsDisagreements(t *testing.T) {
 	if g := rows["gvisor"]; g.Primary != "gvisor/systrap" || len(g.Variants) != 2 {
 		t.Errorf("gvisor: primary %q, %d variants", g.Primary, len(g.Variants))
 	}
-	if f := rows["firecracker"]; f.Primary != "" || !strings.Contains(f.NotMeasured, "not found on PATH") {
+	if f := rows["firecracker"]; f.Primary != "" || len(f.NotMeasured) != 1 || f.NotMeasured[0].Variant != "firecracker" ||
+		!strings.Contains(f.NotMeasured[0].Reason, "not found on PATH") || f.NotMeasured[0].Fix == "" {
 		t.Errorf("firecracker: %+v", f)
 	}
 }
@@ -377,7 +378,7 @@ func TestRecommendRequireMeasuredPicksOnlyAMeasuredSystem(t *testing.T) {
 	}
 	found := false
 	for _, c := range out.Caveats {
-		if strings.Contains(c, "left out by require_measured") && strings.Contains(c, "firecracker") {
+		if strings.Contains(c, "left out as not measured") && strings.Contains(c, "firecracker") {
 			found = true
 		}
 	}

@@ -32,6 +32,9 @@ type Options struct {
 	ToolVersion string
 	// Generated is when the page was made; zero leaves it off the page.
 	Generated time.Time
+	// Preferred lists per system its variants most preferred first
+	// (registry.Preferred), for evaluate.Options.
+	Preferred map[vms.System][]string
 }
 
 //go:embed page.tmpl
@@ -138,10 +141,10 @@ func f2(v float64) string { return fmt.Sprintf("%.2f", v) }
 
 func build(opts Options) page {
 	res := opts.Results
-	ev := evaluate.Evaluate(res, opts.Weights)
+	ev := evaluate.Evaluate(res, opts.Weights, evaluate.Options{Preferred: opts.Preferred})
 	p := page{
 		Weighting:   opts.Weighting,
-		Measured:    res != nil,
+		Measured:    ev.Measured,
 		ResultsPath: opts.ResultsPath,
 		Rubric:      ev.Rubric,
 		Threshold:   f2(rubric.DisagreementThreshold),
@@ -160,24 +163,18 @@ func build(opts Options) page {
 				Provenance: string(d.Provenance), CuratedEvidence: d.CuratedEvidence, MeasuredWhy: d.MeasuredBasis,
 			})
 		}
-		if r.NotMeasured != "" && res != nil {
-			p.NotMeasured = append(p.NotMeasured, notMeasuredOf(r, res))
+		if len(r.NotMeasured) > 0 && ev.Measured {
+			p.NotMeasured = append(p.NotMeasured, notMeasuredOf(r))
 		}
 	}
 	if res == nil {
 		return p
 	}
-	p.ResultsTool = strings.TrimSpace(res.Tool.Name + " " + res.Tool.Version)
-	p.Interrupted = res.Interrupted
-	p.Source = fmt.Sprintf("run %s, %s to %s", res.RunID, res.Started.UTC().Format("2006-01-02 15:04:05"), res.Finished.UTC().Format("15:04:05 UTC"))
-	p.Warnings = append(p.Warnings, res.Warnings...)
-	for _, v := range res.Systems {
-		for _, w := range v.Fingerprint.Warnings {
-			p.Warnings = append(p.Warnings, v.Variant+": "+w)
-		}
-		for _, w := range v.Warnings {
-			p.Warnings = append(p.Warnings, v.Variant+": "+w)
-		}
+	p.ResultsTool = ev.Tool
+	p.Interrupted = ev.Interrupted
+	p.Source = fmt.Sprintf("run %s, %s to %s", ev.RunID, res.Started.UTC().Format("2006-01-02 15:04:05"), res.Finished.UTC().Format("15:04:05 UTC"))
+	for _, w := range ev.Warnings {
+		p.Warnings = append(p.Warnings, w.String())
 	}
 	p.Latency = latencyChart(res)
 	p.Memory = memoryChart(res)
@@ -205,17 +202,10 @@ func rowOf(rank int, r evaluate.Row) rowView {
 	return v
 }
 
-func notMeasuredOf(r evaluate.Row, res *measure.Results) notMeasuredView {
+func notMeasuredOf(r evaluate.Row) notMeasuredView {
 	nm := notMeasuredView{System: r.System.Name()}
-	if res != nil {
-		for _, v := range res.Systems {
-			if v.System == r.System && !v.Fingerprint.Available {
-				nm.Reasons = append(nm.Reasons, variantReason{Variant: v.Variant, Reason: v.Fingerprint.Reason, Fix: v.Fingerprint.Fix})
-			}
-		}
-	}
-	if len(nm.Reasons) == 0 {
-		nm.Reasons = []variantReason{{Reason: r.NotMeasured}}
+	for _, n := range r.NotMeasured {
+		nm.Reasons = append(nm.Reasons, variantReason{Variant: n.Variant, Reason: n.Reason, Fix: n.Fix})
 	}
 	return nm
 }

@@ -130,7 +130,7 @@ func measuredOpts(t *testing.T) report.Options {
 func TestTheRankingTableIsTheEvaluationWithProvenanceMarks(t *testing.T) {
 	opts := measuredOpts(t)
 	_, doc := render(t, opts)
-	ev := evaluate.Evaluate(opts.Results, opts.Weights)
+	ev := evaluate.Evaluate(opts.Results, opts.Weights, evaluate.Options{Preferred: opts.Preferred})
 	rows := bodyRows(t, doc, "ranking-table")
 	if len(rows) != len(ev.Rows) {
 		t.Fatalf("%d table rows, want %d", len(rows), len(ev.Rows))
@@ -244,7 +244,7 @@ func TestEveryChartDrawsOneBarPerValue(t *testing.T) {
 func TestDisagreementsShowBothEvidences(t *testing.T) {
 	opts := measuredOpts(t)
 	_, doc := render(t, opts)
-	ev := evaluate.Evaluate(opts.Results, opts.Weights)
+	ev := evaluate.Evaluate(opts.Results, opts.Weights, evaluate.Options{Preferred: opts.Preferred})
 	var want []evaluate.Disagreement
 	for _, r := range ev.Rows {
 		want = append(want, r.Disagreements...)

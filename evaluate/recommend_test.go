@@ -1,0 +1,83 @@
+package evaluate
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/rubric"
+	"github.com/agentic-eval/agentic-eval/vms"
+)
+
+func TestRecommendWithoutResultsIsTheCatalogsTopAndSaysItIsCurated(t *testing.T) {
+	for _, p := range vms.Presets() {
+		t.Run(p.Name, func(t *testing.T) {
+			rec, err := Recommend(Evaluate(nil, p.Weights, Options{}), RecommendOptions{Weighting: "preset " + p.Name})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if top := vms.RankWeighted(p.Weights)[0].System; rec.System != top || rec.Measured {
+				t.Errorf("recommended %s (measured %v), want curated %s", rec.System, rec.Measured, top)
+			}
+			if len(rec.Caveats) == 0 || !strings.Contains(rec.Caveats[0], "nothing was measured") {
+				t.Errorf("caveats %q must say the answer is curated", rec.Caveats)
+			}
+			if len(rec.Reasons) == 0 || !strings.Contains(rec.Reasons[0], "preset "+p.Name) {
+				t.Errorf("reasons %q do not name the weighting", rec.Reasons)
+			}
+			if len(rec.Ranking) != len(vms.All()) || len(rec.Axes) != vms.NumAxes {
+				t.Errorf("%d contenders, %d axes", len(rec.Ranking), len(rec.Axes))
+			}
+		})
+	}
+}
+
+func TestRecommendRequireMeasuredPicksAMeasuredSystemAndNamesTheOthers(t *testing.T) {
+	res := constructed()
+	res.Systems[1].Fingerprint.Warnings = []string{"engine runs rootless"}
+	rec, err := Recommend(Evaluate(res, vms.Balanced(), preferred), RecommendOptions{RequireMeasured: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.System != vms.Docker || !rec.Measured || len(rec.Ranking) != 1 {
+		t.Fatalf("recommended %s (measured %v), ranking %+v", rec.System, rec.Measured, rec.Ranking)
+	}
+	if a := rec.Axes[vms.StartLatency]; a.Provenance != rubric.Measured || a.Variant != "docker" || a.MeasuredBasis == "" {
+		t.Errorf("start-latency %+v, want measured through docker with its basis", a)
+	}
+	for _, want := range []string{"docker: engine runs rootless", "left out as not measured: ", "firecracker: binary not found"} {
+		if !strings.Contains(strings.Join(rec.Caveats, "\n"), want) {
+			t.Errorf("caveats %q lack %q", rec.Caveats, want)
+		}
+	}
+}
+
+func TestRecommendRequireMeasuredWithNothingMeasuredIsErrNothingMeasured(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		ev   Evaluation
+		says string
+	}{
+		{"no results", Evaluate(nil, vms.Balanced(), Options{}), "no results were evaluated"},
+		{"a run without a measured system", Evaluate(unmeasured(), vms.Balanced(), preferred), "docker: docker.sock not found"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Recommend(c.ev, RecommendOptions{RequireMeasured: true})
+			if !errors.Is(err, ErrNothingMeasured) || !strings.Contains(err.Error(), c.says) {
+				t.Errorf("error %v, want ErrNothingMeasured saying %q", err, c.says)
+			}
+		})
+	}
+}
+
+// unmeasured is constructed with no variant available.
+func unmeasured() *measure.Results {
+	res := constructed()
+	for i := range res.Systems {
+		if res.Systems[i].Fingerprint.Available {
+			res.Systems[i].Fingerprint = measure.Fingerprint{Reason: "docker.sock not found"}
+		}
+	}
+	return res
+}
