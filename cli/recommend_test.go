@@ -1,0 +1,162 @@
+package cli_test
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/agentic-eval/agentic-eval/drivers/registry"
+	"github.com/agentic-eval/agentic-eval/evaluate"
+	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/vms"
+)
+
+const fixture = "../report/testdata/results-fixture.json"
+
+// writeResults writes a copy of the fixture, changed by edit, and returns
+// its path.
+func writeResults(t *testing.T, edit func(*measure.Results)) string {
+	t.Helper()
+	res, err := measure.ReadResultsFile(fixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit(res)
+	path := filepath.Join(t.TempDir(), "results.json")
+	if err := res.Write(path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestRecommendJSONIsEvaluatesRecommendation(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		args []string
+		want func(t *testing.T) evaluate.Recommendation
+	}{
+		{"curated, preset", []string{"--preset", "untrusted-code"}, func(t *testing.T) evaluate.Recommendation {
+			p, _ := vms.LookupPreset("untrusted-code")
+			rec, err := evaluate.Recommend(evaluate.Evaluate(nil, p.Weights, evaluate.Options{}),
+				evaluate.RecommendOptions{Weighting: "preset untrusted-code (" + p.Weights.String() + ")"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return rec
+		}},
+		{"measured only, weights", []string{"--results", fixture, "--weights", "isolation=3,start-latency=2", "--require-measured"}, func(t *testing.T) evaluate.Recommendation {
+			w, _ := vms.ParseWeights("isolation=3,start-latency=2")
+			res, err := measure.ReadResultsFile(fixture)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec, err := evaluate.Recommend(evaluate.Evaluate(res, w, evaluate.Options{Preferred: registry.Preferred()}),
+				evaluate.RecommendOptions{RequireMeasured: true, Weighting: "weights " + w.String()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return rec
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := ok(t, append([]string{"vms", "recommend", "--format", "json"}, c.args...)...)
+			want, err := json.MarshalIndent(c.want(t), "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var g, w any
+			if err := json.Unmarshal([]byte(got), &g); err != nil {
+				t.Fatalf("recommend json does not parse: %v", err)
+			}
+			_ = json.Unmarshal(want, &w)
+			gb, _ := json.Marshal(g)
+			wb, _ := json.Marshal(w)
+			if string(gb) != string(wb) {
+				t.Errorf("recommend json\n%s\nis not evaluate.Recommend's\n%s", got, want)
+			}
+		})
+	}
+}
+
+func TestRecommendTextAndMarkdownNameTheSystemReasonsAndCaveats(t *testing.T) {
+	for _, c := range []struct {
+		format string
+		first  string
+		has    []string
+	}{
+		{"text", "recommendation under preset untrusted-code", []string{"recommended: aethervm", "\nreasons:\n", "\nranking:\n  1. aethervm", "\ncaveats:\n  - nothing was measured"}},
+		{"markdown", "# Recommendation: aethervm", []string{"## Reasons", "| AXIS | SCORE |", "1. aethervm", "## Caveats\n\n- nothing was measured"}},
+	} {
+		t.Run(c.format, func(t *testing.T) {
+			out := ok(t, "vms", "recommend", "--preset", "untrusted-code", "--format", c.format)
+			if !strings.HasPrefix(lines(out)[0], c.first) {
+				t.Errorf("first line %q, want it to start %q", lines(out)[0], c.first)
+			}
+			for _, h := range c.has {
+				if !strings.Contains(out, h) {
+					t.Errorf("output lacks %q:\n%s", h, out)
+				}
+			}
+		})
+	}
+}
+
+func TestRecommendBadInputIsOneLineAndExitTwo(t *testing.T) {
+	nothingMeasured := writeResults(t, func(res *measure.Results) {
+		res.Systems = slices.DeleteFunc(res.Systems, func(v measure.VariantResult) bool { return v.Fingerprint.Available })
+	})
+	for _, c := range []struct {
+		name    string
+		args    []string
+		mention []string
+	}{
+		{"unknown preset", []string{"--preset", "gaming"}, []string{"--preset", `"gaming"`, "untrusted-code"}},
+		{"unknown axis", []string{"--weights", "speed=2"}, []string{"--weights", `"speed"`, "start-latency"}},
+		{"weights and preset", []string{"--weights", "isolation=2", "--preset", "balanced"}, []string{"--weights", "--preset"}},
+		{"missing results file", []string{"--results", filepath.Join(t.TempDir(), "nope.json")}, []string{"nope.json"}},
+		{"require measured without results", []string{"--require-measured"}, []string{"--require-measured", "--results"}},
+		{"require measured, nothing measured", []string{"--results", nothingMeasured, "--require-measured"}, []string{"--require-measured", "no system was measured", "firecracker"}},
+		{"positional argument", []string{"docker"}, []string{"no arguments", "got 1"}},
+		{"bad format", []string{"--format", "yaml"}, []string{`"yaml"`, "text, json, markdown"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := run(t, append([]string{"vms", "recommend"}, c.args...)...)
+			if r.code != 2 || r.stdout != "" {
+				t.Errorf("exit %d, stdout %q; want 2 and nothing", r.code, r.stdout)
+			}
+			if strings.Count(r.stderr, "\n") != 1 || !strings.HasPrefix(r.stderr, "agentic-eval vms recommend: ") {
+				t.Errorf("stderr is not one line from vms recommend: %q", r.stderr)
+			}
+			for _, m := range c.mention {
+				if !strings.Contains(r.stderr, m) {
+					t.Errorf("stderr %q does not mention %s", r.stderr, m)
+				}
+			}
+		})
+	}
+}
+
+func TestEvaluateDoesNotDependOnTheOrderOfTheResultsFile(t *testing.T) {
+	reversed := writeResults(t, func(res *measure.Results) { slices.Reverse(res.Systems) })
+	a := ok(t, "vms", "evaluate", "--results", fixture, "--format", "json")
+	b := ok(t, "vms", "evaluate", "--results", reversed, "--format", "json")
+	if a != b {
+		t.Errorf("evaluate differs with the variants reversed:\n%s\nvs\n%s", a, b)
+	}
+	var ev struct {
+		Rows []struct {
+			System  string `json:"system"`
+			Primary string `json:"primary"`
+		} `json:"rows"`
+	}
+	if err := json.Unmarshal([]byte(a), &ev); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range ev.Rows {
+		if want := map[string]string{"gvisor": "gvisor/systrap", "docker": "docker", "qemu-kvm": "qemu-kvm/kvm"}[r.System]; r.Primary != want {
+			t.Errorf("%s: primary %q, want its preferred measured variant %q", r.System, r.Primary, want)
+		}
+	}
+}
