@@ -158,7 +158,7 @@ func (a *App) emitEvaluation(cmd *cobra.Command, ev evaluate.Evaluation, w weigh
 		fmt.Fprintf(&b, "\ndisagreements of %.2f or more between measured and curated:\n%s\n", rubric.DisagreementThreshold, strings.Join(flagged, "\n"))
 	}
 	if len(unmeasured) > 0 {
-		fmt.Fprintf(&b, "\nnot measured here (curated rows):\n%s\n", strings.Join(unmeasured, "\n"))
+		fmt.Fprintf(&b, "\nnot measured here (a system without a measured variant keeps its curated row):\n%s\n", strings.Join(unmeasured, "\n"))
 	}
 	if len(ev.Warnings) > 0 {
 		var ws []string

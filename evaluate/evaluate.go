@@ -46,9 +46,10 @@ type Row struct {
 	Fitness        float64        `json:"fitness"`         // effective, under the weights
 	CuratedFitness float64        `json:"curated_fitness"` // curated, under the weights
 	Disagreements  []Disagreement `json:"disagreements,omitempty"`
-	// NotMeasured says, when no variant was measured (Primary is ""), why:
-	// one entry per variant the run tried, or a single entry without a
-	// variant when the run did not include the system at all.
+	// NotMeasured says which variants the run tried without a measured
+	// figure, and why, in preference order; when the run did not include the
+	// system at all, it is one entry without a variant. The row is curated
+	// only when Primary is "", whatever NotMeasured holds.
 	NotMeasured []NotMeasured `json:"not_measured,omitempty"`
 }
 
@@ -59,8 +60,8 @@ type NotMeasured struct {
 	Fix     string `json:"fix,omitempty"`     // what would make it measurable
 }
 
-// WhyNotMeasured is the row's reasons in one line, each prefixed with its
-// variant unless the variant is named as the system is; "" when measured.
+// WhyNotMeasured is the row's NotMeasured in one line, each reason
+// prefixed with its variant unless the variant is named as the system is.
 func (r Row) WhyNotMeasured() string {
 	var parts []string
 	for _, n := range r.NotMeasured {
@@ -205,15 +206,15 @@ func evaluateSystem(sys vms.System, variants []measure.VariantResult, w vms.Weig
 		row.Axes = append(row.Axes, v)
 	}
 	row.Fitness = w.Fitness(row.Effective)
+	row.NotMeasured = reasons
 	if row.Primary == "" {
 		if len(reasons) == 0 {
 			why := "not measured in this run"
 			if !measured {
 				why = "nothing was measured: no results were evaluated"
 			}
-			reasons = append(reasons, NotMeasured{Reason: why, Fix: "measure it with agentic-eval vms measure " + sys.Name() + " and evaluate the results file"})
+			row.NotMeasured = []NotMeasured{{Reason: why, Fix: "measure it with agentic-eval vms measure " + sys.Name() + " and evaluate the results file"}}
 		}
-		row.NotMeasured = reasons
 	}
 	return row
 }

@@ -197,19 +197,27 @@ func TestNotMeasuredSaysWhyPerVariantOrForTheWholeSystem(t *testing.T) {
 	res := constructed()
 	res.Systems = append(res.Systems, measure.VariantResult{System: vms.GVisor, Variant: "gvisor/systrap",
 		Fingerprint: measure.Fingerprint{Available: true},
-		Failures:    []measure.Failure{{Phase: "start-latency", Cause: "runsc create: permission denied"}}})
-	ev := Evaluate(res, vms.Balanced(), preferred)
+		Failures:    []measure.Failure{{Phase: "start-latency", Cause: "runsc create: permission denied"}}},
+		declared(measure.VariantResult{System: vms.QEMUKVM, Variant: "qemu-kvm/tcg", Fingerprint: measure.Fingerprint{Available: true},
+			StartLatency: &measure.Latency{Summary: measure.Summary{N: 20, Median: 2700}}}, vms.BoundaryHardware),
+		measure.VariantResult{System: vms.QEMUKVM, Variant: "qemu-kvm/kvm", Fingerprint: measure.Fingerprint{Reason: "no usable KVM", Fix: "expose /dev/kvm"}})
+	ev := Evaluate(res, vms.Balanced(), Options{Preferred: map[vms.System][]string{vms.QEMUKVM: {"qemu-kvm/kvm", "qemu-kvm/tcg"}}})
 	for _, c := range []struct {
-		sys    vms.System
-		want   NotMeasured
-		reason string
+		sys     vms.System
+		primary string
+		want    NotMeasured
+		reason  string
 	}{
-		{vms.Firecracker, NotMeasured{Variant: "firecracker", Reason: `binary not found on PATH (looked for "firecracker")`, Fix: "install firecracker"}, `binary not found on PATH (looked for "firecracker")`},
-		{vms.GVisor, NotMeasured{Variant: "gvisor/systrap", Reason: "available, but no phase produced a measured figure (first failure, start-latency: runsc create: permission denied)"}, "gvisor/systrap: available"},
-		{vms.Kata, NotMeasured{Reason: "not measured in this run", Fix: "measure it with agentic-eval vms measure kata and evaluate the results file"}, "not measured in this run"},
+		{vms.Firecracker, "", NotMeasured{Variant: "firecracker", Reason: `binary not found on PATH (looked for "firecracker")`, Fix: "install firecracker"}, `binary not found on PATH (looked for "firecracker")`},
+		{vms.GVisor, "", NotMeasured{Variant: "gvisor/systrap", Reason: "available, but no phase produced a measured figure (first failure, start-latency: runsc create: permission denied)"}, "gvisor/systrap: available"},
+		{vms.Kata, "", NotMeasured{Reason: "not measured in this run", Fix: "measure it with agentic-eval vms measure kata and evaluate the results file"}, "not measured in this run"},
+		{vms.QEMUKVM, "qemu-kvm/tcg", NotMeasured{Variant: "qemu-kvm/kvm", Reason: "no usable KVM", Fix: "expose /dev/kvm"}, "qemu-kvm/kvm: no usable KVM"},
 	} {
 		t.Run(c.sys.Name(), func(t *testing.T) {
 			r := row(t, ev, c.sys)
+			if r.Primary != c.primary {
+				t.Errorf("primary %q, want %q", r.Primary, c.primary)
+			}
 			if len(r.NotMeasured) != 1 || r.NotMeasured[0] != c.want {
 				t.Errorf("not measured %+v, want [%+v]", r.NotMeasured, c.want)
 			}

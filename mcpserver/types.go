@@ -201,7 +201,7 @@ type EvaluatedSystem struct {
 	Axes           []evaluate.AxisValue    `json:"axes" jsonschema:"the effective profile, each axis with its provenance (measured, checklist, declared, curated)"`
 	Variants       []VariantScores         `json:"variants,omitempty"`
 	Disagreements  []evaluate.Disagreement `json:"disagreements,omitempty" jsonschema:"axes where a measurement differs from the curated score by 0.15 or more, with both evidences"`
-	NotMeasured    []evaluate.NotMeasured  `json:"not_measured,omitempty" jsonschema:"why this row is curated only: per variant tried, its reason and fix"`
+	NotMeasured    []evaluate.NotMeasured  `json:"not_measured,omitempty" jsonschema:"each variant the run tried without a measured figure, with its reason and fix (or one entry without a variant when the run did not include the system); the row is curated only when primary is empty"`
 }
 
 // EvaluateOutput is evaluate's answer.
