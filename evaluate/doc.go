@@ -8,4 +8,9 @@
 // (measured, checklist, declared, curated), every disagreement of 0.15 or
 // more is flagged with the evidence on both sides, and a system that could
 // not be measured keeps its curated row with the reason it was not measured.
+// Which variant speaks for a system is the caller's stated preference
+// (Options.Preferred), never the order of a command line or a file. And the
+// faces only render: an Evaluation carries every fact they show (reasons and
+// fixes per variant, warnings) and Recommend is the one recommendation, for
+// the CLI and the MCP server alike.
 package evaluate

@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/net/html"
 
+	"github.com/agentic-eval/agentic-eval/drivers/registry"
 	"github.com/agentic-eval/agentic-eval/evaluate"
 	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/report"
@@ -124,7 +125,8 @@ func bodyRows(t *testing.T, doc *html.Node, id string) []*html.Node {
 
 func measuredOpts(t *testing.T) report.Options {
 	return report.Options{Results: fixture(t), ResultsPath: fixturePath, Weights: vms.Balanced(), Weighting: "balanced weights",
-		ToolVersion: "v0.0.0-reporttest", Generated: time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)}
+		ToolVersion: "v0.0.0-reporttest", Generated: time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC),
+		Preferred: registry.Preferred()}
 }
 
 func TestTheRankingTableIsTheEvaluationWithProvenanceMarks(t *testing.T) {
