@@ -3,6 +3,7 @@ package measure
 import (
 	"context"
 	"fmt"
+	"github.com/agentic-eval/agentic-eval/vms"
 	"time"
 
 	"github.com/agentic-eval/agentic-eval/memstat"
@@ -70,7 +71,7 @@ func (r *Runner) measureDensity(ctx context.Context, d Driver, vr *VariantResult
 			}
 			continue
 		}
-		vr.did("create")
+		vr.did(vms.OpCreate)
 		held = append(held, in)
 	}
 	den.Started = len(held)

@@ -18,7 +18,9 @@ type Driver interface {
 	// Fingerprint says whether the driver can run here and, when not,
 	// precisely why and what would fix it. It must not start a sandbox.
 	Fingerprint(ctx context.Context) Fingerprint
-	// Capabilities are the driver's abilities, as data.
+	// Capabilities are the driver's abilities, as static data: they never
+	// depend on Fingerprint having run, nor on the host. Whether an ability
+	// works on this host is what its attempt finds out.
 	Capabilities() Capabilities
 	// Start launches one sandbox whose entry point is the probe. Before it
 	// asks the runtime to start anything, it must call spec.Attach exactly
@@ -65,15 +67,18 @@ type Sandbox interface {
 	Destroy(ctx context.Context) error
 }
 
-// Snapshotter is implemented by drivers that can snapshot a running sandbox
-// and restore it, possibly many times from one snapshot.
+// Snapshotter is implemented by sandboxes whose runtime can capture a
+// running sandbox's full state, memory included. The sandbox may be stopped
+// by it (runsc checkpoint stops it).
 type Snapshotter interface {
-	// Snapshot captures sb's full state, memory included, into dir. The
-	// sandbox may be stopped by it (runsc checkpoint stops it).
-	Snapshot(ctx context.Context, sb Sandbox, dir string) (Snapshot, error)
-	// Restore starts a new sandbox from snap. spec.Attach is called as in
-	// Start; the restored probe does not print a new ready line, it answers
-	// the harness's ping.
+	Snapshot(ctx context.Context, dir string) (Snapshot, error)
+}
+
+// Restorer is implemented by drivers that start a new sandbox from a
+// snapshot, possibly many times from one. spec.Attach is called as in
+// Start; the restored probe does not print a new ready line, it answers the
+// harness's ping.
+type Restorer interface {
 	Restore(ctx context.Context, snap Snapshot, spec Spec) (Sandbox, error)
 }
 
@@ -103,10 +108,9 @@ type Capabilities struct {
 	Restore     bool `json:"restore"`      // start a sandbox from a snapshot
 	RestoreMany bool `json:"restore_many"` // restore several sandboxes from one snapshot (fork)
 	Exec        bool `json:"exec"`         // run a further process in a running sandbox
-	// Boundary is the isolation class the driver declares: "shared-kernel",
-	// "userspace-kernel" or "hardware-virtualization". Measurements may
-	// override it where the probe's facts decide.
-	Boundary string `json:"boundary"`
+	// Boundary is the isolation class the driver declares. Measurements
+	// may override it where the probe's facts decide.
+	Boundary vms.Boundary `json:"boundary"`
 	// Control describes the control plane the driver goes through.
 	Control ControlPlane `json:"control"`
 }
@@ -146,13 +150,12 @@ type Sweeper interface {
 	Sweep(ctx context.Context, prefix string) error
 }
 
-// Execer is implemented by drivers that can start a further process in a
-// running sandbox through the runtime (docker exec, runc exec, runsc exec).
-// The harness execs the probe binary with probe.ExecFlag and expects its
-// exec-ok line: proof that the runtime's exec works here, for the
-// agent-control checklist.
+// Execer is implemented by sandboxes whose runtime can start a further
+// process in them (docker exec, runc exec, runsc exec). The harness execs
+// the probe binary with probe.ExecFlag and expects its exec-ok line: proof
+// that the runtime's exec works here, for the agent-control checklist.
 type Execer interface {
 	// Exec runs the sandbox's probe (/sandbox-probe inside) with args and
 	// returns what it wrote to stdout. ctx bounds it.
-	Exec(ctx context.Context, sb Sandbox, args ...string) ([]byte, error)
+	Exec(ctx context.Context, args ...string) ([]byte, error)
 }

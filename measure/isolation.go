@@ -3,6 +3,7 @@ package measure
 import (
 	"context"
 	"fmt"
+	"github.com/agentic-eval/agentic-eval/vms"
 	"net"
 	"strings"
 
@@ -37,7 +38,7 @@ func (r *Runner) measureIsolation(ctx context.Context, d Driver, vr *VariantResu
 		}
 		return
 	}
-	vr.did("create")
+	vr.did(vms.OpCreate)
 	defer func() {
 		if _, err := r.destroy(in); err != nil {
 			vr.fail("teardown", in.id, err)
@@ -68,18 +69,18 @@ func (r *Runner) measureIsolation(ctx context.Context, d Driver, vr *VariantResu
 // runtime's exec, when the driver offers it, and records the operation when
 // the exec'd probe answered.
 func (r *Runner) tryExec(ctx context.Context, d Driver, vr *VariantResult, in *instance) {
-	ex, ok := d.(Execer)
+	ex, ok := in.sb.(Execer)
 	if !ok {
 		return
 	}
-	out, err := ex.Exec(ctx, in.sb, probe.ExecFlag)
+	out, err := ex.Exec(ctx, probe.ExecFlag)
 	if err != nil {
 		vr.fail(PhaseIsolation, in.id, fmt.Errorf("exec in the sandbox: %w", err))
 		return
 	}
 	for _, line := range strings.Split(string(out), "\n") {
 		if m, ok := probe.Parse(line); ok && m.Verb == probe.VerbExecOK {
-			vr.did("exec")
+			vr.did(vms.OpExec)
 			return
 		}
 	}

@@ -3,6 +3,7 @@ package measure
 import (
 	"context"
 	"fmt"
+	"github.com/agentic-eval/agentic-eval/vms"
 	"time"
 )
 
@@ -30,14 +31,14 @@ func (r *Runner) measureLatency(ctx context.Context, d Driver, vr *VariantResult
 			continue
 		}
 		consecutiveFailures = 0
-		vr.did("create")
+		vr.did(vms.OpCreate)
 		lat := in.latency()
 		td, err := r.destroy(in)
 		if err != nil {
 			vr.fail("teardown", in.id, err)
 			continue
 		}
-		vr.did("destroy")
+		vr.did(vms.OpDestroy)
 		if i >= s.Warmups {
 			starts = append(starts, lat)
 			teardowns = append(teardowns, td)

@@ -57,9 +57,9 @@ type VariantResult struct {
 	// Operations are the lifecycle operations the harness performed
 	// successfully through this driver on this host (create, exec,
 	// snapshot, restore, fork, destroy), for the agent-control checklist.
-	Operations []string  `json:"operations,omitempty"`
-	Failures   []Failure `json:"failures,omitempty"`
-	Warnings   []string  `json:"warnings,omitempty"`
+	Operations []vms.Operation `json:"operations,omitempty"`
+	Failures   []Failure       `json:"failures,omitempty"`
+	Warnings   []string        `json:"warnings,omitempty"`
 }
 
 // Failure is an attempt that did not produce a figure, with its cause.
@@ -229,7 +229,7 @@ func (vr *VariantResult) fail(phase Phase, sandbox string, err error) {
 	vr.Failures = append(vr.Failures, Failure{Phase: string(phase), Sandbox: sandbox, Cause: err.Error()})
 }
 
-func (vr *VariantResult) did(op string) {
+func (vr *VariantResult) did(op vms.Operation) {
 	for _, o := range vr.Operations {
 		if o == op {
 			return

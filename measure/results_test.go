@@ -16,7 +16,7 @@ func TestResultsRoundTripThroughTheirFile(t *testing.T) {
 			System: vms.Docker, Variant: "docker/runc",
 			Fingerprint:  Fingerprint{Available: true, Version: "runc 1.1.5"},
 			StartLatency: &Latency{SamplesNS: []int64{70e6, 72e6}, Summary: Summarize(Durations([]int64{70e6, 72e6})), Warmups: 2},
-			Operations:   []string{"create", "destroy"},
+			Operations:   []vms.Operation{vms.OpCreate, vms.OpDestroy},
 			Failures:     []Failure{{Phase: "snapshot", Cause: "criu failed"}},
 		}}}
 	path := filepath.Join(t.TempDir(), "r.json")

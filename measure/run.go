@@ -121,7 +121,7 @@ func (r *Runner) spawn(ctx context.Context, d Driver) (*instance, error) {
 // The restored sandbox keeps the snapshotted probe's command line (srcArgs):
 // runtimes such as runsc refuse a restore whose process arguments differ,
 // and it is the same process, restored.
-func (r *Runner) restore(ctx context.Context, sn Snapshotter, snap Snapshot, srcArgs []string) (*instance, error) {
+func (r *Runner) restore(ctx context.Context, sn Restorer, snap Snapshot, srcArgs []string) (*instance, error) {
 	start := func(ctx context.Context, spec Spec) (Sandbox, error) { return sn.Restore(ctx, snap, spec) }
 	return r.launch(ctx, "restore", srcArgs, start, func(ctx context.Context, s *probe.Stream) (probe.Msg, error) {
 		return s.Request(ctx, "ping")

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"github.com/agentic-eval/agentic-eval/vms"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,7 +20,7 @@ import (
 func (r *Runner) measureSnapshot(ctx context.Context, d Driver, vr *VariantResult) {
 	res := &SnapshotResult{}
 	vr.Snapshot = res
-	sn, ok := d.(Snapshotter)
+	sn, ok := d.(Restorer)
 	if !ok || !vr.Capabilities.Snapshot {
 		res.Cause = fmt.Sprintf("driver %s cannot snapshot a running sandbox", d.Variant())
 		if why := vr.Fingerprint.Details["snapshot"]; why != "" {
@@ -37,7 +38,7 @@ func (r *Runner) measureSnapshot(ctx context.Context, d Driver, vr *VariantResul
 		}
 		return
 	}
-	vr.did("create")
+	vr.did(vms.OpCreate)
 	srcLive := true
 	defer func() {
 		if srcLive {
@@ -65,7 +66,12 @@ func (r *Runner) measureSnapshot(ctx context.Context, d Driver, vr *VariantResul
 	defer os.RemoveAll(snapDir)
 	r.progress(Event{Variant: d.Variant(), Phase: PhaseSnapshot, Done: 0, Total: total, Message: "snapshot"})
 	t0 := time.Now()
-	snap, err := sn.Snapshot(opCtx, src.sb, snapDir)
+	ss, ok := src.sb.(Snapshotter)
+	if !ok {
+		res.Cause = fmt.Sprintf("driver %s offers snapshots, but its sandbox %s cannot take one", d.Variant(), src.id)
+		return
+	}
+	snap, err := ss.Snapshot(opCtx, snapDir)
 	if err != nil {
 		res.Cause = fmt.Sprintf("snapshot failed on this host: %v", err)
 		vr.fail(PhaseSnapshot, src.id, err)
@@ -76,7 +82,7 @@ func (r *Runner) measureSnapshot(ctx context.Context, d Driver, vr *VariantResul
 	if res.SnapshotBytes == 0 {
 		res.SnapshotBytes = dirSize(snapDir)
 	}
-	vr.did("snapshot")
+	vr.did(vms.OpSnapshot)
 	// The source may be stopped by the snapshot; it is not needed further.
 	srcLive = false
 	if _, err := r.destroy(src); err != nil {
@@ -112,7 +118,7 @@ func (r *Runner) measureSnapshot(ctx context.Context, d Driver, vr *VariantResul
 	// One restore, then the forks held together: branches coexist.
 	r.progress(Event{Variant: d.Variant(), Phase: PhaseSnapshot, Done: 1, Total: total, Message: "restore"})
 	if in := restoreOne(); in != nil {
-		vr.did("restore")
+		vr.did(vms.OpRestore)
 		if _, err := r.destroy(in); err != nil {
 			vr.fail("teardown", in.id, err)
 		}
@@ -126,7 +132,7 @@ func (r *Runner) measureSnapshot(ctx context.Context, d Driver, vr *VariantResul
 	}
 	res.Forks = len(forks)
 	if len(forks) >= 2 && res.FailedRestores == 0 {
-		vr.did("fork")
+		vr.did(vms.OpFork)
 	}
 	for _, in := range forks {
 		if _, err := r.destroy(in); err != nil {

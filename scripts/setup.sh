@@ -18,7 +18,7 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-packages=(runc docker.io qemu-system-x86 busybox-static criu iproute2 procps ca-certificates)
+packages=(runc crun docker.io qemu-system-x86 busybox-static criu iproute2 procps ca-certificates)
 cache="${AGENTIC_EVAL_CACHE:-/var/cache/agentic-eval}"
 
 now_ms() { date +%s%3N; }

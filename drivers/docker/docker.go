@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"syscall"
@@ -52,11 +51,6 @@ type Driver struct {
 	image   string // the run's probe image reference, "" until imported
 	imageID string
 
-	// snapshots says whether the daemon can checkpoint (experimental mode,
-	// CRIU on the host), once Fingerprint or Capabilities has asked it;
-	// snapKnown says it has.
-	snapshots, snapKnown bool
-
 	// pending counts background removals of containers whose create
 	// request was still in flight when Start's context ended.
 	pending sync.WaitGroup
@@ -66,8 +60,9 @@ var (
 	_ measure.Driver      = (*Driver)(nil)
 	_ measure.Preparer    = (*Driver)(nil)
 	_ measure.Sweeper     = (*Driver)(nil)
-	_ measure.Snapshotter = (*Driver)(nil)
-	_ measure.Execer      = (*Driver)(nil)
+	_ measure.Restorer    = (*Driver)(nil)
+	_ measure.Snapshotter = (*sandbox)(nil)
+	_ measure.Execer      = (*sandbox)(nil)
 )
 
 // New returns a driver for the daemon at $DOCKER_HOST, else the project's
@@ -98,13 +93,15 @@ func (d *Driver) Variant() string { return Variant }
 // what Fingerprint found, or, before any Fingerprint, what a ping of the
 // daemon says (false when it does not answer).
 func (d *Driver) Capabilities() measure.Capabilities {
-	snap := d.snapshotsOffered()
 	return measure.Capabilities{
-		Snapshot:    snap,
-		Restore:     snap,
-		RestoreMany: snap,
+		// The Engine's checkpoint API, through CRIU: whether the daemon
+		// offers it here (experimental mode, criu installed) and whether
+		// CRIU works on this kernel is what the attempt finds out.
+		Snapshot:    true,
+		Restore:     true,
+		RestoreMany: true,
 		Exec:        true, // POST /containers/{id}/exec
-		Boundary:    "shared-kernel",
+		Boundary:    vms.BoundarySharedKernel,
 		Control: measure.ControlPlane{
 			Kind:               "Docker Engine REST API (unix socket)",
 			Programmatic:       true,
@@ -113,37 +110,6 @@ func (d *Driver) Capabilities() measure.Capabilities {
 			ToolNative:         false,
 		},
 	}
-}
-
-// snapshotsOffered is Capabilities' snapshot answer.
-func (d *Driver) snapshotsOffered() bool {
-	d.mu.Lock()
-	known, snap := d.snapKnown, d.snapshots
-	d.mu.Unlock()
-	if known {
-		return snap
-	}
-	if _, err := exec.LookPath("criu"); err != nil {
-		return false
-	}
-	cli, err := d.client()
-	if err != nil {
-		return false
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), pingTimeout)
-	defer cancel()
-	ping, err := cli.Ping(ctx)
-	if err != nil {
-		return false
-	}
-	d.setSnapshots(ping.Experimental)
-	return ping.Experimental
-}
-
-func (d *Driver) setSnapshots(ok bool) {
-	d.mu.Lock()
-	d.snapshots, d.snapKnown = ok, true
-	d.mu.Unlock()
 }
 
 // client returns the driver's API client, creating it on first use. The
@@ -206,7 +172,6 @@ func (d *Driver) Fingerprint(ctx context.Context) measure.Fingerprint {
 	fp.Details["api_version_used"] = cli.ClientVersion()
 	fp.Details["experimental"] = fmt.Sprint(ping.Experimental)
 	snapOK, snapNote := snapshotSituation(ping.Experimental, d.hostSource, criu)
-	d.setSnapshots(snapOK)
 	fp.Details["snapshot"] = snapNote
 	switch {
 	case !ping.Experimental:

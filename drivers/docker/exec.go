@@ -11,8 +11,6 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/pkg/stdcopy"
-
-	"github.com/agentic-eval/agentic-eval/measure"
 )
 
 // Exec runs the probe again in the running container through the Engine
@@ -23,11 +21,8 @@ import (
 // started is killed by its host pid (when the daemon is local and the pid
 // is still in the container's cgroup): the Engine has no call to stop an
 // exec, and it would otherwise stay in the container.
-func (d *Driver) Exec(ctx context.Context, sb measure.Sandbox, args ...string) ([]byte, error) {
-	s, ok := sb.(*sandbox)
-	if !ok || s.d != d {
-		return nil, fmt.Errorf("exec in docker sandbox %s: not a sandbox of driver %s", sb.ID(), d.Variant())
-	}
+func (s *sandbox) Exec(ctx context.Context, args ...string) ([]byte, error) {
+	d := s.d
 	cmd := append([]string{probePath}, args...)
 	created, err := s.cli.ContainerExecCreate(ctx, s.id, container.ExecOptions{Cmd: cmd, AttachStdout: true, AttachStderr: true})
 	if err != nil {

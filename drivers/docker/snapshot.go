@@ -51,11 +51,8 @@ func (e *CheckpointError) Unwrap() error { return e.Err }
 // carries the daemon's message and, when the daemon is local, CRIU's own
 // first error from the log the message names; the container is left
 // running, or removed when it is not.
-func (d *Driver) Snapshot(ctx context.Context, sb measure.Sandbox, dir string) (measure.Snapshot, error) {
-	s, ok := sb.(*sandbox)
-	if !ok || s.d != d {
-		return measure.Snapshot{}, fmt.Errorf("snapshot docker sandbox %s: not a sandbox of driver %s", sb.ID(), d.Variant())
-	}
+func (s *sandbox) Snapshot(ctx context.Context, dir string) (measure.Snapshot, error) {
+	d := s.d
 	abs, err := sandboxio.SnapshotDir(dir)
 	if err != nil {
 		return measure.Snapshot{}, fmt.Errorf("snapshot docker sandbox %s: %w", s.name, err)

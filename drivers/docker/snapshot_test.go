@@ -66,7 +66,7 @@ func TestExecRunsASecondProbeInTheContainer(t *testing.T) {
 	sb, ready, pids := drivertest.StartReady(ctx, t, d, &a, sandboxSpec(env, 1, a.Attach))
 	st := a.Stream()
 
-	out, err := d.Exec(ctx, sb, probe.ExecFlag)
+	out, err := sb.(measure.Execer).Exec(ctx, probe.ExecFlag)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,13 +77,13 @@ func TestExecRunsASecondProbeInTheContainer(t *testing.T) {
 	waitOnlyInit(ctx, t, d, sb)
 
 	// An unknown child check makes the probe exit 202.
-	if _, err := d.Exec(ctx, sb, "-aeprobe-child", "no-such-check"); err == nil || !strings.Contains(err.Error(), "exited with code 202") {
+	if _, err := sb.(measure.Execer).Exec(ctx, "-aeprobe-child", "no-such-check"); err == nil || !strings.Contains(err.Error(), "exited with code 202") {
 		t.Errorf("exec of a process exiting 202: %v", err)
 	}
 	// Without arguments the probe serves its stdin (none), then idles for
 	// ever: only the context ends it, and the process with it.
 	short, cancelShort := context.WithTimeout(ctx, 2*time.Second)
-	_, err = d.Exec(short, sb)
+	_, err = sb.(measure.Execer).Exec(short)
 	cancelShort()
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("an exec of a process that never exits: %v", err)
@@ -100,7 +100,7 @@ func TestExecRunsASecondProbeInTheContainer(t *testing.T) {
 	}
 	assertNoCgroup(t, id)
 	drivertest.AssertProcessesGone(t, pids)
-	if _, err := d.Exec(ctx, sb, probe.ExecFlag); err == nil || !strings.Contains(err.Error(), sb.ID()) {
+	if _, err := sb.(measure.Execer).Exec(ctx, probe.ExecFlag); err == nil || !strings.Contains(err.Error(), sb.ID()) {
 		t.Errorf("exec after Destroy: %v", err)
 	}
 }
@@ -133,7 +133,7 @@ func TestSnapshotIsAttemptedAndItsOutcomeMeasured(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	snap, err := d.Snapshot(ctx, sb, snapDir)
+	snap, err := sb.(measure.Snapshotter).Snapshot(ctx, snapDir)
 	if err != nil {
 		t.Logf("checkpoint failed here, the measured result: %v", err)
 		if !strings.Contains(strings.ToLower(err.Error()), "criu") {

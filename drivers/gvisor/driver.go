@@ -1,7 +1,6 @@
 package gvisor
 
 import (
-	"bytes"
 	"context"
 	"debug/buildinfo"
 	"debug/elf"
@@ -11,9 +10,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"time"
 
+	"github.com/agentic-eval/agentic-eval/drivers/ociruntime"
 	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/oci"
 	"github.com/agentic-eval/agentic-eval/vms"
@@ -35,7 +33,7 @@ const (
 // Platforms are the platforms this package drives, one variant each.
 var Platforms = []Platform{Systrap, Ptrace}
 
-// Well-known paths (see the helper brief).
+// Well-known paths.
 const (
 	// DefaultRoot is runsc's state root for agentic-eval.
 	DefaultRoot = "/run/agentic-eval/runsc"
@@ -45,84 +43,46 @@ const (
 	EnvRunsc = "AGENTIC_EVAL_RUNSC"
 )
 
-// commandTimeout bounds a runsc control command (state, list, kill, delete)
-// when the caller's context has no earlier deadline.
-const commandTimeout = 30 * time.Second
-
-// Driver drives runsc on one platform. Its zero value is not usable: use New.
-type Driver struct {
-	platform Platform
-	// Root is runsc's --root, DefaultRoot unless set before first use.
-	Root string
-	// Runsc is the runsc binary; "" means found as the brief says:
-	// $AGENTIC_EVAL_RUNSC, then runsc on PATH, then CachedRunsc.
-	Runsc string
-
-	mu       sync.Mutex
-	prepared bool // inside a run (Prepare called, Close not yet)
+// Config is the configuration of variant "gvisor/<p>": runsc with the
+// network off, on platform p, checkpointing natively. Its quirks: only a
+// static runsc can start a sandbox; a module build names its version only
+// in its build info; the platform must be usable here; and runsc pins an
+// empty network namespace under its root that must be unmounted once the
+// root holds no sandbox.
+func Config(p Platform) ociruntime.Config {
+	return ociruntime.Config{
+		System:           vms.GVisor,
+		Variant:          "gvisor/" + string(p),
+		Name:             "runsc",
+		Find:             find,
+		Fix:              setupFix,
+		Root:             DefaultRoot,
+		Flags:            []string{"--platform=" + string(p), "--network=none"},
+		ExecPidFileFlag:  "--internal-pid-file",
+		ExecPIDInSandbox: true,
+		Boundary:         vms.BoundaryUserspaceKernel,
+		Checkpoint:       ociruntime.Native,
+		// A command line; errors are text on stderr even with
+		// --log-format=json (that flag formats the debug log only:
+		// testdata/kill-missing-log-format-json.txt).
+		Control:     measure.ControlPlane{Kind: "CLI (OCI runtime)"},
+		Fingerprint: func(ctx context.Context, rt *oci.Runtime, fp *measure.Fingerprint) { fingerprint(p, rt, fp) },
+		Version: func(out string) (string, map[string]string) {
+			v, spec := parseVersion(out)
+			return v, map[string]string{"runsc_version": v, "oci_spec": spec}
+		},
+		Release: releaseNullNetNS,
+	}
 }
-
-var (
-	_ measure.Driver      = (*Driver)(nil)
-	_ measure.Snapshotter = (*Driver)(nil)
-	_ measure.Sweeper     = (*Driver)(nil)
-	_ measure.Preparer    = (*Driver)(nil)
-)
 
 // New returns the driver of variant "gvisor/<p>".
-func New(p Platform) *Driver {
-	return &Driver{platform: p, Root: DefaultRoot}
-}
+func New(p Platform) *ociruntime.Driver { return ociruntime.New(Config(p)) }
 
-// Drivers returns one driver per platform.
-func Drivers() []*Driver {
-	ds := make([]*Driver, 0, len(Platforms))
-	for _, p := range Platforms {
-		ds = append(ds, New(p))
-	}
-	return ds
-}
+const setupFix = "run scripts/setup-gvisor.sh (builds a static runsc into " + CachedRunsc + "), or set $" + EnvRunsc
 
-// System is vms.GVisor.
-func (d *Driver) System() vms.System { return vms.GVisor }
-
-// Variant is "gvisor/<platform>".
-func (d *Driver) Variant() string { return "gvisor/" + string(d.platform) }
-
-// Platform is the driver's gVisor platform.
-func (d *Driver) Platform() Platform { return d.platform }
-
-// Capabilities: runsc checkpoints a running sandbox (memory included),
-// restores it, several times from one image, and execs into it. Its
-// control plane is a command line; errors are text on stderr even with
-// --log-format=json (that flag formats the debug log only; verified with
-// this runsc: testdata/kill-missing.txt).
-func (d *Driver) Capabilities() measure.Capabilities {
-	return measure.Capabilities{
-		Snapshot:    true,
-		Restore:     true,
-		RestoreMany: true,
-		Exec:        true,
-		Boundary:    "userspace-kernel",
-		Control: measure.ControlPlane{
-			Kind:               "CLI (OCI runtime)",
-			Programmatic:       false,
-			MachineErrors:      false,
-			DiscoverableSchema: false,
-			ToolNative:         false,
-		},
-	}
-}
-
-// binary finds runsc: d.Runsc, $AGENTIC_EVAL_RUNSC, runsc on PATH, then
-// CachedRunsc. looked says where it looked.
-func (d *Driver) binary() (path string, looked []string, err error) {
-	if d.Runsc != "" {
-		if _, err := os.Stat(d.Runsc); err != nil {
-			return "", []string{d.Runsc}, fmt.Errorf("runsc %s: %w", d.Runsc, err)
-		}
-		return d.Runsc, []string{d.Runsc}, nil
-	}
+// find finds runsc: $AGENTIC_EVAL_RUNSC, runsc on PATH, then CachedRunsc.
+// looked says where it looked.
+func find() (path string, looked []string, err error) {
 	if env := os.Getenv(EnvRunsc); env != "" {
 		if _, err := os.Stat(env); err != nil {
 			return "", []string{"$" + EnvRunsc + "=" + env}, fmt.Errorf("$%s=%s: %w", EnvRunsc, env, err)
@@ -141,21 +101,11 @@ func (d *Driver) binary() (path string, looked []string, err error) {
 	return "", looked, errors.New("runsc not found")
 }
 
-// Fingerprint checks, without starting a sandbox: runsc found, static,
-// its version, root, and the platform usable.
-func (d *Driver) Fingerprint(ctx context.Context) measure.Fingerprint {
-	fp := measure.Fingerprint{Details: map[string]string{
-		"platform": string(d.platform),
-		"root":     d.Root,
-	}}
-	const setupFix = "run scripts/setup-gvisor.sh (builds a static runsc into " + CachedRunsc + "), or set $" + EnvRunsc
-	bin, looked, err := d.binary()
-	if err != nil {
-		fp.Reason = fmt.Sprintf("%v: looked at %s", err, strings.Join(looked, ", "))
-		fp.Fix = setupFix
-		return fp
-	}
-	fp.Details["binary"] = bin
+// fingerprint adds runsc's own checks: static, its module version, and
+// the platform usable here.
+func fingerprint(p Platform, rt *oci.Runtime, fp *measure.Fingerprint) {
+	fp.Details["platform"] = string(p)
+	bin := rt.Binary
 	if real, err := filepath.EvalSymlinks(bin); err == nil && real != bin {
 		fp.Details["binary_resolved"] = real
 	}
@@ -163,12 +113,12 @@ func (d *Driver) Fingerprint(ctx context.Context) measure.Fingerprint {
 	if err != nil {
 		fp.Reason = fmt.Sprintf("runsc at %s is not a readable ELF binary: %v", bin, err)
 		fp.Fix = setupFix
-		return fp
+		return
 	}
 	if interp != "" {
 		fp.Reason = fmt.Sprintf("runsc at %s is dynamically linked (interpreter %s): a dynamic runsc cannot start sandboxes, it re-executes itself inside an empty root where the loader does not exist", bin, interp)
 		fp.Fix = "rebuild it with CGO_ENABLED=0: " + setupFix
-		return fp
+		return
 	}
 	fp.Details["linkage"] = "static"
 	// A module build (go install ...@version) names its version in the
@@ -176,6 +126,9 @@ func (d *Driver) Fingerprint(ctx context.Context) measure.Fingerprint {
 	if bi, err := buildinfo.ReadFile(bin); err == nil {
 		if bi.Main.Path == "gvisor.dev/gvisor" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 			fp.Details["module_version"] = bi.Main.Version
+			if fp.Version == "" || fp.Version == "VERSION_MISSING" {
+				fp.Version = bi.Main.Version
+			}
 		}
 		fp.Details["go_version"] = bi.GoVersion
 		for _, s := range bi.Settings {
@@ -184,35 +137,11 @@ func (d *Driver) Fingerprint(ctx context.Context) measure.Fingerprint {
 			}
 		}
 	}
-	vctx, cancel := context.WithTimeout(ctx, commandTimeout)
-	defer cancel()
-	out, err := exec.CommandContext(vctx, bin, "--version").CombinedOutput()
-	if err != nil {
-		fp.Reason = fmt.Sprintf("runsc --version failed: %v: %s", err, truncate(out))
-		fp.Fix = setupFix
-		return fp
-	}
-	v, specVersion := parseVersion(string(out))
-	fp.Details["runsc_version"] = v
-	fp.Details["oci_spec"] = specVersion
-	// A module build reports VERSION_MISSING: the module version names it.
-	fp.Version = v
-	if mv := fp.Details["module_version"]; mv != "" && (v == "" || v == "VERSION_MISSING") {
-		fp.Version = mv
-	}
-	if uid := os.Geteuid(); uid != 0 {
-		fp.Reason = fmt.Sprintf("runsc needs root to create sandboxes here (euid %d); rootless runsc is not driven", uid)
-		fp.Fix = "run agentic-eval as root"
-		return fp
-	}
-	if reason, fix, detail := platformUsable(d.platform); reason != "" {
+	if reason, fix, detail := platformUsable(p); reason != "" {
 		fp.Reason, fp.Fix = reason, fix
-		return fp
 	} else if detail != "" {
 		fp.Details["platform_check"] = detail
 	}
-	fp.Available = true
-	return fp
 }
 
 // binaryInterp returns the ELF interpreter of the file at path ("" when
@@ -274,94 +203,17 @@ func hasWord(s, w string) bool {
 	return false
 }
 
-// Prepare marks the start of a run: the null network namespace that runsc
-// pins under its root stays mounted between sandboxes during the run (as
-// it does for any user of a shared runsc root, so that later starts are
-// warm), and Close removes it.
-func (d *Driver) Prepare(ctx context.Context, env measure.RunEnv) error {
-	if err := os.MkdirAll(d.Root, 0o700); err != nil {
-		return fmt.Errorf("prepare gvisor root %s: %w", d.Root, err)
+// nullNetNSPath is the bind mount runsc makes under its root to pin the
+// empty network namespace it shares among gofers (runsc/specutils
+// NullNetNSFilename).
+func nullNetNSPath(root string) string { return filepath.Join(root, "null-netns") }
+
+// releaseNullNetNS unmounts the null network namespace pin (runsc may
+// stack several) and removes its mount point; ociruntime calls it when the
+// root holds no sandbox.
+func releaseNullNetNS(ctx context.Context, rt *oci.Runtime) error {
+	if err := ociruntime.UnmountAll(nullNetNSPath(rt.Root)); err != nil {
+		return fmt.Errorf("release runsc's null netns: %w", err)
 	}
-	d.mu.Lock()
-	d.prepared = true
-	d.mu.Unlock()
 	return nil
-}
-
-// Close ends the run: it unmounts runsc's null network namespace pin when
-// no sandbox is left under the root.
-func (d *Driver) Close(ctx context.Context) error {
-	d.mu.Lock()
-	d.prepared = false
-	d.mu.Unlock()
-	return d.releaseNullNetNS(ctx)
-}
-
-// runsc runs a runsc control command under the driver's root and returns
-// its stdout; errors carry its stderr.
-func (d *Driver) runsc(ctx context.Context, args ...string) ([]byte, error) {
-	bin, _, err := d.binary()
-	if err != nil {
-		return nil, err
-	}
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, commandTimeout)
-		defer cancel()
-	}
-	full := append(d.globalFlags(), args...)
-	cmd := exec.CommandContext(ctx, bin, full...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.WaitDelay = 5 * time.Second
-	if err := cmd.Run(); err != nil {
-		return stdout.Bytes(), &runscError{args: args, err: err, stderr: strings.TrimSpace(stderr.String())}
-	}
-	return stdout.Bytes(), nil
-}
-
-func (d *Driver) globalFlags() []string {
-	return []string{"--root=" + d.Root, "--platform=" + string(d.platform), "--network=none"}
-}
-
-// runscError is a failed runsc command with its stderr.
-type runscError struct {
-	args   []string
-	err    error
-	stderr string
-}
-
-func (e *runscError) Error() string {
-	s := fmt.Sprintf("runsc %s: %v", strings.Join(e.args, " "), e.err)
-	if e.stderr != "" {
-		s += ": " + e.stderr
-	}
-	return s
-}
-
-func (e *runscError) Unwrap() error { return e.err }
-
-// notExist reports whether err is runsc saying the container does not
-// exist.
-func notExist(err error) bool {
-	var re *runscError
-	return errors.As(err, &re) && isNotExist(re.stderr)
-}
-
-// list returns the containers under the root.
-func (d *Driver) list(ctx context.Context) ([]oci.State, error) {
-	out, err := d.runsc(ctx, "list", "-format=json")
-	if err != nil {
-		return nil, err
-	}
-	return oci.ParseList("runsc", out)
-}
-
-// state returns one container's state.
-func (d *Driver) state(ctx context.Context, id string) (oci.State, error) {
-	out, err := d.runsc(ctx, "state", id)
-	if err != nil {
-		return oci.State{}, err
-	}
-	return oci.ParseState("runsc", out)
 }

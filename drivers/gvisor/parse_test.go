@@ -2,6 +2,7 @@ package gvisor
 
 import (
 	"debug/elf"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,11 +30,11 @@ func TestParseVersionOfAModuleBuild(t *testing.T) {
 
 func TestMissingContainerErrorIsRecognised(t *testing.T) {
 	for _, f := range []string{"kill-missing.txt", "kill-missing-log-format-json.txt"} {
-		if !isNotExist(string(readTestdata(t, f))) {
+		if !oci.IsNotExist(runscError(readTestdata(t, f))) {
 			t.Errorf("%s: not recognised as a missing container", f)
 		}
 	}
-	if isNotExist(string(readTestdata(t, "kill-stopped.txt"))) {
+	if oci.IsNotExist(runscError(readTestdata(t, "kill-stopped.txt"))) {
 		t.Error("a stopped container's kill error taken for a missing container")
 	}
 }
@@ -45,7 +46,7 @@ func TestErrorsAreTextEvenWithJSONLogFormat(t *testing.T) {
 	if string(plain) != string(js) || len(js) == 0 || js[0] == '{' {
 		t.Errorf("stderr with --log-format=json = %q, want the same text as without (%q)", js, plain)
 	}
-	if (&Driver{}).Capabilities().Control.MachineErrors {
+	if New(Systrap).Capabilities().Control.MachineErrors {
 		t.Error("Capabilities claim machine-readable errors")
 	}
 }
@@ -67,41 +68,6 @@ func TestMountinfoFindsTheNullNetNSPinAndCgroupHierarchies(t *testing.T) {
 	cgs := host.CgroupMounts(mounts)
 	if len(cgs) != 10 || cgs[0].Point != "/sys/fs/cgroup/cpu" || cgs[9].Point != "/sys/fs/cgroup/unified" {
 		t.Errorf("cgroup mounts = %+v", cgs)
-	}
-}
-
-func TestRunscCommandLines(t *testing.T) {
-	sb, ok := parseRunscCmdline(readTestdata(t, "sandbox-cmdline.bin"))
-	want := runscProc{Root: "/tmp/gvexp/root", Bundle: "/tmp/gvexp/b1", Command: "boot", ID: "ae-rec-1"}
-	if !ok || sb != want {
-		t.Errorf("sandbox cmdline = %+v, %v; want %+v", sb, ok, want)
-	}
-	gofer, ok := parseRunscCmdline(readTestdata(t, "gofer-cmdline.bin"))
-	want.Command = "gofer"
-	if !ok || gofer != want {
-		t.Errorf("gofer cmdline = %+v, %v; want %+v", gofer, ok, want)
-	}
-	if _, ok := parseRunscCmdline([]byte("sleep\x00100\x00")); ok {
-		t.Error("sleep taken for a runsc process")
-	}
-}
-
-func TestProcStatWithOddComm(t *testing.T) {
-	s, err := parseProcStat(string(readTestdata(t, "sandbox-stat.txt")))
-	if err != nil || s.PID != 21092 || s.PPID != 1 || s.Comm != "exe" {
-		t.Errorf("parseProcStat = %+v, %v", s, err)
-	}
-	s, err = parseProcStat("42 (a) b (c)) S 7 42")
-	if err != nil || s.PID != 42 || s.PPID != 7 || s.Comm != "a) b (c)" {
-		t.Errorf("parseProcStat with parentheses in comm = %+v, %v", s, err)
-	}
-}
-
-func TestDescendantsFollowTheWholeTree(t *testing.T) {
-	parent := map[int]int{10: 1, 11: 10, 12: 11, 13: 1, 14: 13}
-	got := descendants([]int{10}, parent)
-	if len(got) != 3 {
-		t.Errorf("descendants(10) = %v, want 10 11 12", got)
 	}
 }
 
@@ -129,12 +95,6 @@ func TestADynamicBinaryHasAnInterpreter(t *testing.T) {
 	}
 }
 
-func TestPathNames(t *testing.T) {
-	if !pathNames("/tmp/run/ae-r1-3/bundle", "ae-r1-") || pathNames("/tmp/xae-r1-3", "ae-r1-") {
-		t.Error("pathNames matches whole path elements by prefix only")
-	}
-}
-
 func TestListStatusLagsBehindAKilledSandbox(t *testing.T) {
 	// Recorded 0.3 s after `runsc kill ID KILL`: runsc still says running
 	// (and a second kill fails to reach its control server). So Destroy
@@ -146,4 +106,9 @@ func TestListStatusLagsBehindAKilledSandbox(t *testing.T) {
 	if !strings.Contains(string(readTestdata(t, "kill-stopped.txt")), "connection refused") {
 		t.Error("kill of a dead sandbox: recorded error changed")
 	}
+}
+
+// runscError is the error the OCI runtime client makes of runsc's stderr.
+func runscError(stderr []byte) error {
+	return &oci.Error{Runtime: "runsc", Command: "kill", Message: oci.Message(stderr), Err: errors.New("exit status 1")}
 }

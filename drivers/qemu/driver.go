@@ -45,7 +45,8 @@ type Driver struct {
 var (
 	_ measure.Driver      = (*Driver)(nil)
 	_ measure.Preparer    = (*Driver)(nil)
-	_ measure.Snapshotter = (*Driver)(nil)
+	_ measure.Restorer    = (*Driver)(nil)
+	_ measure.Snapshotter = (*vm)(nil)
 	_ measure.Sweeper     = (*Driver)(nil)
 )
 
@@ -77,7 +78,7 @@ func (d *Driver) Capabilities() measure.Capabilities {
 		Restore:     true,
 		RestoreMany: true,
 		Exec:        false,
-		Boundary:    "hardware-virtualization",
+		Boundary:    vms.BoundaryHardware,
 		Control: measure.ControlPlane{
 			Kind:               "QMP (JSON over a unix socket)",
 			Programmatic:       true,

@@ -236,7 +236,7 @@ func TestLifecycle(t *testing.T) {
 			token := fmt.Sprintf("%x", time.Now().UnixNano())
 			request(t, ctx, g, "token", "set", token)
 
-			snap, err := d.Snapshot(ctx, g.sb, filepath.Join(env.Dir, "snap"))
+			snap, err := g.sb.(measure.Snapshotter).Snapshot(ctx, filepath.Join(env.Dir, "snap"))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -24,11 +24,7 @@ const (
 // dir/state.mig through `exec:cat > FILE`, the file: transport being refused
 // by QEMU 7.2. When it returns, the source VM is paused (QEMU's
 // "postmigrate" state); Destroy it as usual.
-func (d *Driver) Snapshot(ctx context.Context, sb measure.Sandbox, dir string) (measure.Snapshot, error) {
-	v, ok := sb.(*vm)
-	if !ok {
-		return measure.Snapshot{}, fmt.Errorf("snapshot qemu vm: sandbox %s is not a QEMU VM of this driver", sb.ID())
-	}
+func (v *vm) Snapshot(ctx context.Context, dir string) (measure.Snapshot, error) {
 	snap, err := v.snapshot(ctx, dir)
 	if err != nil {
 		return measure.Snapshot{}, fmt.Errorf("snapshot qemu vm %s: %w", v.id, err)

@@ -8,6 +8,7 @@
 package registry
 
 import (
+	"github.com/agentic-eval/agentic-eval/drivers/crun"
 	"github.com/agentic-eval/agentic-eval/drivers/docker"
 	"github.com/agentic-eval/agentic-eval/drivers/gvisor"
 	"github.com/agentic-eval/agentic-eval/drivers/qemu"
@@ -38,6 +39,7 @@ var entries = []Entry{
 	{"qemu-kvm/kvm", func() measure.Driver { return qemu.NewKVM() }},
 	{"qemu-kvm/tcg", func() measure.Driver { return qemu.NewTCG() }},
 	{"docker", func() measure.Driver { return docker.New() }},
+	{"docker/crun", func() measure.Driver { return crun.New() }},
 	{"docker/runc", func() measure.Driver { return runc.New() }},
 }
 

@@ -20,7 +20,7 @@ type Driver struct {
 	// noRelease, when set, is why there is nothing to drive at all.
 	noRelease string
 	install   string // how to get the binary
-	boundary  string
+	boundary  vms.Boundary
 	control   measure.ControlPlane
 	// LookPath and KVM are the host checks; tests may point them at a
 	// fake PATH or device, the defaults are the real ones.
@@ -33,7 +33,7 @@ func Firecracker() *Driver {
 	return &Driver{
 		system: vms.Firecracker, binaries: []string{"firecracker"}, needsKVM: true,
 		install:  "install the firecracker release binary on PATH (no Debian package exists)",
-		boundary: "hardware-virtualization",
+		boundary: vms.BoundaryHardware,
 		control:  measure.ControlPlane{Kind: "REST API on a unix socket", Programmatic: true, MachineErrors: true, DiscoverableSchema: true},
 	}
 }
@@ -43,7 +43,7 @@ func CloudHypervisor() *Driver {
 	return &Driver{
 		system: vms.CloudHypervisor, binaries: []string{"cloud-hypervisor"}, needsKVM: true,
 		install:  "install the cloud-hypervisor release binary on PATH (no package in Debian 12)",
-		boundary: "hardware-virtualization",
+		boundary: vms.BoundaryHardware,
 		control:  measure.ControlPlane{Kind: "REST API on a unix socket, D-Bus", Programmatic: true, MachineErrors: true, DiscoverableSchema: true},
 	}
 }
@@ -53,7 +53,7 @@ func Kata() *Driver {
 	return &Driver{
 		system: vms.Kata, binaries: []string{"kata-runtime", "containerd-shim-kata-v2"}, needsKVM: true,
 		install:  "install Kata Containers (kata-runtime and its guest assets; no package in Debian 12)",
-		boundary: "hardware-virtualization",
+		boundary: vms.BoundaryHardware,
 		control:  measure.ControlPlane{Kind: "OCI runtime behind containerd (CRI)", Programmatic: true, MachineErrors: true},
 	}
 }
@@ -64,7 +64,7 @@ func AetherVM() *Driver {
 		system: vms.AetherVM, binaries: []string{"aethervm"}, needsKVM: true,
 		noRelease: "AetherVM has no public release or documented interface to drive, so its figures cannot be measured by a third party",
 		install:   "a public AetherVM release with a documented control API, and a driver for it in this project",
-		boundary:  "hardware-virtualization",
+		boundary:  vms.BoundaryHardware,
 		control:   measure.ControlPlane{Kind: "MCP tool registry and REST agent API (as claimed)", Programmatic: true, ToolNative: true},
 	}
 }
