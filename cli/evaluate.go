@@ -50,6 +50,9 @@ that cannot be measured here keep their curated row and say why.`,
 				if err != nil {
 					return err
 				}
+				if err := checkOut(f.out); err != nil {
+					return err
+				}
 				drivers, err := selectDrivers(cmd.Context(), args, f.skipUnavailable)
 				if err != nil {
 					return err

@@ -208,6 +208,9 @@ SIGINT/SIGTERM. The results JSON holds raw samples, summaries, failures and sett
 			if err != nil {
 				return err
 			}
+			if err := checkOut(f.out); err != nil {
+				return err
+			}
 			drivers, err := selectDrivers(cmd.Context(), args, f.skipUnavailable)
 			if err != nil {
 				return err
@@ -305,7 +308,7 @@ func resultsTable(res *measure.Results) *Table {
 			burst = fmt.Sprintf("%d/%d, %.1f/s", b.Started, b.K, b.SpawnsPerSecond)
 		}
 		if d := v.Density; d != nil && d.Started > 0 {
-			dens = fmt.Sprintf("%.2f (n=%d/%d)", d.PerInstanceMiB.Median, d.Started, d.Requested)
+			dens = densityCell(d)
 			delta = fmt.Sprintf("%.2f", d.DeltaPerInstanceMiB)
 		}
 		if i := v.Isolation; i != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/agentic-eval/agentic-eval/drivers/registry"
 	"github.com/agentic-eval/agentic-eval/evaluate"
+	"github.com/agentic-eval/agentic-eval/internal/resultsfile"
 	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/rubric"
 	"github.com/agentic-eval/agentic-eval/vms"
@@ -33,6 +34,10 @@ type Options struct {
 	// evaluation's choice of the variant a system's profile comes from;
 	// nil means registry.Preferred.
 	Preferred map[vms.System][]string
+	// ResultsDirs are the only directories evaluate and recommend read a
+	// results_path from (symlinks resolved); empty means the working
+	// directory. A path given by an agent is never read from elsewhere.
+	ResultsDirs []string
 }
 
 // ToolNames lists the server's tools in the order they are registered.
@@ -65,7 +70,9 @@ func New(opts Options) *mcp.Server {
 	if opts.Preferred == nil {
 		opts.Preferred = registry.Preferred()
 	}
-	eopts := evaluate.Options{Preferred: opts.Preferred}
+	if len(opts.ResultsDirs) == 0 {
+		opts.ResultsDirs = []string{"."}
+	}
 	help := map[string]string{} // each tool's arguments, for schema errors
 	s := mcp.NewServer(&mcp.Implementation{
 		Name:    "agentic-eval",
@@ -121,7 +128,7 @@ func New(opts Options) *mcp.Server {
 		Annotations: readOnly("Curated vs measured, side by side"),
 		Description: `Set the curated catalog beside real measurements and rank by effective fitness: each axis takes the measured score where a results file has one, and names its provenance (measured, checklist, declared, curated). Disagreements of 0.15 or more between measured and curated are listed with both evidences; systems not measured keep their curated scores and say why. Pass results_path, a results file written by agentic-eval vms measure. Without results_path the evaluation is curated only: this server does NOT start measurements (they take minutes and need root); run agentic-eval vms measure for that.`,
 	}, func(ctx context.Context, req *mcp.CallToolRequest, in EvaluateInput) (*mcp.CallToolResult, EvaluateOutput, error) {
-		return evaluateTool(in, eopts)
+		return evaluateTool(ctx, opts, in)
 	})
 
 	addTool(s, help, &mcp.Tool{
@@ -129,10 +136,10 @@ func New(opts Options) *mcp.Server {
 		Annotations: readOnly("Recommend a sandbox system"),
 		Description: `Recommend the sandbox system that best fits your workload, with the reasons: its score and provenance on every axis, the evidence for its strongest axes, where measurements disagree with the catalog, the runner-up and the margin. workload is a preset name (untrusted-code for unreviewed agent code, interactive when someone waits on each spawn, dense-fleet for thousands of sandboxes per host, branching for fork-per-step agents, balanced) or axis=weight pairs such as isolation=3,start-latency=2. Give results_path (a file from agentic-eval vms measure) to rank with this host's measurements, and require_measured=true to recommend only a measured system. Without results_path the answer rests on curated judgments; this server never starts measurements.`,
 	}, func(ctx context.Context, req *mcp.CallToolRequest, in RecommendInput) (*mcp.CallToolResult, RecommendOutput, error) {
-		return recommend(in, eopts)
+		return recommend(ctx, opts, in)
 	})
 
-	s.AddReceivingMiddleware(explainArguments(help))
+	s.AddReceivingMiddleware(explainArguments(help), limitArguments())
 	return s
 }
 
@@ -407,26 +414,29 @@ func doctor(ctx context.Context, opts Options) (*mcp.CallToolResult, DoctorOutpu
 	return nil, out, nil
 }
 
-// loadResults reads the optional results file.
-func loadResults(path string) (*measure.Results, error) {
+// loadResults reads the optional results file, only from opts.ResultsDirs
+// and under the rules of package resultsfile. The error names the path,
+// shortened, and the rule; never the file's content.
+func loadResults(opts Options, path string) (*measure.Results, error) {
 	if path == "" {
 		return nil, nil
 	}
-	res, err := measure.ReadResultsFile(path)
+	res, err := measure.ReadResultsFileIn(path, opts.ResultsDirs)
 	if err != nil {
-		return nil, fmt.Errorf("results_path: %w (give the path of a JSON file written by agentic-eval vms measure --out, or leave results_path out for the curated catalog only)", err)
+		return nil, fmt.Errorf("results_path: %w (give the path of a JSON file written by agentic-eval vms measure --out, inside the server's results directories, or leave results_path out for the curated catalog only)", err)
 	}
 	return res, nil
 }
 
 const curatedOnlyNote = "no results_path: every score is the curated catalog's judgment, nothing was measured; this server does not start measurements: run agentic-eval vms measure on the target host and pass its results file"
 
-func evaluateTool(in EvaluateInput, eopts evaluate.Options) (*mcp.CallToolResult, EvaluateOutput, error) {
+func evaluateTool(ctx context.Context, opts Options, in EvaluateInput) (*mcp.CallToolResult, EvaluateOutput, error) {
+	eopts := evaluate.Options{Preferred: opts.Preferred}
 	wt, w, err := resolveWeighting(in.WeightingInput)
 	if err != nil {
 		return nil, EvaluateOutput{}, err
 	}
-	res, err := loadResults(in.ResultsPath)
+	res, err := loadResults(opts, in.ResultsPath)
 	if err != nil {
 		return nil, EvaluateOutput{}, err
 	}
@@ -513,7 +523,8 @@ func parseWorkload(s string) (Weighting, vms.Weights, error) {
 	return weighting(p.Name, p.Weights), p.Weights, nil
 }
 
-func recommend(in RecommendInput, eopts evaluate.Options) (*mcp.CallToolResult, RecommendOutput, error) {
+func recommend(ctx context.Context, opts Options, in RecommendInput) (*mcp.CallToolResult, RecommendOutput, error) {
+	eopts := evaluate.Options{Preferred: opts.Preferred}
 	wt, w, err := parseWorkload(in.Workload)
 	if err != nil {
 		return nil, RecommendOutput{}, err
@@ -521,13 +532,13 @@ func recommend(in RecommendInput, eopts evaluate.Options) (*mcp.CallToolResult, 
 	if in.RequireMeasured && in.ResultsPath == "" {
 		return nil, RecommendOutput{}, errors.New("require_measured needs results_path: this server does not start measurements; run agentic-eval vms measure on the target host and pass its results file as results_path")
 	}
-	res, err := loadResults(in.ResultsPath)
+	res, err := loadResults(opts, in.ResultsPath)
 	if err != nil {
 		return nil, RecommendOutput{}, err
 	}
 	rec, err := evaluate.Recommend(evaluate.Evaluate(res, w, eopts), evaluate.RecommendOptions{RequireMeasured: in.RequireMeasured, Weighting: wt.Label})
 	if err != nil {
-		return nil, RecommendOutput{}, fmt.Errorf("require_measured: %w; measure one with agentic-eval vms measure, or drop require_measured to fall back on curated scores", err)
+		return nil, RecommendOutput{}, fmt.Errorf("require_measured: %w (results %s); measure one with agentic-eval vms measure, or drop require_measured to fall back on curated scores", err, resultsfile.Shorten(in.ResultsPath))
 	}
 	out := RecommendOutput{
 		System: rec.System.Name(), Fitness: rec.Fitness, Measured: rec.Measured, Workload: in.Workload, Weighting: wt,

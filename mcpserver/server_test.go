@@ -26,10 +26,16 @@ const fixture = "../report/testdata/results-fixture.json"
 // in-memory transport.
 func connect(t *testing.T) *mcp.ClientSession {
 	t.Helper()
+	return connectWith(t, mcpserver.Options{Version: "test", ResultsDirs: []string{filepath.Dir(fixture), os.TempDir()}})
+}
+
+// connectWith is connect with the server's options.
+func connectWith(t *testing.T, opts mcpserver.Options) *mcp.ClientSession {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
 	st, ct := mcp.NewInMemoryTransports()
-	ss, err := mcpserver.New(mcpserver.Options{Version: "test"}).Connect(ctx, st, nil)
+	ss, err := mcpserver.New(opts).Connect(ctx, st, nil)
 	if err != nil {
 		t.Fatalf("connect server: %v", err)
 	}

@@ -173,7 +173,7 @@ type DoctorOutput struct {
 
 // EvaluateInput optionally names a saved run.
 type EvaluateInput struct {
-	ResultsPath string `json:"results_path,omitempty" jsonschema:"path (on the server's host) of a results file written by agentic-eval vms measure; without it the evaluation is the curated catalog only"`
+	ResultsPath string `json:"results_path,omitempty" jsonschema:"path (on the server's host, inside its --results-dir directories) of a results file written by agentic-eval vms measure; without it the evaluation is the curated catalog only"`
 	WeightingInput
 }
 
@@ -221,7 +221,7 @@ type EvaluateOutput struct {
 type RecommendInput struct {
 	Workload        string `json:"workload" jsonschema:"the workload: a preset name (balanced, untrusted-code, interactive, dense-fleet, branching) or free weights as axis=weight pairs such as isolation=3,start-latency=2 (axes not named weigh 1)"`
 	RequireMeasured bool   `json:"require_measured,omitempty" jsonschema:"recommend only a system measured in the results file (needs results_path)"`
-	ResultsPath     string `json:"results_path,omitempty" jsonschema:"path (on the server's host) of a results file written by agentic-eval vms measure; without it the recommendation rests on the curated catalog only"`
+	ResultsPath     string `json:"results_path,omitempty" jsonschema:"path (on the server's host, inside its --results-dir directories) of a results file written by agentic-eval vms measure; without it the recommendation rests on the curated catalog only"`
 }
 
 // RecommendedAxis is one axis of the recommended system.

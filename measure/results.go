@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/agentic-eval/agentic-eval/host"
+	"github.com/agentic-eval/agentic-eval/internal/resultsfile"
 	"github.com/agentic-eval/agentic-eval/probe"
 	"github.com/agentic-eval/agentic-eval/vms"
 )
@@ -168,34 +169,35 @@ func (r *Results) Write(path string) error {
 	return nil
 }
 
-// ReadResults reads a results document, refusing other schemas.
+// ReadResults reads one results document from r, refusing other schemas,
+// data after the document and more than resultsfile.DefaultMaxBytes.
 func ReadResults(r io.Reader) (*Results, error) {
 	var res Results
-	dec := json.NewDecoder(r)
-	if err := dec.Decode(&res); err != nil {
-		return nil, fmt.Errorf("not a results document: %w", err)
-	}
-	if res.Schema != Schema {
-		if res.Schema == "" {
-			return nil, fmt.Errorf("not a results document: no schema field (want %q)", Schema)
-		}
-		return nil, fmt.Errorf("results schema %q is not supported: this tool reads %q", res.Schema, Schema)
+	if err := resultsfile.Decode(r, &res, resultsOptions(nil)); err != nil {
+		return nil, fmt.Errorf("read results: %w", err)
 	}
 	return &res, nil
 }
 
-// ReadResultsFile reads a results document from a file.
+// ReadResultsFile reads a results document from a file, which must be a
+// regular file of at most resultsfile.DefaultMaxBytes (see package
+// resultsfile for every rule). Errors name the path, never the content.
 func ReadResultsFile(path string) (*Results, error) {
-	f, err := os.Open(path)
-	if err != nil {
+	return ReadResultsFileIn(path, nil)
+}
+
+// ReadResultsFileIn is ReadResultsFile confined to dirs: the file, symlinks
+// resolved, must lie within one of them. No dirs means anywhere.
+func ReadResultsFileIn(path string, dirs []string) (*Results, error) {
+	var res Results
+	if err := resultsfile.Read(path, &res, resultsOptions(dirs)); err != nil {
 		return nil, fmt.Errorf("read results: %w", err)
 	}
-	defer f.Close()
-	res, err := ReadResults(f)
-	if err != nil {
-		return nil, fmt.Errorf("read results %s: %w", path, err)
-	}
-	return res, nil
+	return &res, nil
+}
+
+func resultsOptions(dirs []string) resultsfile.Options {
+	return resultsfile.Options{Schemas: []string{Schema}, Dirs: dirs}
 }
 
 // Variant finds a variant's result by name.

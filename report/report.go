@@ -231,6 +231,9 @@ func figures(res *measure.Results) []figureRow {
 		}
 		if d := v.Density; d != nil && d.Started > 0 {
 			f.Memory = fmt.Sprintf("%.2f MiB (%d/%d held)", d.PerInstanceMiB.Median, d.Started, d.Requested)
+			if d.PerInstanceMiB.N == 0 {
+				f.Memory = fmt.Sprintf("not measured (0/%d sampled)", d.Started)
+			}
 			f.MemAvail = fmt.Sprintf("%.2f MiB", d.DeltaPerInstanceMiB)
 		}
 		if i := v.Isolation; i != nil {

@@ -431,3 +431,27 @@ func TestInvalidWeightsAreRefused(t *testing.T) {
 		t.Errorf("got %v, want the weights' validation error", err)
 	}
 }
+
+func TestMemoryWithoutASampleIsNotMeasuredNotZero(t *testing.T) {
+	opts := measuredOpts(t)
+	var variant string
+	for i := range opts.Results.Systems {
+		if d := opts.Results.Systems[i].Density; d != nil && d.Started > 0 {
+			variant = opts.Results.Systems[i].Variant
+			d.PerInstanceMiB = measure.Summary{Unit: "MiB"}
+			d.PerInstanceBytes, d.PSSBytes, d.CgroupBytes = nil, nil, nil
+			break
+		}
+	}
+	if variant == "" {
+		t.Fatal("the fixture has no density phase that started sandboxes")
+	}
+	_, doc := render(t, opts)
+	figures := textOf(byID(t, doc, "figures"))
+	if !strings.Contains(figures, "not measured (0/") {
+		t.Errorf("figures of %s do not say memory was not measured: %q", variant, figures)
+	}
+	if strings.Contains(figures, "0.00 MiB (") {
+		t.Errorf("a memory figure without a sample reads 0.00: %q", figures)
+	}
+}
