@@ -94,9 +94,15 @@ func (d *Driver) leftovers(ctx context.Context, prefix string) (leftovers, error
 	if err != nil {
 		return l, err
 	}
+	// A mount under the root (runsc's null netns pin) belongs to no run:
+	// it is a leftover once the root holds no container and this driver is
+	// not inside a run that keeps it on purpose.
+	d.mu.Lock()
+	prepared := d.prepared
+	d.mu.Unlock()
 	seen := map[string]bool{}
 	for _, m := range mounts {
-		under := rootEmpty && d.cfg.Release != nil && strings.HasPrefix(m.Point, filepath.Clean(d.cfg.Root)+"/")
+		under := rootEmpty && !prepared && d.cfg.Release != nil && strings.HasPrefix(m.Point, filepath.Clean(d.cfg.Root)+"/")
 		if !seen[m.Point] && (host.ArgNames([]string{m.Point}, prefix, true) || under) {
 			seen[m.Point] = true
 			l.mounts = append(l.mounts, m.Point)

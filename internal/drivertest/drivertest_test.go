@@ -55,14 +55,14 @@ func TestExecOKPidReadsTheProbesLineAmongNoise(t *testing.T) {
 	}
 }
 
-// errors records what AssertProcessesGone reports instead of failing.
-type errors struct {
+// recorder records what AssertProcessesGone reports instead of failing.
+type recorder struct {
 	testing.TB
 	n int
 }
 
-func (e *errors) Helper()               {}
-func (e *errors) Errorf(string, ...any) { e.n++ }
+func (e *recorder) Helper()               {}
+func (e *recorder) Errorf(string, ...any) { e.n++ }
 
 func TestAssertProcessesGoneFlagsARunningProcessButNotAZombie(t *testing.T) {
 	cmd := exec.Command("sleep", "60")
@@ -73,7 +73,7 @@ func TestAssertProcessesGoneFlagsARunningProcessButNotAZombie(t *testing.T) {
 	defer cmd.Wait()
 	defer cmd.Process.Kill()
 
-	running := &errors{TB: t}
+	running := &recorder{TB: t}
 	AssertProcessesGone(running, []int{pid})
 	if running.n != 1 {
 		t.Errorf("a running process: %d errors, want 1", running.n)
@@ -86,10 +86,10 @@ func TestAssertProcessesGoneFlagsARunningProcessButNotAZombie(t *testing.T) {
 	if err := unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOWAIT, nil); err != nil {
 		t.Fatalf("waitid: %v", err)
 	}
-	zombie := &errors{TB: t}
+	zombie := &recorder{TB: t}
 	AssertProcessesGone(zombie, []int{pid})
 	cmd.Wait()
-	gone := &errors{TB: t}
+	gone := &recorder{TB: t}
 	AssertProcessesGone(gone, []int{pid, 1 << 30})
 	if zombie.n != 0 || gone.n != 0 {
 		t.Errorf("a killed process: %d errors as a zombie, %d once reaped; want none", zombie.n, gone.n)
