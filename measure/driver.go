@@ -159,3 +159,11 @@ type Execer interface {
 	// returns what it wrote to stdout. ctx bounds it.
 	Exec(ctx context.Context, args ...string) ([]byte, error)
 }
+
+// Settler is implemented by drivers that finish some clean-up in the
+// background (the removal of a container whose start was cut short):
+// Settle waits until it is done, or ctx ends. The harness settles before a
+// run's leftovers are checked.
+type Settler interface {
+	Settle(ctx context.Context) error
+}

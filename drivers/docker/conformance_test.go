@@ -8,5 +8,5 @@ import (
 )
 
 func TestConformance(t *testing.T) {
-	drivertest.Conformance(t, func() measure.Driver { return New() })
+	drivertest.Conformance(t, func() measure.Driver { return New() }, drivertest.ProbeFromImage)
 }

@@ -88,7 +88,7 @@ func (d *Driver) Close(ctx context.Context) error {
 	if runID == "" {
 		return nil
 	}
-	if err := d.settle(ctx); err != nil {
+	if err := d.Settle(ctx); err != nil {
 		return fmt.Errorf("close docker run %s: %w", runID, err)
 	}
 	if err := d.Sweep(ctx, "ae-"+runID+"-"); err != nil {
@@ -100,9 +100,9 @@ func (d *Driver) Close(ctx context.Context) error {
 	return nil
 }
 
-// settle waits until the background removals started by cancelled Starts
+// Settle waits until the background removals started by cancelled Starts
 // have finished, or ctx ends.
-func (d *Driver) settle(ctx context.Context) error {
+func (d *Driver) Settle(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() { d.pending.Wait(); close(done) }()
 	select {

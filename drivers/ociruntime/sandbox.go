@@ -78,6 +78,12 @@ func (d *Driver) launch(ctx context.Context, spec measure.Spec, what string, arg
 	if err := os.MkdirAll(d.cfg.Root, 0o711); err != nil {
 		return nil, fmt.Errorf("state root: %w", err)
 	}
+	// A container of that ID exists (its state is under the root): refuse
+	// before anything is made, so that the clean-up of a failed launch
+	// cannot remove the live one.
+	if held := d.rootEntries(spec.ID); len(held) > 0 {
+		return nil, fmt.Errorf("a %s container named %s exists already (%s)", d.cfg.Name, spec.ID, held[0])
+	}
 	sb := &sandbox{d: d, rt: rt, id: spec.ID, dir: dir, bundle: filepath.Join(dir, "bundle")}
 	defer func() {
 		if err != nil {

@@ -32,8 +32,12 @@ import (
 // snapshot; Destroy is idempotent and leaves nothing; a start cut short at
 // any moment leaves nothing; an abandoned run is found and swept by a fresh
 // driver.
-func Conformance(t *testing.T, newDriver func() measure.Driver) {
+func Conformance(t *testing.T, newDriver func() measure.Driver, opts ...Option) {
 	d := newDriver()
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if os.Geteuid() != 0 {
 		t.Skipf("%s: not root: the conformance suite reads sandboxes' host processes and cgroups", d.Variant())
 	}
@@ -70,7 +74,7 @@ func Conformance(t *testing.T, newDriver func() measure.Driver) {
 	if !fp.Available {
 		t.Skipf("%s unavailable here: %s (fix: %s)", d.Variant(), fp.Reason, fp.Fix)
 	}
-	c := &conformance{t: t, d: d, caps: caps, newDriver: newDriver}
+	c := &conformance{t: t, d: d, caps: caps, newDriver: newDriver, opts: o}
 	c.env = c.prepare(t, d)
 
 	t.Run("start, ready line, destroy twice", c.lifecycle)
@@ -88,7 +92,18 @@ type conformance struct {
 	newDriver func() measure.Driver
 	env       measure.RunEnv
 	seq       int
+	opts      options
 }
+
+// Option qualifies the suite for a driver.
+type Option func(*options)
+
+type options struct{ probeFromImage bool }
+
+// ProbeFromImage says the driver runs the probe from an image its Prepare
+// made, not from Spec.Probe (Docker): a start with a missing probe binary
+// is then no failure.
+func ProbeFromImage(o *options) { o.probeFromImage = true }
 
 // NewRunID is a fresh run ID for a test: "t" and 8 hex digits.
 func NewRunID(t testing.TB) string {
@@ -306,19 +321,48 @@ func (c *conformance) cutShort(t *testing.T) {
 
 func (c *conformance) failedStart(t *testing.T) {
 	ctx := opCtx(t)
-	var a Attached
-	spec := c.spec(t, &a)
-	spec.Probe = filepath.Join(t.TempDir(), "no-such-probe")
-	if _, err := c.d.Start(ctx, spec); err == nil {
-		t.Error("a start without a probe binary succeeded")
-	} else if !strings.Contains(err.Error(), spec.ID) {
-		t.Errorf("the error does not name the sandbox: %v", err)
-	}
-	a.Close()
-	AssertNoLeftovers(t, c.d, spec.ID)
 	if _, err := c.d.Start(ctx, measure.Spec{}); err == nil {
 		t.Error("a start of an empty spec succeeded")
 	}
+	if !c.opts.probeFromImage {
+		var a Attached
+		spec := c.spec(t, &a)
+		spec.Probe = filepath.Join(t.TempDir(), "no-such-probe")
+		if _, err := c.d.Start(ctx, spec); err == nil {
+			t.Error("a start without a probe binary succeeded")
+		} else if !strings.Contains(err.Error(), spec.ID) {
+			t.Errorf("the error does not name the sandbox: %v", err)
+		}
+		a.Close()
+		AssertNoLeftovers(t, c.d, spec.ID)
+	}
+	// A second sandbox under a live one's ID is refused, and the refusal
+	// leaves the first one running.
+	var a Attached
+	defer a.Close()
+	spec := c.spec(t, &a)
+	sb, _, _ := StartReady(ctx, t, c.d, &a, spec)
+	var b Attached
+	dup := spec
+	dup.Dir = filepath.Join(c.env.Dir, spec.ID+"-again")
+	if err := os.Mkdir(dup.Dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	dup.Attach = b.Attach
+	if sb2, err := c.d.Start(ctx, dup); err == nil {
+		sb2.Destroy(ctx)
+		t.Error("a second sandbox with a live sandbox's ID started")
+	} else if !strings.Contains(err.Error(), spec.ID) {
+		t.Errorf("the error does not name the sandbox: %v", err)
+	}
+	b.Close()
+	if _, err := a.Stream().Request(ctx, "ping"); err != nil {
+		t.Errorf("the first sandbox no longer answers after the refused duplicate: %v", err)
+	}
+	if err := sb.Destroy(ctx); err != nil {
+		t.Error(err)
+	}
+	AssertNoLeftovers(t, c.d, spec.ID)
 }
 
 // abandoned starts sandboxes and forgets them, as a killed run would; a
@@ -363,6 +407,11 @@ func AssertNoLeftovers(t testing.TB, d measure.Driver, prefix string) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	if st, ok := d.(measure.Settler); ok {
+		if err := st.Settle(ctx); err != nil {
+			t.Errorf("settle %s: %v", d.Variant(), err)
+		}
+	}
 	left, err := sw.Leftovers(ctx, prefix)
 	if err != nil {
 		t.Errorf("leftovers of %s: %v", prefix, err)
