@@ -108,37 +108,6 @@ func TestParseSmapsRollupOfNoAddressSpaceIsZero(t *testing.T) {
 	}
 }
 
-func TestParseStatFindsParentEvenWithAnOddCommand(t *testing.T) {
-	cases := []struct {
-		file string
-		want Stat
-	}{
-		{"stat-sleep.txt", Stat{PID: 13372, Comm: "sleep", State: 'S', PPID: 13369}},
-		{"stat-pid1.txt", Stat{PID: 1, Comm: "process_api", State: 'S', PPID: 0}},
-		{"stat-kthreadd.txt", Stat{PID: 2, Comm: "kthreadd", State: 'S', PPID: 0}},
-		{"stat-odd-comm.txt", Stat{PID: 13485, Comm: "we) ird (1", State: 'S', PPID: 1}},
-	}
-	for _, c := range cases {
-		got, err := ParseStat(string(readTestdata(t, c.file)))
-		if err != nil || got != c.want {
-			t.Errorf("%s: got %+v, %v; want %+v", c.file, got, err, c.want)
-		}
-	}
-	if _, err := ParseStat("12 (cut short"); err == nil {
-		t.Errorf("truncated stat parsed")
-	}
-}
-
-func TestDescendantsWalksTheWholeTreeOnly(t *testing.T) {
-	parent := map[int]int{1: 0, 10: 1, 11: 10, 12: 10, 13: 11, 20: 1, 21: 20}
-	if got := Descendants(10, parent); !slices.Equal(got, []int{10, 11, 12, 13}) {
-		t.Errorf("Descendants(10) = %v", got)
-	}
-	if got := Descendants(13, parent); !slices.Equal(got, []int{13}) {
-		t.Errorf("Descendants(13) = %v", got)
-	}
-}
-
 func TestParseCgroupMemoryV1Recorded(t *testing.T) {
 	files := map[string][]byte{}
 	for _, name := range []string{"memory.stat", "memory.usage_in_bytes", "memory.kmem.usage_in_bytes", "memory.memsw.usage_in_bytes", "memory.max_usage_in_bytes"} {

@@ -121,38 +121,6 @@ func TestSumPSSCountsEachLiveProcessOnceAndListsTheGone(t *testing.T) {
 	}
 }
 
-func TestProcessTreeFindsEveryDescendant(t *testing.T) {
-	cmd := startSleeper(t, "sleep 1000 & (sleep 1000 & wait) & wait")
-	root := cmd.Process.Pid
-	var tree []int
-	eventually(t, "shell with three sleeps under it", func() (bool, string) {
-		var err error
-		tree, err = ProcessTree(root)
-		if err != nil {
-			return false, err.Error()
-		}
-		sleeps := 0
-		for _, pid := range tree[1:] {
-			comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
-			if strings.TrimSpace(string(comm)) == "sleep" {
-				sleeps++
-			}
-		}
-		return len(tree) == 4 && sleeps == 2, fmt.Sprintf("tree %v with %d sleeps", tree, sleeps)
-	})
-	if tree[0] != root {
-		t.Errorf("tree %v does not start with its root %d", tree, root)
-	}
-	if slices.Contains(tree, os.Getpid()) {
-		t.Errorf("tree %v holds the test process, an ancestor", tree)
-	}
-
-	stop(cmd)
-	if _, err := ProcessTree(root); !errors.Is(err, ErrProcessGone) {
-		t.Errorf("ProcessTree of reaped pid: err = %v, want ErrProcessGone", err)
-	}
-}
-
 func TestFindMemoryCgroupOfThisProcess(t *testing.T) {
 	dir, err := FindMemoryCgroup(os.Getpid())
 	if err != nil {

@@ -10,8 +10,7 @@
 // the driver's job (measure.Sweeper), since only it knows how (a container
 // is removed through its runtime, not by rmdir on its cgroup).
 //
-// Matching is done by pure functions (MatchMounts, MatchProcess,
-// ParseCmdline) tested on a recorded mount table and command line
-// (testdata/); the scans that read /proc and /sys/fs/cgroup are tested on
+// Matching is done by pure functions (MatchMounts, MatchProcess) tested
+// on a recorded mount table and command line (testdata/); the scans that read /proc and /sys/fs/cgroup are tested on
 // the real host.
 package residue

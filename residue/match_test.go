@@ -62,7 +62,7 @@ func TestMatchProcessByCommandLineOrNameOfAZombie(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if args := ParseCmdline(cmdline); !slices.Equal(args, []string{"ae-r123-sleeper", "100"}) {
+	if args := host.ParseCmdline(cmdline); !slices.Equal(args, []string{"ae-r123-sleeper", "100"}) {
 		t.Errorf("ParseCmdline = %q", args)
 	}
 	if shown, ok := MatchProcess(cmdline, nil, "ae-r123"); !ok || shown != "ae-r123-sleeper 100" {

@@ -141,7 +141,7 @@ func TestProcessesExcludesTheCaller(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	args := ParseCmdline(self)
+	args := host.ParseCmdline(self)
 	prefix := filepath.Base(args[0])
 	ps, err := Processes(prefix)
 	if err != nil {

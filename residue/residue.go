@@ -1,14 +1,12 @@
 package residue
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/agentic-eval/agentic-eval/host"
@@ -133,23 +131,12 @@ type Process struct {
 	Cmdline string `json:"cmdline"` // arguments joined by spaces; "[comm]" when it has none (a zombie)
 }
 
-// ParseCmdline splits /proc/<pid>/cmdline (NUL-separated arguments) into
-// its arguments. A process that rewrote its arguments as one string
-// (setproctitle) yields one argument.
-func ParseCmdline(data []byte) []string {
-	data = bytes.TrimRight(data, "\x00")
-	if len(data) == 0 {
-		return nil
-	}
-	return strings.Split(string(data), "\x00")
-}
-
 // MatchProcess reports whether a process with this cmdline and comm (the
 // contents of /proc/<pid>/cmdline and /proc/<pid>/comm) carries prefix,
 // and how to show it. comm counts for processes without a command line,
 // such as zombies, which a run can leave too.
 func MatchProcess(cmdline, comm []byte, prefix string) (string, bool) {
-	args := strings.Join(ParseCmdline(cmdline), " ")
+	args := strings.Join(host.ParseCmdline(cmdline), " ")
 	if args != "" {
 		return args, strings.Contains(args, prefix)
 	}
@@ -163,30 +150,19 @@ func Processes(prefix string) ([]Process, error) {
 	if prefix == "" {
 		return nil, errNoPrefix
 	}
-	entries, err := os.ReadDir("/proc")
+	ps, err := host.ScanProcesses()
 	if err != nil {
 		return nil, fmt.Errorf("residue processes: %w", err)
 	}
 	self := os.Getpid()
 	var out []Process
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == self {
-			continue
-		}
-		cmdline, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
-		if err != nil {
-			continue // exited while we looked
-		}
-		var comm []byte
-		if len(cmdline) == 0 {
-			comm, _ = os.ReadFile("/proc/" + e.Name() + "/comm")
-		}
-		if shown, ok := MatchProcess(cmdline, comm, prefix); ok {
+	for _, pid := range ps.Match(func(p host.Process) bool { return p.PID != self }) {
+		p := ps[pid]
+		cmdline := []byte(strings.Join(p.Args, "\x00"))
+		if shown, ok := MatchProcess(cmdline, []byte(p.Comm), prefix); ok {
 			out = append(out, Process{PID: pid, Cmdline: shown})
 		}
 	}
-	slices.SortFunc(out, func(a, b Process) int { return a.PID - b.PID })
 	return out, nil
 }
 

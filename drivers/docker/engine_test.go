@@ -235,101 +235,6 @@ func TestPrepareRefusesARunIDThatCannotNameAnImage(t *testing.T) {
 	}
 }
 
-func TestSandboxLifecycle(t *testing.T) {
-	d := engine(t)
-	env := prepared(t, d)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-
-	// The harness bounds Start with its own context, which ends when Start
-	// returns: the attached streams must outlive it.
-	startCtx, startCancel := context.WithTimeout(ctx, time.Minute)
-	sb, st, err := attached(startCtx, d, env, 1)
-	startCancel()
-	if err != nil {
-		t.Fatalf("Start: %v", err)
-	}
-	defer st.Close()
-	ready, err := st.Ready(ctx)
-	if err != nil {
-		t.Fatalf("ready line: %v", err)
-	}
-	if ready.PID != 1 {
-		t.Errorf("the probe is pid %d in its container, want 1 (its own pid namespace)", ready.PID)
-	}
-	if sb.ID() != "ae-"+env.RunID+"-1" {
-		t.Errorf("ID %q", sb.ID())
-	}
-	pong, err := st.Request(ctx, "ping")
-	if err != nil || pong.Verb != "pong" {
-		t.Errorf("ping through the attached stdin: %+v, %v", pong, err)
-	}
-
-	// No network: only the "none" network, and only lo in its namespace.
-	cli, _ := d.client()
-	info, err := cli.ContainerInspect(ctx, sb.ID())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if info.HostConfig.NetworkMode != "none" {
-		t.Errorf("network mode %q", info.HostConfig.NetworkMode)
-	}
-	for name, ep := range info.NetworkSettings.Networks {
-		if name != "none" || ep.IPAddress != "" || ep.GlobalIPv6Address != "" {
-			t.Errorf("network %s: ip %q %q", name, ep.IPAddress, ep.GlobalIPv6Address)
-		}
-	}
-	netdev, err := os.ReadFile(fmt.Sprintf("/proc/%d/net/dev", info.State.Pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ifs := netDevInterfaces(netdev); !slices.Equal(ifs, []string{"lo"}) {
-		t.Errorf("interfaces in the container: %v, want only lo", ifs)
-	}
-
-	pids, err := sb.HostPIDs(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Contains(pids, info.State.Pid) || len(pids) < 2 {
-		t.Errorf("HostPIDs %v: want the probe %d and its shim", pids, info.State.Pid)
-	}
-	for _, p := range pids {
-		st, err := readStat(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("host pid %d: %s", p, st.Comm)
-	}
-	cg, err := sb.MemoryCgroup(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(cg, info.ID) {
-		t.Errorf("memory cgroup %q does not name container %s", cg, info.ID)
-	}
-	if _, err := os.Stat(filepath.Join(cg, "cgroup.procs")); err != nil {
-		t.Errorf("memory cgroup %q: %v", cg, err)
-	}
-
-	if err := sb.Destroy(ctx); err != nil {
-		t.Fatalf("Destroy: %v", err)
-	}
-	if err := sb.Destroy(ctx); err != nil {
-		t.Errorf("second Destroy: %v", err)
-	}
-	if _, err := cli.ContainerInspect(ctx, info.ID); !isNotFound(err) {
-		t.Errorf("container after Destroy: %v", err)
-	}
-	if _, err := os.Stat(cg); !os.IsNotExist(err) {
-		t.Errorf("memory cgroup %s after Destroy: %v", cg, err)
-	}
-	assertNoCgroup(t, info.ID)
-	if _, err := st.Ready(ctx); err != nil {
-		t.Errorf("the ready line is kept after the stream ends: %v", err)
-	}
-}
-
 func TestDestroyOfAContainerRemovedBehindItsBackSucceeds(t *testing.T) {
 	d := engine(t)
 	env := prepared(t, d)
@@ -377,39 +282,6 @@ func TestStartCancelledBeforeTheContainerStartsLeavesNothing(t *testing.T) {
 	assertNothingOfRunButImage(t, d, env.RunID)
 }
 
-func TestStartCancelledAtAnyMomentLeavesNothing(t *testing.T) {
-	d := engine(t)
-	env := prepared(t, d)
-	outcomes := map[string]int{}
-	// Deadlines spread over the phases of a start: before create, during
-	// create, attach and start, and after.
-	deadlines := []int{0, 1, 2, 4, 7, 10, 15, 20, 30, 45, 60, 90, 120, 180, 240, 300, 400}
-	for i, ms := range deadlines {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(ms)*time.Millisecond)
-		sb, st, err := attached(ctx, d, env, i)
-		cancel()
-		if err != nil {
-			outcomes["failed"]++
-			t.Logf("deadline %d ms: %v", ms, err)
-			continue
-		}
-		outcomes["started"]++
-		st.Close()
-		dctx, dcancel := context.WithTimeout(context.Background(), time.Minute)
-		if err := sb.Destroy(dctx); err != nil {
-			t.Errorf("Destroy: %v", err)
-		}
-		dcancel()
-	}
-	t.Logf("outcomes: %v", outcomes)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := d.Settle(ctx); err != nil {
-		t.Fatal(err)
-	}
-	assertNothingOfRunButImage(t, d, env.RunID)
-}
-
 // assertNothingOfRunButImage checks that no container of the run is left,
 // nor a cgroup of one.
 func assertNothingOfRunButImage(t *testing.T, d *Driver, runID string) {
@@ -432,42 +304,6 @@ func assertNothingOfRunButImage(t *testing.T, d *Driver, runID string) {
 		if info, err := cli.ContainerInspect(ctx, e.Name()); err == nil && info.Config.Labels[RunLabel] == runID {
 			t.Errorf("cgroup of a container of the run left: %s", e.Name())
 		}
-	}
-}
-
-func TestSweepRemovesWhatARunLeft(t *testing.T) {
-	d := engine(t)
-	env := prepared(t, d)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	sb, st, err := attached(ctx, d, env, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if _, err := st.Ready(ctx); err != nil {
-		t.Fatal(err)
-	}
-	// The harness was interrupted: nothing was destroyed.
-	prefix := "ae-" + env.RunID + "-"
-	left, err := d.Leftovers(ctx, prefix)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(left) != 2 || !strings.Contains(strings.Join(left, "\n"), sb.ID()) {
-		t.Errorf("Leftovers = %q, want the container %s and the image", left, sb.ID())
-	}
-	if err := d.Sweep(ctx, prefix); err != nil {
-		t.Fatal(err)
-	}
-	if left, err := d.Leftovers(ctx, prefix); err != nil || len(left) != 0 {
-		t.Errorf("after Sweep: %q, %v", left, err)
-	}
-	if err := sb.Destroy(ctx); err != nil {
-		t.Errorf("Destroy after Sweep: %v", err)
-	}
-	if _, err := d.Leftovers(ctx, "other-"); err == nil {
-		t.Error("a prefix not starting with ae- was accepted")
 	}
 }
 

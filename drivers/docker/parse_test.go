@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/agentic-eval/agentic-eval/memstat"
+	"github.com/agentic-eval/agentic-eval/host"
 )
 
 func TestIsShimOnRecordedCommandNames(t *testing.T) {
@@ -23,7 +23,7 @@ func TestIsShimOnRecordedCommandNames(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		st, err := memstat.ParseStat(string(b))
+		st, err := host.ParseStat(string(b))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -2,29 +2,25 @@ package docker
 
 import (
 	"fmt"
-	"os"
 	"strings"
 
-	"github.com/agentic-eval/agentic-eval/memstat"
+	"github.com/agentic-eval/agentic-eval/host"
 )
 
 // hostPIDs are the host processes of a container whose init process is
 // pid: its containerd shim (pid's parent, when it is one), pid itself and
 // its descendants, shim first.
 func hostPIDs(pid int) ([]int, error) {
-	tree, err := memstat.ProcessTree(pid)
+	ps, err := host.ScanProcesses()
 	if err != nil {
 		return nil, err
 	}
-	self, err := readStat(pid)
-	if err != nil {
-		return nil, err
+	self, ok := ps[pid]
+	if !ok {
+		return nil, fmt.Errorf("process %d: gone", pid)
 	}
-	parent, err := readStat(self.PPID)
-	if err != nil {
-		return nil, err
-	}
-	if isShim(parent.Comm) {
+	tree := ps.Descendants(pid)
+	if parent, ok := ps[self.PPID]; ok && isShim(parent.Comm) {
 		tree = append([]int{parent.PID}, tree...)
 	}
 	return tree, nil
@@ -34,11 +30,3 @@ func hostPIDs(pid int) ([]int, error) {
 // to 15 bytes) is a containerd shim: containerd-shim-runc-v2 shows as
 // "containerd-shim".
 func isShim(comm string) bool { return strings.HasPrefix(comm, "containerd-shim") }
-
-func readStat(pid int) (memstat.Stat, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return memstat.Stat{}, fmt.Errorf("process %d: %w", pid, err)
-	}
-	return memstat.ParseStat(string(b))
-}

@@ -9,10 +9,11 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/agentic-eval/agentic-eval/host"
 )
 
 // leftover is a QEMU process of ours that is still running.
@@ -25,31 +26,22 @@ type leftover struct {
 // findQEMUProcesses scans /proc for QEMU processes whose -name starts with
 // prefix.
 func findQEMUProcesses(prefix string) ([]leftover, error) {
-	entries, err := os.ReadDir("/proc")
+	ps, err := host.ScanProcesses()
 	if err != nil {
-		return nil, fmt.Errorf("scan /proc: %w", err)
+		return nil, err
 	}
+	self := os.Getpid()
 	var found []leftover
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == os.Getpid() {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil || len(b) == 0 {
-			continue // gone, or a kernel thread
-		}
-		argv := strings.Split(string(bytes.TrimRight(b, "\x00")), "\x00")
-		if !strings.HasPrefix(filepath.Base(argv[0]), "qemu-system-") {
-			continue
-		}
+	for _, pid := range ps.Match(func(p host.Process) bool {
+		return p.PID != self && len(p.Args) > 0 && strings.HasPrefix(filepath.Base(p.Args[0]), "qemu-system-")
+	}) {
+		argv := ps[pid].Args
 		name, ok := parseNameArg(argv)
 		if !ok || !strings.HasPrefix(name, prefix) {
 			continue
 		}
 		found = append(found, leftover{pid: pid, name: name, paths: socketPathsInArgs(argv)})
 	}
-	sort.Slice(found, func(i, j int) bool { return found[i].pid < found[j].pid })
 	return found, nil
 }
 

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/host"
 	"github.com/agentic-eval/agentic-eval/measure"
-	"github.com/agentic-eval/agentic-eval/memstat"
 	"github.com/agentic-eval/agentic-eval/probe"
 )
 
@@ -133,7 +133,7 @@ func AssertProcessesGone(t testing.TB, pids []int) {
 		if err != nil {
 			continue // gone
 		}
-		if st, err := memstat.ParseStat(string(b)); err == nil && st.State == 'Z' {
+		if st, err := host.ParseStat(string(b)); err == nil && st.State == 'Z' {
 			continue
 		}
 		t.Errorf("process %d still runs: %s", pid, b)
