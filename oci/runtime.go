@@ -72,6 +72,12 @@ func (r *Runtime) Run(ctx context.Context, args ...string) ([]byte, error) {
 		ctx, cancel = context.WithTimeout(ctx, DefaultCommandTimeout)
 		defer cancel()
 	}
+	return r.capture(ctx, args)
+}
+
+// capture runs the runtime with args, bounded by ctx alone, and returns its
+// stdout; a failure carries its stderr's message.
+func (r *Runtime) capture(ctx context.Context, args []string) ([]byte, error) {
 	var stdout, stderr bytes.Buffer
 	cmd := r.Command(ctx, args...)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -170,14 +176,7 @@ func (r *Runtime) Exec(ctx context.Context, id, pidFile string, argv ...string) 
 	if flag == "" {
 		flag = "--pid-file"
 	}
-	args := append([]string{"exec", flag + "=" + pidFile, id}, argv...)
-	var stdout, stderr bytes.Buffer
-	cmd := r.Command(ctx, args...)
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		return stdout.Bytes(), r.error(ctx, args, stderr.Bytes(), err)
-	}
-	return stdout.Bytes(), nil
+	return r.capture(ctx, append([]string{"exec", flag + "=" + pidFile, id}, argv...))
 }
 
 // CheckpointOpts are the options of checkpoint and restore.

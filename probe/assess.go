@@ -41,15 +41,7 @@ type Finding struct {
 // kernel, not the host's: they are kept at vms.SeverityInfo. Findings that
 // reach the host whatever the kernel (its loopback, a runtime socket) keep
 // their severity.
-//
-// declared is a vms.Boundary. The type parameter only lets a caller still
-// holding the class as a plain string (measure.Capabilities.Boundary, until
-// it is typed) pass it unconverted; it goes once every caller is typed.
-func Assess[B ~string](host HostIdentity, f Facts, declared B) Assessment {
-	return assess(host, f, vms.Boundary(declared))
-}
-
-func assess(host HostIdentity, f Facts, declared vms.Boundary) Assessment {
+func Assess(host HostIdentity, f Facts, declared vms.Boundary) Assessment {
 	a := Assessment{Findings: []Finding{}}
 	bootIn, relIn := f.BootID.Value, f.KernelRelease.Value
 	evidence := fmt.Sprintf("sandbox boot_id %s, kernel %s; host boot_id %s, kernel %s",
