@@ -290,6 +290,10 @@ func TestSIGINTDuringDensityLeavesNothing(t *testing.T) {
 	interruptMidRun(t, "docker/runc", syscall.SIGINT, "--phases", "density", "--density", "200")
 }
 
+func TestSIGINTDuringCrunDensityLeavesNothing(t *testing.T) {
+	interruptMidRun(t, "docker/crun", syscall.SIGINT, "--phases", "density", "--density", "200")
+}
+
 func TestSIGTERMDuringBurstLeavesNothing(t *testing.T) {
 	interruptMidRun(t, "docker/runc", syscall.SIGTERM, "--phases", "burst,density", "--burst", "6", "--density", "200")
 }
@@ -303,7 +307,7 @@ func TestSIGINTDuringDockerDensityLeavesNothing(t *testing.T) {
 // and Docker, a runsc process under gVisor, the VMM under QEMU): the run
 // must go on, account for it, and leave nothing.
 func TestKilledSandboxProcessIsRecordedAndCleanedUp(t *testing.T) {
-	for _, variant := range []string{"docker/runc", "docker", "gvisor/systrap", "qemu-kvm/tcg"} {
+	for _, variant := range []string{"docker/runc", "docker/crun", "docker", "gvisor/systrap", "qemu-kvm/tcg"} {
 		t.Run(strings.ReplaceAll(variant, "/", "-"), func(t *testing.T) {
 			d := driver(t, variant)
 			out := filepath.Join(t.TempDir(), "r.json")
@@ -472,6 +476,7 @@ func TestIsolationIsObservedThroughEveryRuntime(t *testing.T) {
 		sameBootID bool
 	}{
 		{"docker/runc", vms.BoundarySharedKernel, true, true},
+		{"docker/crun", vms.BoundarySharedKernel, true, true},
 		{"docker", vms.BoundarySharedKernel, true, true},
 		{"gvisor/systrap", vms.BoundaryUserspaceKernel, true, false},
 		{"qemu-kvm/tcg", vms.BoundaryHardware, false, false},
