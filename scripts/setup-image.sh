@@ -20,7 +20,8 @@
 # lands in the tree. The mirror is the host's own (its configured apt
 # sources for the suite, main component only): nothing else is contacted.
 #
-# Built with mmdebstrap (variant minbase, no recommends; installed with apt
+# Built with mmdebstrap (variant minbase, no recommends, merged /usr with
+# usr-is-merged rather than usrmerge and its perl; installed with apt
 # when missing), or debootstrap when mmdebstrap cannot be installed. A build
 # happens in $cache/image/.build.* and is renamed into place only once the
 # tree, the tar and a chroot check (python3 imports numpy) are done, so a
@@ -32,7 +33,7 @@
 #   AGENTIC_EVAL_CACHE  cache root (default /var/cache/agentic-eval)
 set -euo pipefail
 
-FORMAT=1
+FORMAT=2
 suite=bookworm
 variant=minbase
 packages=(python3 python3-numpy)
@@ -236,6 +237,12 @@ mmdebstrap)
 	args=(--mode=root --variant="$variant" --architectures="$arch" --components=main
 		--include="$pkglist" --aptopt='APT::Install-Recommends "false"'
 		--aptopt='Acquire::Languages "none"')
+	# Merge /usr up front and satisfy init-system-helpers with the empty
+	# usr-is-merged: otherwise apt picks usrmerge, which pulls in all of perl
+	# (some 55 MB) to convert a tree that is already merged.
+	if [[ -d /usr/share/mmdebstrap/hooks/merged-usr ]]; then
+		args+=(--hook-dir=/usr/share/mmdebstrap/hooks/merged-usr)
+	fi
 	[[ "${valid:-}" == false ]] && args+=(--aptopt='Acquire::Check-Valid-Until "false"')
 	[[ "${checkdate:-}" == false ]] && args+=(--aptopt='Acquire::Check-Date "false"')
 	for x in "${excludes[@]}"; do args+=(--dpkgopt="$x"); done
