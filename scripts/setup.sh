@@ -9,7 +9,8 @@
 #   2. the project's directories (state roots, cache, logs);
 #   3. the project's private dockerd (scripts/start-dockerd.sh), started
 #      when it does not answer;
-#   4. scripts/setup-gvisor.sh and scripts/setup-qemu.sh, when present;
+#   4. scripts/setup-gvisor.sh, scripts/setup-qemu.sh and
+#      scripts/setup-image.sh (the Debian 12 sandbox image), when present;
 #   5. the static probe, built into /var/cache/agentic-eval/bin.
 #
 # Idempotent and safe to re-run: installed packages, a running dockerd and
@@ -119,6 +120,7 @@ step "directories" make_dirs
 step "dockerd" bash scripts/start-dockerd.sh 9>&-
 step "gvisor" run_if_present scripts/setup-gvisor.sh
 step "qemu" run_if_present scripts/setup-qemu.sh
+step "image" run_if_present scripts/setup-image.sh
 step "probe" build_probe
 ms=$(($(now_ms) - total))
 printf 'setup: %-28s ok in %d.%03ds\n' "all" $((ms / 1000)) $((ms % 1000))
