@@ -103,6 +103,12 @@ func ReplyVerb(verb string, args ...string) string {
 		return VerbFacts
 	case "exit":
 		return VerbBye
+	case ReqRun:
+		return VerbResult
+	case ReqPut:
+		return VerbPutOK
+	case ReqGet:
+		return VerbContent
 	}
 	return ""
 }

@@ -184,17 +184,18 @@ func (s *Stream) Ready(ctx context.Context) (Msg, error) {
 // reply, are dropped. Request returns when ctx ends.
 func (s *Stream) Request(ctx context.Context, verb string, args ...string) (Msg, error) {
 	req := strings.Join(append([]string{verb}, args...), " ")
+	shown := truncateText(req, 120) // errors name the request, never a whole payload
 	want := ReplyVerb(verb, args...)
 	s.reqMu.Lock()
 	defer s.reqMu.Unlock()
 
 	if s.in == nil {
-		return Msg{}, fmt.Errorf("probe request %q: the stream has no input to the probe", req)
+		return Msg{}, fmt.Errorf("probe request %q: the stream has no input to the probe", shown)
 	}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		return Msg{}, fmt.Errorf("probe request %q: %w", req, ErrClosed)
+		return Msg{}, fmt.Errorf("probe request %q: %w", shown, ErrClosed)
 	}
 	s.queue = nil // nothing read so far can answer this request
 	s.mu.Unlock()
@@ -207,10 +208,10 @@ func (s *Stream) Request(ctx context.Context, verb string, args ...string) (Msg,
 	select {
 	case err := <-werr:
 		if err != nil {
-			return Msg{}, fmt.Errorf("probe request %q: write: %w", req, err)
+			return Msg{}, fmt.Errorf("probe request %q: write: %w", shown, err)
 		}
 	case <-ctx.Done():
-		return Msg{}, fmt.Errorf("probe request %q: write: %w", req, ctx.Err())
+		return Msg{}, fmt.Errorf("probe request %q: write: %w", shown, ctx.Err())
 	}
 
 	for {
@@ -220,7 +221,7 @@ func (s *Stream) Request(ctx context.Context, verb string, args ...string) (Msg,
 			s.queue = s.queue[1:]
 			if m.Verb == VerbError {
 				s.mu.Unlock()
-				return m, fmt.Errorf("probe request %q: probe error: %s", req, m.Payload)
+				return m, fmt.Errorf("probe request %q: probe error: %s", shown, m.Payload)
 			}
 			if want == "" || m.Verb == want {
 				s.mu.Unlock()
@@ -230,9 +231,9 @@ func (s *Stream) Request(ctx context.Context, verb string, args ...string) (Msg,
 		switch {
 		case s.closed:
 			s.mu.Unlock()
-			return Msg{}, fmt.Errorf("probe request %q: %w", req, ErrClosed)
+			return Msg{}, fmt.Errorf("probe request %q: %w", shown, ErrClosed)
 		case s.readErr != nil:
-			err := fmt.Errorf("probe request %q: output ended before the reply: %s: %w", req, s.lastOutput(), s.readErr)
+			err := fmt.Errorf("probe request %q: output ended before the reply: %s: %w", shown, s.lastOutput(), s.readErr)
 			s.mu.Unlock()
 			return Msg{}, err
 		}
@@ -242,7 +243,7 @@ func (s *Stream) Request(ctx context.Context, verb string, args ...string) (Msg,
 		case <-ch:
 		case <-ctx.Done():
 			s.mu.Lock()
-			err := fmt.Errorf("probe request %q: no reply: %s: %w", req, s.lastOutput(), ctx.Err())
+			err := fmt.Errorf("probe request %q: no reply: %s: %w", shown, s.lastOutput(), ctx.Err())
 			s.mu.Unlock()
 			return Msg{}, err
 		}

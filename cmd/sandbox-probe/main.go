@@ -150,6 +150,11 @@ func serve(in io.Reader, out io.Writer) {
 
 // handle answers one request; exit asks the probe to end after replying.
 func handle(req string) (reply string, exit bool) {
+	if verb, body, _ := strings.Cut(req, " "); verb != "" {
+		if reply, ok := agent(verb, body); ok {
+			return reply, false
+		}
+	}
 	f := strings.Fields(req)
 	switch {
 	case f[0] == "ping" && len(f) == 1:
