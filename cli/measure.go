@@ -13,8 +13,10 @@ import (
 	"golang.org/x/term"
 
 	"github.com/agentic-eval/agentic-eval/drivers/registry"
+	"github.com/agentic-eval/agentic-eval/image"
 	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/vms"
+	"github.com/agentic-eval/agentic-eval/workload"
 )
 
 func init() {
@@ -67,6 +69,8 @@ type measureFlags struct {
 	out                                     string
 	phases                                  string
 	skipUnavailable, noDrop                 bool
+	workloads, workloadCmd                  string
+	workloadSamples, warmRuns               int
 }
 
 func (f *measureFlags) add(cmd *cobra.Command) {
@@ -78,7 +82,11 @@ func (f *measureFlags) add(cmd *cobra.Command) {
 	fl.IntVar(&f.density, "density", def.Density, "idle sandboxes held at once in the density phase (0 skips it)")
 	fl.IntVar(&f.forks, "forks", def.Forks, "restores from one snapshot held at once, after the first restore")
 	fl.DurationVar(&f.timeout, "timeout", def.OpTimeout, "limit for every single runtime operation; a hung runtime becomes a failure")
-	fl.StringVar(&f.phases, "phases", "", "comma-separated phases to run (default all): start-latency, burst, density, isolation, snapshot")
+	fl.StringVar(&f.phases, "phases", "", "comma-separated phases to run (default all): start-latency, burst, density, isolation, snapshot, workload")
+	fl.StringVar(&f.workloads, "workloads", strings.Join(def.Workload.Names, ","), "workloads of the workload phase, comma-separated: "+strings.Join(workload.Names(), ", "))
+	fl.StringVar(&f.workloadCmd, "workload-cmd", "", "also measure this command line against the image (split on spaces), verified by its exit status")
+	fl.IntVar(&f.workloadSamples, "workload-samples", def.Workload.Samples, "fresh sandboxes timing each workload's time to interactive")
+	fl.IntVar(&f.warmRuns, "warm-runs", def.Workload.WarmRuns, "runs of each workload in one warm sandbox, per exec path")
 	fl.StringVar(&f.out, "out", "", "write the results JSON here (default agentic-eval-results-<run>.json)")
 	fl.BoolVar(&f.skipUnavailable, "skip-unavailable", false, "skip named systems that cannot be measured here instead of failing")
 	fl.BoolVar(&f.noDrop, "no-drop-caches", false, "do not drop the page cache before MemAvailable readings")
@@ -88,6 +96,23 @@ func (f *measureFlags) settings() (measure.Settings, error) {
 	s := measure.DefaultSettings()
 	s.Samples, s.Warmups, s.Burst, s.Density, s.Forks, s.OpTimeout = f.samples, f.warmups, f.burst, f.density, f.forks, f.timeout
 	s.DropCaches = !f.noDrop
+	s.Workload.Samples, s.Workload.WarmRuns = f.workloadSamples, f.warmRuns
+	s.Workload.Names = nil
+	if f.workloads != "" {
+		ws, err := workload.Parse(f.workloads)
+		if err != nil {
+			return s, usagef("--workloads: %v", err)
+		}
+		for _, w := range ws {
+			s.Workload.Names = append(s.Workload.Names, w.Name)
+		}
+	}
+	if f.workloadCmd != "" {
+		s.Workload.Command = strings.Fields(f.workloadCmd)
+		if _, err := workload.Command(s.Workload.Command, 300_000); err != nil {
+			return s, usagef("%v", err)
+		}
+	}
 	if f.phases != "" {
 		ph, err := measure.ParsePhases(f.phases)
 		if err != nil {
@@ -175,6 +200,14 @@ func (a *App) runMeasurement(ctx context.Context, drivers []measure.Driver, s me
 		return nil, "", fmt.Errorf("build the sandbox probe: %w", err)
 	}
 	r := measure.NewRunner(s, probePath)
+	if s.Has(measure.PhaseWorkload) {
+		// Without the image the phase records why it measured nothing.
+		if img, err := image.Find(image.CacheDir()); err == nil {
+			r.Image = measure.Image{Key: img.Key, Rootfs: img.Rootfs, Tar: img.Tar, TarBytes: img.TarBytes, RootfsBytes: img.RootfsBytes}
+		} else {
+			fmt.Fprintf(a.stderr, "agentic-eval: workload phase: %v\n", err)
+		}
+	}
 	pr := newProgress(a.stderr)
 	r.Progress = pr.event
 	r.Log = pr.logf

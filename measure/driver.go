@@ -44,6 +44,10 @@ type Spec struct {
 	// Dir is a scratch directory the harness created for this sandbox and
 	// removes after Destroy. Bundles, sockets and logs go here.
 	Dir string
+	// Image is the root filesystem the sandbox runs; the zero Image is the
+	// probe-only rootfs (the ready baseline). A driver without
+	// Capabilities.Image refuses any other.
+	Image Image
 	// Attach receives the probe's output (its stdout or console) and its
 	// input (its stdin or console). The driver calls it once, before the
 	// runtime is asked to start.
@@ -82,6 +86,20 @@ type Restorer interface {
 	Restore(ctx context.Context, snap Snapshot, spec Spec) (Sandbox, error)
 }
 
+// Image is a root filesystem built for sandboxes: Debian with python3 and
+// numpy, and the probe's mount point (package image builds and finds it).
+type Image struct {
+	Key    string `json:"key"`    // the cache key of its package list
+	Rootfs string `json:"rootfs"` // the unpacked tree, used read-only
+	Tar    string `json:"tar"`    // the same tree as a tar, for image imports
+	// TarBytes and RootfsBytes are its sizes.
+	TarBytes    int64 `json:"tar_bytes"`
+	RootfsBytes int64 `json:"rootfs_bytes"`
+}
+
+// IsZero reports whether i is the probe-only rootfs.
+func (i Image) IsZero() bool { return i.Rootfs == "" }
+
 // Snapshot is a driver's handle to saved state.
 type Snapshot struct {
 	Dir   string // where the state lives
@@ -108,6 +126,9 @@ type Capabilities struct {
 	Restore     bool `json:"restore"`      // start a sandbox from a snapshot
 	RestoreMany bool `json:"restore_many"` // restore several sandboxes from one snapshot (fork)
 	Exec        bool `json:"exec"`         // run a further process in a running sandbox
+	// Image says the driver runs a sandbox on an image (Spec.Image), not
+	// only on the probe-only rootfs.
+	Image bool `json:"image"`
 	// Boundary is the isolation class the driver declares. Measurements
 	// may override it where the probe's facts decide.
 	Boundary vms.Boundary `json:"boundary"`
@@ -139,6 +160,9 @@ type RunEnv struct {
 	RunID string // unique per run; every sandbox ID starts with "ae-"+RunID
 	Probe string // host path of the static probe binary
 	Dir   string // scratch directory for the run, removed by the harness
+	// Image is the image the run's workloads use, when they are measured;
+	// a driver that imports images does so in Prepare.
+	Image Image
 }
 
 // Sweeper is implemented by drivers that can list what a run left behind

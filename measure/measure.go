@@ -92,7 +92,11 @@ func (r *Runner) runDriver(ctx context.Context, d Driver, hostID probe.HostIdent
 	defer r.cleanupDriver(d, &vr)
 	if p, ok := d.(Preparer); ok {
 		pctx, cancel := context.WithTimeout(ctx, r.Settings.OpTimeout)
-		err := p.Prepare(pctx, RunEnv{RunID: r.runID, Probe: r.Probe, Dir: r.runDir})
+		env := RunEnv{RunID: r.runID, Probe: r.Probe, Dir: r.runDir}
+		if s := r.Settings; s.Has(PhaseWorkload) && vr.Capabilities.Image {
+			env.Image = r.Image
+		}
+		err := p.Prepare(pctx, env)
 		cancel()
 		if err != nil {
 			vr.fail("prepare", "", fmt.Errorf("prepare %s: %w", d.Variant(), err))
@@ -110,6 +114,7 @@ func (r *Runner) runDriver(ctx context.Context, d Driver, hostID probe.HostIdent
 		{PhaseDensity, s.Has(PhaseDensity) && s.Density > 0, func() { r.measureDensity(ctx, d, &vr) }},
 		{PhaseIsolation, s.Has(PhaseIsolation), func() { r.measureIsolation(ctx, d, &vr, hostID) }},
 		{PhaseSnapshot, s.Has(PhaseSnapshot), func() { r.measureSnapshot(ctx, d, &vr) }},
+		{PhaseWorkload, s.Has(PhaseWorkload), func() { r.measureWorkloads(ctx, d, &vr) }},
 	}
 	for _, st := range steps {
 		if !st.on || ctx.Err() != nil {

@@ -55,6 +55,9 @@ type VariantResult struct {
 	Density      *Density        `json:"density,omitempty"`
 	Isolation    *Isolation      `json:"isolation,omitempty"`
 	Snapshot     *SnapshotResult `json:"snapshot,omitempty"`
+	// Workloads are what an agent waits for: code run in a sandbox of the
+	// Python image (time to interactive, warm exec, files).
+	Workloads *WorkloadResult `json:"workloads,omitempty"`
 	// Operations are the lifecycle operations the harness performed
 	// successfully through this driver on this host (create, exec,
 	// snapshot, restore, fork, destroy), for the agent-control checklist.

@@ -39,6 +39,9 @@ type Runner struct {
 	Progress func(Event)
 	// Log, when set, receives one line per notable happening.
 	Log func(format string, args ...any)
+	// Image is the sandbox image the workload phase runs; zero when none
+	// was built (the phase then records why it measured nothing).
+	Image Image
 
 	runID  string
 	runDir string
@@ -82,6 +85,7 @@ type instance struct {
 	stream    *probe.Stream
 	args      []string // the probe's arguments
 	requested time.Time
+	started   time.Time // when the driver's Start returned
 	ready     time.Time
 }
 
@@ -151,6 +155,7 @@ func (r *Runner) launch(ctx context.Context, what string, args []string,
 	defer cancel()
 	in.requested = time.Now()
 	sb, err := start(opCtx, spec)
+	in.started = time.Now()
 	if err != nil {
 		r.discard(in)
 		return nil, fmt.Errorf("%s %s: %w", what, spec.ID, timeoutCause(opCtx, err))

@@ -20,7 +20,7 @@ const (
 
 // AllPhases lists every phase in run order.
 func AllPhases() []Phase {
-	return []Phase{PhaseStartLatency, PhaseBurst, PhaseDensity, PhaseIsolation, PhaseSnapshot}
+	return []Phase{PhaseStartLatency, PhaseBurst, PhaseDensity, PhaseIsolation, PhaseSnapshot, PhaseWorkload}
 }
 
 // Settings are the knobs of a run, recorded in its results.
@@ -39,6 +39,8 @@ type Settings struct {
 	// DropCaches drops the page cache before MemAvailable readings.
 	DropCaches bool    `json:"drop_caches"`
 	Phases     []Phase `json:"phases"`
+	// Workload is the workload phase's settings.
+	Workload WorkloadSettings `json:"workload"`
 }
 
 // DefaultSettings are the issue's defaults: 20 samples plus 2 warm-ups, a
@@ -48,7 +50,7 @@ func DefaultSettings() Settings {
 	return Settings{
 		Samples: 20, Warmups: 2, Burst: 8, Density: 50, Forks: 4,
 		OpTimeout: 30 * time.Second, MinAvailable: 0.20, DropCaches: true,
-		Phases: AllPhases(),
+		Phases: AllPhases(), Workload: DefaultWorkloadSettings(),
 	}
 }
 
@@ -69,6 +71,9 @@ func (s Settings) Validate() error {
 		return fmt.Errorf("operation timeout %s out of range: want 100ms to 1h", s.OpTimeout)
 	case s.MinAvailable < 0 || s.MinAvailable >= 1:
 		return fmt.Errorf("memory floor %v out of range: want a fraction from 0 to below 1", s.MinAvailable)
+	}
+	if s.Has(PhaseWorkload) {
+		return s.Workload.Validate()
 	}
 	return nil
 }

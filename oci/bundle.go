@@ -42,7 +42,14 @@ type Options struct {
 	CgroupsPath string
 	// Env is added to the default PATH.
 	Env []string
+	// OnImage says the rootfs is an image's tree (see WriteConfig), not
+	// one this package wrote: the probe is bind-mounted read-only onto the
+	// image's /sandbox-probe, and /work is a fresh writable tmpfs.
+	OnImage bool
 }
+
+// WorkDir is the writable directory of a sandbox on an image.
+const WorkDir = "/work"
 
 // Capabilities are runc's default capability set (`runc spec`).
 var Capabilities = []string{"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"}
@@ -123,6 +130,15 @@ func Spec(o Options) *specs.Spec {
 	if o.ReadonlyRootfs {
 		s.Mounts = append(s.Mounts, specs.Mount{Destination: "/tmp", Type: "tmpfs", Source: "tmpfs",
 			Options: []string{"nosuid", "nodev", "mode=1777", "size=65536k"}})
+	}
+	if o.OnImage {
+		s.Mounts = append(s.Mounts,
+			specs.Mount{Destination: ProbePath, Type: "bind", Source: o.Probe, Options: []string{"bind", "ro", "nosuid", "nodev"}},
+			// Room for the 64 MiB file transfers and the small-files
+			// workload; a tmpfs costs only what is written.
+			specs.Mount{Destination: WorkDir, Type: "tmpfs", Source: "tmpfs",
+				Options: []string{"nosuid", "nodev", "mode=1777", "size=262144k"}})
+		s.Process.Cwd = WorkDir
 	}
 	return s
 }

@@ -247,3 +247,19 @@ func (s *Stream) Call(ctx context.Context, verb string, body, out any) error {
 	}
 	return DecodeAnswer(m, ReplyVerb(verb), out)
 }
+
+// RunFlag makes the probe run the command of the RunRequest (JSON) that
+// follows it, print one result line and exit: how the harness runs a
+// workload through a runtime's own exec (docker exec, runc exec) rather
+// than through the sandbox's agent.
+const RunFlag = "--run"
+
+// DecodeRunOutput reads the result line of a probe started with RunFlag.
+func DecodeRunOutput(out []byte, res *RunResult) error {
+	for _, line := range strings.Split(string(out), "\n") {
+		if m, ok := Parse(line); ok && (m.Verb == VerbResult || m.Verb == VerbError) {
+			return DecodeAnswer(m, VerbResult, res)
+		}
+	}
+	return fmt.Errorf("no %s line in the exec's output %q", VerbResult, truncateText(string(out), 200))
+}

@@ -45,6 +45,11 @@ func main() {
 	if len(os.Args) > 2 && os.Args[1] == childFlag {
 		os.Exit(runChild(os.Args[2]))
 	}
+	if len(os.Args) == 3 && os.Args[1] == probe.RunFlag {
+		reply, _ := agent(probe.ReqRun, os.Args[2])
+		os.Stdout.WriteString(probe.Marker + reply + "\n")
+		os.Exit(0)
+	}
 	if len(os.Args) > 1 && os.Args[1] == probe.ExecFlag {
 		// A second process started in a running sandbox by the runtime's
 		// exec: say so with its pid and leave.

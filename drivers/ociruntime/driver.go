@@ -119,6 +119,7 @@ func (d *Driver) Capabilities() measure.Capabilities {
 		Restore:     snap,
 		RestoreMany: snap,
 		Exec:        true,
+		Image:       true,
 		Boundary:    d.cfg.Boundary,
 		Control:     d.cfg.Control,
 	}

@@ -41,6 +41,23 @@ func (d *Driver) writeBundle(spec measure.Spec, bundle string) error {
 		ReadonlyRootfs: true, // as `runc spec`; lets the probe be hard-linked and the rootfs shared
 		CgroupsPath:    cgroupOf(spec.ID),
 	}
+	if !spec.Image.IsZero() {
+		// The image's tree, shared read-only by every sandbox on it, with
+		// the probe bind-mounted in.
+		probe, err := filepath.Abs(spec.Probe)
+		if err != nil {
+			return err
+		}
+		if _, err := os.Stat(probe); err != nil {
+			return fmt.Errorf("probe: %w", err)
+		}
+		o.Probe, o.OnImage = probe, true
+		if err := os.Mkdir(bundle, 0o755); err != nil {
+			return err
+		}
+		_, err = oci.WriteConfig(bundle, spec.Image.Rootfs, o)
+		return err
+	}
 	d.mu.Lock()
 	shared := ""
 	if d.shared != "" && d.probe == spec.Probe {

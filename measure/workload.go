@@ -1,0 +1,461 @@
+package measure
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/agentic-eval/agentic-eval/probe"
+	"github.com/agentic-eval/agentic-eval/workload"
+)
+
+// PhaseWorkload measures what an agent waits for: code run in sandboxes of
+// the Python image.
+const PhaseWorkload Phase = "workload"
+
+// WorkloadSettings are the workload phase's.
+type WorkloadSettings struct {
+	// Names are the workloads measured, in order (workload.Names).
+	Names []string `json:"names"`
+	// Command is the user's own command line, measured as "custom" when
+	// set, verified by its exit status.
+	Command []string `json:"command,omitempty"`
+	// Samples is how many fresh sandboxes time each workload's time to
+	// interactive; WarmRuns how many runs in one warm sandbox.
+	Samples  int `json:"samples"`
+	WarmRuns int `json:"warm_runs"`
+	// FileSizes are the sizes put into and got back from a sandbox, each
+	// FileReps times.
+	FileSizes []int64 `json:"file_sizes"`
+	FileReps  int     `json:"file_reps"`
+}
+
+// DefaultWorkloadSettings are python-hello, python-numpy, small-files and
+// cpu, 10 fresh sandboxes and 10 warm runs each, files of 4 KiB, 1 MiB and
+// 64 MiB three times each way.
+func DefaultWorkloadSettings() WorkloadSettings {
+	return WorkloadSettings{
+		Names:   []string{workload.PythonHello, workload.PythonNumpy, workload.SmallFiles, workload.CPU},
+		Samples: 10, WarmRuns: 10,
+		FileSizes: []int64{4 << 10, 1 << 20, 64 << 20}, FileReps: 3,
+	}
+}
+
+// Validate checks the settings' bounds.
+func (s WorkloadSettings) Validate() error {
+	if _, err := s.workloads(); err != nil {
+		return err
+	}
+	switch {
+	case s.Samples < 1 || s.Samples > 1000:
+		return fmt.Errorf("workload samples %d out of range: want 1 to 1000", s.Samples)
+	case s.WarmRuns < 0 || s.WarmRuns > 10000:
+		return fmt.Errorf("warm runs %d out of range: want 0 to 10000", s.WarmRuns)
+	case s.FileReps < 0 || s.FileReps > 100:
+		return fmt.Errorf("file repetitions %d out of range: want 0 to 100", s.FileReps)
+	}
+	for _, n := range s.FileSizes {
+		if n < 1 || n > 1<<30 {
+			return fmt.Errorf("file size %d out of range: want 1 byte to 1 GiB", n)
+		}
+	}
+	return nil
+}
+
+// workloads are the workloads the settings name, with the user's command.
+func (s WorkloadSettings) workloads() ([]workload.Workload, error) {
+	var ws []workload.Workload
+	if len(s.Names) > 0 {
+		var err error
+		if ws, err = workload.Parse(strings.Join(s.Names, ",")); err != nil {
+			return nil, err
+		}
+	}
+	if len(s.Command) > 0 {
+		w, err := workload.Command(s.Command, 300_000)
+		if err != nil {
+			return nil, err
+		}
+		ws = append(ws, w)
+	}
+	return ws, nil
+}
+
+// WorkloadResult is the workload phase's result for one variant.
+type WorkloadResult struct {
+	Version string `json:"version"` // workload.Version
+	Image   Image  `json:"image"`
+	// Cause says why nothing was measured (no image, a driver that runs
+	// none); empty when measured.
+	Cause string           `json:"cause,omitempty"`
+	TTI   []TimeToInteract `json:"time_to_interactive,omitempty"`
+	Warm  []WarmExec       `json:"warm_exec,omitempty"`
+	Files []FileTransfer   `json:"files,omitempty"`
+}
+
+// TimeToInteract is one workload in fresh sandboxes, one after another:
+// from the request to the runtime returning, to the probe's ready line, to
+// the first verified result and the second, each on the harness's clock.
+type TimeToInteract struct {
+	Workload     string  `json:"workload"`
+	ExecPath     string  `json:"exec_path"` // "probe": the sandbox's agent ran it
+	ReturnedNS   []int64 `json:"returned_ns"`
+	ReadyNS      []int64 `json:"ready_ns"`
+	FirstNS      []int64 `json:"first_result_ns"`
+	SecondNS     []int64 `json:"second_result_ns"`
+	Returned     Summary `json:"returned"`
+	Ready        Summary `json:"ready"`
+	FirstResult  Summary `json:"first_result"`
+	SecondResult Summary `json:"second_result"`
+	// FirstPenalty is the median of each sandbox's first run over its
+	// second (run times only, without the start): how much a cold
+	// sandbox's first call costs beyond a warm one's.
+	FirstPenalty float64 `json:"first_penalty"`
+	Failed       int     `json:"failed"`
+}
+
+// WarmExec is n runs of a workload in one running sandbox, per exec path:
+// the per-tool-call cost on a warm pool.
+type WarmExec struct {
+	Workload  string  `json:"workload"`
+	ExecPath  string  `json:"exec_path"` // "probe", or "runtime" (the runtime's own exec)
+	SamplesNS []int64 `json:"samples_ns"`
+	Summary   Summary `json:"summary"`
+	// ProbeNS are the probe's own durations of the command, inside.
+	ProbeNS []int64 `json:"probe_ns,omitempty"`
+	Failed  int     `json:"failed"`
+}
+
+// FileTransfer is one size moved into (put) or out of (get) a sandbox,
+// through the probe, verified by SHA-256.
+type FileTransfer struct {
+	Direction string  `json:"direction"` // "put" or "get"
+	Bytes     int64   `json:"bytes"`
+	ExecPath  string  `json:"exec_path"`
+	SamplesNS []int64 `json:"samples_ns"`
+	Summary   Summary `json:"summary"`
+	// MBps is the median throughput, in MB (10^6 bytes) per second.
+	MBps     float64 `json:"mbps"`
+	Verified int     `json:"verified"`
+	Failed   int     `json:"failed"`
+	// Cap, when set, says why a size was not moved through this driver.
+	Cap string `json:"cap,omitempty"`
+}
+
+// Exec paths.
+const (
+	ExecPathProbe   = "probe"
+	ExecPathRuntime = "runtime"
+)
+
+// measureWorkloads runs the workload phase for d.
+func (r *Runner) measureWorkloads(ctx context.Context, d Driver, vr *VariantResult) {
+	res := &WorkloadResult{Version: workload.Version, Image: r.Image}
+	vr.Workloads = res
+	ws, err := r.Settings.Workload.workloads()
+	switch {
+	case err != nil:
+		res.Cause = err.Error()
+		return
+	case r.Image.IsZero():
+		res.Cause = "no sandbox image: run scripts/setup.sh (it builds the Debian image with python3 and numpy)"
+		return
+	case !vr.Capabilities.Image:
+		res.Cause = fmt.Sprintf("driver %s does not run a sandbox on an image yet: only the probe-only rootfs", d.Variant())
+		return
+	}
+	total := len(ws)*2 + 1
+	done := 0
+	for _, w := range ws {
+		if w.Argv == nil || ctx.Err() != nil {
+			continue // ready is the start-latency phase's
+		}
+		r.progress(Event{Variant: d.Variant(), Phase: PhaseWorkload, Done: done, Total: total, Message: w.Name + ": time to interactive"})
+		res.TTI = append(res.TTI, r.timeToInteract(ctx, d, vr, w))
+		done++
+		r.progress(Event{Variant: d.Variant(), Phase: PhaseWorkload, Done: done, Total: total, Message: w.Name + ": warm exec"})
+		res.Warm = append(res.Warm, r.warmExec(ctx, d, vr, w)...)
+		done++
+	}
+	if ctx.Err() == nil {
+		r.progress(Event{Variant: d.Variant(), Phase: PhaseWorkload, Done: done, Total: total, Message: "files"})
+		res.Files = r.fileTransfers(ctx, d, vr)
+	}
+	r.progress(Event{Variant: d.Variant(), Phase: PhaseWorkload, Done: total, Total: total})
+}
+
+// spawnOnImage starts a sandbox on the run's image.
+func (r *Runner) spawnOnImage(ctx context.Context, d Driver) (*instance, error) {
+	img := r.Image
+	start := func(ctx context.Context, spec Spec) (Sandbox, error) {
+		spec.Image = img
+		return d.Start(ctx, spec)
+	}
+	return r.launch(ctx, "start", nil, start, func(ctx context.Context, s *probe.Stream) (probe.Msg, error) {
+		return s.Ready(ctx)
+	})
+}
+
+// runOnce runs w through the sandbox's probe and verifies it; it returns
+// the harness's time from the request to the verified answer.
+func (r *Runner) runOnce(ctx context.Context, in *instance, w workload.Workload) (time.Duration, probe.RunResult, error) {
+	opCtx, cancel := context.WithTimeout(ctx, r.workloadTimeout(w))
+	defer cancel()
+	var res probe.RunResult
+	t0 := time.Now()
+	if err := in.stream.Call(opCtx, probe.ReqRun, w.Request(), &res); err != nil {
+		return 0, res, fmt.Errorf("run %s: %w", w.Name, timeoutCause(opCtx, err))
+	}
+	took := time.Since(t0)
+	if err := w.Check(res); err != nil {
+		return 0, res, err
+	}
+	return took, res, nil
+}
+
+// workloadTimeout is the workload's own bound plus the operation timeout
+// for the round trip.
+func (r *Runner) workloadTimeout(w workload.Workload) time.Duration {
+	return time.Duration(w.TimeoutMS)*time.Millisecond + r.Settings.OpTimeout
+}
+
+func (r *Runner) timeToInteract(ctx context.Context, d Driver, vr *VariantResult, w workload.Workload) TimeToInteract {
+	t := TimeToInteract{Workload: w.Name, ExecPath: ExecPathProbe}
+	var returned, ready, first, second []time.Duration
+	var penalties []float64
+	for i := 0; i < r.Settings.Workload.Samples && ctx.Err() == nil; i++ {
+		in, err := r.spawnOnImage(ctx, d)
+		if err != nil {
+			t.Failed++
+			vr.fail(PhaseWorkload, "", err)
+			continue
+		}
+		run1, _, err1 := r.runOnce(ctx, in, w)
+		t1 := time.Now()
+		var run2 time.Duration
+		err2 := err1
+		if err1 == nil {
+			run2, _, err2 = r.runOnce(ctx, in, w)
+		}
+		t2 := time.Now()
+		if _, derr := r.destroy(in); derr != nil {
+			vr.fail("teardown", in.id, derr)
+		}
+		if err2 != nil {
+			t.Failed++
+			vr.fail(PhaseWorkload, in.id, err2)
+			continue
+		}
+		returned = append(returned, in.started.Sub(in.requested))
+		ready = append(ready, in.latency())
+		first = append(first, t1.Sub(in.requested))
+		second = append(second, t2.Sub(in.requested))
+		if run2 > 0 {
+			penalties = append(penalties, float64(run1)/float64(run2))
+		}
+	}
+	t.ReturnedNS, t.ReadyNS, t.FirstNS, t.SecondNS = nsList(returned), nsList(ready), nsList(first), nsList(second)
+	t.Returned, t.Ready, t.FirstResult, t.SecondResult = Summarize(returned), Summarize(ready), Summarize(first), Summarize(second)
+	if len(penalties) > 0 {
+		t.FirstPenalty = SummarizeValues(penalties, "ratio").Median
+	}
+	return t
+}
+
+// warmExec runs w again and again in one sandbox: through the probe, and,
+// where the driver's sandbox execs, through the runtime's own exec of a
+// second probe that runs it.
+func (r *Runner) warmExec(ctx context.Context, d Driver, vr *VariantResult, w workload.Workload) []WarmExec {
+	n := r.Settings.Workload.WarmRuns
+	if n == 0 {
+		return nil
+	}
+	in, err := r.spawnOnImage(ctx, d)
+	if err != nil {
+		vr.fail(PhaseWorkload, "", err)
+		return []WarmExec{{Workload: w.Name, ExecPath: ExecPathProbe, Failed: n}}
+	}
+	defer func() {
+		if _, err := r.destroy(in); err != nil {
+			vr.fail("teardown", in.id, err)
+		}
+	}()
+	viaProbe := WarmExec{Workload: w.Name, ExecPath: ExecPathProbe}
+	var took, inside []time.Duration
+	for i := 0; i < n && ctx.Err() == nil; i++ {
+		t, res, err := r.runOnce(ctx, in, w)
+		if err != nil {
+			viaProbe.Failed++
+			vr.fail(PhaseWorkload, in.id, err)
+			continue
+		}
+		took = append(took, t)
+		inside = append(inside, time.Duration(res.DurationNS))
+	}
+	viaProbe.SamplesNS, viaProbe.ProbeNS, viaProbe.Summary = nsList(took), nsList(inside), Summarize(took)
+	out := []WarmExec{viaProbe}
+	ex, ok := in.sb.(Execer)
+	if !ok {
+		return out
+	}
+	viaRuntime := WarmExec{Workload: w.Name, ExecPath: ExecPathRuntime}
+	req, err := json.Marshal(w.Request())
+	if err != nil {
+		vr.fail(PhaseWorkload, in.id, err)
+		return out
+	}
+	took, inside = nil, nil
+	for i := 0; i < n && ctx.Err() == nil; i++ {
+		opCtx, cancel := context.WithTimeout(ctx, r.workloadTimeout(w))
+		t0 := time.Now()
+		b, err := ex.Exec(opCtx, probe.RunFlag, string(req))
+		t := time.Since(t0)
+		cancel()
+		var res probe.RunResult
+		if err == nil {
+			err = probe.DecodeRunOutput(b, &res)
+		}
+		if err == nil {
+			err = w.Check(res)
+		}
+		if err != nil {
+			viaRuntime.Failed++
+			vr.fail(PhaseWorkload, in.id, fmt.Errorf("runtime exec of %s: %w", w.Name, err))
+			continue
+		}
+		took = append(took, t)
+		inside = append(inside, time.Duration(res.DurationNS))
+	}
+	viaRuntime.SamplesNS, viaRuntime.ProbeNS, viaRuntime.Summary = nsList(took), nsList(inside), Summarize(took)
+	return append(out, viaRuntime)
+}
+
+// fileTransfers puts files of each size into one sandbox's work dir and
+// gets them back, through the probe in chunks, each verified by SHA-256.
+func (r *Runner) fileTransfers(ctx context.Context, d Driver, vr *VariantResult) []FileTransfer {
+	s := r.Settings.Workload
+	if s.FileReps == 0 || len(s.FileSizes) == 0 {
+		return nil
+	}
+	in, err := r.spawnOnImage(ctx, d)
+	if err != nil {
+		vr.fail(PhaseWorkload, "", err)
+		return nil
+	}
+	defer func() {
+		if _, err := r.destroy(in); err != nil {
+			vr.fail("teardown", in.id, err)
+		}
+	}()
+	var out []FileTransfer
+	for _, size := range s.FileSizes {
+		data := make([]byte, size)
+		if _, err := rand.Read(data); err != nil {
+			vr.fail(PhaseWorkload, in.id, err)
+			return out
+		}
+		sum := sha256.Sum256(data)
+		want := hex.EncodeToString(sum[:])
+		put := FileTransfer{Direction: "put", Bytes: size, ExecPath: ExecPathProbe}
+		get := FileTransfer{Direction: "get", Bytes: size, ExecPath: ExecPathProbe}
+		var puts, gets []time.Duration
+		path := fmt.Sprintf("%s/ae-file-%d", workload.WorkDir, size)
+		for i := 0; i < s.FileReps && ctx.Err() == nil; i++ {
+			t0 := time.Now()
+			got, err := putFile(ctx, in.stream, path, data, r.Settings.OpTimeout)
+			if err == nil && got != want {
+				err = fmt.Errorf("put %s: the sandbox holds SHA-256 %s, the harness sent %s", path, got, want)
+			}
+			if err != nil {
+				put.Failed++
+				vr.fail(PhaseWorkload, in.id, err)
+				continue
+			}
+			puts = append(puts, time.Since(t0))
+			put.Verified++
+			t0 = time.Now()
+			back, err := getFile(ctx, in.stream, path, size, r.Settings.OpTimeout)
+			if err == nil {
+				if bs := sha256.Sum256(back); hex.EncodeToString(bs[:]) != want {
+					err = fmt.Errorf("get %s: %d bytes whose SHA-256 is not what was put", path, len(back))
+				}
+			}
+			if err != nil {
+				get.Failed++
+				vr.fail(PhaseWorkload, in.id, err)
+				continue
+			}
+			gets = append(gets, time.Since(t0))
+			get.Verified++
+		}
+		for _, f := range []struct {
+			t  *FileTransfer
+			ds []time.Duration
+		}{{&put, puts}, {&get, gets}} {
+			f.t.SamplesNS, f.t.Summary = nsList(f.ds), Summarize(f.ds)
+			if f.t.Summary.Median > 0 {
+				f.t.MBps = float64(size) / 1e6 / (f.t.Summary.Median / 1000)
+			}
+		}
+		out = append(out, put, get)
+	}
+	return out
+}
+
+// putFile writes data to path in chunks and returns the SHA-256 the
+// sandbox read back. Each chunk gets its own deadline.
+func putFile(ctx context.Context, s *probe.Stream, path string, data []byte, each time.Duration) (string, error) {
+	for off := 0; ; off += probe.MaxChunk {
+		end := min(off+probe.MaxChunk, len(data))
+		req := probe.PutRequest{V: probe.AgentVersion, Path: path, Offset: int64(off), Data: data[off:end], Last: end == len(data)}
+		var res probe.PutResult
+		opCtx, cancel := context.WithTimeout(ctx, each)
+		err := s.Call(opCtx, probe.ReqPut, req, &res)
+		cancel()
+		if err != nil {
+			return "", fmt.Errorf("put %s at %d: %w", path, off, err)
+		}
+		if res.Error != "" {
+			return "", fmt.Errorf("put %s at %d: %s", path, off, res.Error)
+		}
+		if req.Last {
+			if res.Bytes != int64(len(data)) {
+				return "", fmt.Errorf("put %s: the sandbox holds %d bytes, %d were sent", path, res.Bytes, len(data))
+			}
+			return res.SHA256, nil
+		}
+	}
+}
+
+// getFile reads path back in chunks, at most limit bytes.
+func getFile(ctx context.Context, s *probe.Stream, path string, limit int64, each time.Duration) ([]byte, error) {
+	var out []byte
+	for {
+		req := probe.GetRequest{V: probe.AgentVersion, Path: path, Offset: int64(len(out)), Length: probe.MaxChunk}
+		var res probe.GetResult
+		opCtx, cancel := context.WithTimeout(ctx, each)
+		err := s.Call(opCtx, probe.ReqGet, req, &res)
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("get %s at %d: %w", path, len(out), err)
+		}
+		if res.Error != "" {
+			return nil, fmt.Errorf("get %s at %d: %s", path, len(out), res.Error)
+		}
+		out = append(out, res.Data...)
+		if int64(len(out)) > limit {
+			return nil, fmt.Errorf("get %s: more than the %d bytes expected", path, limit)
+		}
+		if res.EOF {
+			return out, nil
+		}
+		if len(res.Data) == 0 {
+			return nil, fmt.Errorf("get %s at %d: an empty chunk before the end", path, len(out))
+		}
+	}
+}
