@@ -50,6 +50,9 @@ type Driver struct {
 	runID   string // the prepared run, "" when none
 	image   string // the run's probe image reference, "" until imported
 	imageID string
+	// sandboxImage is the run's import of the sandbox image, "" when the
+	// run measures no workloads.
+	sandboxImage string
 
 	// pending counts background removals of containers whose create
 	// request was still in flight when Start's context ended.
@@ -101,6 +104,7 @@ func (d *Driver) Capabilities() measure.Capabilities {
 		Restore:     true,
 		RestoreMany: true,
 		Exec:        true, // POST /containers/{id}/exec
+		Image:       true, // the sandbox image, imported from its tar
 		Boundary:    vms.BoundarySharedKernel,
 		Control: measure.ControlPlane{
 			Kind:               "Docker Engine REST API (unix socket)",

@@ -15,6 +15,7 @@ import (
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/jsonmessage"
 
 	"github.com/agentic-eval/agentic-eval/measure"
@@ -74,7 +75,89 @@ func (d *Driver) Prepare(ctx context.Context, env measure.RunEnv) error {
 	d.mu.Lock()
 	d.image, d.imageID = ref, id
 	d.mu.Unlock()
+	if !env.Image.IsZero() {
+		if err := d.importImage(ctx, cli, env); err != nil {
+			return fmt.Errorf("prepare docker run %s: %w", env.RunID, err)
+		}
+	}
 	return nil
+}
+
+// sandboxImageRef names the run's import of the sandbox image.
+func sandboxImageRef(runID string) string { return "ae-" + runID + "-image:latest" }
+
+// importImage imports the run's sandbox image (its tar, with the probe put
+// in place of the image's /sandbox-probe), streamed: the 170 MB tar is
+// never held in memory.
+func (d *Driver) importImage(ctx context.Context, cli *client.Client, env measure.RunEnv) error {
+	ref := sandboxImageRef(env.RunID)
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(withProbe(pw, env.Image.Tar, env.Probe)) }()
+	body, err := cli.ImageImport(ctx,
+		image.ImportSource{Source: pr, SourceName: "-"},
+		ref,
+		image.ImportOptions{
+			Changes: []string{"LABEL " + RunLabel + "=" + env.RunID, "WORKDIR /work"},
+			Message: "agentic-eval sandbox image " + env.Image.Key + " of run " + env.RunID,
+		})
+	if err != nil {
+		pr.CloseWithError(err)
+		return fmt.Errorf("import image %s: %w", ref, err)
+	}
+	_, err = parseImportStream(body)
+	body.Close()
+	pr.Close()
+	if err != nil {
+		return fmt.Errorf("import image %s: %w", ref, err)
+	}
+	d.mu.Lock()
+	d.sandboxImage = ref
+	d.mu.Unlock()
+	return nil
+}
+
+// withProbe copies the image tar at tarPath to w, with the probe binary in
+// place of its /sandbox-probe.
+func withProbe(w io.Writer, tarPath, probe string) error {
+	f, err := os.Open(tarPath)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return fmt.Errorf("image tar %s is not a regular file", tarPath)
+	}
+	bin, err := os.ReadFile(probe)
+	if err != nil {
+		return fmt.Errorf("read probe binary: %w", err)
+	}
+	tr, tw := tar.NewReader(f), tar.NewWriter(w)
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("read image tar %s: %w", tarPath, err)
+		}
+		if strings.TrimPrefix(strings.TrimPrefix(hdr.Name, "./"), "/") == strings.TrimPrefix(probePath, "/") {
+			continue
+		}
+		if err := tw.WriteHeader(hdr); err != nil {
+			return err
+		}
+		if _, err := io.Copy(tw, tr); err != nil {
+			return err
+		}
+	}
+	hdr := &tar.Header{Typeflag: tar.TypeReg, Name: strings.TrimPrefix(probePath, "/"), Mode: 0o755, Size: int64(len(bin)), ModTime: time.Unix(0, 0), Format: tar.FormatPAX}
+	if err := tw.WriteHeader(hdr); err != nil {
+		return err
+	}
+	if _, err := tw.Write(bin); err != nil {
+		return err
+	}
+	return tw.Close()
 }
 
 // Close removes the run's containers still there and its image, after any
@@ -95,7 +178,7 @@ func (d *Driver) Close(ctx context.Context) error {
 		return fmt.Errorf("close docker run %s: %w", runID, err)
 	}
 	d.mu.Lock()
-	d.runID, d.image, d.imageID = "", "", ""
+	d.runID, d.image, d.imageID, d.sandboxImage = "", "", "", ""
 	d.mu.Unlock()
 	return nil
 }

@@ -37,9 +37,12 @@ func (d *Driver) Start(ctx context.Context, spec measure.Spec) (measure.Sandbox,
 func (d *Driver) launch(ctx context.Context, spec measure.Spec, opts container.StartOptions) (*sandbox, error) {
 	d.mu.Lock()
 	runID, img := d.runID, d.image
+	if !spec.Image.IsZero() {
+		img = d.sandboxImage
+	}
 	d.mu.Unlock()
 	if img == "" {
-		return nil, errors.New("no probe image: Prepare was not called or failed")
+		return nil, errors.New("no image for this sandbox: Prepare was not called, failed, or imported no sandbox image")
 	}
 	if spec.Attach == nil {
 		return nil, errors.New("spec has no Attach")
@@ -63,6 +66,10 @@ func (d *Driver) launch(ctx context.Context, spec measure.Spec, opts container.S
 		Labels:       map[string]string{RunLabel: runID, SandboxLabel: spec.ID},
 	}
 	hostCfg := &container.HostConfig{NetworkMode: "none"}
+	if !spec.Image.IsZero() {
+		// As the OCI bundles on the image: a fresh writable /work.
+		hostCfg.Tmpfs = map[string]string{"/work": "rw,nosuid,nodev,size=262144k,mode=1777"}
+	}
 	id, err := d.create(ctx, cli, cfg, hostCfg, spec.ID)
 	if err != nil {
 		return nil, fmt.Errorf("create container: %w", err)
