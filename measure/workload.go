@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -96,6 +98,9 @@ type WorkloadResult struct {
 	TTI   []TimeToInteract `json:"time_to_interactive,omitempty"`
 	Warm  []WarmExec       `json:"warm_exec,omitempty"`
 	Files []FileTransfer   `json:"files,omitempty"`
+	// Primed is the primed interpreter forked, beside the probe-token
+	// snapshot of the snapshot phase.
+	Primed *PrimedFork `json:"primed_fork,omitempty"`
 }
 
 // TimeToInteract is one workload in fresh sandboxes, one after another:
@@ -185,6 +190,10 @@ func (r *Runner) measureWorkloads(ctx context.Context, d Driver, vr *VariantResu
 	if ctx.Err() == nil {
 		r.progress(Event{Variant: d.Variant(), Phase: PhaseWorkload, Done: done, Total: total, Message: "files"})
 		res.Files = r.fileTransfers(ctx, d, vr)
+	}
+	if ctx.Err() == nil {
+		r.progress(Event{Variant: d.Variant(), Phase: PhaseWorkload, Done: done, Total: total, Message: "primed interpreter, forked"})
+		res.Primed = r.primedFork(ctx, d, vr)
 	}
 	r.progress(Event{Variant: d.Variant(), Phase: PhaseWorkload, Done: total, Total: total})
 }
@@ -458,4 +467,149 @@ func getFile(ctx context.Context, s *probe.Stream, path string, limit int64, eac
 			return nil, fmt.Errorf("get %s at %d: an empty chunk before the end", path, len(out))
 		}
 	}
+}
+
+// PrimedFork is the primed interpreter, forked: python3 with numpy
+// imported and a random value assigned, in a sandbox snapshotted once,
+// restored once and forked Forks times; each restore counts only when its
+// interpreter returns the value with numpy still loaded, importing nothing.
+type PrimedFork struct {
+	// Cause says why it was not measured, or why the snapshot failed (the
+	// runtime's own error, when it cannot snapshot here).
+	Cause         string  `json:"cause,omitempty"`
+	PrimeNS       int64   `json:"prime_ns"` // numpy's import and the assignment, in the live interpreter
+	SnapshotNS    int64   `json:"snapshot_ns"`
+	SnapshotBytes int64   `json:"snapshot_bytes"`
+	RestoreNS     []int64 `json:"restore_ns,omitempty"` // request to the restored probe's answer
+	Restore       Summary `json:"restore"`
+	// AnswerNS are the restored interpreters' answers, from the request to
+	// the value.
+	AnswerNS []int64 `json:"answer_ns,omitempty"`
+	Verified int     `json:"verified"`
+	Failed   int     `json:"failed"`
+}
+
+// primedFork measures the primed interpreter forked, on the image.
+func (r *Runner) primedFork(ctx context.Context, d Driver, vr *VariantResult) *PrimedFork {
+	pf := &PrimedFork{}
+	rs, ok := d.(Restorer)
+	if !ok || !vr.Capabilities.Snapshot {
+		pf.Cause = fmt.Sprintf("driver %s cannot snapshot a running sandbox", d.Variant())
+		return pf
+	}
+	var p workload.Primed
+	src, err := r.spawnOnImage(ctx, d)
+	if err != nil {
+		pf.Cause = fmt.Sprintf("could not start the sandbox to prime: %v", err)
+		return pf
+	}
+	srcLive := true
+	defer func() {
+		if srcLive {
+			if _, err := r.destroy(src); err != nil {
+				vr.fail("teardown", src.id, err)
+			}
+		}
+	}()
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		pf.Cause = err.Error()
+		return pf
+	}
+	value := int64(uint64(b[0])<<54|uint64(b[1])<<46|uint64(b[2])<<38|uint64(b[3])<<30|uint64(b[4])<<22|uint64(b[5])<<14|uint64(b[6])<<6) >> 1
+	send := func(in *instance, code string) (string, time.Duration, error) {
+		opCtx, cancel := context.WithTimeout(ctx, 2*r.Settings.OpTimeout)
+		defer cancel()
+		var rep probe.SessionReply
+		t0 := time.Now()
+		err := in.stream.Call(opCtx, probe.ReqSessionSend, probe.SessionSend{V: probe.AgentVersion, Line: p.Line(code), TimeoutMS: int(r.Settings.OpTimeout / time.Millisecond)}, &rep)
+		if err == nil && rep.Error != "" {
+			err = fmt.Errorf("session: %s", rep.Error)
+		}
+		return rep.Line, time.Since(t0), err
+	}
+	opCtx, cancel := context.WithTimeout(ctx, r.Settings.OpTimeout)
+	var started probe.SessionReply
+	err = src.stream.Call(opCtx, probe.ReqSessionStart, probe.SessionStart{V: probe.AgentVersion, Argv: p.Argv(), Dir: workload.WorkDir}, &started)
+	cancel()
+	if err == nil && started.Error != "" {
+		err = fmt.Errorf("session: %s", started.Error)
+	}
+	if err != nil {
+		pf.Cause = fmt.Sprintf("could not start the interpreter: %v", err)
+		vr.fail(PhaseWorkload, src.id, err)
+		return pf
+	}
+	line, took, err := send(src, p.Prime(value))
+	if err == nil {
+		err = p.CheckPrimed(line, value)
+	}
+	if err != nil {
+		pf.Cause = fmt.Sprintf("could not prime the interpreter: %v", err)
+		vr.fail(PhaseWorkload, src.id, err)
+		return pf
+	}
+	pf.PrimeNS = int64(took)
+	ss, ok := src.sb.(Snapshotter)
+	if !ok {
+		pf.Cause = fmt.Sprintf("driver %s offers snapshots, but its sandbox %s cannot take one", d.Variant(), src.id)
+		return pf
+	}
+	snapDir := filepath.Join(r.runDir, src.id+"-snapshot")
+	if err := os.Mkdir(snapDir, 0o700); err != nil {
+		pf.Cause = fmt.Sprintf("snapshot dir: %v", err)
+		return pf
+	}
+	defer os.RemoveAll(snapDir)
+	opCtx, cancel = context.WithTimeout(ctx, r.Settings.OpTimeout)
+	t0 := time.Now()
+	snap, err := ss.Snapshot(opCtx, snapDir)
+	cancel()
+	if err != nil {
+		pf.Cause = fmt.Sprintf("snapshot failed on this host: %v", err)
+		vr.fail(PhaseWorkload, src.id, err)
+		return pf
+	}
+	pf.SnapshotNS, pf.SnapshotBytes = int64(time.Since(t0)), snap.Bytes
+	srcLive = false
+	if _, err := r.destroy(src); err != nil {
+		vr.fail("teardown", src.id, err)
+	}
+	img := r.Image
+	restore := func(ctx context.Context, spec Spec) (Sandbox, error) {
+		spec.Image = img
+		return rs.Restore(ctx, snap, spec)
+	}
+	var restores, answers []time.Duration
+	var held []*instance
+	for i := 0; i < 1+r.Settings.Forks && ctx.Err() == nil; i++ {
+		in, err := r.launch(ctx, "restore", src.args, restore, func(ctx context.Context, s *probe.Stream) (probe.Msg, error) {
+			return s.Request(ctx, "ping")
+		})
+		if err != nil {
+			pf.Failed++
+			vr.fail(PhaseWorkload, "", err)
+			continue
+		}
+		held = append(held, in)
+		restores = append(restores, in.latency())
+		line, took, err := send(in, p.Probe())
+		if err == nil {
+			err = p.CheckRestored(line, value)
+		}
+		if err != nil {
+			pf.Failed++
+			vr.fail(PhaseWorkload, in.id, fmt.Errorf("restored interpreter: %w", err))
+			continue
+		}
+		answers = append(answers, took)
+		pf.Verified++
+	}
+	for _, in := range held {
+		if _, err := r.destroy(in); err != nil {
+			vr.fail("teardown", in.id, err)
+		}
+	}
+	pf.RestoreNS, pf.AnswerNS, pf.Restore = nsList(restores), nsList(answers), Summarize(restores)
+	return pf
 }

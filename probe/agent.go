@@ -263,3 +263,61 @@ func DecodeRunOutput(out []byte, res *RunResult) error {
 	}
 	return fmt.Errorf("no %s line in the exec's output %q", VerbResult, truncateText(string(out), 200))
 }
+
+// A session is one long-lived interpreter the probe holds for the harness
+// (a primed Python, with its libraries imported): started once, then fed
+// one line of input at a time, each answered by one line of its output.
+// It lives inside the sandbox, so a snapshot carries it, warm, into every
+// restore.
+const (
+	ReqSessionStart  = "session-start"
+	ReqSessionSend   = "session-send"
+	VerbSessionReady = "session-ready"
+	VerbSessionOut   = "session-out"
+)
+
+// SessionStart starts the session's process; a session already running
+// is refused.
+type SessionStart struct {
+	V    int      `json:"v"`
+	Argv []string `json:"argv"`
+	Env  []string `json:"env,omitempty"`
+	Dir  string   `json:"dir,omitempty"`
+}
+
+// SessionSend writes Line (and a newline) to the session's stdin and
+// waits, up to TimeoutMS, for one line of its stdout.
+type SessionSend struct {
+	V         int    `json:"v"`
+	Line      string `json:"line"`
+	TimeoutMS int    `json:"timeout_ms,omitempty"`
+}
+
+// SessionReply answers both: the session's pid when it started, its line
+// of output when sent one, and the probe's own time for the exchange.
+type SessionReply struct {
+	V          int    `json:"v"`
+	PID        int    `json:"pid,omitempty"`
+	Line       string `json:"line,omitempty"`
+	DurationNS int64  `json:"duration_ns"`
+	Error      string `json:"error,omitempty"`
+}
+
+// Validate checks a session start's bounds.
+func (r SessionStart) Validate() error {
+	return RunRequest{V: r.V, Argv: r.Argv, Env: r.Env, Dir: r.Dir}.Validate()
+}
+
+// Validate checks a session send's bounds.
+func (r SessionSend) Validate() error {
+	if r.V != AgentVersion {
+		return fmt.Errorf("protocol version %d: this probe speaks %d", r.V, AgentVersion)
+	}
+	if len(r.Line) > MaxStdin || strings.ContainsAny(r.Line, "\n\r") {
+		return fmt.Errorf("a line of at most %d bytes without newlines", MaxStdin)
+	}
+	if r.TimeoutMS < 0 || r.TimeoutMS > MaxTimeoutMS {
+		return fmt.Errorf("timeout of %d ms: between 0 and %d", r.TimeoutMS, MaxTimeoutMS)
+	}
+	return nil
+}

@@ -109,6 +109,10 @@ func ReplyVerb(verb string, args ...string) string {
 		return VerbPutOK
 	case ReqGet:
 		return VerbContent
+	case ReqSessionStart:
+		return VerbSessionReady
+	case ReqSessionSend:
+		return VerbSessionOut
 	}
 	return ""
 }

@@ -10,6 +10,8 @@
 package workload
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -231,4 +233,71 @@ func tail(b []byte) string {
 		s = "..." + s[len(s)-200:]
 	}
 	return s
+}
+
+// Primed is the primed interpreter an agent forks: python3 running a small
+// read-eval loop that keeps its globals between lines, with numpy imported
+// and a value assigned. A snapshot of its sandbox carries it, warm, into
+// every restore.
+type Primed struct{}
+
+// primedServer reads one JSON string of code a line, runs it in one
+// persistent namespace and answers one JSON line: {"ok", "out"} with the
+// code's _out, or {"ok": false, "error"}.
+const primedServer = `import json, sys
+g = {}
+for line in sys.stdin:
+    try:
+        exec(compile(json.loads(line), "<agent>", "exec"), g)
+        print(json.dumps({"ok": True, "out": g.pop("_out", None)}), flush=True)
+    except Exception as e:
+        print(json.dumps({"ok": False, "error": repr(e)}), flush=True)`
+
+// Argv starts the interpreter.
+func (Primed) Argv() []string { return []string{"python3", "-u", "-c", primedServer} }
+
+// Prime is the code that imports numpy and assigns value.
+func (Primed) Prime(value int64) string {
+	return "import numpy, sys\nvalue = " + strconv.FormatInt(value, 10) + "\n_out = value"
+}
+
+// Probe is the code a restored interpreter runs: it returns the value and
+// whether numpy is still imported, without importing anything.
+func (Primed) Probe() string { return `_out = [value, "numpy" in sys.modules]` }
+
+// Line encodes code as the one line the server reads.
+func (Primed) Line(code string) string {
+	b, _ := json.Marshal(code) // a string always marshals
+	return string(b)
+}
+
+// CheckPrimed verifies the server's answer to Prime.
+func (Primed) CheckPrimed(line string, value int64) error {
+	return checkAnswer(line, strconv.FormatInt(value, 10))
+}
+
+// CheckRestored verifies the answer to Probe: the same value, numpy still
+// loaded.
+func (Primed) CheckRestored(line string, value int64) error {
+	return checkAnswer(line, "["+strconv.FormatInt(value, 10)+", true]")
+}
+
+func checkAnswer(line, wantOut string) error {
+	var a struct {
+		OK    bool            `json:"ok"`
+		Out   json.RawMessage `json:"out"`
+		Error string          `json:"error"`
+	}
+	if err := json.Unmarshal([]byte(line), &a); err != nil {
+		return fmt.Errorf("primed interpreter answered %q: not its JSON", tail([]byte(line)))
+	}
+	if !a.OK {
+		return fmt.Errorf("primed interpreter failed: %s", a.Error)
+	}
+	// Compared as compact JSON text: exact for integers of any size.
+	var got, want bytes.Buffer
+	if json.Compact(&got, a.Out) != nil || json.Compact(&want, []byte(wantOut)) != nil || got.String() != want.String() {
+		return fmt.Errorf("primed interpreter returned %s, want %s: its state did not carry over", tail(a.Out), wantOut)
+	}
+	return nil
 }

@@ -65,3 +65,28 @@ func TestParseNamesEachWorkloadOnce(t *testing.T) {
 		t.Errorf("a custom command verifies by its exit status: %v", err)
 	}
 }
+
+func TestPrimedAnswersVerifyExactly(t *testing.T) {
+	var p Primed
+	const v = 4611686018427387903 // 2^62-1: exact, not a float
+	for _, c := range []struct {
+		line string
+		ok   bool
+	}{
+		{`{"ok": true, "out": [4611686018427387903, true]}`, true},
+		{`{"ok": true, "out": [4611686018427387902, true]}`, false},
+		{`{"ok": true, "out": [4611686018427387903, false]}`, false},
+		{`{"ok": false, "error": "NameError('value')"}`, false},
+		{`Traceback`, false},
+	} {
+		if err := p.CheckRestored(c.line, v); (err == nil) != c.ok {
+			t.Errorf("CheckRestored(%s) = %v, want ok %v", c.line, err, c.ok)
+		}
+	}
+	if err := p.CheckPrimed(`{"ok": true, "out": 4611686018427387903}`, v); err != nil {
+		t.Error(err)
+	}
+	if got := p.Line("a\nb"); strings.Contains(got, "\n") {
+		t.Errorf("Line keeps a newline: %q", got)
+	}
+}

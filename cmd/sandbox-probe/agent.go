@@ -5,6 +5,7 @@ package main
 // answer with its error, never a crash of the probe.
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -51,8 +52,111 @@ func agent(verb, body string) (string, bool) {
 			return errorReply(verb, err), true
 		}
 		return answer(probe.VerbContent, getFile(r)), true
+	case probe.ReqSessionStart:
+		var r probe.SessionStart
+		if err := decodeRequest(body, &r); err != nil {
+			return errorReply(verb, err), true
+		}
+		if err := r.Validate(); err != nil {
+			return errorReply(verb, err), true
+		}
+		return answer(probe.VerbSessionReady, startSession(r)), true
+	case probe.ReqSessionSend:
+		var r probe.SessionSend
+		if err := decodeRequest(body, &r); err != nil {
+			return errorReply(verb, err), true
+		}
+		if err := r.Validate(); err != nil {
+			return errorReply(verb, err), true
+		}
+		return answer(probe.VerbSessionOut, sendSession(r)), true
 	}
 	return "", false
+}
+
+// session is the one interpreter the probe holds, if any.
+var session struct {
+	cmd   *exec.Cmd
+	in    io.WriteCloser
+	lines chan string // its stdout, line by line; closed at its end
+}
+
+func startSession(r probe.SessionStart) probe.SessionReply {
+	res := probe.SessionReply{V: probe.AgentVersion}
+	if session.cmd != nil {
+		res.Error = "a session runs already"
+		return res
+	}
+	t0 := time.Now()
+	cmd := exec.Command(r.Argv[0], r.Argv[1:]...)
+	cmd.Env = append([]string{defaultPath, "HOME=/work", "LANG=C.UTF-8"}, r.Env...)
+	cmd.Dir = r.Dir
+	cmd.Stderr = io.Discard
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		res.Error = err.Error()
+		return res
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		res.Error = err.Error()
+		return res
+	}
+	if err := cmd.Start(); err != nil {
+		res.Error = err.Error()
+		return res
+	}
+	lines := make(chan string, 16)
+	go func() {
+		br := bufio.NewReaderSize(out, 64<<10)
+		for {
+			line, err := br.ReadString('\n')
+			if line != "" {
+				if len(line) > probe.MaxOutput {
+					line = line[:probe.MaxOutput]
+				}
+				lines <- strings.TrimRight(line, "\r\n")
+			}
+			if err != nil {
+				close(lines)
+				cmd.Wait()
+				return
+			}
+		}
+	}()
+	session.cmd, session.in, session.lines = cmd, in, lines
+	res.PID = cmd.Process.Pid
+	res.DurationNS = int64(time.Since(t0))
+	return res
+}
+
+func sendSession(r probe.SessionSend) probe.SessionReply {
+	res := probe.SessionReply{V: probe.AgentVersion}
+	if session.cmd == nil {
+		res.Error = "no session: start one first"
+		return res
+	}
+	timeout := time.Duration(r.TimeoutMS) * time.Millisecond
+	if timeout == 0 {
+		timeout = probe.MaxTimeoutMS * time.Millisecond
+	}
+	t0 := time.Now()
+	if _, err := io.WriteString(session.in, r.Line+"\n"); err != nil {
+		res.Error = "write to the session: " + err.Error()
+		return res
+	}
+	select {
+	case line, ok := <-session.lines:
+		if !ok {
+			res.Error = "the session ended"
+			session.cmd = nil
+		}
+		res.Line = line
+	case <-time.After(timeout):
+		res.Error = "the session did not answer in time"
+	}
+	res.DurationNS = int64(time.Since(t0))
+	return res
 }
 
 func decodeRequest(body string, v any) error {
