@@ -295,13 +295,32 @@ func (a *App) emitResults(cmd *cobra.Command, res *measure.Results) error {
 		if err := writeString(a.stdout, b.String()); err != nil {
 			return err
 		}
-		return t.WriteMarkdown(a.stdout)
+		if err := t.WriteMarkdown(a.stdout); err != nil {
+			return err
+		}
+		for _, wt := range workloadTables(res) {
+			if err := writeString(a.stdout, "\n"); err != nil {
+				return err
+			}
+			if err := wt.WriteMarkdown(a.stdout); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	if err := writeString(a.stdout, b.String()); err != nil {
 		return err
 	}
 	if err := t.WriteText(a.stdout); err != nil {
 		return err
+	}
+	for _, wt := range workloadTables(res) {
+		if err := writeString(a.stdout, "\n"); err != nil {
+			return err
+		}
+		if err := wt.WriteText(a.stdout); err != nil {
+			return err
+		}
 	}
 	return writeString(a.stdout, resultNotes(res))
 }

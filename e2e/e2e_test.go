@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/agentic-eval/agentic-eval/drivers/registry"
+	"github.com/agentic-eval/agentic-eval/image"
 	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/residue"
 	"github.com/agentic-eval/agentic-eval/vms"
@@ -262,12 +263,17 @@ func TestMeasureThroughRuncRecordsEveryAxisAndLeavesNothing(t *testing.T) {
 // sandboxes, sends sig and checks the run ends, says so, keeps its partial
 // results and leaves nothing.
 func interruptMidRun(t *testing.T, variant string, sig syscall.Signal, phaseArgs ...string) {
+	interruptHolding(t, variant, sig, 2, phaseArgs...)
+}
+
+// interruptHolding is interruptMidRun once the run holds minLive sandboxes.
+func interruptHolding(t *testing.T, variant string, sig syscall.Signal, minLive int, phaseArgs ...string) {
 	d := driver(t, variant)
 	out := filepath.Join(t.TempDir(), "r.json")
 	args := append([]string{"vms", "measure", variant, "--out", out}, phaseArgs...)
 	r := start(t, args...)
 	id := r.id(t)
-	waitFor(t, 3*time.Minute, "the run to hold sandboxes", func() bool { return liveSandboxes(id) >= 2 })
+	waitFor(t, 3*time.Minute, "the run to hold sandboxes", func() bool { return liveSandboxes(id) >= minLive })
 	if err := r.cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
 	}
@@ -292,6 +298,19 @@ func TestSIGINTDuringDensityLeavesNothing(t *testing.T) {
 
 func TestSIGINTDuringCrunDensityLeavesNothing(t *testing.T) {
 	interruptMidRun(t, "docker/crun", syscall.SIGINT, "--phases", "density", "--density", "200")
+}
+
+// TestInterruptedWorkloadsLeaveNothing interrupts the workload phase (code
+// running in sandboxes of the Python image) through runc and gVisor.
+func TestInterruptedWorkloadsLeaveNothing(t *testing.T) {
+	for _, variant := range []string{"docker/runc", "gvisor/systrap"} {
+		t.Run(strings.ReplaceAll(variant, "/", "-"), func(t *testing.T) {
+			if _, err := image.Find(image.CacheDir()); err != nil {
+				t.Skipf("no sandbox image: %v", err)
+			}
+			interruptHolding(t, variant, syscall.SIGINT, 1, "--phases", "workload", "--workload-samples", "50", "--warm-runs", "50")
+		})
+	}
 }
 
 func TestSIGTERMDuringBurstLeavesNothing(t *testing.T) {
