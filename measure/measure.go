@@ -82,8 +82,8 @@ func (r *Runner) runDriver(ctx context.Context, d Driver, hostID probe.HostIdent
 	fpCtx, cancel := context.WithTimeout(ctx, r.Settings.OpTimeout)
 	vr.Fingerprint = d.Fingerprint(fpCtx)
 	cancel()
-	// Capabilities after the fingerprint: some depend on what it found
-	// (a daemon's experimental mode, criu being installed).
+	// Capabilities are static data: what the driver can attempt. Whether
+	// an ability works here is what its attempt finds out.
 	vr.Capabilities = d.Capabilities()
 	if !vr.Fingerprint.Available {
 		r.logf("%s: unavailable: %s", d.Variant(), vr.Fingerprint.Reason)
