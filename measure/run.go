@@ -94,9 +94,26 @@ func (r *Runner) cleanupCtx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), r.Settings.OpTimeout)
 }
 
+// MaxSandboxes is how many sandboxes one run may create: sandbox IDs have a
+// fixed-width number so that no ID is a prefix of another (runsc and other
+// runtimes match IDs by prefix), and past the width they could not be.
+const MaxSandboxes = 999999
+
+// SandboxID is the n-th sandbox's ID under prefix: "<prefix>-" and n in six
+// digits, so that every ID of a run has the same length and none is a
+// prefix of another. n must be from 1 to MaxSandboxes.
+func SandboxID(prefix string, n int64) (string, error) {
+	if n < 1 || n > MaxSandboxes {
+		return "", fmt.Errorf("sandbox number %d out of range: a run creates at most %d sandboxes", n, MaxSandboxes)
+	}
+	return fmt.Sprintf("%s-%06d", prefix, n), nil
+}
+
 func (r *Runner) newSpec() (Spec, error) {
-	n := r.seq.Add(1)
-	id := fmt.Sprintf("%s-%d", r.Prefix(), n)
+	id, err := SandboxID(r.Prefix(), r.seq.Add(1))
+	if err != nil {
+		return Spec{}, err
+	}
 	dir := filepath.Join(r.runDir, id)
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		return Spec{}, fmt.Errorf("sandbox dir: %w", err)
