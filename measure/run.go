@@ -189,12 +189,20 @@ func (r *Runner) launch(ctx context.Context, what string, args []string,
 	return in, nil
 }
 
+// timeoutCause marks err as a timeout when ctx's deadline passed: the
+// result is errors.Is context.DeadlineExceeded, so that Classify sees it.
 func timeoutCause(ctx context.Context, err error) error {
 	if ctx.Err() == context.DeadlineExceeded && !errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("%w (operation timed out)", err)
+		return &timedOut{err}
 	}
 	return err
 }
+
+// timedOut is an error that a deadline caused.
+type timedOut struct{ err error }
+
+func (e *timedOut) Error() string   { return e.err.Error() + " (operation timed out)" }
+func (e *timedOut) Unwrap() []error { return []error{e.err, context.DeadlineExceeded} }
 
 func (r *Runner) register(in *instance) {
 	r.mu.Lock()
