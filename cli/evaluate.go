@@ -156,6 +156,11 @@ func (a *App) emitEvaluation(cmd *cobra.Command, ev evaluate.Evaluation, w weigh
 			}
 			unmeasured = append(unmeasured, line)
 		}
+		for _, ax := range r.Axes {
+			if ax.NotMeasured != "" {
+				unmeasured = append(unmeasured, fmt.Sprintf("%s%s %s not measured: %s", bullet, r.System.Name(), ax.Axis, oneLine(ax.NotMeasured)))
+			}
+		}
 	}
 	if len(flagged) > 0 {
 		fmt.Fprintf(&b, "\ndisagreements of %.2f or more between measured and curated:\n%s\n", rubric.DisagreementThreshold, strings.Join(flagged, "\n"))
