@@ -192,6 +192,9 @@ func (r *Runner) launch(ctx context.Context, what string, args []string,
 // timeoutCause marks err as a timeout when ctx's deadline passed: the
 // result is errors.Is context.DeadlineExceeded, so that Classify sees it.
 func timeoutCause(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
 	if ctx.Err() == context.DeadlineExceeded && !errors.Is(err, context.DeadlineExceeded) {
 		return &timedOut{err}
 	}

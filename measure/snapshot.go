@@ -71,9 +71,12 @@ func (r *Runner) measureSnapshot(ctx context.Context, d Driver, vr *VariantResul
 		res.Cause = fmt.Sprintf("driver %s offers snapshots, but its sandbox %s cannot take one", d.Variant(), src.id)
 		return
 	}
-	snap, err := ss.Snapshot(opCtx, snapDir)
+	// The snapshot has its own deadline, apart from the token's request.
+	snapCtx, cancelSnap := context.WithTimeout(ctx, r.Settings.OpTimeout)
+	defer cancelSnap()
+	snap, err := ss.Snapshot(snapCtx, snapDir)
 	if err != nil {
-		err = timeoutCause(opCtx, err)
+		err = timeoutCause(snapCtx, err)
 		res.failed("snapshot failed on this host", err)
 		vr.fail(PhaseSnapshot, src.id, err)
 		return
