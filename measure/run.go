@@ -39,6 +39,13 @@ type Runner struct {
 	Progress func(Event)
 	// Log, when set, receives one line per notable happening.
 	Log func(format string, args ...any)
+	// LedgerDir, when set, is where the run records itself before it
+	// creates anything, and each sandbox ID before it asks for it (see
+	// OpenLedger), so that a later run can sweep what a killed one left.
+	LedgerDir string
+
+	ledger *Ledger
+	dirty  atomic.Bool // something may be left: keep the ledger
 
 	runID  string
 	runDir string
@@ -159,6 +166,12 @@ func (r *Runner) launch(ctx context.Context, what string, args []string,
 		spec.Args = args
 	}
 	in := &instance{id: spec.ID, dir: spec.Dir, args: spec.Args}
+	if r.ledger != nil {
+		if err := r.ledger.AddSandbox(spec.ID); err != nil {
+			r.discard(in)
+			return nil, fmt.Errorf("%s %s: %w", what, spec.ID, err)
+		}
+	}
 	attached := make(chan struct{})
 	spec.Attach = func(out io.Reader, w io.Writer) {
 		in.stream = probe.NewStream(out, w)
