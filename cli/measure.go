@@ -54,7 +54,25 @@ func (a *App) doctorCmd() *cobra.Command {
 				}
 				t.AddRow(d.Variant(), d.System().Name(), status, detail, fix)
 			}
-			return a.emit(cmd, Output{Table: t, JSON: rows})
+			stale := staleReport()
+			if a.format() == FormatJSON {
+				// The JSON stays the rows; stale runs go to stderr.
+				for _, l := range stale {
+					fmt.Fprintln(a.stderr, l)
+				}
+				return a.emit(cmd, Output{JSON: rows})
+			}
+			return a.emit(cmd, Output{JSON: rows, Table: t, Text: func(w io.Writer) error {
+				if err := t.WriteText(w); err != nil {
+					return err
+				}
+				for _, l := range stale {
+					if _, err := fmt.Fprintln(w, l); err != nil {
+						return err
+					}
+				}
+				return nil
+			}})
 		},
 	}
 }
@@ -170,11 +188,17 @@ func selectDrivers(ctx context.Context, args []string, skipUnavailable bool) ([]
 // runMeasurement builds the probe, runs the drivers with live progress on
 // stderr, and writes the results file.
 func (a *App) runMeasurement(ctx context.Context, drivers []measure.Driver, s measure.Settings, out string) (*measure.Results, string, error) {
+	// What killed runs left behind goes first: the run must not measure
+	// beside it, nor be confused with it.
+	if _, err := sweepStale(ctx, a.stderr, false); err != nil {
+		return nil, "", err
+	}
 	probePath, err := measure.BuildProbe(ctx)
 	if err != nil {
 		return nil, "", fmt.Errorf("build the sandbox probe: %w", err)
 	}
 	r := measure.NewRunner(s, probePath)
+	r.LedgerDir = measure.LedgerDir()
 	pr := newProgress(a.stderr)
 	r.Progress = pr.event
 	r.Log = pr.logf
@@ -225,6 +249,9 @@ SIGINT/SIGTERM. The results JSON holds raw samples, summaries, failures and sett
 			}
 			if res.Interrupted {
 				return fmt.Errorf("interrupted: partial results written to %s; everything the run created was removed", path)
+			}
+			if why := res.EnvironmentFailure(); why != "" {
+				return fmt.Errorf("%s; results written to %s", why, path)
 			}
 			return nil
 		},

@@ -117,3 +117,16 @@ func containsAny(s string, subs []string) bool {
 	}
 	return false
 }
+
+// daemonUnreachable are the texts of a daemon that is gone.
+var daemonUnreachable = []string{
+	"cannot connect to the docker daemon",
+	"is the docker daemon running",
+	"connection refused",
+}
+
+// DaemonUnreachable reports whether a recorded cause says a daemon the
+// runtime goes through could not be reached.
+func DaemonUnreachable(cause string) bool {
+	return containsAny(strings.ToLower(cause), daemonUnreachable)
+}

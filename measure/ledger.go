@@ -369,7 +369,22 @@ func sweepRun(ctx context.Context, dir string, rec LedgerRecord, drivers []Drive
 	e := rec.Entry
 	sr := SweptRun{RunID: e.RunID, Ledger: rec.Path}
 	prefix := e.Prefix()
+	// The run's own drivers first: what they find is theirs. Others may
+	// find the same objects (processes and cgroups named with the prefix);
+	// each object is listed once, by the first driver that found it.
+	ordered := make([]Driver, 0, len(drivers))
 	for _, d := range drivers {
+		if containsString(e.Drivers, d.Variant()) {
+			ordered = append(ordered, d)
+		}
+	}
+	for _, d := range drivers {
+		if !containsString(e.Drivers, d.Variant()) {
+			ordered = append(ordered, d)
+		}
+	}
+	seen := map[string]bool{}
+	for _, d := range ordered {
 		sw, ok := d.(Sweeper)
 		if !ok {
 			continue
@@ -386,6 +401,14 @@ func sweepRun(ctx context.Context, dir string, rec LedgerRecord, drivers []Drive
 			}
 			continue
 		}
+		var fresh []string
+		for _, x := range left {
+			if !seen[x] {
+				seen[x] = true
+				fresh = append(fresh, x)
+			}
+		}
+		left = fresh
 		if len(left) == 0 {
 			continue
 		}
