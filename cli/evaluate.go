@@ -68,7 +68,17 @@ that cannot be measured here keep their curated row and say why.`,
 				}
 			}
 			ev := evaluate.Evaluate(res, w.Weights, evaluationOptions())
-			return a.emitEvaluation(cmd, ev, w)
+			if err := a.emitEvaluation(cmd, ev, w); err != nil {
+				return err
+			}
+			// A run this command made, whose daemon vanished or whose every
+			// variant failed for the host, is no evaluation to rely on.
+			if results == "" {
+				if why := res.EnvironmentFailure(); why != "" {
+					return fmt.Errorf("%s", why)
+				}
+			}
+			return nil
 		},
 	}
 	f.add(cmd)
