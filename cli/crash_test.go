@@ -3,6 +3,8 @@ package cli_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -127,5 +129,60 @@ func TestKilledRunIsSweptAfterwards(t *testing.T) {
 	again.Env = env
 	if b, err := again.CombinedOutput(); err != nil || !strings.Contains(string(b), "no stale runs") {
 		t.Errorf("second sweep: %v, %q", err, b)
+	}
+}
+
+// TestFullTmpdirExitsOne runs a real runc measurement whose scratch space is
+// a 256 KiB tmpfs: every attempt fails with no space left, which is the
+// host's failure, not runc's, so the run exits 1 with one line on stderr
+// and its failures carry the environment class.
+func TestFullTmpdirExitsOne(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: runc, and a tmpfs mount")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if fp := runc.New().Fingerprint(ctx); !fp.Available {
+		t.Skipf("runc is not usable here: %s", fp.Reason)
+	}
+	tiny, state, outDir := t.TempDir(), t.TempDir(), t.TempDir()
+	if err := syscall.Mount("tmpfs", tiny, "tmpfs", 0, "size=256k"); err != nil {
+		t.Skipf("cannot mount a tmpfs: %v", err)
+	}
+	t.Cleanup(func() { syscall.Unmount(tiny, syscall.MNT_DETACH) })
+	outPath := filepath.Join(outDir, "results.json")
+	cmd := exec.CommandContext(ctx, binary, "vms", "measure", "docker/runc", "--phases", "start-latency", "--samples", "2", "--warmups", "0", "--out", outPath)
+	cmd.Env = append(os.Environ(), "AGENTIC_EVAL_STATE="+state, "TMPDIR="+tiny)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("exit %v, want 1; stderr:\n%s", err, stderr.String())
+	}
+	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+	last := lines[len(lines)-1]
+	if !strings.Contains(last, "failed for the environment") {
+		t.Errorf("last stderr line %q: want the one-line environment summary", last)
+	}
+	b, err := os.ReadFile(outPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res struct {
+		Systems []struct {
+			Failures []struct{ Cause, Class string }
+		}
+	}
+	if err := json.Unmarshal(b, &res); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Systems) != 1 || len(res.Systems[0].Failures) == 0 {
+		t.Fatalf("results %s: want docker/runc with failures", b)
+	}
+	for _, f := range res.Systems[0].Failures {
+		if f.Class != "environment" {
+			t.Errorf("failure %q has class %q, want environment", f.Cause, f.Class)
+		}
 	}
 }
