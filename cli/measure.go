@@ -350,6 +350,8 @@ func resultsTable(res *measure.Results) *Table {
 				restore = "unsupported"
 			case s.Restore.N > 0:
 				restore = fmt.Sprintf("%s (%d/%d ok)", ms(s.Restore.Median), s.Verified, s.Verified+s.FailedRestores)
+			case !s.CauseClass.Scored():
+				restore = "not measured"
 			default:
 				restore = "failed"
 			}
@@ -388,7 +390,11 @@ func resultNotes(res *measure.Results) string {
 				continue
 			}
 			seen[key] = true
-			fmt.Fprintf(&b, "%s: %s failure: %s\n", v.Variant, f.Phase, oneLine(f.Cause))
+			class := ""
+			if !f.Class.Scored() {
+				class = " (" + string(f.Class) + ")"
+			}
+			fmt.Fprintf(&b, "%s: %s failure%s: %s\n", v.Variant, f.Phase, class, oneLine(f.Cause))
 		}
 	}
 	if res.Interrupted {
