@@ -20,6 +20,11 @@ func TestClassify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Recorded by a gvisor/systrap run whose TMPDIR was a full tmpfs.
+	runscFull, err := os.ReadFile(filepath.Join("testdata", "runsc-checkpoint-enospc.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	// A real exec error of a process killed by SIGKILL.
 	killed := exec.Command("/bin/sh", "-c", "kill -9 $$").Run()
 	if killed == nil {
@@ -37,6 +42,7 @@ func TestClassify(t *testing.T) {
 		{"criu failure recorded from docker", errors.New(strings.TrimSpace(string(criu))), ClassRuntime},
 		{"runc refuses", &oci.Error{Runtime: "runc", Command: "checkpoint", Message: "criu failed: type NOTIFY errno 0", Err: errors.New("exit status 1")}, ClassRuntime},
 		{"qemu broken pipe alone", errors.New("snapshot qemu vm ae-x-000001: migration failed: Unable to write to command: Broken pipe"), ClassRuntime},
+		{"runsc checkpoint on a full TMPDIR, recorded", errors.New(strings.TrimSpace(string(runscFull))), ClassEnvironment},
 		{"ENOSPC in the chain", fmt.Errorf("snapshot: %w", &fs.PathError{Op: "write", Path: "/tmp/x/state.mig", Err: syscall.ENOSPC}), ClassEnvironment},
 		{"EDQUOT in the chain", fmt.Errorf("snapshot: %w", &fs.PathError{Op: "write", Path: "/tmp/x", Err: syscall.EDQUOT}), ClassEnvironment},
 		{"no space in a runtime's text", &oci.Error{Runtime: "runsc", Command: "checkpoint", Message: "write /tmp/ae/checkpoint.img: no space left on device", Err: errors.New("exit status 128")}, ClassEnvironment},

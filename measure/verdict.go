@@ -54,7 +54,7 @@ func (r *Results) EnvironmentFailure() string {
 	case len(vanished) > 0:
 		return fmt.Sprintf("the daemon of %s became unreachable during the run: its figures are incomplete", strings.Join(vanished, ", "))
 	case tried > 0 && envFailed == tried:
-		return fmt.Sprintf("every variant failed for the environment, not the runtime (first: %s)", oneLine(firstEnv, 200))
+		return fmt.Sprintf("every variant failed for the environment, not the runtime: its figures are incomplete (first: %s)", oneLine(firstEnv, 200))
 	}
 	return ""
 }
