@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"io/fs"
 	"math"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"syscall"
@@ -199,5 +201,26 @@ func TestSnapshotFailureClasses(t *testing.T) {
 				t.Errorf("not measured as %+v, want class %q with a reason", nm, tt.wantClass)
 			}
 		})
+	}
+}
+
+// A gvisor/systrap variant result recorded on this host with TMPDIR on a
+// full tmpfs: runsc checkpoint failed with no space left on device.
+func TestRecordedENOSPCSnapshotIsNotMeasured(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("testdata", "gvisor-snapshot-enospc.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vr measure.VariantResult
+	if err := json.Unmarshal(b, &vr); err != nil {
+		t.Fatal(err)
+	}
+	s := Score(vr)
+	if a, ok := s.Axis(vms.Snapshotting); ok {
+		t.Errorf("snapshot scored %+v: a full TMPDIR says nothing of runsc", a)
+	}
+	nm, ok := s.Unmeasured(vms.Snapshotting)
+	if !ok || nm.Class != measure.ClassEnvironment || !strings.Contains(nm.Reason, "no space left on device") {
+		t.Errorf("not measured %+v (%v): want the environment class and the cause", nm, ok)
 	}
 }
