@@ -174,14 +174,17 @@ func (r *Runner) cleanupDriver(d Driver, vr *VariantResult) {
 		cancel()
 	}
 	if sw, ok := d.(Sweeper); ok {
+		// Listing and sweeping have a deadline each.
 		ctx, cancel := r.cleanupCtx()
-		defer cancel()
 		left, err := sw.Leftovers(ctx, r.Prefix())
+		cancel()
 		if err != nil {
 			r.dirty.Store(true)
 		}
 		if err == nil && len(left) > 0 {
 			vr.fail("teardown", "", fmt.Errorf("swept leftovers: %v", left))
+			ctx, cancel := r.cleanupCtx()
+			defer cancel()
 			if err := sw.Sweep(ctx, r.Prefix()); err != nil {
 				r.dirty.Store(true)
 				vr.fail("teardown", "", fmt.Errorf("sweep %s: %w", d.Variant(), err))
