@@ -50,7 +50,9 @@ func (r *Runner) Run(ctx context.Context, drivers []Driver) (*Results, error) {
 		return nil, errors.New("no probe binary: build one with BuildProbe")
 	}
 	res := &Results{Schema: Schema, Tool: ToolInfo(), RunID: r.runID, Started: time.Now().UTC(), Settings: r.Settings}
-	hi, err := host.Collect(ctx)
+	hctx, cancel := context.WithTimeout(ctx, r.Settings.OpTimeout)
+	hi, err := host.Collect(hctx)
+	cancel()
 	if err != nil {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("host facts incomplete: %v", err))
 	}
