@@ -226,7 +226,11 @@ density (idle sandboxes held at once, host memory per instance by two methods),
 isolation (facts observed by the probe inside) and snapshotting (snapshot, restore,
 fork, verified by a token in memory) through every available driver, or those named.
 Everything the run creates is removed at the end, on error, on timeout and on
-SIGINT/SIGTERM. The results JSON holds raw samples, summaries, failures and settings.`,
+SIGINT/SIGTERM. A run records itself in the state directory first, and sweeps what
+runs that were killed left behind (see 'vms sweep'). The results JSON holds raw
+samples, summaries, failures (each classed runtime, environment or timeout) and
+settings. Exit status 1 when a daemon became unreachable or every variant failed
+for the environment; runtime failures alone are results and exit 0.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := f.settings()
 			if err != nil {
