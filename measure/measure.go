@@ -76,7 +76,7 @@ func (r *Runner) Run(ctx context.Context, drivers []Driver) (*Results, error) {
 		}
 		l, err := OpenLedger(r.LedgerDir, LedgerEntry{RunID: r.runID, Started: res.Started, Drivers: names, ScratchDir: dir, BootID: hi.BootID})
 		if err != nil {
-			return nil, fmt.Errorf("record the run: %w", err)
+			return nil, fmt.Errorf("record the run in %s (set AGENTIC_EVAL_STATE to a writable directory): %w", r.LedgerDir, err)
 		}
 		r.ledger = l
 		defer func() {
