@@ -68,7 +68,17 @@ that cannot be measured here keep their curated row and say why.`,
 				}
 			}
 			ev := evaluate.Evaluate(res, w.Weights, evaluationOptions())
-			return a.emitEvaluation(cmd, ev, w)
+			if err := a.emitEvaluation(cmd, ev, w); err != nil {
+				return err
+			}
+			// A run this command made, whose daemon vanished or whose every
+			// variant failed for the host, is no evaluation to rely on.
+			if results == "" {
+				if why := res.EnvironmentFailure(); why != "" {
+					return fmt.Errorf("%s", why)
+				}
+			}
+			return nil
 		},
 	}
 	f.add(cmd)
@@ -155,6 +165,11 @@ func (a *App) emitEvaluation(cmd *cobra.Command, ev evaluate.Evaluation, w weigh
 				line += "\n    fix: " + n.Fix
 			}
 			unmeasured = append(unmeasured, line)
+		}
+		for _, ax := range r.Axes {
+			if ax.NotMeasured != "" {
+				unmeasured = append(unmeasured, fmt.Sprintf("%s%s %s not measured: %s", bullet, r.System.Name(), ax.Axis, oneLine(ax.NotMeasured)))
+			}
 		}
 	}
 	if len(flagged) > 0 {

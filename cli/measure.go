@@ -56,7 +56,25 @@ func (a *App) doctorCmd() *cobra.Command {
 				}
 				t.AddRow(d.Variant(), d.System().Name(), status, detail, fix)
 			}
-			return a.emit(cmd, Output{Table: t, JSON: rows})
+			stale := staleReport()
+			if a.format() == FormatJSON {
+				// The JSON stays the rows; stale runs go to stderr.
+				for _, l := range stale {
+					fmt.Fprintln(a.stderr, l)
+				}
+				return a.emit(cmd, Output{JSON: rows})
+			}
+			return a.emit(cmd, Output{JSON: rows, Table: t, Text: func(w io.Writer) error {
+				if err := t.WriteText(w); err != nil {
+					return err
+				}
+				for _, l := range stale {
+					if _, err := fmt.Fprintln(w, l); err != nil {
+						return err
+					}
+				}
+				return nil
+			}})
 		},
 	}
 }
@@ -195,6 +213,11 @@ func selectDrivers(ctx context.Context, args []string, skipUnavailable bool) ([]
 // runMeasurement builds the probe, runs the drivers with live progress on
 // stderr, and writes the results file.
 func (a *App) runMeasurement(ctx context.Context, drivers []measure.Driver, s measure.Settings, out string) (*measure.Results, string, error) {
+	// What killed runs left behind goes first: the run must not measure
+	// beside it, nor be confused with it.
+	if _, err := sweepStale(ctx, a.stderr, false); err != nil {
+		return nil, "", err
+	}
 	probePath, err := measure.BuildProbe(ctx)
 	if err != nil {
 		return nil, "", fmt.Errorf("build the sandbox probe: %w", err)
@@ -208,6 +231,7 @@ func (a *App) runMeasurement(ctx context.Context, drivers []measure.Driver, s me
 			fmt.Fprintf(a.stderr, "agentic-eval: workload phase: %v\n", err)
 		}
 	}
+	r.LedgerDir = measure.LedgerDir()
 	pr := newProgress(a.stderr)
 	r.Progress = pr.event
 	r.Log = pr.logf
@@ -235,7 +259,11 @@ density (idle sandboxes held at once, host memory per instance by two methods),
 isolation (facts observed by the probe inside) and snapshotting (snapshot, restore,
 fork, verified by a token in memory) through every available driver, or those named.
 Everything the run creates is removed at the end, on error, on timeout and on
-SIGINT/SIGTERM. The results JSON holds raw samples, summaries, failures and settings.`,
+SIGINT/SIGTERM. A run records itself in the state directory first, and sweeps what
+runs that were killed left behind (see 'vms sweep'). The results JSON holds raw
+samples, summaries, failures (each classed runtime, environment or timeout) and
+settings. Exit status 1 when a daemon became unreachable or every variant failed
+for the environment; runtime failures alone are results and exit 0.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := f.settings()
 			if err != nil {
@@ -258,6 +286,9 @@ SIGINT/SIGTERM. The results JSON holds raw samples, summaries, failures and sett
 			}
 			if res.Interrupted {
 				return fmt.Errorf("interrupted: partial results written to %s; everything the run created was removed", path)
+			}
+			if why := res.EnvironmentFailure(); why != "" {
+				return fmt.Errorf("%s; results written to %s", why, path)
 			}
 			return nil
 		},
@@ -375,6 +406,8 @@ func resultsTable(res *measure.Results) *Table {
 				restore = "unsupported"
 			case s.Restore.N > 0:
 				restore = fmt.Sprintf("%s (%d/%d ok)", ms(s.Restore.Median), s.Verified, s.Verified+s.FailedRestores)
+			case !s.CauseClass.Scored():
+				restore = "not measured"
 			default:
 				restore = "failed"
 			}
@@ -413,7 +446,11 @@ func resultNotes(res *measure.Results) string {
 				continue
 			}
 			seen[key] = true
-			fmt.Fprintf(&b, "%s: %s failure: %s\n", v.Variant, f.Phase, oneLine(f.Cause))
+			class := ""
+			if !f.Class.Scored() {
+				class = " (" + string(f.Class) + ")"
+			}
+			fmt.Fprintf(&b, "%s: %s failure%s: %s\n", v.Variant, f.Phase, class, oneLine(f.Cause))
 		}
 	}
 	if res.Interrupted {

@@ -18,6 +18,10 @@ type AxisValue struct {
 	Provenance rubric.Provenance `json:"provenance"`
 	Variant    string            `json:"variant,omitempty"` // the variant measured, when not curated
 	Basis      string            `json:"basis"`
+	// NotMeasured is set when the primary variant attempted the axis but
+	// the attempt is no result (the environment got in the way or it timed
+	// out): the curated score stands, and this says why.
+	NotMeasured string `json:"not_measured,omitempty"`
 }
 
 // Disagreement is an axis where a measured variant and the catalog differ
@@ -200,6 +204,8 @@ func evaluateSystem(sys vms.System, variants []measure.VariantResult, w vms.Weig
 		if primary != nil {
 			if s, ok := primary.Axis(ax); ok {
 				v.Score, v.Provenance, v.Variant, v.Basis = s.Score, s.Provenance, primary.Variant, s.Basis
+			} else if nm, ok := primary.Unmeasured(ax); ok {
+				v.NotMeasured = primary.Variant + ": " + nm.Reason
 			}
 		}
 		row.Effective = row.Effective.WithScore(ax, v.Score)

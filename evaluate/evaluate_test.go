@@ -249,3 +249,27 @@ func TestWarningsComeRunFirstThenPerVariantInCatalogAndPreferenceOrder(t *testin
 		t.Errorf("warning reads %q", s)
 	}
 }
+
+func TestSnapshotNotMeasuredForTheEnvironment(t *testing.T) {
+	vr := measure.VariantResult{
+		System: vms.Docker, Variant: "docker/runc",
+		Fingerprint:  measure.Fingerprint{Available: true},
+		StartLatency: &measure.Latency{Summary: measure.Summary{N: 5, Median: 80}},
+		Snapshot: &measure.SnapshotResult{Supported: true, Cause: "snapshot failed on this host: the host got in the way, not the runtime: write /tmp/s: no space left on device",
+			CauseClass: measure.ClassEnvironment},
+	}
+	row := evaluateSystem(vms.Docker, []measure.VariantResult{vr}, vms.Balanced(), true)
+	for _, ax := range row.Axes {
+		if ax.Axis != vms.Snapshotting.Name() {
+			continue
+		}
+		if ax.Provenance != rubric.Curated || ax.Score != row.Curated.Score(vms.Snapshotting) {
+			t.Errorf("snapshot axis %+v: want the curated score", ax)
+		}
+		if !strings.Contains(ax.NotMeasured, "no space left on device") {
+			t.Errorf("snapshot axis not-measured reason %q: want the cause", ax.NotMeasured)
+		}
+		return
+	}
+	t.Fatal("no snapshot axis")
+}

@@ -20,6 +20,10 @@ type Stat struct {
 	Comm  string // the command name, which may hold spaces and parentheses
 	State byte   // R, S, D, Z, ...
 	PPID  int
+	// StartTime is when the process started, in clock ticks after boot
+	// (field 22): with the PID it names one process, since a PID can be
+	// reused and a start time on one boot cannot. 0 when the line is short.
+	StartTime uint64
 }
 
 // ParseStat parses one /proc/<pid>/stat line. The command name is taken
@@ -42,7 +46,31 @@ func ParseStat(line string) (Stat, error) {
 	if err != nil {
 		return Stat{}, fmt.Errorf("stat: ppid: %w", err)
 	}
-	return Stat{PID: pid, Comm: line[open+1 : closing], State: rest[0][0], PPID: ppid}, nil
+	st := Stat{PID: pid, Comm: line[open+1 : closing], State: rest[0][0], PPID: ppid}
+	// Field 22 is the 20th after the command name.
+	if len(rest) >= 20 {
+		if st.StartTime, err = strconv.ParseUint(rest[19], 10, 64); err != nil {
+			return Stat{}, fmt.Errorf("stat: starttime: %w", err)
+		}
+	}
+	return st, nil
+}
+
+// ReadStat reads /proc/<pid>/stat.
+func ReadStat(pid int) (Stat, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return Stat{}, err
+	}
+	return ParseStat(string(b))
+}
+
+// SameProcess reports whether pid is still the process that started at
+// startTime (clock ticks after boot) and has not exited: a PID reused by
+// another process does not count.
+func SameProcess(pid int, startTime uint64) bool {
+	st, err := ReadStat(pid)
+	return err == nil && st.State != 'Z' && st.StartTime == startTime
 }
 
 // ParseCmdline splits /proc/<pid>/cmdline (NUL-separated arguments) into

@@ -3,10 +3,10 @@ package measure
 import (
 	"context"
 	"fmt"
-	"github.com/agentic-eval/agentic-eval/vms"
 	"time"
 
 	"github.com/agentic-eval/agentic-eval/memstat"
+	"github.com/agentic-eval/agentic-eval/vms"
 )
 
 const mib = 1 << 20
@@ -84,7 +84,7 @@ func (r *Runner) measureDensity(ctx context.Context, d Driver, vr *VariantResult
 	time.Sleep(time.Second)
 	var per []float64
 	for _, in := range held {
-		acct, err := sandboxMemory(ctx, in.sb)
+		acct, err := sandboxMemory(ctx, in.sb, r.Settings.OpTimeout)
 		if err != nil {
 			vr.fail(PhaseDensity, in.id, err)
 			continue
@@ -126,13 +126,22 @@ type memAccount struct{ total, pss, cgroup int64 }
 // sandboxMemory accounts one sandbox's host memory: the cgroup's charge
 // covers the processes inside it, so only processes outside it add their
 // PSS; without a cgroup, PSS of every process is the figure.
-func sandboxMemory(ctx context.Context, sb Sandbox) (memAccount, error) {
+//
+// Each call into the driver has its own deadline of timeout: a hung runtime
+// or daemon becomes a timeout-class failure of that sandbox's reading.
+func sandboxMemory(ctx context.Context, sb Sandbox, timeout time.Duration) (memAccount, error) {
 	var a memAccount
-	pids, err := sb.HostPIDs(ctx)
+	pidCtx, cancel := context.WithTimeout(ctx, timeout)
+	pids, err := sb.HostPIDs(pidCtx)
+	err = timeoutCause(pidCtx, err)
+	cancel()
 	if err != nil {
 		return a, fmt.Errorf("host processes of %s: %w", sb.ID(), err)
 	}
-	cg, err := sb.MemoryCgroup(ctx)
+	cgCtx, cancel := context.WithTimeout(ctx, timeout)
+	cg, err := sb.MemoryCgroup(cgCtx)
+	err = timeoutCause(cgCtx, err)
+	cancel()
 	if err != nil {
 		return a, fmt.Errorf("memory cgroup of %s: %w", sb.ID(), err)
 	}

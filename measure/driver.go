@@ -32,7 +32,8 @@ type Driver interface {
 
 // Spec is what the harness asks a driver to start.
 type Spec struct {
-	// ID is the harness's unique name for the sandbox ("ae-<run>-<n>"),
+	// ID is the harness's unique name for the sandbox ("ae-<run>-<n>", n in
+	// six digits: no ID is a prefix of another; see SandboxID),
 	// usable as a container or VM name. Every object the driver creates
 	// carries it, so that leftovers are findable.
 	ID string

@@ -48,7 +48,7 @@ func (r *Runner) measureIsolation(ctx context.Context, d Driver, vr *VariantResu
 	defer cancel()
 	msg, err := in.stream.Request(opCtx, "facts", ln.Addr().String())
 	if err != nil {
-		vr.fail(PhaseIsolation, in.id, fmt.Errorf("ask probe for facts: %w", err))
+		vr.fail(PhaseIsolation, in.id, fmt.Errorf("ask probe for facts: %w", timeoutCause(opCtx, err)))
 		return
 	}
 	facts, err := probe.ParseFacts(msg.Payload)
@@ -56,7 +56,7 @@ func (r *Runner) measureIsolation(ctx context.Context, d Driver, vr *VariantResu
 		vr.fail(PhaseIsolation, in.id, fmt.Errorf("parse probe facts: %w", err))
 		return
 	}
-	r.tryExec(opCtx, d, vr, in)
+	r.tryExec(ctx, d, vr, in)
 	vr.Isolation = &Isolation{
 		HostBootID:        hostID.BootID,
 		HostKernelRelease: hostID.KernelRelease,
@@ -73,9 +73,13 @@ func (r *Runner) tryExec(ctx context.Context, d Driver, vr *VariantResult, in *i
 	if !ok {
 		return
 	}
-	out, err := ex.Exec(ctx, probe.ExecFlag)
+	// Its own deadline: the facts request before it may have used most of
+	// its own.
+	opCtx, cancel := context.WithTimeout(ctx, r.Settings.OpTimeout)
+	defer cancel()
+	out, err := ex.Exec(opCtx, probe.ExecFlag)
 	if err != nil {
-		vr.fail(PhaseIsolation, in.id, fmt.Errorf("exec in the sandbox: %w", err))
+		vr.fail(PhaseIsolation, in.id, fmt.Errorf("exec in the sandbox: %w", timeoutCause(opCtx, err)))
 		return
 	}
 	for _, line := range strings.Split(string(out), "\n") {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"time"
@@ -49,19 +50,55 @@ func (r *Runner) Run(ctx context.Context, drivers []Driver) (*Results, error) {
 		return nil, errors.New("no probe binary: build one with BuildProbe")
 	}
 	res := &Results{Schema: Schema, Tool: ToolInfo(), RunID: r.runID, Started: time.Now().UTC(), Settings: r.Settings}
-	hi, err := host.Collect(ctx)
+	hctx, cancel := context.WithTimeout(ctx, r.Settings.OpTimeout)
+	hi, err := host.Collect(hctx)
+	cancel()
 	if err != nil {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("host facts incomplete: %v", err))
 	}
 	res.Host = hi
-	// "ae-<run>_*": distinct from the sandboxes' "ae-<run>-<n>" names,
-	// which appear inside it in bundle paths.
-	dir, err := os.MkdirTemp(r.Dir, r.Prefix()+"_")
+	// "ae-<run>_scratch": distinct from the sandboxes' "ae-<run>-<n>"
+	// names, which appear inside it in bundle paths. Its name is known
+	// before it exists, so that the ledger records it first.
+	parent := r.Dir
+	if parent == "" {
+		parent = os.TempDir()
+	}
+	parent, err = filepath.Abs(parent)
 	if err != nil {
 		return nil, fmt.Errorf("run dir: %w", err)
 	}
+	dir := filepath.Join(parent, r.Prefix()+"_scratch")
+	if r.LedgerDir != "" {
+		var names []string
+		for _, d := range drivers {
+			names = append(names, d.Variant())
+		}
+		l, err := OpenLedger(r.LedgerDir, LedgerEntry{RunID: r.runID, Started: res.Started, Drivers: names, ScratchDir: dir, BootID: hi.BootID})
+		if err != nil {
+			return nil, fmt.Errorf("record the run in %s (set AGENTIC_EVAL_STATE to a writable directory): %w", r.LedgerDir, err)
+		}
+		r.ledger = l
+		defer func() {
+			if r.dirty.Load() {
+				l.Close()
+				r.logf("run %s: something may be left; its ledger stays in %s for `agentic-eval vms sweep`", r.runID, r.LedgerDir)
+				return
+			}
+			if err := l.Remove(); err != nil {
+				r.logf("run %s: %v", r.runID, err)
+			}
+		}()
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("run dir: %w", err)
+	}
 	r.runDir = dir
-	defer os.RemoveAll(dir)
+	defer func() {
+		if err := os.RemoveAll(dir); err != nil {
+			r.dirty.Store(true)
+		}
+	}()
 	r.logf("run %s: every object it creates is named %s-*; scratch in %s", r.runID, r.Prefix(), dir)
 	hostID := probe.HostIdentity{BootID: hi.BootID, KernelRelease: hi.KernelRelease}
 	for _, d := range drivers {
@@ -129,8 +166,12 @@ func (r *Runner) runDriver(ctx context.Context, d Driver, hostID probe.HostIdent
 // cleanupDriver destroys every sandbox still held, closes the driver's
 // per-run state and sweeps anything of the run the driver can still find.
 func (r *Runner) cleanupDriver(d Driver, vr *VariantResult) {
-	for _, err := range r.destroyAll() {
+	destroyErrs := r.destroyAll()
+	for _, err := range destroyErrs {
 		vr.fail("teardown", "", err)
+	}
+	if _, ok := d.(Sweeper); !ok && len(destroyErrs) > 0 {
+		r.dirty.Store(true)
 	}
 	if p, ok := d.(Preparer); ok {
 		ctx, cancel := r.cleanupCtx()
@@ -140,12 +181,19 @@ func (r *Runner) cleanupDriver(d Driver, vr *VariantResult) {
 		cancel()
 	}
 	if sw, ok := d.(Sweeper); ok {
+		// Listing and sweeping have a deadline each.
 		ctx, cancel := r.cleanupCtx()
-		defer cancel()
 		left, err := sw.Leftovers(ctx, r.Prefix())
+		cancel()
+		if err != nil {
+			r.dirty.Store(true)
+		}
 		if err == nil && len(left) > 0 {
 			vr.fail("teardown", "", fmt.Errorf("swept leftovers: %v", left))
+			ctx, cancel := r.cleanupCtx()
+			defer cancel()
 			if err := sw.Sweep(ctx, r.Prefix()); err != nil {
+				r.dirty.Store(true)
 				vr.fail("teardown", "", fmt.Errorf("sweep %s: %w", d.Variant(), err))
 			}
 		}

@@ -71,6 +71,10 @@ type Failure struct {
 	Phase   string `json:"phase"` // start-latency, burst, density, isolation, snapshot, teardown
 	Sandbox string `json:"sandbox,omitempty"`
 	Cause   string `json:"cause"`
+	// Class says whose fault it is (see Classify): only runtime-class
+	// failures are results. Absent in documents written before classes
+	// existed, which read as runtime.
+	Class Class `json:"class,omitempty"`
 }
 
 // Latency is the start-latency measurement: fresh sandboxes one after
@@ -137,7 +141,11 @@ type SnapshotResult struct {
 	Supported bool `json:"supported"`
 	// Cause explains a snapshot that is not supported or failed here; the
 	// failure is the measured result for the axis.
-	Cause          string  `json:"cause,omitempty"`
+	Cause string `json:"cause,omitempty"`
+	// CauseClass classifies Cause: a snapshot that failed for the
+	// environment or timed out is not measured. Absent (runtime) in older
+	// documents and when the driver cannot snapshot at all.
+	CauseClass     Class   `json:"cause_class,omitempty"`
 	SnapshotNS     int64   `json:"snapshot_ns,omitempty"`
 	SnapshotBytes  int64   `json:"snapshot_bytes,omitempty"`
 	RestoreNS      []int64 `json:"restore_ns,omitempty"`
@@ -231,7 +239,7 @@ func Durations(ns []int64) []time.Duration {
 }
 
 func (vr *VariantResult) fail(phase Phase, sandbox string, err error) {
-	vr.Failures = append(vr.Failures, Failure{Phase: string(phase), Sandbox: sandbox, Cause: err.Error()})
+	vr.Failures = append(vr.Failures, Failure{Phase: string(phase), Sandbox: sandbox, Cause: err.Error(), Class: Classify(err)})
 }
 
 func (vr *VariantResult) did(op vms.Operation) {

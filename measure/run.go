@@ -42,6 +42,13 @@ type Runner struct {
 	// Image is the sandbox image the workload phase runs; zero when none
 	// was built (the phase then records why it measured nothing).
 	Image Image
+	// LedgerDir, when set, is where the run records itself before it
+	// creates anything, and each sandbox ID before it asks for it (see
+	// OpenLedger), so that a later run can sweep what a killed one left.
+	LedgerDir string
+
+	ledger *Ledger
+	dirty  atomic.Bool // something may be left: keep the ledger
 
 	runID  string
 	runDir string
@@ -98,9 +105,26 @@ func (r *Runner) cleanupCtx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), r.Settings.OpTimeout)
 }
 
+// MaxSandboxes is how many sandboxes one run may create: sandbox IDs have a
+// fixed-width number so that no ID is a prefix of another (runsc and other
+// runtimes match IDs by prefix), and past the width they could not be.
+const MaxSandboxes = 999999
+
+// SandboxID is the n-th sandbox's ID under prefix: "<prefix>-" and n in six
+// digits, so that every ID of a run has the same length and none is a
+// prefix of another. n must be from 1 to MaxSandboxes.
+func SandboxID(prefix string, n int64) (string, error) {
+	if n < 1 || n > MaxSandboxes {
+		return "", fmt.Errorf("sandbox number %d out of range: a run creates at most %d sandboxes", n, MaxSandboxes)
+	}
+	return fmt.Sprintf("%s-%06d", prefix, n), nil
+}
+
 func (r *Runner) newSpec() (Spec, error) {
-	n := r.seq.Add(1)
-	id := fmt.Sprintf("%s-%d", r.Prefix(), n)
+	id, err := SandboxID(r.Prefix(), r.seq.Add(1))
+	if err != nil {
+		return Spec{}, err
+	}
 	dir := filepath.Join(r.runDir, id)
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		return Spec{}, fmt.Errorf("sandbox dir: %w", err)
@@ -146,6 +170,12 @@ func (r *Runner) launch(ctx context.Context, what string, args []string,
 		spec.Args = args
 	}
 	in := &instance{id: spec.ID, dir: spec.Dir, args: spec.Args}
+	if r.ledger != nil {
+		if err := r.ledger.AddSandbox(spec.ID); err != nil {
+			r.discard(in)
+			return nil, fmt.Errorf("%s %s: %w", what, spec.ID, err)
+		}
+	}
 	attached := make(chan struct{})
 	spec.Attach = func(out io.Reader, w io.Writer) {
 		in.stream = probe.NewStream(out, w)
@@ -177,12 +207,23 @@ func (r *Runner) launch(ctx context.Context, what string, args []string,
 	return in, nil
 }
 
+// timeoutCause marks err as a timeout when ctx's deadline passed: the
+// result is errors.Is context.DeadlineExceeded, so that Classify sees it.
 func timeoutCause(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
 	if ctx.Err() == context.DeadlineExceeded && !errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("%w (operation timed out)", err)
+		return &timedOut{err}
 	}
 	return err
 }
+
+// timedOut is an error that a deadline caused.
+type timedOut struct{ err error }
+
+func (e *timedOut) Error() string   { return e.err.Error() + " (operation timed out)" }
+func (e *timedOut) Unwrap() []error { return []error{e.err, context.DeadlineExceeded} }
 
 func (r *Runner) register(in *instance) {
 	r.mu.Lock()

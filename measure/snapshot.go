@@ -34,7 +34,7 @@ func (r *Runner) measureSnapshot(ctx context.Context, d Driver, vr *VariantResul
 	src, err := r.spawn(ctx, d)
 	if err != nil {
 		if ctx.Err() == nil {
-			res.Cause = fmt.Sprintf("could not start the sandbox to snapshot: %v", err)
+			res.failed("could not start the sandbox to snapshot", err)
 		}
 		return
 	}
@@ -49,18 +49,18 @@ func (r *Runner) measureSnapshot(ctx context.Context, d Driver, vr *VariantResul
 	}()
 	token, err := randomToken()
 	if err != nil {
-		res.Cause = err.Error()
+		res.failed("token", err)
 		return
 	}
 	opCtx, cancel := context.WithTimeout(ctx, r.Settings.OpTimeout)
 	defer cancel()
 	if _, err := src.stream.Request(opCtx, "token", "set", token); err != nil {
-		res.Cause = fmt.Sprintf("could not hand the probe its token: %v", err)
+		res.failed("could not hand the probe its token", timeoutCause(opCtx, err))
 		return
 	}
 	snapDir := filepath.Join(r.runDir, src.id+"-snapshot")
 	if err := os.Mkdir(snapDir, 0o700); err != nil {
-		res.Cause = fmt.Sprintf("snapshot dir: %v", err)
+		res.failed("snapshot dir", err)
 		return
 	}
 	defer os.RemoveAll(snapDir)
@@ -71,9 +71,13 @@ func (r *Runner) measureSnapshot(ctx context.Context, d Driver, vr *VariantResul
 		res.Cause = fmt.Sprintf("driver %s offers snapshots, but its sandbox %s cannot take one", d.Variant(), src.id)
 		return
 	}
-	snap, err := ss.Snapshot(opCtx, snapDir)
+	// The snapshot has its own deadline, apart from the token's request.
+	snapCtx, cancelSnap := context.WithTimeout(ctx, r.Settings.OpTimeout)
+	defer cancelSnap()
+	snap, err := ss.Snapshot(snapCtx, snapDir)
 	if err != nil {
-		res.Cause = fmt.Sprintf("snapshot failed on this host: %v", err)
+		err = timeoutCause(snapCtx, err)
+		res.failed("snapshot failed on this host", err)
 		vr.fail(PhaseSnapshot, src.id, err)
 		return
 	}
@@ -106,7 +110,7 @@ func (r *Runner) measureSnapshot(ctx context.Context, d Driver, vr *VariantResul
 		switch {
 		case err != nil:
 			res.FailedRestores++
-			vr.fail(PhaseSnapshot, in.id, fmt.Errorf("restored probe did not answer token get: %w", err))
+			vr.fail(PhaseSnapshot, in.id, fmt.Errorf("restored probe did not answer token get: %w", timeoutCause(ctx2, err)))
 		case strings.TrimSpace(msg.Payload) != token:
 			res.FailedRestores++
 			vr.fail(PhaseSnapshot, in.id, fmt.Errorf("restored probe holds token %q, not the one set before the snapshot: the restore lost memory state", msg.Payload))
@@ -142,6 +146,20 @@ func (r *Runner) measureSnapshot(ctx context.Context, d Driver, vr *VariantResul
 	res.RestoreNS = nsList(restores)
 	res.Restore = Summarize(restores)
 	r.progress(Event{Variant: d.Variant(), Phase: PhaseSnapshot, Done: total, Total: total})
+}
+
+// failed records why the snapshot could not be measured, with the class of
+// the cause: only a runtime-class cause is the measured result for the axis.
+func (res *SnapshotResult) failed(what string, err error) {
+	res.CauseClass = Classify(err)
+	switch res.CauseClass {
+	case ClassEnvironment:
+		res.Cause = fmt.Sprintf("%s: the host got in the way, not the runtime: %v", what, err)
+	case ClassTimeout:
+		res.Cause = fmt.Sprintf("%s: timed out: %v", what, err)
+	default:
+		res.Cause = fmt.Sprintf("%s: %v", what, err)
+	}
 }
 
 func randomToken() (string, error) {

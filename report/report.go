@@ -251,6 +251,8 @@ func figures(res *measure.Results) []figureRow {
 				f.Restore = "unsupported"
 			case s.Restore.N > 0:
 				f.Restore = fmt.Sprintf("%s (%d/%d verified, %d forks)", ms(s.Restore.Median), s.Verified, s.Verified+s.FailedRestores, s.Forks)
+			case !s.CauseClass.Scored():
+				f.Restore = "not measured: " + string(s.CauseClass) + " (cause under Failed attempts)"
 			default:
 				f.Restore = "failed here (cause under Failed attempts)"
 			}
@@ -287,13 +289,17 @@ func failures(res *measure.Results) []failureView {
 	for _, v := range res.Systems {
 		idx := map[string]int{}
 		for _, f := range v.Failures {
-			key := f.Phase + "\x00" + f.Cause
+			phase := f.Phase
+			if !f.Class.Scored() {
+				phase += " (" + string(f.Class) + ")"
+			}
+			key := phase + "\x00" + f.Cause
 			if i, ok := idx[key]; ok {
 				out[i].Count++
 				continue
 			}
 			idx[key] = len(out)
-			out = append(out, failureView{Variant: v.Variant, Phase: f.Phase, Cause: f.Cause, Count: 1})
+			out = append(out, failureView{Variant: v.Variant, Phase: phase, Cause: f.Cause, Count: 1})
 		}
 	}
 	return out

@@ -2,9 +2,13 @@ package rubric
 
 import (
 	"encoding/json"
+	"io/fs"
 	"math"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/agentic-eval/agentic-eval/measure"
@@ -153,5 +157,70 @@ func TestUnmeasuredAxesAreAbsentNotZero(t *testing.T) {
 	iso, ok := s.Axis(vms.Isolation)
 	if !ok || iso.Provenance != Declared || iso.Score != 0.6 {
 		t.Errorf("isolation without facts: %+v", iso)
+	}
+}
+
+func TestSnapshotFailureClasses(t *testing.T) {
+	enospc := &fs.PathError{Op: "write", Path: "/tmp/ae-x_1/ae-x-000001-snapshot/state.mig", Err: syscall.ENOSPC}
+	tests := []struct {
+		name         string
+		snap         *measure.SnapshotResult
+		failures     []measure.Failure
+		wantMeasured bool
+		wantScore    float64
+		wantClass    measure.Class
+	}{
+		{"criu failure is the result, as before", &measure.SnapshotResult{Supported: true, Cause: "snapshot failed on this host: criu failed: type DUMP errno 0", CauseClass: measure.ClassRuntime},
+			[]measure.Failure{{Phase: "snapshot", Cause: "criu failed: type DUMP errno 0", Class: measure.ClassRuntime}}, true, SnapshotFailed, ""},
+		{"v1 document without classes scores as before", &measure.SnapshotResult{Supported: true, Cause: "snapshot failed on this host: criu: vdso"},
+			[]measure.Failure{{Phase: "snapshot", Cause: "criu: vdso"}}, true, SnapshotFailed, ""},
+		{"no space left is not measured", &measure.SnapshotResult{Supported: true, Cause: "snapshot failed on this host: the host got in the way, not the runtime: " + enospc.Error(), CauseClass: measure.Classify(enospc)},
+			[]measure.Failure{{Phase: "snapshot", Cause: enospc.Error(), Class: measure.Classify(enospc)}}, false, 0, measure.ClassEnvironment},
+		{"a start that timed out is not measured", &measure.SnapshotResult{Supported: true, Cause: "could not start the sandbox to snapshot: timed out", CauseClass: measure.ClassTimeout},
+			nil, false, 0, measure.ClassTimeout},
+		{"restores that all timed out are not measured", &measure.SnapshotResult{Supported: true, SnapshotNS: 2e8, FailedRestores: 2},
+			[]measure.Failure{{Phase: "snapshot", Cause: "restore: context deadline exceeded", Class: measure.ClassTimeout}, {Phase: "snapshot", Cause: "restore: x", Class: measure.ClassTimeout}}, false, 0, measure.ClassTimeout},
+		{"one runtime-class restore failure is scored", &measure.SnapshotResult{Supported: true, SnapshotNS: 2e8, FailedRestores: 2},
+			[]measure.Failure{{Phase: "snapshot", Cause: "restore: timed out", Class: measure.ClassTimeout}, {Phase: "snapshot", Cause: "restore: runsc refused", Class: measure.ClassRuntime}}, true, SnapshotFailed, ""},
+		{"unsupported is measured", &measure.SnapshotResult{Cause: "driver cannot snapshot"}, nil, true, SnapshotUnsupported, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			vr := recorded()
+			vr.Snapshot, vr.Failures = tt.snap, tt.failures
+			s := Score(vr)
+			got, ok := s.Axis(vms.Snapshotting)
+			nm, unmeasured := s.Unmeasured(vms.Snapshotting)
+			if ok != tt.wantMeasured || unmeasured == tt.wantMeasured {
+				t.Fatalf("measured %v, not-measured %v (%+v): want measured %v", ok, unmeasured, nm, tt.wantMeasured)
+			}
+			if ok && math.Abs(got.Score-tt.wantScore) > 1e-9 {
+				t.Errorf("score %v, want %v", got.Score, tt.wantScore)
+			}
+			if unmeasured && (nm.Class != tt.wantClass || nm.Reason == "") {
+				t.Errorf("not measured as %+v, want class %q with a reason", nm, tt.wantClass)
+			}
+		})
+	}
+}
+
+// A gvisor/systrap variant result recorded on this host with TMPDIR on a
+// full tmpfs: runsc checkpoint failed with no space left on device.
+func TestRecordedENOSPCSnapshotIsNotMeasured(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("testdata", "gvisor-snapshot-enospc.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vr measure.VariantResult
+	if err := json.Unmarshal(b, &vr); err != nil {
+		t.Fatal(err)
+	}
+	s := Score(vr)
+	if a, ok := s.Axis(vms.Snapshotting); ok {
+		t.Errorf("snapshot scored %+v: a full TMPDIR says nothing of runsc", a)
+	}
+	nm, ok := s.Unmeasured(vms.Snapshotting)
+	if !ok || nm.Class != measure.ClassEnvironment || !strings.Contains(nm.Reason, "no space left on device") {
+		t.Errorf("not measured %+v (%v): want the environment class and the cause", nm, ok)
 	}
 }

@@ -45,6 +45,36 @@ type Scored struct {
 	Variant string      `json:"variant"`
 	Rubric  string      `json:"rubric"`
 	Axes    []AxisScore `json:"axes"`
+	// NotMeasured are axes the run attempted without a result to score:
+	// the attempt failed for the environment or timed out (see
+	// measure.Class), and that says nothing about the runtime.
+	NotMeasured []AxisNotMeasured `json:"not_measured,omitempty"`
+}
+
+// AxisNotMeasured is one axis that was attempted and not measured.
+type AxisNotMeasured struct {
+	Axis   vms.Axis      `json:"-"`
+	Class  measure.Class `json:"class"`
+	Reason string        `json:"reason"` // one line
+}
+
+// MarshalJSON adds the axis's name.
+func (a AxisNotMeasured) MarshalJSON() ([]byte, error) {
+	type plain AxisNotMeasured
+	return json.Marshal(struct {
+		Axis string `json:"axis"`
+		plain
+	}{a.Axis.Name(), plain(a)})
+}
+
+// Unmeasured returns why axis a was attempted but not measured, if so.
+func (s Scored) Unmeasured(a vms.Axis) (AxisNotMeasured, bool) {
+	for _, x := range s.NotMeasured {
+		if x.Axis == a {
+			return x, true
+		}
+	}
+	return AxisNotMeasured{}, false
 }
 
 // Axis returns the score for a, if there is one.
@@ -83,8 +113,12 @@ func Score(vr measure.VariantResult) Scored {
 		}
 	}
 	if sn := vr.Snapshot; sn != nil {
-		score, basis := snapshotScore(sn)
-		add(vms.Snapshotting, score, Measured, basis)
+		if class, why, unscored := snapshotUnscored(vr); unscored {
+			s.NotMeasured = append(s.NotMeasured, AxisNotMeasured{Axis: vms.Snapshotting, Class: class, Reason: why})
+		} else {
+			score, basis := snapshotScore(sn)
+			add(vms.Snapshotting, score, Measured, basis)
+		}
 	}
 	if vr.Fingerprint.Available {
 		score, basis := controlScore(vr)
@@ -143,6 +177,40 @@ func summarizeSeverities(sev []vms.Severity) string {
 		}
 	}
 	return "(" + strings.Join(parts, ", ") + ")"
+}
+
+// snapshotUnscored reports whether a snapshot that produced no verified
+// restore failed for a reason that is no result: its cause, or else every
+// snapshot-phase failure, is of the environment or timeout class. Documents
+// without classes score as before.
+func snapshotUnscored(vr measure.VariantResult) (measure.Class, string, bool) {
+	sn := vr.Snapshot
+	if !sn.Supported || (sn.SnapshotNS > 0 && sn.Verified > 0) {
+		return "", "", false
+	}
+	if sn.Cause != "" {
+		if sn.CauseClass.Scored() {
+			return "", "", false
+		}
+		return sn.CauseClass, "snapshot not measured (" + string(sn.CauseClass) + "): " + sn.Cause, true
+	}
+	var class measure.Class
+	var why string
+	for _, f := range vr.Failures {
+		if f.Phase != string(measure.PhaseSnapshot) {
+			continue
+		}
+		if f.Class.Scored() {
+			return "", "", false
+		}
+		if class == "" {
+			class, why = f.Class, f.Cause
+		}
+	}
+	if class == "" {
+		return "", "", false
+	}
+	return class, "restores not measured (" + string(class) + "): " + why, true
 }
 
 func snapshotScore(sn *measure.SnapshotResult) (float64, string) {

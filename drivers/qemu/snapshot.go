@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/agentic-eval/agentic-eval/measure"
@@ -45,6 +46,9 @@ func (v *vm) snapshot(ctx context.Context, dir string) (_ measure.Snapshot, err 
 	}
 	defer func() {
 		if err != nil {
+			// Before the partial stream is removed, which frees the space:
+			// QEMU reports a full disk as a broken pipe to cat.
+			err = withDiskSpace(dir, err)
 			os.Remove(state)
 			os.Remove(filepath.Join(dir, metaFileName))
 		}
@@ -85,6 +89,23 @@ func (v *vm) snapshot(ctx context.Context, dir string) (_ measure.Snapshot, err 
 		case <-time.After(pollEvery):
 		}
 	}
+}
+
+// lowSpace is the free space under which a failed migration is taken to
+// have filled the file system.
+const lowSpace = 4 << 20
+
+// withDiskSpace wraps err with syscall.ENOSPC when the file system under dir
+// has (almost) no space left, so that the failure reads as the host's.
+func withDiskSpace(dir string, err error) error {
+	var st syscall.Statfs_t
+	if serr := syscall.Statfs(dir, &st); serr != nil {
+		return err
+	}
+	if free := int64(st.Bavail) * int64(st.Bsize); free < lowSpace {
+		return fmt.Errorf("%w (the file system of %s has %d bytes free: %w)", err, dir, free, syscall.ENOSPC)
+	}
+	return err
 }
 
 // cancelMigration stops an unfinished migration (best effort: the QMP

@@ -1,0 +1,144 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/agentic-eval/agentic-eval/drivers/registry"
+	"github.com/agentic-eval/agentic-eval/measure"
+)
+
+func init() {
+	registerVMS((*App).sweepCmd)
+}
+
+// sweepTimeout bounds each driver call of a sweep.
+const sweepTimeout = 30 * time.Second
+
+// sweptJSON is one ledgered run as `vms sweep --format json` reports it.
+type sweptJSON struct {
+	RunID     string   `json:"run_id,omitempty"`
+	Ledger    string   `json:"ledger"`
+	Removed   []string `json:"removed,omitempty"`
+	Left      []string `json:"left,omitempty"`
+	Malformed string   `json:"malformed,omitempty"`
+}
+
+// sweepStale sweeps every ledgered run whose process is gone through every
+// registered driver, and writes one line per run to w.
+func sweepStale(ctx context.Context, w io.Writer, dryRun bool) ([]measure.SweptRun, error) {
+	swept, err := measure.SweepStale(ctx, measure.LedgerDir(), registry.Drivers(), dryRun, sweepTimeout)
+	if err != nil {
+		return nil, fmt.Errorf("sweep stale runs: %w", err)
+	}
+	for _, s := range swept {
+		fmt.Fprintln(w, sweptLine(s, dryRun))
+	}
+	return swept, nil
+}
+
+// sweptLine is one run's sweep in one line.
+func sweptLine(s measure.SweptRun, dryRun bool) string {
+	if s.Malformed != "" {
+		return fmt.Sprintf("ledger %s is malformed, not trusted, nothing removed: %s", s.Ledger, oneLine(s.Malformed))
+	}
+	verb := "swept"
+	if dryRun {
+		verb = "would sweep"
+	}
+	line := fmt.Sprintf("%s stale run %s (its process is gone): ", verb, s.RunID)
+	if len(s.Removed) == 0 {
+		line += "nothing of it was left"
+	} else {
+		line += fmt.Sprintf("%d removed: %s", len(s.Removed), strings.Join(s.Removed, "; "))
+	}
+	if len(s.Left) > 0 {
+		line += fmt.Sprintf("; %d could not be removed: %s", len(s.Left), strings.Join(s.Left, "; "))
+	}
+	return oneLine(line)
+}
+
+func (a *App) sweepCmd() *cobra.Command {
+	var dryRun, allStale bool
+	cmd := &cobra.Command{
+		Use:   "sweep",
+		Short: "Remove what runs that were killed left behind (sandboxes, cgroups, state, scratch)",
+		Long: `Every measurement run records itself in the state directory
+(` + measure.DefaultStateDir + `/runs, or $AGENTIC_EVAL_STATE/runs) before it creates
+anything, and each sandbox before it asks a runtime for it. sweep finds the runs
+whose process is gone (its PID no longer names the process that started the run)
+and removes, through every driver, everything named after them, then their scratch
+directory and their record. Runs still running are left alone; a malformed record
+is reported and not acted on. Every 'vms measure' sweeps first.
+
+Exit status: 0 when nothing is left, 1 when something could not be removed or a
+record is malformed. --dry-run lists only, and exits 0 unless a record is malformed.`,
+		Args: noArgs(),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !allStale {
+				return usagef("--all-stale=false: sweep has no other mode; name nothing and it sweeps every stale run")
+			}
+			var w io.Writer = a.stdout
+			if a.format() == FormatJSON {
+				w = io.Discard
+			}
+			swept, err := sweepStale(cmd.Context(), w, dryRun)
+			if err != nil {
+				return err
+			}
+			if a.format() == FormatJSON {
+				out := []sweptJSON{}
+				for _, s := range swept {
+					out = append(out, sweptJSON{s.RunID, s.Ledger, s.Removed, s.Left, s.Malformed})
+				}
+				if err := a.emit(cmd, Output{JSON: out}); err != nil {
+					return err
+				}
+			} else if len(swept) == 0 {
+				fmt.Fprintln(a.stdout, "no stale runs: nothing to sweep")
+			}
+			left, malformed := 0, 0
+			for _, s := range swept {
+				left += len(s.Left)
+				if s.Malformed != "" {
+					malformed++
+				}
+			}
+			switch {
+			case malformed > 0:
+				return fmt.Errorf("%d malformed run record(s) in %s: inspect and remove them by hand", malformed, measure.LedgerDir())
+			case left > 0 && !dryRun:
+				return fmt.Errorf("%d object(s) of stale runs could not be removed; their records stay for the next sweep", left)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "list what would be removed, remove nothing")
+	cmd.Flags().BoolVar(&allStale, "all-stale", true, "sweep every run whose process is gone (the only mode)")
+	return cmd
+}
+
+// staleReport is doctor's account of ledgered runs: one line each for those
+// whose process is gone or whose record is malformed.
+func staleReport() []string {
+	recs, err := measure.ReadLedgers(measure.LedgerDir())
+	if err != nil {
+		return []string{fmt.Sprintf("run records: %v", err)}
+	}
+	var out []string
+	for _, r := range recs {
+		switch {
+		case r.Err != nil:
+			out = append(out, fmt.Sprintf("malformed run record %s: %s", r.Path, oneLine(r.Err.Error())))
+		case r.Stale:
+			out = append(out, fmt.Sprintf("stale run %s (pid %d gone, started %s, %s, %d sandboxes recorded): run `agentic-eval vms sweep`",
+				r.Entry.RunID, r.Entry.PID, r.Entry.Started.Format(time.RFC3339), strings.Join(r.Entry.Drivers, ", "), len(r.Entry.Sandboxes)))
+		}
+	}
+	return out
+}
