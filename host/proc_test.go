@@ -16,10 +16,10 @@ func TestParseStatFindsParentEvenWithAnOddCommand(t *testing.T) {
 		file string
 		want Stat
 	}{
-		{"stat-sleep.txt", Stat{PID: 13372, Comm: "sleep", State: 'S', PPID: 13369}},
-		{"stat-pid1.txt", Stat{PID: 1, Comm: "process_api", State: 'S', PPID: 0}},
-		{"stat-kthreadd.txt", Stat{PID: 2, Comm: "kthreadd", State: 'S', PPID: 0}},
-		{"stat-odd-comm.txt", Stat{PID: 13485, Comm: "we) ird (1", State: 'S', PPID: 1}},
+		{"stat-sleep.txt", Stat{PID: 13372, Comm: "sleep", State: 'S', PPID: 13369, StartTime: 46053}},
+		{"stat-pid1.txt", Stat{PID: 1, Comm: "process_api", State: 'S', PPID: 0, StartTime: 25}},
+		{"stat-kthreadd.txt", Stat{PID: 2, Comm: "kthreadd", State: 'S', PPID: 0, StartTime: 25}},
+		{"stat-odd-comm.txt", Stat{PID: 13485, Comm: "we) ird (1", State: 'S', PPID: 1, StartTime: 46282}},
 	} {
 		t.Run(c.file, func(t *testing.T) {
 			got, err := ParseStat(string(readTestdata(t, c.file)))
