@@ -10,6 +10,7 @@ import (
 	"github.com/agentic-eval/agentic-eval/evaluate"
 	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/rubric"
+	"github.com/agentic-eval/agentic-eval/workload"
 )
 
 func init() { registerVMS((*App).evaluateCmd) }
@@ -18,6 +19,7 @@ func (a *App) evaluateCmd() *cobra.Command {
 	var (
 		f       measureFlags
 		wf      weightFlags
+		rf      rubricFlags
 		results string
 	)
 	cmd := &cobra.Command{
@@ -33,6 +35,10 @@ curated score by 0.15 or more are flagged with the evidence for both. Systems
 that cannot be measured here keep their curated row and say why.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			w, err := wf.resolve(cmd)
+			if err != nil {
+				return err
+			}
+			ro, err := rf.options()
 			if err != nil {
 				return err
 			}
@@ -67,7 +73,9 @@ that cannot be measured here keep their curated row and say why.`,
 					return fmt.Errorf("interrupted: partial results written to %s; evaluate them with --results", path)
 				}
 			}
-			ev := evaluate.Evaluate(res, w.Weights, evaluationOptions())
+			eo := evaluationOptions()
+			eo.Rubric = ro
+			ev := evaluate.Evaluate(res, w.Weights, eo)
 			if err := a.emitEvaluation(cmd, ev, w); err != nil {
 				return err
 			}
@@ -84,7 +92,27 @@ that cannot be measured here keep their curated row and say why.`,
 	f.add(cmd)
 	wf.add(cmd)
 	cmd.Flags().StringVar(&results, "results", "", "evaluate a saved results file instead of measuring")
+	rf.add(cmd)
 	return cmd
+}
+
+// rubricFlags choose the rubric version and rubric/2's start-latency
+// workload.
+type rubricFlags struct{ version, workload string }
+
+func (f *rubricFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.version, "rubric", rubric.Version, "rubric to score with: "+strings.Join(rubric.Versions, ", ")+" (rubric/1 scores start-latency on the ready line alone)")
+	cmd.Flags().StringVar(&f.workload, "workload", rubric.DefaultStartWorkload, "under rubric/2, the workload whose time to the first verified result is the start-latency figure")
+}
+
+func (f *rubricFlags) options() (rubric.Options, error) {
+	if err := rubric.CheckVersion(f.version); err != nil {
+		return rubric.Options{}, usagef("--rubric: %v", err)
+	}
+	if _, err := workload.Lookup(f.workload); err != nil || f.workload == workload.Ready {
+		return rubric.Options{}, usagef("--workload: %q is no workload with a result: valid are %s", f.workload, strings.Join(workload.Names()[1:], ", "))
+	}
+	return rubric.Options{Version: f.version, StartWorkload: f.workload}, nil
 }
 
 // evaluationOptions are the registry's: a system's profile comes from its

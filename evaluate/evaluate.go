@@ -121,12 +121,17 @@ type Options struct {
 	// variants not listed (and every variant of a system absent from the
 	// map) come after the listed ones, by name.
 	Preferred map[vms.System][]string
+	// Rubric chooses the rubric version and the start-latency workload.
+	Rubric rubric.Options
 }
 
 // Evaluate combines results (nil: nothing measured) with the catalog under
 // weights w.
 func Evaluate(res *measure.Results, w vms.Weights, opts Options) Evaluation {
 	ev := Evaluation{Rubric: rubric.Version, Weights: w}
+	if opts.Rubric.Version != "" && rubric.CheckVersion(opts.Rubric.Version) == nil {
+		ev.Rubric = opts.Rubric.Version
+	}
 	var variants []measure.VariantResult
 	if res != nil {
 		ev.Measured = true
@@ -142,7 +147,7 @@ func Evaluate(res *measure.Results, w vms.Weights, opts Options) Evaluation {
 	var rows []Row
 	for _, sys := range vms.All() {
 		mine := opts.ordered(sys, variants)
-		rows = append(rows, evaluateSystem(sys, mine, w, ev.Measured))
+		rows = append(rows, evaluateSystem(sys, mine, w, ev.Measured, opts.Rubric))
 		for _, vr := range mine {
 			for _, wn := range slices.Concat(vr.Fingerprint.Warnings, vr.Warnings) {
 				ev.Warnings = append(ev.Warnings, Warning{Variant: vr.Variant, Warning: wn})
@@ -166,7 +171,7 @@ func Evaluate(res *measure.Results, w vms.Weights, opts Options) Evaluation {
 }
 
 // evaluateSystem scores sys's variants, given in preference order.
-func evaluateSystem(sys vms.System, variants []measure.VariantResult, w vms.Weights, measured bool) Row {
+func evaluateSystem(sys vms.System, variants []measure.VariantResult, w vms.Weights, measured bool, ro rubric.Options) Row {
 	cur := vms.ProfileOf(sys)
 	row := Row{System: sys, Curated: cur, Effective: cur, CuratedFitness: w.Fitness(cur)}
 	var reasons []NotMeasured
@@ -175,7 +180,7 @@ func evaluateSystem(sys vms.System, variants []measure.VariantResult, w vms.Weig
 			reasons = append(reasons, NotMeasured{Variant: vr.Variant, Reason: vr.Fingerprint.Reason, Fix: vr.Fingerprint.Fix})
 			continue
 		}
-		sc := rubric.Score(vr)
+		sc := rubric.ScoreWith(vr, ro)
 		row.Variants = append(row.Variants, sc)
 		if !hasMeasured(sc) {
 			reasons = append(reasons, NotMeasured{Variant: vr.Variant, Reason: noFigure(vr)})

@@ -258,7 +258,7 @@ func TestSnapshotNotMeasuredForTheEnvironment(t *testing.T) {
 		Snapshot: &measure.SnapshotResult{Supported: true, Cause: "snapshot failed on this host: the host got in the way, not the runtime: write /tmp/s: no space left on device",
 			CauseClass: measure.ClassEnvironment},
 	}
-	row := evaluateSystem(vms.Docker, []measure.VariantResult{vr}, vms.Balanced(), true)
+	row := evaluateSystem(vms.Docker, []measure.VariantResult{vr}, vms.Balanced(), true, rubric.Options{})
 	for _, ax := range row.Axes {
 		if ax.Axis != vms.Snapshotting.Name() {
 			continue

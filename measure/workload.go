@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/agentic-eval/agentic-eval/probe"
+	"github.com/agentic-eval/agentic-eval/vms"
 	"github.com/agentic-eval/agentic-eval/workload"
 )
 
@@ -260,6 +261,8 @@ func (r *Runner) timeToInteract(ctx context.Context, d Driver, vr *VariantResult
 			vr.fail(PhaseWorkload, in.id, err2)
 			continue
 		}
+		vr.did(vms.OpCreate)
+		vr.did(vms.OpDestroy)
 		returned = append(returned, in.started.Sub(in.requested))
 		ready = append(ready, in.latency())
 		first = append(first, t1.Sub(in.requested))
@@ -337,6 +340,7 @@ func (r *Runner) warmExec(ctx context.Context, d Driver, vr *VariantResult, w wo
 			vr.fail(PhaseWorkload, in.id, fmt.Errorf("runtime exec of %s: %w", w.Name, err))
 			continue
 		}
+		vr.did(vms.OpExec)
 		took = append(took, t)
 		inside = append(inside, time.Duration(res.DurationNS))
 	}
@@ -571,6 +575,7 @@ func (r *Runner) primedFork(ctx context.Context, d Driver, vr *VariantResult) *P
 		return pf
 	}
 	pf.SnapshotNS, pf.SnapshotBytes = int64(time.Since(t0)), snap.Bytes
+	vr.did(vms.OpSnapshot)
 	srcLive = false
 	if _, err := r.destroy(src); err != nil {
 		vr.fail("teardown", src.id, err)
@@ -609,6 +614,12 @@ func (r *Runner) primedFork(ctx context.Context, d Driver, vr *VariantResult) *P
 		if _, err := r.destroy(in); err != nil {
 			vr.fail("teardown", in.id, err)
 		}
+	}
+	if pf.Verified > 0 {
+		vr.did(vms.OpRestore)
+	}
+	if pf.Verified >= 2 && pf.Failed == 0 {
+		vr.did(vms.OpFork)
 	}
 	pf.RestoreNS, pf.AnswerNS, pf.Restore = nsList(restores), nsList(answers), Summarize(restores)
 	return pf

@@ -4,7 +4,17 @@ import "github.com/agentic-eval/agentic-eval/vms"
 
 // Version names the rubric. Change it whenever a constant or curve changes:
 // scores from different versions are not comparable.
-const Version = "rubric/1"
+const Version = "rubric/2"
+
+// Versions are the rubric versions Score knows: rubric/2 scores
+// start-latency on the time to an agent's first verified result (the
+// workload phase's python-hello by default); rubric/1 scored the probe's
+// ready line alone, and results measured before still re-score under it.
+var Versions = []string{"rubric/1", "rubric/2"}
+
+// DefaultStartWorkload is the workload whose time to the first verified
+// result rubric/2 scores as start-latency.
+const DefaultStartWorkload = "python-hello"
 
 // Start-latency: log-linear from 1.0 at LatencyBest to 0.0 at LatencyWorst.
 const (

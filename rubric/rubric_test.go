@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/probe"
@@ -222,5 +223,48 @@ func TestRecordedENOSPCSnapshotIsNotMeasured(t *testing.T) {
 	nm, ok := s.Unmeasured(vms.Snapshotting)
 	if !ok || nm.Class != measure.ClassEnvironment || !strings.Contains(nm.Reason, "no space left on device") {
 		t.Errorf("not measured %+v (%v): want the environment class and the cause", nm, ok)
+	}
+}
+
+// TestRubric2ScoresTheFirstVerifiedResult pins rubric/2's start-latency:
+// the time to the first verified python-hello result where the run has
+// one, the ready line (said to be a lower bound) where it has not, and
+// rubric/1's ready line for re-scoring older results.
+func TestRubric2ScoresTheFirstVerifiedResult(t *testing.T) {
+	ready := measure.Summarize([]time.Duration{20 * time.Millisecond, 22 * time.Millisecond, 21 * time.Millisecond})
+	first := measure.Summarize([]time.Duration{900 * time.Millisecond, 1000 * time.Millisecond, 1100 * time.Millisecond})
+	numpy := measure.Summarize([]time.Duration{3 * time.Second, 3 * time.Second, 3 * time.Second})
+	vr := measure.VariantResult{
+		Fingerprint:  measure.Fingerprint{Available: true},
+		StartLatency: &measure.Latency{Summary: ready},
+		Workloads: &measure.WorkloadResult{TTI: []measure.TimeToInteract{
+			{Workload: "python-hello", FirstResult: first, Ready: ready},
+			{Workload: "python-numpy", FirstResult: numpy, Ready: ready},
+		}},
+	}
+	start := func(s Scored) AxisScore {
+		a, ok := s.Axis(vms.StartLatency)
+		if !ok {
+			t.Fatal("no start-latency score")
+		}
+		return a
+	}
+	v2 := start(Score(vr))
+	if v2.Score != LatencyScore(1000) || !strings.Contains(v2.Basis, "first verified python-hello result") {
+		t.Errorf("rubric/2: %+v, want the score of 1000 ms to the first result", v2)
+	}
+	if got := start(ScoreWith(vr, Options{StartWorkload: "python-numpy"})); got.Score != LatencyScore(3000) {
+		t.Errorf("rubric/2 on python-numpy: %+v", got)
+	}
+	v1 := ScoreWith(vr, Options{Version: "rubric/1"})
+	if got := start(v1); got.Score != LatencyScore(21) || v1.Rubric != "rubric/1" {
+		t.Errorf("rubric/1: %+v under %s, want the ready line's score", got, v1.Rubric)
+	}
+	vr.Workloads = nil
+	if got := start(Score(vr)); got.Score != LatencyScore(21) || !strings.Contains(got.Basis, "lower bound") {
+		t.Errorf("rubric/2 without workloads: %+v, want the ready line called a lower bound", got)
+	}
+	if err := CheckVersion("rubric/9"); err == nil || !strings.Contains(err.Error(), "rubric/1, rubric/2") {
+		t.Errorf("CheckVersion(rubric/9) = %v", err)
 	}
 }
