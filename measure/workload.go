@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -520,7 +521,7 @@ func (r *Runner) primedFork(ctx context.Context, d Driver, vr *VariantResult) *P
 		pf.Cause = err.Error()
 		return pf
 	}
-	value := int64(uint64(b[0])<<54|uint64(b[1])<<46|uint64(b[2])<<38|uint64(b[3])<<30|uint64(b[4])<<22|uint64(b[5])<<14|uint64(b[6])<<6) >> 1
+	value := int64(binary.BigEndian.Uint64(b[:]) >> 2) // positive, below 2^62
 	send := func(in *instance, code string) (string, time.Duration, error) {
 		opCtx, cancel := context.WithTimeout(ctx, 2*r.Settings.OpTimeout)
 		defer cancel()

@@ -139,7 +139,7 @@ func (d *Driver) Sweep(ctx context.Context, prefix string) error {
 		errs = append(errs, err)
 	}
 	for _, m := range l.mounts {
-		if err := unmountAll(m); err != nil {
+		if err := UnmountAll(m); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -160,9 +160,10 @@ func (d *Driver) Sweep(ctx context.Context, prefix string) error {
 	return nil
 }
 
-// unmountAll detaches every mount stacked on path, then removes the mount
-// point when it is an empty directory or a file.
-func unmountAll(path string) error {
+// UnmountAll detaches every mount stacked on path, then removes the mount
+// point when it is an empty directory or a file. Runtime folders whose
+// Release unmounts a pin of their own (runsc's null netns) use it too.
+func UnmountAll(path string) error {
 	for {
 		err := unix.Unmount(path, unix.MNT_DETACH)
 		if err == nil {
@@ -178,7 +179,3 @@ func unmountAll(path string) error {
 	}
 	return nil
 }
-
-// UnmountAll is unmountAll, for runtime folders whose Release unmounts a
-// pin of their own.
-func UnmountAll(path string) error { return unmountAll(path) }

@@ -110,13 +110,13 @@ func (d *Driver) launch(ctx context.Context, spec measure.Spec, cfg bootConfig, 
 	}
 	// A VM of that name runs already: refuse before anything is made, so
 	// that the clean-up of a failed launch cannot end the live one.
-	if running, err := findQEMUProcesses(spec.ID); err != nil {
+	running, err := findQEMUProcesses(spec.ID)
+	if err != nil {
 		return nil, err
-	} else {
-		for _, p := range running {
-			if p.name == spec.ID {
-				return nil, fmt.Errorf("a QEMU VM named %s runs already (pid %d)", spec.ID, p.pid)
-			}
+	}
+	for _, p := range running {
+		if p.name == spec.ID {
+			return nil, fmt.Errorf("a QEMU VM named %s runs already (pid %d)", spec.ID, p.pid)
 		}
 	}
 	v := &vm{d: d, id: spec.ID, dir: spec.Dir, cfg: cfg, exited: make(chan struct{})}
