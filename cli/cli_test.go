@@ -52,12 +52,36 @@ type result struct {
 // run executes the built binary with args.
 func run(t *testing.T, args ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	return runWith(t, time.Minute, nil, args...)
+}
+
+// runEnv runs the built binary with extra environment.
+func runEnv(t *testing.T, env []string, args ...string) result {
+	t.Helper()
+	return runWith(t, time.Minute, env, args...)
+}
+
+// runPromptly runs the binary and fails the test, instead of hanging it,
+// if the command does not finish within ten seconds.
+func runPromptly(t *testing.T, args ...string) result {
+	t.Helper()
+	return runWith(t, 10*time.Second, nil, args...)
+}
+
+// runWith runs the built binary with args and extra environment, and
+// fails the test if it does not finish within limit.
+func runWith(t *testing.T, limit time.Duration, env []string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd.Env = append(os.Environ(), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("agentic-eval %s did not finish within %v: it blocks", strings.Join(args, " "), limit)
+	}
 	r := result{stdout: stdout.String(), stderr: stderr.String()}
 	var ee *exec.ExitError
 	switch {

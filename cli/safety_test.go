@@ -1,44 +1,14 @@
 package cli_test
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
-
-// runPromptly runs the binary and fails the test, instead of hanging it,
-// if the command does not finish within ten seconds.
-func runPromptly(t *testing.T, args ...string) result {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, args...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	if ctx.Err() != nil {
-		t.Fatalf("agentic-eval %s did not finish within 10 s: it blocks", strings.Join(args, " "))
-	}
-	r := result{stdout: stdout.String(), stderr: stderr.String()}
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &ee):
-		r.code = ee.ExitCode()
-	default:
-		t.Fatalf("run agentic-eval %v: %v", args, err)
-	}
-	return r
-}
 
 // Every bad results file or --out: exit 2, one line on stderr naming the
 // rule, never the file's content, promptly.
