@@ -1,0 +1,132 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/agentic-eval/agentic-eval/host"
+	"github.com/agentic-eval/agentic-eval/image"
+	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/residue"
+)
+
+// TestSIGKILLInEachPhaseIsSweptByTheNextRun kills the CLI with SIGKILL,
+// which it cannot catch, in each phase of each variant once it holds a
+// sandbox; the next plain `vms measure` (of another, quick variant) must
+// find the dead run in the ledger and sweep everything it left: runtime
+// lists, processes, mounts, cgroups, runtime roots, images, the scratch
+// dir and the ledger itself.
+func TestSIGKILLInEachPhaseIsSweptByTheNextRun(t *testing.T) {
+	phases := map[string][]string{
+		"start-latency": {"--phases", "start-latency", "--samples", "200"},
+		"burst":         {"--phases", "burst", "--burst", "8"},
+		"density":       {"--phases", "density", "--density", "30"},
+		"snapshot":      {"--phases", "snapshot", "--forks", "8"},
+		"workload":      {"--phases", "workload", "--workload-samples", "50"},
+	}
+	for _, variant := range []string{"docker/runc", "docker/crun", "docker", "gvisor/systrap", "qemu-kvm/tcg"} {
+		for _, phase := range []string{"start-latency", "burst", "density", "snapshot", "workload"} {
+			if phase == "workload" && variant == "qemu-kvm/tcg" {
+				continue // QEMU does not run the image: its workload phase starts no sandbox
+			}
+			t.Run(strings.ReplaceAll(variant, "/", "-")+"/"+phase, func(t *testing.T) {
+				if phase == "workload" {
+					if _, err := image.Find(image.CacheDir()); err != nil {
+						t.Skipf("no sandbox image: %v", err)
+					}
+				}
+				d := driver(t, variant)
+				args := append([]string{"vms", "measure", variant, "--out", filepath.Join(t.TempDir(), "r.json")}, phases[phase]...)
+				r := start(t, args...)
+				id := r.id(t)
+				waitFor(t, 3*time.Minute, "the run to hold a sandbox", func() bool { return liveSandboxes(id) >= 1 })
+				if err := r.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+					t.Fatal(err)
+				}
+				r.wait(t, time.Minute)
+				ledger := filepath.Join(measure.LedgerDir(), id+".json")
+				if _, err := os.Stat(ledger); err != nil {
+					t.Fatalf("the killed run did not record itself in %s: %v", ledger, err)
+				}
+				next := start(t, "vms", "measure", "docker/runc", "--phases", "isolation", "--out", filepath.Join(t.TempDir(), "next.json"))
+				if code := next.wait(t, 3*time.Minute); code != 0 {
+					t.Fatalf("the next run exited %d:\n%s", code, next.stderr())
+				}
+				if !strings.Contains(next.stderr(), id) {
+					t.Errorf("the next run did not say it swept run %s:\n%s", id, next.stderr())
+				}
+				if left := leftovers(t, id, d); len(left) > 0 {
+					t.Errorf("after SIGKILL and the next run, run %s left:\n%s", id, strings.Join(left, "\n"))
+				}
+				if _, err := os.Stat(ledger); !os.IsNotExist(err) {
+					t.Errorf("the swept run's ledger %s is still there (%v)", ledger, err)
+				}
+			})
+		}
+	}
+}
+
+// TestGVisorDensityPastTenHasNoAmbiguousIDs holds 12 gVisor sandboxes:
+// runsc matches IDs by prefix, so ae-X-1 would be ambiguous beside
+// ae-X-10; every sandbox must be sampled and none fail.
+func TestGVisorDensityPastTenHasNoAmbiguousIDs(t *testing.T) {
+	d := driver(t, "gvisor/systrap")
+	out := filepath.Join(t.TempDir(), "r.json")
+	r := start(t, "vms", "measure", "gvisor/systrap", "--phases", "density", "--density", "12", "--out", out)
+	id := r.id(t)
+	if code := r.wait(t, 5*time.Minute); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, r.stderr())
+	}
+	v := readResults(t, out).Variant("gvisor/systrap")
+	if v == nil || v.Density == nil || v.Density.Started != 12 || v.Density.PerInstanceMiB.N != 12 {
+		t.Fatalf("density of 12: %+v", v)
+	}
+	for _, f := range v.Failures {
+		t.Errorf("failure: %s: %s", f.Phase, f.Cause)
+	}
+	if left := leftovers(t, id, d); len(left) > 0 {
+		t.Errorf("the run left:\n%s", strings.Join(left, "\n"))
+	}
+}
+
+// TestAStoppedSandboxCannotHoldDensityPastItsTimeout stops (SIGSTOP) the
+// sandbox kernel of one gVisor sandbox the density phase holds: runsc's
+// state of it then hangs, and the per-operation timeout must bound the
+// memory reading; the run ends, and leaves nothing.
+func TestAStoppedSandboxCannotHoldDensityPastItsTimeout(t *testing.T) {
+	d := driver(t, "gvisor/systrap")
+	out := filepath.Join(t.TempDir(), "r.json")
+	r := start(t, "vms", "measure", "gvisor/systrap", "--phases", "density", "--density", "6", "--timeout", "3s", "--out", out)
+	id := r.id(t)
+	waitFor(t, 3*time.Minute, "the run to hold sandboxes", func() bool { return liveSandboxes(id) >= 2 })
+	ps, err := residue.Processes("ae-" + id + "-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopped := 0
+	for _, p := range ps {
+		if strings.Contains(p.Cmdline, "runsc-sandbox") || strings.Contains(p.Cmdline, " boot ") {
+			if syscall.Kill(p.PID, syscall.SIGSTOP) == nil {
+				stopped = p.PID
+				break
+			}
+		}
+	}
+	if stopped == 0 {
+		t.Fatalf("no runsc sandbox process of the run to stop among %v", ps)
+	}
+	t.Cleanup(func() { syscall.Kill(stopped, syscall.SIGKILL) })
+	t0 := time.Now()
+	r.wait(t, 3*time.Minute)
+	t.Logf("the run ended %v after sandbox process %d was stopped", time.Since(t0).Round(time.Millisecond), stopped)
+	if host.Alive(stopped) {
+		t.Errorf("the stopped sandbox process %d outlived the run", stopped)
+	}
+	if left := leftovers(t, id, d); len(left) > 0 {
+		t.Errorf("the run left:\n%s", strings.Join(left, "\n"))
+	}
+}
