@@ -292,3 +292,77 @@ func memoryChart(res *measure.Results) *hChart {
 	}
 	return &c
 }
+
+// Waterfall segments, each darker than the last, so they stay apart in
+// greyscale.
+var waterfallFills = []string{"#e3e8f2", "#9fb2d6", "#4f6fa8", "#1f3b73"}
+
+// waterfallChart draws, per variant that measured it, the time to
+// interactive of python-hello as a waterfall of medians from the request:
+// the runtime returning, the probe's ready line, the first verified result,
+// the second. Linear scale: the steps add up.
+func waterfallChart(res *measure.Results) *hChart {
+	type item struct {
+		variant string
+		steps   [4]float64 // returned, ready, first, second: medians from the request, ms
+	}
+	var items []item
+	hi := 0.0
+	for _, v := range res.Systems {
+		if v.Workloads == nil {
+			continue
+		}
+		for _, t := range v.Workloads.TTI {
+			if t.Workload != rubric.DefaultStartWorkload || t.SecondResult.N == 0 {
+				continue
+			}
+			it := item{v.Variant, [4]float64{t.Returned.Median, t.Ready.Median, t.FirstResult.Median, t.SecondResult.Median}}
+			items = append(items, it)
+			hi = math.Max(hi, it.steps[3])
+		}
+	}
+	if len(items) == 0 {
+		return nil
+	}
+	step := niceStep(hi / 5)
+	top := math.Ceil(hi/step) * step
+	x := func(v float64) float64 { return hLeft + math.Max(0, math.Min(v, top))/top*(hPlotR-hLeft) }
+	var ticks []float64
+	for t := 0.0; t <= top+step/2; t += step {
+		ticks = append(ticks, t)
+	}
+	const rowH = 34.0
+	c := frame("waterfall", "Time to interactive of python-hello: medians from the spawn request to the runtime returning, the probe ready, the first and the second verified result",
+		"milliseconds from the spawn request, linear scale", len(items), rowH, ticks, x, tickMS)
+	names := []string{"runtime returned", "probe ready", "first result", "second result"}
+	for i, it := range items {
+		cy := hTop + rowH*(float64(i)+0.5)
+		r := hRow{Label: it.variant, LabelY: px(cy + 4)}
+		prev := 0.0
+		for k, end := range it.steps {
+			if end < prev { // the runtime may return after the ready line
+				end = prev
+			}
+			r.Bars = append(r.Bars, hbar{X: px(x(prev)), Y: px(cy - 8), W: px(x(end) - x(prev)), H: "16", Fill: waterfallFills[k], Class: "bar-waterfall",
+				Title: fmt.Sprintf("%s %s: %s", it.variant, names[k], ms(it.steps[k]))})
+			prev = end
+		}
+		r.Texts = []rowText{{X: px(hPlotR + 14), Y: px(cy + 4), Text: fmt.Sprintf("ready %s  first %s  second %s", ms(it.steps[1]), ms(it.steps[2]), ms(it.steps[3]))}}
+		c.Rows = append(c.Rows, r)
+	}
+	return &c
+}
+
+// niceStep rounds v up to 1, 2 or 5 times a power of ten.
+func niceStep(v float64) float64 {
+	if v <= 0 {
+		return 1
+	}
+	p := math.Pow(10, math.Floor(math.Log10(v)))
+	for _, m := range []float64{1, 2, 5, 10} {
+		if m*p >= v {
+			return m * p
+		}
+	}
+	return 10 * p
+}

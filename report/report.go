@@ -77,6 +77,7 @@ type page struct {
 	SystemCharts  []groupedChart
 	Latency       *hChart
 	Memory        *hChart
+	Waterfall     *hChart
 	Figures       []figureRow
 	Disagreements []disagreementView
 	NotMeasured   []notMeasuredView
@@ -178,6 +179,7 @@ func build(opts Options) page {
 	}
 	p.Latency = latencyChart(res)
 	p.Memory = memoryChart(res)
+	p.Waterfall = waterfallChart(res)
 	p.Figures = figures(res)
 	p.Failures = failures(res)
 	p.Host, p.Settings, p.Run = hostFacts(res), settingsOf(res), runFacts(res)
