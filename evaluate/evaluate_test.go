@@ -140,21 +140,11 @@ func TestRankingFollowsEffectiveFitnessUnderWeights(t *testing.T) {
 }
 
 // declared sets a driver's declared boundary and lifecycle operations on
-// vr. It converts explicitly, so that it compiles whether measure's fields
-// are plain strings or vms.Boundary and vms.Operation.
+// vr.
 func declared(vr measure.VariantResult, b vms.Boundary, ops ...vms.Operation) measure.VariantResult {
-	setString(&vr.Capabilities.Boundary, b)
-	setStrings(&vr.Operations, ops)
+	vr.Capabilities.Boundary = b
+	vr.Operations = ops
 	return vr
-}
-
-func setString[T ~string, V ~string](dst *T, v V) { *dst = T(v) }
-
-func setStrings[T ~string, V ~string](dst *[]T, vs []V) {
-	*dst = nil
-	for _, v := range vs {
-		*dst = append(*dst, T(v))
-	}
 }
 
 func TestEffectiveProfileComesFromTheMostPreferredMeasuredVariantWhateverTheOrder(t *testing.T) {

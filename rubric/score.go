@@ -134,7 +134,7 @@ func ScoreWith(vr measure.VariantResult, o Options) Scored {
 		score, prov, basis := isolationScore(iso)
 		add(vms.Isolation, score, prov, basis)
 	} else if vr.Capabilities.Boundary != "" && vr.Fingerprint.Available {
-		if base, ok := IsolationBase[vms.Boundary(vr.Capabilities.Boundary)]; ok {
+		if base, ok := IsolationBase[vr.Capabilities.Boundary]; ok {
 			add(vms.Isolation, base, Declared, fmt.Sprintf("boundary %s declared by the driver; the probe's facts were not collected", vr.Capabilities.Boundary))
 		}
 	}
@@ -288,7 +288,7 @@ func controlScore(vr measure.VariantResult) (float64, string) {
 	lifecycle := vms.LifecycleOperations()
 	for _, op := range lifecycle {
 		for _, o := range vr.Operations {
-			if vms.Operation(o) == op {
+			if o == op {
 				done++
 				ops = append(ops, string(op))
 				break
