@@ -53,6 +53,13 @@ type Spec struct {
 	// input (its stdin or console). The driver calls it once, before the
 	// runtime is asked to start.
 	Attach func(out io.Reader, in io.Writer)
+	// Asking, when the driver calls it, marks the moment its own
+	// preparation (bundle, files, pipes) is done and it is about to ask the
+	// runtime for the sandbox: the runtime's figures are timed from there,
+	// and the preparation is reported apart as the harness's own work. A
+	// driver calls it at most once, after Attach when Attach comes first;
+	// one that never calls it is timed from the request.
+	Asking func()
 }
 
 // Sandbox is one running sandbox.

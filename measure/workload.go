@@ -124,6 +124,9 @@ type TimeToInteract struct {
 	// sandbox's first call costs beyond a warm one's.
 	FirstPenalty float64 `json:"first_penalty"`
 	Failed       int     `json:"failed"`
+	// Stop says why this many sandboxes were timed (the rule is on the
+	// first result). Absent in older documents.
+	Stop *Stop `json:"stop,omitempty"`
 }
 
 // WarmExec is n runs of a workload in one running sandbox, per exec path:
@@ -239,11 +242,19 @@ func (r *Runner) timeToInteract(ctx context.Context, d Driver, vr *VariantResult
 	t := TimeToInteract{Workload: w.Name, ExecPath: ExecPathProbe}
 	var returned, ready, first, second []time.Duration
 	var penalties []float64
-	for i := 0; i < r.Settings.Workload.Samples && ctx.Err() == nil; i++ {
+	sp := r.Settings.sampling(r.Settings.Workload.Samples).begin()
+	consecutive := 0
+	failed := func() {
+		t.Failed++
+		if consecutive++; consecutive >= 3 {
+			sp.halt(StopFailures, "3 consecutive failures")
+		}
+	}
+	for ctx.Err() == nil && sp.more() {
 		in, err := r.spawnOnImage(ctx, d)
 		if err != nil {
-			t.Failed++
 			vr.fail(PhaseWorkload, "", err)
+			failed()
 			continue
 		}
 		run1, _, err1 := r.runOnce(ctx, in, w)
@@ -258,16 +269,18 @@ func (r *Runner) timeToInteract(ctx context.Context, d Driver, vr *VariantResult
 			vr.fail("teardown", in.id, derr)
 		}
 		if err2 != nil {
-			t.Failed++
 			vr.fail(PhaseWorkload, in.id, err2)
+			failed()
 			continue
 		}
+		consecutive = 0
 		vr.did(vms.OpCreate)
 		vr.did(vms.OpDestroy)
-		returned = append(returned, in.started.Sub(in.requested))
+		returned = append(returned, in.started.Sub(in.asked))
 		ready = append(ready, in.latency())
-		first = append(first, t1.Sub(in.requested))
-		second = append(second, t2.Sub(in.requested))
+		first = append(first, t1.Sub(in.asked))
+		second = append(second, t2.Sub(in.asked))
+		sp.add(float64(t1.Sub(in.asked)))
 		if run2 > 0 {
 			penalties = append(penalties, float64(run1)/float64(run2))
 		}
@@ -277,6 +290,10 @@ func (r *Runner) timeToInteract(ctx context.Context, d Driver, vr *VariantResult
 	if len(penalties) > 0 {
 		t.FirstPenalty = SummarizeValues(penalties, "ratio").Median
 	}
+	if ctx.Err() != nil {
+		sp.halt(StopInterrupted, "the run was interrupted")
+	}
+	t.Stop = sp.result()
 	return t
 }
 

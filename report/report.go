@@ -262,6 +262,12 @@ func figures(res *measure.Results) []figureRow {
 		var warns []string
 		if l := v.StartLatency; l != nil {
 			warns = append(warns, l.Summary.Warnings...)
+			if l.Stop != nil {
+				warns = append(warns, fmt.Sprintf("start latency: %d samples, stopped at %s", l.Summary.N, l.Stop.Message))
+			}
+			if l.Prep.N > 0 {
+				warns = append(warns, fmt.Sprintf("the harness's own preparation per spawn, not in the start figure: median %s", ms(l.Prep.Median)))
+			}
 		}
 		f.Warnings = strings.Join(warns, "; ")
 		out = append(out, f)
