@@ -129,12 +129,18 @@ func (a *App) emitEvaluation(cmd *cobra.Command, ev evaluate.Evaluation, w weigh
 	if a.format() == FormatJSON {
 		return a.emit(cmd, Output{JSON: ev})
 	}
-	t := NewTable("RANK", "SYSTEM", "FITNESS", "CURATED", "START", "DENSITY", "ISOLATION", "SNAPSHOT", "CONTROL", "FROM")
+	t := NewTable("RANK", "SYSTEM", "FITNESS [95% CI]", "CURATED", "START", "DENSITY", "ISOLATION", "SNAPSHOT", "CONTROL", "FROM")
 	t.AlignRight(0, 2, 3, 4, 5, 6, 7, 8)
-	for i, r := range ev.Rows {
-		cells := []string{fmt.Sprint(i + 1), r.System.Name(), score(r.Fitness), score(r.CuratedFitness)}
+	ties := false
+	for _, r := range ev.Rows {
+		rank := fmt.Sprint(r.Rank)
+		if r.Tied {
+			rank += "="
+			ties = true
+		}
+		cells := []string{rank, r.System.Name(), score(r.Fitness) + interval(r.FitnessLo, r.FitnessHi), score(r.CuratedFitness)}
 		for _, ax := range r.Axes {
-			cells = append(cells, score(ax.Score)+" "+provMark[ax.Provenance])
+			cells = append(cells, score(ax.Score)+interval(ax.Lo, ax.Hi)+" "+provMark[ax.Provenance])
 		}
 		from := r.Primary
 		if from == "" {
@@ -171,11 +177,15 @@ func (a *App) emitEvaluation(cmd *cobra.Command, ev evaluate.Evaluation, w weigh
 	}
 	var b strings.Builder
 	bullet := ""
+	legend := "M measured here, C checklist, D declared by the driver, - curated. Intervals are 95% bootstrap intervals over the raw samples; a row without one has none to give (curated, checklist, declared)."
+	if ties {
+		legend += " A rank marked = is shared: those systems' fitness cannot be told apart at that confidence."
+	}
 	if md {
 		bullet = "- "
-		b.WriteString("\nM measured here, C checklist, D declared by the driver, - curated.\n")
+		b.WriteString("\n" + legend + "\n")
 	} else {
-		b.WriteString("M measured here, C checklist, D declared by the driver, - curated\n")
+		b.WriteString(legend + "\n")
 	}
 	var flagged, unmeasured []string
 	for _, r := range ev.Rows {
@@ -214,4 +224,12 @@ func (a *App) emitEvaluation(cmd *cobra.Command, ev evaluate.Evaluation, w weigh
 		fmt.Fprintf(&b, "\nwarnings:\n%s\n", strings.Join(ws, "\n"))
 	}
 	return writeString(a.stdout, b.String())
+}
+
+// interval is " [lo, hi]" for a score with an interval, else "".
+func interval(lo, hi *float64) string {
+	if lo == nil || hi == nil {
+		return ""
+	}
+	return fmt.Sprintf(" [%s, %s]", score(*lo), score(*hi))
 }

@@ -27,6 +27,10 @@ type AxisScore struct {
 	Provenance Provenance `json:"provenance"`
 	// Basis is one line: the raw figure and how the curve mapped it.
 	Basis string `json:"basis"`
+	// Lo and Hi bound the score's bootstrap interval (IntervalLevel) where
+	// it rests on samples and ScoreWithIntervals made one; nil otherwise.
+	Lo *float64 `json:"ci_lo,omitempty"`
+	Hi *float64 `json:"ci_hi,omitempty"`
 }
 
 // MarshalJSON adds the axis's name.
