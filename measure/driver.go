@@ -199,3 +199,22 @@ type Execer interface {
 type Settler interface {
 	Settle(ctx context.Context) error
 }
+
+// Copier is implemented by sandboxes whose runtime has a copy path of its
+// own for files in and out by path (Docker's archive API), beside the
+// probe's agent protocol. The workload phase times it as exec path
+// "runtime" and checks it against the probe: a file one path wrote must be
+// the file the other reads.
+type Copier interface {
+	// CopyIn writes data as the regular file at path (an absolute path
+	// whose directory exists in the sandbox), replacing one already there.
+	// ctx bounds it.
+	CopyIn(ctx context.Context, path string, data []byte) error
+	// CopyOut reads the regular file at path. Anything else at path, or a
+	// file of more than limit bytes, is an error. ctx bounds it.
+	CopyOut(ctx context.Context, path string, limit int64) ([]byte, error)
+	// CopyFallback is a directory the copy path reaches in every sandbox
+	// of the driver, and why it does, for when the work dir turns out to
+	// be out of its reach (a mount the runtime's copy does not see into).
+	CopyFallback() (dir, why string)
+}

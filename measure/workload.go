@@ -142,18 +142,29 @@ type WarmExec struct {
 }
 
 // FileTransfer is one size moved into (put) or out of (get) a sandbox,
-// through the probe, verified by SHA-256.
+// through the probe ("probe") or the runtime's own copy path ("runtime",
+// see Copier), verified by SHA-256.
 type FileTransfer struct {
-	Direction string  `json:"direction"` // "put" or "get"
-	Bytes     int64   `json:"bytes"`
-	ExecPath  string  `json:"exec_path"`
+	Direction string `json:"direction"` // "put" or "get"
+	Bytes     int64  `json:"bytes"`
+	ExecPath  string `json:"exec_path"`
+	// Path is the file's path in the sandbox; PathWhy says why the file
+	// went there when it is not the work dir.
+	Path      string  `json:"path,omitempty"`
+	PathWhy   string  `json:"path_why,omitempty"`
 	SamplesNS []int64 `json:"samples_ns"`
 	Summary   Summary `json:"summary"`
 	// MBps is the median throughput, in MB (10^6 bytes) per second.
 	MBps     float64 `json:"mbps"`
 	Verified int     `json:"verified"`
 	Failed   int     `json:"failed"`
-	// Cap, when set, says why a size was not moved through this driver.
+	// CrossVerified counts transfers the other exec path saw: a file the
+	// runtime put that the probe read back with its SHA-256 (a runtime
+	// put's only check, so it counts in Verified too), and a file the
+	// probe put that the runtime's get returned intact.
+	CrossVerified int `json:"cross_verified,omitempty"`
+	// Cap, when set, says why a size was not moved through this driver
+	// (or this exec path: a runtime without a copy path of its own).
 	Cap string `json:"cap,omitempty"`
 }
 
@@ -367,7 +378,9 @@ func (r *Runner) warmExec(ctx context.Context, d Driver, vr *VariantResult, w wo
 }
 
 // fileTransfers puts files of each size into one sandbox's work dir and
-// gets them back, through the probe in chunks, each verified by SHA-256.
+// gets them back, through the probe in chunks, each verified by SHA-256;
+// then through the runtime's own copy path where the sandbox has one
+// (runtimeCopy), or a row per size and direction that says it has none.
 func (r *Runner) fileTransfers(ctx context.Context, d Driver, vr *VariantResult) []FileTransfer {
 	s := r.Settings.Workload
 	if s.FileReps == 0 || len(s.FileSizes) == 0 {
@@ -384,6 +397,7 @@ func (r *Runner) fileTransfers(ctx context.Context, d Driver, vr *VariantResult)
 		}
 	}()
 	var out []FileTransfer
+	rc := r.findRuntimeCopy(ctx, d, vr, in)
 	for _, size := range s.FileSizes {
 		data := make([]byte, size)
 		if _, err := rand.Read(data); err != nil {
@@ -392,10 +406,10 @@ func (r *Runner) fileTransfers(ctx context.Context, d Driver, vr *VariantResult)
 		}
 		sum := sha256.Sum256(data)
 		want := hex.EncodeToString(sum[:])
-		put := FileTransfer{Direction: "put", Bytes: size, ExecPath: ExecPathProbe}
-		get := FileTransfer{Direction: "get", Bytes: size, ExecPath: ExecPathProbe}
-		var puts, gets []time.Duration
 		path := fmt.Sprintf("%s/ae-file-%d", workload.WorkDir, size)
+		put := FileTransfer{Direction: "put", Bytes: size, ExecPath: ExecPathProbe, Path: path}
+		get := FileTransfer{Direction: "get", Bytes: size, ExecPath: ExecPathProbe, Path: path}
+		var puts, gets []time.Duration
 		for i := 0; i < s.FileReps && ctx.Err() == nil; i++ {
 			t0 := time.Now()
 			got, err := putFile(ctx, in.stream, path, data, r.Settings.OpTimeout)
@@ -434,6 +448,7 @@ func (r *Runner) fileTransfers(ctx context.Context, d Driver, vr *VariantResult)
 			}
 		}
 		out = append(out, put, get)
+		out = append(out, rc.transfer(ctx, size, data, want)...)
 	}
 	return out
 }

@@ -78,6 +78,8 @@ type page struct {
 	Latency       *hChart
 	Memory        *hChart
 	Waterfall     *hChart
+	Files         []fileView
+	CopyPaths     []copyPathView
 	Figures       []figureRow
 	Disagreements []disagreementView
 	NotMeasured   []notMeasuredView
@@ -180,6 +182,7 @@ func build(opts Options) page {
 	p.Latency = latencyChart(res)
 	p.Memory = memoryChart(res)
 	p.Waterfall = waterfallChart(res)
+	p.Files, p.CopyPaths = fileRows(res)
 	p.Figures = figures(res)
 	p.Failures = failures(res)
 	p.Host, p.Settings, p.Run = hostFacts(res), settingsOf(res), runFacts(res)
