@@ -122,7 +122,7 @@ func evaluationOptions() evaluate.Options {
 }
 
 var provMark = map[rubric.Provenance]string{
-	rubric.Measured: "M", rubric.Checklist: "C", rubric.Declared: "D", rubric.Curated: "-",
+	rubric.Measured: "M", rubric.Checklist: "C", rubric.Declared: "D", rubric.Published: "P", rubric.Curated: "-",
 }
 
 func (a *App) emitEvaluation(cmd *cobra.Command, ev evaluate.Evaluation, w weighting) error {
@@ -143,7 +143,10 @@ func (a *App) emitEvaluation(cmd *cobra.Command, ev evaluate.Evaluation, w weigh
 			cells = append(cells, score(ax.Score)+interval(ax.Lo, ax.Hi)+" "+provMark[ax.Provenance])
 		}
 		from := r.Primary
-		if from == "" {
+		switch {
+		case from == "" && len(r.Published) > 0:
+			from = "published, curated"
+		case from == "":
 			from = "curated only"
 		}
 		cells = append(cells, from)
@@ -177,7 +180,7 @@ func (a *App) emitEvaluation(cmd *cobra.Command, ev evaluate.Evaluation, w weigh
 	}
 	var b strings.Builder
 	bullet := ""
-	legend := "M measured here, C checklist, D declared by the driver, - curated. Intervals are 95% bootstrap intervals over the raw samples; a row without one has none to give (curated, checklist, declared)."
+	legend := "M measured here, C checklist, D declared by the driver, P published by the makers (cited below), - curated. Intervals are 95% bootstrap intervals over the raw samples; a row without one has none to give (curated, checklist, declared)."
 	if ties {
 		legend += " A rank marked = is shared: those systems' fitness cannot be told apart at that confidence."
 	}
@@ -209,6 +212,18 @@ func (a *App) emitEvaluation(cmd *cobra.Command, ev evaluate.Evaluation, w weigh
 				unmeasured = append(unmeasured, fmt.Sprintf("%s%s %s not measured: %s", bullet, r.System.Name(), ax.Axis, oneLine(ax.NotMeasured)))
 			}
 		}
+	}
+	var cited []string
+	for _, r := range ev.Rows {
+		for _, p := range r.Published {
+			cited = append(cited, fmt.Sprintf("%s%s %s %.2f: %s", bullet, r.System.Name(), p.Axis.Name(), p.Score, p.Basis))
+		}
+		if r.Primary == "" && len(r.Published) == 0 && r.PublishedNone != "" {
+			cited = append(cited, fmt.Sprintf("%s%s: %s", bullet, r.System.Name(), r.PublishedNone))
+		}
+	}
+	if len(cited) > 0 {
+		fmt.Fprintf(&b, "\npublished evidence (the makers' figures on their hardware, through the same curves):\n%s\n", strings.Join(cited, "\n"))
 	}
 	if len(flagged) > 0 {
 		fmt.Fprintf(&b, "\ndisagreements of %.2f or more between measured and curated:\n%s\n", rubric.DisagreementThreshold, strings.Join(flagged, "\n"))

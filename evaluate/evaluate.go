@@ -31,9 +31,11 @@ type AxisValue struct {
 // Disagreement is an axis where a measured variant and the catalog differ
 // by rubric.DisagreementThreshold or more.
 type Disagreement struct {
-	Axis            string            `json:"axis"`
-	Variant         string            `json:"variant"`
-	Curated         float64           `json:"curated"`
+	Axis    string  `json:"axis"`
+	Variant string  `json:"variant"`
+	Curated float64 `json:"curated"`
+	// Measured is the score that disagrees: measured here, or published
+	// (Variant "published", Provenance rubric.Published).
 	Measured        float64           `json:"measured"`
 	Delta           float64           `json:"delta"` // measured minus curated
 	Provenance      rubric.Provenance `json:"provenance"`
@@ -48,11 +50,11 @@ type Row struct {
 	Variants []rubric.Scored `json:"variants,omitempty"`
 	// Primary is the variant the effective profile takes its measured axes
 	// from; "" when nothing was measured.
-	Primary        string         `json:"primary,omitempty"`
-	Effective      vms.Profile    `json:"-"`
-	Axes           []AxisValue    `json:"effective"`
-	Fitness        float64        `json:"fitness"`         // effective, under the weights
-	CuratedFitness float64        `json:"curated_fitness"` // curated, under the weights
+	Primary        string      `json:"primary,omitempty"`
+	Effective      vms.Profile `json:"-"`
+	Axes           []AxisValue `json:"effective"`
+	Fitness        float64     `json:"fitness"`         // effective, under the weights
+	CuratedFitness float64     `json:"curated_fitness"` // curated, under the weights
 	// FitnessLo and FitnessHi bound the effective fitness's bootstrap
 	// interval; nil when no axis was measured (a curated row has no
 	// interval: it is a judgment, not a sample).
@@ -60,14 +62,20 @@ type Row struct {
 	FitnessHi *float64 `json:"fitness_ci_hi,omitempty"`
 	// Rank is the row's place, best first; rows whose fitness cannot be
 	// told apart at rubric.IntervalLevel share a rank and are Tied.
-	Rank int  `json:"rank"`
-	Tied bool `json:"tied,omitempty"`
-	Disagreements  []Disagreement `json:"disagreements,omitempty"`
+	Rank          int            `json:"rank"`
+	Tied          bool           `json:"tied,omitempty"`
+	Disagreements []Disagreement `json:"disagreements,omitempty"`
 	// NotMeasured says which variants the run tried without a measured
 	// figure, and why, in preference order; when the run did not include the
 	// system at all, it is one entry without a variant. The row is curated
 	// only when Primary is "", whatever NotMeasured holds.
 	NotMeasured []NotMeasured `json:"not_measured,omitempty"`
+
+	// Published are the scores made from the makers' published figures
+	// (rubric.PublishedScores), used where nothing was measured;
+	// PublishedNone says why there are none, when there are none.
+	Published     []rubric.AxisScore `json:"published,omitempty"`
+	PublishedNone string             `json:"published_none,omitempty"`
 
 	// fits are the fitness's bootstrap replicates; nil for a curated row.
 	fits []float64
@@ -223,8 +231,25 @@ func evaluateSystem(sys vms.System, variants []measure.VariantResult, w vms.Weig
 			primary = &row.Variants[i]
 		}
 	}
+	row.Published = rubric.PublishedScores(sys)
+	row.PublishedNone = vms.PublishedNone(sys)
+	for _, p := range row.Published {
+		c := cur.Score(p.Axis)
+		if d := p.Score - c; math.Abs(d) >= rubric.DisagreementThreshold-1e-9 {
+			row.Disagreements = append(row.Disagreements, Disagreement{
+				Axis: p.Axis.Name(), Variant: "published", Curated: c, Measured: p.Score,
+				Delta: math.Round(d*1000) / 1000, Provenance: rubric.Published,
+				CuratedEvidence: evidenceFor(cur, p.Axis), MeasuredBasis: p.Basis,
+			})
+		}
+	}
 	for _, ax := range vms.Axes() {
 		v := AxisValue{Axis: ax.Name(), Score: cur.Score(ax), Curated: cur.Score(ax), Provenance: rubric.Curated, Basis: evidenceFor(cur, ax)}
+		for _, p := range row.Published {
+			if p.Axis == ax {
+				v.Score, v.Provenance, v.Basis = p.Score, rubric.Published, p.Basis
+			}
+		}
 		if primary != nil {
 			if s, ok := primary.Axis(ax); ok {
 				v.Score, v.Provenance, v.Variant, v.Basis = s.Score, s.Provenance, primary.Variant, s.Basis

@@ -2,7 +2,11 @@ package evaluate
 
 import (
 	"math/rand/v2"
+	"strings"
 	"testing"
+
+	"github.com/agentic-eval/agentic-eval/rubric"
+	"github.com/agentic-eval/agentic-eval/vms"
 )
 
 // around is n bootstrap replicates spread evenly over [m-w, m+w], in a
@@ -66,5 +70,38 @@ func TestRanksShareAPlaceOnlyWhenFitnessCannotBeToldApart(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestPublishedFiguresStandWhereNothingWasMeasured(t *testing.T) {
+	ev := Evaluate(nil, vms.Weights{}, Options{})
+	rows := map[vms.System]Row{}
+	for _, r := range ev.Rows {
+		rows[r.System] = r
+	}
+	kata := rows[vms.Kata]
+	var density AxisValue
+	for _, a := range kata.Axes {
+		if a.Axis == vms.Density.Name() {
+			density = a
+		}
+	}
+	if density.Provenance != rubric.Published || density.Curated != 0.60 || density.Score >= 0.45 {
+		t.Fatalf("kata density %+v; want the published score in place of the curated 0.60", density)
+	}
+	flagged := false
+	for _, d := range kata.Disagreements {
+		if d.Axis == "density" && d.Variant == "published" && d.Provenance == rubric.Published {
+			flagged = true
+		}
+	}
+	if !flagged {
+		t.Errorf("kata's published density disagrees with the catalog by more than the threshold, unflagged: %+v", kata.Disagreements)
+	}
+	if a := rows[vms.AetherVM]; len(a.Published) != 0 || !strings.Contains(a.PublishedNone, "judgment alone") {
+		t.Errorf("aethervm: %+v / %q", a.Published, a.PublishedNone)
+	}
+	if f := rows[vms.Firecracker]; f.FitnessLo != nil {
+		t.Errorf("firecracker has a fitness interval without a measured axis: %v", *f.FitnessLo)
 	}
 }

@@ -1,6 +1,7 @@
 package rubric
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/agentic-eval/agentic-eval/measure"
@@ -47,5 +48,36 @@ func TestIntervalsRestOnSamplesOnly(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestPublishedFiguresGoThroughTheSameCurves(t *testing.T) {
+	cases := []struct {
+		sys  vms.System
+		axis vms.Axis
+		want float64
+	}{
+		{vms.Firecracker, vms.StartLatency, LatencyScore(125)},
+		{vms.Firecracker, vms.Density, DensityScore(5)},
+		{vms.Kata, vms.StartLatency, LatencyScore(710)},
+		{vms.Kata, vms.Density, DensityScore(122832.40 / 1024)},
+	}
+	for _, c := range cases {
+		found := false
+		for _, a := range PublishedScores(c.sys) {
+			if a.Axis != c.axis {
+				continue
+			}
+			found = true
+			if a.Score != c.want || a.Provenance != Published || !strings.Contains(a.Basis, "published: ") || a.Lo != nil {
+				t.Errorf("%s %s: %+v; want %.3f, published, cited, no interval", c.sys.Name(), c.axis.Name(), a, c.want)
+			}
+		}
+		if !found {
+			t.Errorf("%s %s: no published score", c.sys.Name(), c.axis.Name())
+		}
+	}
+	if got := PublishedScores(vms.AetherVM); len(got) != 0 {
+		t.Errorf("aethervm has published scores: %+v", got)
 	}
 }

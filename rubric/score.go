@@ -17,6 +17,7 @@ const (
 	Measured  Provenance = "measured"  // computed from figures measured on this host
 	Checklist Provenance = "checklist" // computed from a checklist of facts, some observed here
 	Declared  Provenance = "declared"  // the driver's declared class, where the probe could not decide
+	Published Provenance = "published" // the makers' published figure, through the same curve; see vms.Published
 	Curated   Provenance = "curated"   // the catalog's judgment; nothing measured
 )
 
