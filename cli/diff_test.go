@@ -138,3 +138,27 @@ func TestCheckHoldsARunToItsBaseline(t *testing.T) {
 		t.Fatalf("stderr %q", r.stderr)
 	}
 }
+
+func TestSeveralRunsSideBySide(t *testing.T) {
+	const other = "../docs/run-crun-runc.json"
+	r := run(t, "vms", "results", recordedRun, other)
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "A: run ") || !strings.Contains(r.stdout, "\nB: run ") ||
+		!strings.Contains(r.stdout, "A p50 [95% CI]") || !strings.Contains(r.stdout, "warning: phases differs") {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = run(t, "vms", "evaluate", "--results", recordedRun, "--results", other)
+	if r.code != 0 || !strings.Contains(r.stdout, "2 runs side by side") || !strings.Contains(r.stdout, "B FITNESS") {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = run(t, "vms", "evaluate", "--format", "json", "--results", recordedRun, "--results", other)
+	var out struct {
+		Hosts []struct{ Label string }
+		Rows  []struct {
+			System string
+			Hosts  []struct{ Rank int }
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil || len(out.Hosts) != 2 || len(out.Rows) != 7 || len(out.Rows[0].Hosts) != 2 {
+		t.Fatalf("json %v: %s", err, r.stdout)
+	}
+}

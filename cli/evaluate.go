@@ -20,7 +20,7 @@ func (a *App) evaluateCmd() *cobra.Command {
 		f       measureFlags
 		wf      weightFlags
 		rf      rubricFlags
-		results string
+		results []string
 	)
 	cmd := &cobra.Command{
 		Use:   "evaluate [SYSTEM|VARIANT...]",
@@ -43,14 +43,31 @@ that cannot be measured here keep their curated row and say why.`,
 				return err
 			}
 			var res *measure.Results
-			if results != "" {
+			if len(results) > 0 {
 				if len(args) > 0 {
 					return usagef("--results reads a saved run: name no systems with it")
 				}
-				res, err = measure.ReadResultsFile(results)
-				if err != nil {
-					return asUsage(err)
+				if len(results) > maxFiles {
+					return usagef("--results given %d times: at most %d runs side by side", len(results), maxFiles)
 				}
+				var runs []*measure.Results
+				for _, path := range results {
+					r, err := measure.ReadResultsFile(path)
+					if err != nil {
+						return asUsage(err)
+					}
+					runs = append(runs, r)
+				}
+				if len(runs) > 1 {
+					eo := evaluationOptions()
+					eo.Rubric = ro
+					var evs []evaluate.Evaluation
+					for _, r := range runs {
+						evs = append(evs, evaluate.Evaluate(r, w.Weights, eo))
+					}
+					return a.emitEvaluations(cmd, runs, evs, w)
+				}
+				res = runs[0]
 			} else {
 				s, err := f.settings()
 				if err != nil {
@@ -81,7 +98,7 @@ that cannot be measured here keep their curated row and say why.`,
 			}
 			// A run this command made, whose daemon vanished or whose every
 			// variant failed for the host, is no evaluation to rely on.
-			if results == "" {
+			if len(results) == 0 {
 				if why := res.EnvironmentFailure(); why != "" {
 					return fmt.Errorf("%s", why)
 				}
@@ -91,7 +108,7 @@ that cannot be measured here keep their curated row and say why.`,
 	}
 	f.add(cmd)
 	wf.add(cmd)
-	cmd.Flags().StringVar(&results, "results", "", "evaluate a saved results file instead of measuring")
+	cmd.Flags().StringArrayVar(&results, "results", nil, "evaluate a saved results file instead of measuring; give it more than once to set several runs (hosts) side by side")
 	rf.add(cmd)
 	return cmd
 }

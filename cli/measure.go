@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/agentic-eval/agentic-eval/compare"
 	"github.com/agentic-eval/agentic-eval/drivers/registry"
 	"github.com/agentic-eval/agentic-eval/image"
 	"github.com/agentic-eval/agentic-eval/measure"
@@ -306,18 +307,36 @@ for the environment; runtime failures alone are results and exit 0.`,
 }
 
 func (a *App) resultsCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "results FILE",
-		Short: "Show the summary table of a saved measurement run",
-		Args:  exactArgs(1, "a results file written by `vms measure`"),
+	var all bool
+	cmd := &cobra.Command{
+		Use:   "results FILE [FILE...]",
+		Short: "Show the summary of a saved measurement run, or several runs (hosts) side by side",
+		Long: `results shows one run's summary table and workload figures. Given several files
+(runs of different hosts, or of one host at different times), it sets them side by side:
+one column per run, headed by its host (CPU, cores, kernel, KVM, virtualized), each figure's
+median and 95% interval, with a warning wherever the runs' shapes differ.`,
+		Args: minArgs(1, "one or more results files written by `vms measure`"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			res, err := measure.ReadResultsFile(args[0])
-			if err != nil {
-				return asUsage(err)
+			var runs []*measure.Results
+			for _, path := range args {
+				res, err := measure.ReadResultsFile(path)
+				if err != nil {
+					return asUsage(err)
+				}
+				runs = append(runs, res)
 			}
-			return a.emitResults(cmd, res)
+			if len(runs) == 1 {
+				return a.emitResults(cmd, runs[0])
+			}
+			var keep []string
+			if !all {
+				keep = sideFigures
+			}
+			return a.emitSide(cmd, compare.SideBySide(runs, keep...))
 		},
 	}
+	cmd.Flags().BoolVar(&all, "all", false, "with several runs, every figure, not only the headline ones")
+	return cmd
 }
 
 // emitResults prints a run's summary: one row per variant.

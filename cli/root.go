@@ -198,6 +198,12 @@ func noArgs() cobra.PositionalArgs { return rangeArgs(0, 0, "no arguments") }
 // the error, e.g. "one system name".
 func exactArgs(n int, what string) cobra.PositionalArgs { return rangeArgs(n, n, what) }
 
+// minArgs accepts n or more positional arguments, up to maxFiles.
+func minArgs(n int, what string) cobra.PositionalArgs { return rangeArgs(n, maxFiles, what) }
+
+// maxFiles bounds how many files one command line may name.
+const maxFiles = 64
+
 // rangeArgs accepts between min and max positional arguments.
 func rangeArgs(min, max int, what string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
