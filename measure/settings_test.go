@@ -8,7 +8,7 @@ import (
 
 func TestDefaultSettingsAreTheIssuesDefaults(t *testing.T) {
 	s := DefaultSettings()
-	if s.Samples != 20 || s.Warmups != 2 || s.Burst != 8 || s.Density != 50 || s.OpTimeout != 30*time.Second || s.MinAvailable != 0.20 {
+	if s.Samples != 20 || s.Warmups != 2 || s.Burst != 64 || s.Density != 50 || s.OpTimeout != 30*time.Second || s.MinAvailable != 0.20 {
 		t.Errorf("defaults %+v", s)
 	}
 	if err := s.Validate(); err != nil {
