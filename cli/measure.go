@@ -89,6 +89,7 @@ type measureFlags struct {
 	skipUnavailable, noDrop                 bool
 	workloads, workloadCmd                  string
 	workloadSamples, warmRuns               int
+	sweep                                   sweepFlags
 }
 
 func (f *measureFlags) add(cmd *cobra.Command) {
@@ -96,11 +97,11 @@ func (f *measureFlags) add(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.IntVar(&f.samples, "samples", def.Samples, "start-latency samples per variant (after the warm-ups)")
 	fl.IntVar(&f.warmups, "warmups", def.Warmups, "start-latency warm-up spawns, not counted")
-	fl.IntVar(&f.burst, "burst", def.Burst, "spawns requested at once in the burst phase (0 skips it)")
+	fl.IntVar(&f.burst, "burst", def.Burst, "largest burst level (spawns requested at once): the --burst-ladder levels below it, then it (0 skips the phase)")
 	fl.IntVar(&f.density, "density", def.Density, "idle sandboxes held at once in the density phase (0 skips it)")
 	fl.IntVar(&f.forks, "forks", def.Forks, "restores from one snapshot held at once, after the first restore")
 	fl.DurationVar(&f.timeout, "timeout", def.OpTimeout, "limit for every single runtime operation; a hung runtime becomes a failure")
-	fl.StringVar(&f.phases, "phases", "", "comma-separated phases to run (default all): start-latency, burst, density, isolation, snapshot, workload")
+	fl.StringVar(&f.phases, "phases", "", "comma-separated phases to run (default all): start-latency, burst, arrivals, density, isolation, snapshot, workload")
 	fl.StringVar(&f.workloads, "workloads", strings.Join(def.Workload.Names, ","), "workloads of the workload phase, comma-separated: "+strings.Join(workload.Names(), ", "))
 	fl.StringVar(&f.workloadCmd, "workload-cmd", "", "also measure this command line against the image (split on spaces), verified by its exit status")
 	fl.IntVar(&f.workloadSamples, "workload-samples", def.Workload.Samples, "fresh sandboxes timing each workload's time to interactive")
@@ -108,6 +109,7 @@ func (f *measureFlags) add(cmd *cobra.Command) {
 	fl.StringVar(&f.out, "out", "", "write the results JSON here (default agentic-eval-results-<run>.json)")
 	fl.BoolVar(&f.skipUnavailable, "skip-unavailable", false, "skip named systems that cannot be measured here instead of failing")
 	fl.BoolVar(&f.noDrop, "no-drop-caches", false, "do not drop the page cache before MemAvailable readings")
+	f.sweep.add(fl)
 }
 
 func (f *measureFlags) settings() (measure.Settings, error) {
@@ -130,6 +132,9 @@ func (f *measureFlags) settings() (measure.Settings, error) {
 		if _, err := workload.Command(s.Workload.Command, 300_000); err != nil {
 			return s, usagef("%v", err)
 		}
+	}
+	if err := f.sweep.apply(&s); err != nil {
+		return s, err
 	}
 	if f.phases != "" {
 		ph, err := measure.ParsePhases(f.phases)
@@ -223,8 +228,8 @@ func (a *App) runMeasurement(ctx context.Context, drivers []measure.Driver, s me
 		return nil, "", fmt.Errorf("build the sandbox probe: %w", err)
 	}
 	r := measure.NewRunner(s, probePath)
-	if s.Has(measure.PhaseWorkload) {
-		// Without the image the phase records why it measured nothing.
+	if s.UsesImage() {
+		// Without the image the phases record why they measured nothing.
 		if img, err := image.Find(image.CacheDir()); err == nil {
 			r.Image = measure.Image{Key: img.Key, Rootfs: img.Rootfs, Tar: img.Tar, TarBytes: img.TarBytes, RootfsBytes: img.RootfsBytes}
 		} else {
@@ -254,7 +259,9 @@ func (a *App) measureCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "measure [SYSTEM|VARIANT...]",
 		Short: "Measure the systems available here (or those named) through their real runtimes",
-		Long: `Measure start-latency (fresh sandboxes one after another, and a burst at once),
+		Long: `Measure start-latency (fresh sandboxes one after another; a ladder of bursts at
+once, 1, 4, 16, 64, with the knee where throughput stops rising; open-loop Poisson
+arrivals at a ladder of rates, timed from each scheduled arrival),
 density (idle sandboxes held at once, host memory per instance by two methods),
 isolation (facts observed by the probe inside) and snapshotting (snapshot, restore,
 fork, verified by a token in memory) through every available driver, or those named.
@@ -329,7 +336,7 @@ func (a *App) emitResults(cmd *cobra.Command, res *measure.Results) error {
 		if err := t.WriteMarkdown(a.stdout); err != nil {
 			return err
 		}
-		for _, wt := range workloadTables(res) {
+		for _, wt := range append(workloadTables(res), sweepTables(res)...) {
 			if err := writeString(a.stdout, "\n"); err != nil {
 				return err
 			}
@@ -345,7 +352,7 @@ func (a *App) emitResults(cmd *cobra.Command, res *measure.Results) error {
 	if err := t.WriteText(a.stdout); err != nil {
 		return err
 	}
-	for _, wt := range workloadTables(res) {
+	for _, wt := range append(workloadTables(res), sweepTables(res)...) {
 		if err := writeString(a.stdout, "\n"); err != nil {
 			return err
 		}
@@ -353,7 +360,7 @@ func (a *App) emitResults(cmd *cobra.Command, res *measure.Results) error {
 			return err
 		}
 	}
-	return writeString(a.stdout, resultNotes(res))
+	return writeString(a.stdout, resultNotes(res)+sweepNotes(res))
 }
 
 func hostLabel(res *measure.Results) string {
@@ -387,8 +394,8 @@ func resultsTable(res *measure.Results) *Table {
 			}
 			td = ms(l.Teardown.Median)
 		}
-		if b := v.Burst; b != nil && b.Started > 0 {
-			burst = fmt.Sprintf("%d/%d, %.1f/s", b.Started, b.K, b.SpawnsPerSecond)
+		if sw := v.BurstOf(); sw != nil {
+			burst = burstCell(sw)
 		}
 		if d := v.Density; d != nil && d.Started > 0 {
 			dens = densityCell(d)

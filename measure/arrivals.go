@@ -45,13 +45,13 @@ type ArrivalSettings struct {
 	Seed uint64 `json:"seed,omitempty"`
 }
 
-// DefaultArrivalSettings are rates of 2, 4, 8, 16 and 32 per second, each
-// held 2 s, a p99 bound of 1 s (an agent's tool call should not wait a
-// second for its sandbox), at most 64 in flight, 12 s per variant.
+// DefaultArrivalSettings are rates of 4, 8, 16, 32 and 64 per second,
+// each held 1.5 s, a p99 bound of 1 s (an agent's tool call should not
+// wait a second for its sandbox), at most 64 in flight, 10 s per variant.
 func DefaultArrivalSettings() ArrivalSettings {
 	return ArrivalSettings{
-		Rates: []float64{2, 4, 8, 16, 32}, Hold: 2 * time.Second, P99Bound: time.Second,
-		Budget: 12 * time.Second, MaxInFlight: 64,
+		Rates: []float64{4, 8, 16, 32, 64}, Hold: 1500 * time.Millisecond, P99Bound: time.Second,
+		Budget: 10 * time.Second, MaxInFlight: 64,
 	}
 }
 
@@ -217,10 +217,11 @@ func (r *Runner) measureArrivals(ctx context.Context, d Driver, vr *VariantResul
 		if ctx.Err() != nil {
 			return
 		}
-		drain := 2 * a.P99Bound
-		if left := time.Until(deadline); a.Hold+drain > left {
-			sw.StoppedBy = fmt.Sprintf("time budget: rate %g/s needs %s (hold %s and a drain of twice the bound), %s of the %s budget left",
-				rate, a.Hold+drain, a.Hold, left.Round(time.Millisecond), a.Budget)
+		// A rate takes its hold and a drain of about the bound (at most
+		// twice it, where the drain is cut).
+		if left := time.Until(deadline); a.Hold+a.P99Bound > left {
+			sw.StoppedBy = fmt.Sprintf("time budget: rate %g/s needs about %s (hold %s and a drain of the bound), %s of the %s budget left",
+				rate, a.Hold+a.P99Bound, a.Hold, left.Round(time.Millisecond), a.Budget)
 			return
 		}
 		fit, avail, err := guard.fits(r)
