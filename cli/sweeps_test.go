@@ -44,3 +44,43 @@ func TestSweepTablesOfAnOlderDocumentsSingleBurst(t *testing.T) {
 		t.Error("a run without sweeps has sweep tables or notes")
 	}
 }
+
+// TestSweepTablesOfARecordedRun renders a real run of both sweeps (runc,
+// crun, gVisor, Docker, QEMU under TCG: ../report/testdata/sweep-run.json).
+func TestSweepTablesOfARecordedRun(t *testing.T) {
+	res, err := measure.ReadResultsFile("../report/testdata/sweep-run.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tables := sweepTables(res)
+	if len(tables) != 2 {
+		t.Fatalf("%d tables, want the burst ladder and the arrivals", len(tables))
+	}
+	out := tablesText(t, tables)
+	for _, want := range []string{
+		"docker/runc          64  python-hello  64/64",
+		"qemu-kvm/tcg          1  ready",
+		"no: p99 1562.9 ms over the 1s bound",
+		"≥ 3.17 s",
+		"% of a core / 24 MiB",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in\n%s", want, out)
+		}
+	}
+	notes := sweepNotes(res)
+	for _, want := range []string{
+		"docker/runc: burst knee at k=16",
+		"docker/runc: highest arrival rate held 32/s",
+		"gvisor/systrap: burst knee not reached: throughput still rose at k=16, the last level measured; stopped: time budget",
+		"qemu-kvm/tcg: no arrival rate held",
+		"timed to the ready line, not python-hello: the driver runs no image",
+	} {
+		if !strings.Contains(notes, want) {
+			t.Errorf("notes lack %q:\n%s", want, notes)
+		}
+	}
+	if cell := burstCell(res.Variant("docker/runc").BurstOf()); cell != "max 58.5/s, knee 16" {
+		t.Errorf("results table cell %q", cell)
+	}
+}

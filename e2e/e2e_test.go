@@ -328,7 +328,7 @@ func TestSIGINTDuringTheSweepsLeavesNothing(t *testing.T) {
 		args []string
 	}{
 		{"burst", []string{"--phases", "burst", "--burst-ladder", "1", "--burst", "200", "--burst-budget", "5m", "--sweep-until", "ready"}},
-		{"arrivals", []string{"--phases", "arrivals", "--arrival-rates", "40", "--arrival-hold", "5m", "--arrival-budget", "1h", "--arrival-p99", "10m", "--sweep-until", "ready"}},
+		{"arrivals", []string{"--phases", "arrivals", "--arrival-rates", "40", "--arrival-hold", "3m", "--arrival-budget", "1h", "--arrival-p99", "10m", "--sweep-until", "ready"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			interruptHolding(t, "docker/runc", syscall.SIGINT, 1, c.args...)

@@ -46,12 +46,13 @@ type ArrivalSettings struct {
 }
 
 // DefaultArrivalSettings are rates of 4, 8, 16, 32 and 64 per second,
-// each held 1.5 s, a p99 bound of 1 s (an agent's tool call should not
-// wait a second for its sandbox), at most 64 in flight, 10 s per variant.
+// each held 1 s, a p99 bound of 1 s (an agent's tool call should not wait
+// a second for its sandbox), at most 64 in flight, 8 s per variant: small,
+// for a whole default run in about two minutes.
 func DefaultArrivalSettings() ArrivalSettings {
 	return ArrivalSettings{
-		Rates: []float64{4, 8, 16, 32, 64}, Hold: 1500 * time.Millisecond, P99Bound: time.Second,
-		Budget: 10 * time.Second, MaxInFlight: 64,
+		Rates: []float64{4, 8, 16, 32, 64}, Hold: time.Second, P99Bound: time.Second,
+		Budget: 8 * time.Second, MaxInFlight: 64,
 	}
 }
 

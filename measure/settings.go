@@ -54,7 +54,7 @@ type Settings struct {
 }
 
 // DefaultSettings are the defaults: 20 samples plus 2 warm-ups,
-// bursts of 1, 4, 16 and 64 in 8 s timed to python-hello's first result,
+// bursts of 1, 4, 16 and 64 in 6 s timed to python-hello's first result,
 // the arrival ladder of DefaultArrivalSettings, 50 idle sandboxes, 4 forks, 30 s per operation, and a 20%
 // MemAvailable floor.
 func DefaultSettings() Settings {
@@ -62,7 +62,7 @@ func DefaultSettings() Settings {
 		Samples: 20, Warmups: 2, Density: 50, Forks: 4,
 		OpTimeout: 30 * time.Second, MinAvailable: 0.20, DropCaches: true,
 		Phases: AllPhases(), Workload: DefaultWorkloadSettings(),
-		Burst: 64, BurstLadder: DefaultBurstLadder(), BurstBudget: 8 * time.Second,
+		Burst: 64, BurstLadder: DefaultBurstLadder(), BurstBudget: 6 * time.Second,
 		SweepUntil: workload.PythonHello, Arrivals: DefaultArrivalSettings(),
 	}
 }
