@@ -84,8 +84,8 @@ func (f *sweepFlags) apply(s *measure.Settings) error {
 func sweepTables(res *measure.Results) []*Table {
 	burst := NewTable("VARIANT", "BURST k", "UNTIL", "OK", "FIRST", "ALL", "p50", "p99*", "SPAWNS/s", "KNEE", "HARNESS CPU / RSS")
 	burst.AlignRight(1, 3, 4, 5, 6, 7, 8)
-	arr := NewTable("VARIANT", "RATE/s", "UNTIL", "OFFERED/s", "ACHIEVED/s", "DONE", "p50", "p99*", "HELD", "HARNESS CPU / RSS")
-	arr.AlignRight(1, 3, 4, 5, 6, 7)
+	arr := NewTable("VARIANT", "RATE/s", "UNTIL", "OFFERED/s", "ACHIEVED/s", "DONE", "p50", "p99*", "HELD", "HARNESS CPU / RSS", "LATE SENDS max")
+	arr.AlignRight(1, 3, 4, 5, 6, 7, 10)
 	var nb, na int
 	for _, v := range res.Systems {
 		if sw := v.BurstOf(); sw != nil {
@@ -126,7 +126,7 @@ func sweepTables(res *measure.Results) []*Table {
 					p99 = "≥ " + p99
 				}
 				row := []string{v.Variant, strconv.FormatFloat(rt.Rate, 'g', -1, 64), a.Until, fmt.Sprintf("%.1f", rt.Offered), fmt.Sprintf("%.1f", rt.Achieved),
-					fmt.Sprintf("%d/%d", rt.Done, rt.Scheduled), "-", p99, held, costCell(rt.Harness)}
+					fmt.Sprintf("%d/%d", rt.Done, rt.Scheduled), "-", p99, held, costCell(rt.Harness), ms(float64(rt.DispatchLagMaxNS) / 1e6)}
 				if rt.Done > 0 {
 					row[6] = ms(rt.P50MS)
 				}
@@ -134,7 +134,7 @@ func sweepTables(res *measure.Results) []*Table {
 			}
 			if len(a.Rates) == 0 {
 				na++
-				arr.AddRow(v.Variant, "-", a.Until, "", "", "", "", "", "not measured: "+a.StoppedBy, "")
+				arr.AddRow(v.Variant, "-", a.Until, "", "", "", "", "", "not measured: "+a.StoppedBy, "", "")
 			}
 		}
 	}
@@ -187,7 +187,7 @@ func sweepNotes(res *measure.Results) string {
 		}
 	}
 	if any {
-		b.WriteString("p99*: nearest rank; below 100 samples it is the maximum. Arrival latencies run from each arrival's scheduled instant (open loop).\n")
+		b.WriteString("p99*: nearest rank; below 100 samples it is the maximum. Arrival latencies run from each arrival's scheduled instant (open loop); LATE SENDS is the harness's own lateness in sending a request, already inside those latencies.\n")
 	}
 	return b.String()
 }

@@ -44,7 +44,7 @@ type BurstSweep struct {
 	// BudgetNS is the phase's time budget; ElapsedNS what it took.
 	BudgetNS  int64 `json:"budget_ns"`
 	ElapsedNS int64 `json:"elapsed_ns"`
-	// Harness is the harness's own cost during the largest level.
+	// Harness is the harness's own cost during the largest level climbed.
 	Harness *HarnessCost `json:"harness,omitempty"`
 	// Converted says the sweep was read from a document written before the
 	// ladder (its single "burst" object).
@@ -176,21 +176,15 @@ func (r *Runner) measureBurst(ctx context.Context, d Driver, vr *VariantResult) 
 		// The level's hard deadline: half the budget past its end, so that
 		// a level the prediction let in cannot hold the run for long.
 		lctx, cancel := context.WithDeadline(ctx, deadline.Add(s.BurstBudget/2))
-		largest := i == len(sw.Ladder)-1 || lvl.CappedBy != ""
-		var meter *costMeter
-		if largest {
-			meter = startCost()
-		}
+		meter := startCost()
 		cut := r.burstLevel(lctx, d, vr, &mu, w, &lvl, guard, avail)
 		cancel()
-		if meter != nil {
-			lvl.Harness = meter.stop(runtime.NumCPU())
-		}
+		lvl.Harness = meter.stop(runtime.NumCPU())
 		sw.Levels = append(sw.Levels, lvl)
 		last = &sw.Levels[len(sw.Levels)-1]
-		if lvl.Harness != nil {
-			sw.Harness = lvl.Harness
-		}
+		// The largest level climbed so far is the last: its cost is the
+		// sweep's.
+		sw.Harness = lvl.Harness
 		switch {
 		case ctx.Err() != nil:
 			return

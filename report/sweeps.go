@@ -130,7 +130,7 @@ func throughputChart(variant string, sw *measure.BurstSweep) *xyChart {
 	c.Series = []xySeries{s}
 	if sw.Knee > 0 {
 		kx := px(x(float64(sw.Knee)))
-		c.Lines = append(c.Lines, xyLine{X1: kx, Y1: px(xyTop), X2: kx, Y2: px(y(0)), Label: fmt.Sprintf("knee k=%d", sw.Knee), LX: kx, LY: px(xyTop - 6), Anchor: "middle"})
+		c.Lines = append(c.Lines, xyLine{X1: kx, Y1: px(xyTop), X2: kx, Y2: px(y(0)), Label: fmt.Sprintf("knee k=%d", sw.Knee), LX: px(x(float64(sw.Knee)) + 4), LY: px(xyTop + 10), Anchor: "start"})
 		c.Note = fmt.Sprintf("knee at k=%d", sw.Knee)
 	} else {
 		c.Note = "knee " + sw.KneeNote
