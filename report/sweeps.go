@@ -284,6 +284,10 @@ func burstSetting(s measure.Settings) string {
 	if len(levels) == 0 {
 		return "skipped"
 	}
+	if s.BurstBudget == 0 && len(s.BurstLadder) == 0 {
+		// A document from before the ladder: one burst of Burst.
+		return fmt.Sprintf("%d spawns at once (a single burst, before the ladder)", s.Burst)
+	}
 	var ks []string
 	for _, k := range levels {
 		ks = append(ks, fmt.Sprint(k))

@@ -75,3 +75,13 @@ func TestArrivalChartDrawsPercentilesAgainstTheBound(t *testing.T) {
 		t.Errorf("censored p99 title %q, note %q", p99[2].Title, c.Note)
 	}
 }
+
+func TestBurstSettingOfAnOlderDocumentIsItsSingleBurst(t *testing.T) {
+	old := measure.Settings{Burst: 8}
+	if got := burstSetting(old); got != "8 spawns at once (a single burst, before the ladder)" {
+		t.Errorf("older settings read %q", got)
+	}
+	if got := burstSetting(measure.DefaultSettings()); got != "ladder 1, 4, 16, 64 spawns at once, until python-hello, 6s per variant" {
+		t.Errorf("default settings read %q", got)
+	}
+}
