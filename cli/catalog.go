@@ -245,6 +245,7 @@ Presets:
 			if w.chosen {
 				note = "ranked under " + w.label()
 			}
+			footer := curatedFooter()
 			return a.emit(cmd, Output{
 				JSON: rows,
 				Text: func(out io.Writer) error {
@@ -253,7 +254,10 @@ Presets:
 							return err
 						}
 					}
-					return t.WriteText(out)
+					if err := t.WriteText(out); err != nil {
+						return err
+					}
+					return writeString(out, "\n"+footer+"\n")
 				},
 				Markdown: func(out io.Writer) error {
 					if note != "" {
@@ -261,7 +265,10 @@ Presets:
 							return err
 						}
 					}
-					return t.WriteMarkdown(out)
+					if err := t.WriteMarkdown(out); err != nil {
+						return err
+					}
+					return writeString(out, "\n"+footer+"\n")
 				},
 			})
 		},
@@ -355,4 +362,12 @@ func (a *App) presetsCmd() *cobra.Command {
 func writeString(w io.Writer, s string) error {
 	_, err := io.WriteString(w, s)
 	return err
+}
+
+// curatedFooter says under every curated ranking what its scores are, and
+// that the reference's own system has nothing but its authors' word.
+func curatedFooter() string {
+	return "Curated scores: the catalog's judgments, not measurements. " +
+		strings.ToUpper(vms.PublishedNone(vms.AetherVM)[:1]) + vms.PublishedNone(vms.AetherVM)[1:] + ". " +
+		"`vms evaluate` puts measured and published figures beside them."
 }

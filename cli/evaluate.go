@@ -122,22 +122,31 @@ func evaluationOptions() evaluate.Options {
 }
 
 var provMark = map[rubric.Provenance]string{
-	rubric.Measured: "M", rubric.Checklist: "C", rubric.Declared: "D", rubric.Curated: "-",
+	rubric.Measured: "M", rubric.Checklist: "C", rubric.Declared: "D", rubric.Published: "P", rubric.Curated: "-",
 }
 
 func (a *App) emitEvaluation(cmd *cobra.Command, ev evaluate.Evaluation, w weighting) error {
 	if a.format() == FormatJSON {
 		return a.emit(cmd, Output{JSON: ev})
 	}
-	t := NewTable("RANK", "SYSTEM", "FITNESS", "CURATED", "START", "DENSITY", "ISOLATION", "SNAPSHOT", "CONTROL", "FROM")
+	t := NewTable("RANK", "SYSTEM", "FITNESS [95% CI]", "CURATED", "START", "DENSITY", "ISOLATION", "SNAPSHOT", "CONTROL", "FROM")
 	t.AlignRight(0, 2, 3, 4, 5, 6, 7, 8)
-	for i, r := range ev.Rows {
-		cells := []string{fmt.Sprint(i + 1), r.System.Name(), score(r.Fitness), score(r.CuratedFitness)}
+	ties := false
+	for _, r := range ev.Rows {
+		rank := fmt.Sprint(r.Rank)
+		if r.Tied {
+			rank += "="
+			ties = true
+		}
+		cells := []string{rank, r.System.Name(), score(r.Fitness) + interval(r.FitnessLo, r.FitnessHi), score(r.CuratedFitness)}
 		for _, ax := range r.Axes {
-			cells = append(cells, score(ax.Score)+" "+provMark[ax.Provenance])
+			cells = append(cells, score(ax.Score)+interval(ax.Lo, ax.Hi)+" "+provMark[ax.Provenance])
 		}
 		from := r.Primary
-		if from == "" {
+		switch {
+		case from == "" && len(r.Published) > 0:
+			from = "published, curated"
+		case from == "":
 			from = "curated only"
 		}
 		cells = append(cells, from)
@@ -171,11 +180,15 @@ func (a *App) emitEvaluation(cmd *cobra.Command, ev evaluate.Evaluation, w weigh
 	}
 	var b strings.Builder
 	bullet := ""
+	legend := "M measured here, C checklist, D declared by the driver, P published by the makers (cited below), - curated. Intervals are 95% bootstrap intervals over the raw samples; a row without one has none to give (curated, checklist, declared)."
+	if ties {
+		legend += " A rank marked = is shared: those systems' fitness cannot be told apart at that confidence."
+	}
 	if md {
 		bullet = "- "
-		b.WriteString("\nM measured here, C checklist, D declared by the driver, - curated.\n")
+		b.WriteString("\n" + legend + "\n")
 	} else {
-		b.WriteString("M measured here, C checklist, D declared by the driver, - curated\n")
+		b.WriteString(legend + "\n")
 	}
 	var flagged, unmeasured []string
 	for _, r := range ev.Rows {
@@ -200,6 +213,18 @@ func (a *App) emitEvaluation(cmd *cobra.Command, ev evaluate.Evaluation, w weigh
 			}
 		}
 	}
+	var cited []string
+	for _, r := range ev.Rows {
+		for _, p := range r.Published {
+			cited = append(cited, fmt.Sprintf("%s%s %s %.2f: %s", bullet, r.System.Name(), p.Axis.Name(), p.Score, p.Basis))
+		}
+		if r.Primary == "" && len(r.Published) == 0 && r.PublishedNone != "" {
+			cited = append(cited, fmt.Sprintf("%s%s: %s", bullet, r.System.Name(), r.PublishedNone))
+		}
+	}
+	if len(cited) > 0 {
+		fmt.Fprintf(&b, "\npublished evidence (the makers' figures on their hardware, through the same curves):\n%s\n", strings.Join(cited, "\n"))
+	}
 	if len(flagged) > 0 {
 		fmt.Fprintf(&b, "\ndisagreements of %.2f or more between measured and curated:\n%s\n", rubric.DisagreementThreshold, strings.Join(flagged, "\n"))
 	}
@@ -214,4 +239,12 @@ func (a *App) emitEvaluation(cmd *cobra.Command, ev evaluate.Evaluation, w weigh
 		fmt.Fprintf(&b, "\nwarnings:\n%s\n", strings.Join(ws, "\n"))
 	}
 	return writeString(a.stdout, b.String())
+}
+
+// interval is " [lo, hi]" for a score with an interval, else "".
+func interval(lo, hi *float64) string {
+	if lo == nil || hi == nil {
+		return ""
+	}
+	return fmt.Sprintf(" [%s, %s]", score(*lo), score(*hi))
 }

@@ -82,20 +82,24 @@ func (a *App) doctorCmd() *cobra.Command {
 // measureFlags are the knobs of a measurement run, shared by measure and
 // evaluate.
 type measureFlags struct {
-	samples, warmups, burst, density, forks int
-	timeout                                 time.Duration
-	out                                     string
-	phases                                  string
-	skipUnavailable, noDrop                 bool
-	workloads, workloadCmd                  string
-	workloadSamples, warmRuns               int
-	sweep                                   sweepFlags
+	samples, minSamples, warmups, burst, density, forks int
+	precision                                           float64
+	timeout, phaseBudget                                time.Duration
+	out                                                 string
+	phases                                              string
+	skipUnavailable, noDrop                             bool
+	workloads, workloadCmd                              string
+	workloadSamples, warmRuns                           int
+	sweep                                               sweepFlags
 }
 
 func (f *measureFlags) add(cmd *cobra.Command) {
 	def := measure.DefaultSettings()
 	fl := cmd.Flags()
-	fl.IntVar(&f.samples, "samples", def.Samples, "start-latency samples per variant (after the warm-ups)")
+	fl.IntVar(&f.samples, "samples", def.Samples, "most start-latency samples per variant (after the warm-ups); a phase stops earlier once --precision is reached")
+	fl.IntVar(&f.minSamples, "min-samples", def.MinSamples, "fewest samples of every repeated measurement (start latency, time to interactive, warm runs), whatever the precision or budget")
+	fl.Float64Var(&f.precision, "precision", def.Precision, "stop sampling once the median's 95% interval is within this fraction of it (0.1 is ±10%; 0 always takes the most samples)")
+	fl.DurationVar(&f.phaseBudget, "phase-budget", def.PhaseBudget, "wall time a repeated measurement of one variant may take past its floor (0: no limit)")
 	fl.IntVar(&f.warmups, "warmups", def.Warmups, "start-latency warm-up spawns, not counted")
 	fl.IntVar(&f.burst, "burst", def.Burst, "largest burst level (spawns requested at once): the --burst-ladder levels below it, then it (0 skips the phase)")
 	fl.IntVar(&f.density, "density", def.Density, "idle sandboxes held at once in the density phase (0 skips it)")
@@ -115,6 +119,10 @@ func (f *measureFlags) add(cmd *cobra.Command) {
 func (f *measureFlags) settings() (measure.Settings, error) {
 	s := measure.DefaultSettings()
 	s.Samples, s.Warmups, s.Burst, s.Density, s.Forks, s.OpTimeout = f.samples, f.warmups, f.burst, f.density, f.forks, f.timeout
+	s.MinSamples, s.Precision, s.PhaseBudget = f.minSamples, f.precision, f.phaseBudget
+	if def := measure.DefaultSettings(); f.minSamples == def.MinSamples && s.Samples < s.MinSamples {
+		s.MinSamples = s.Samples // --samples below the default floor lowers the floor with it
+	}
 	s.DropCaches = !f.noDrop
 	s.Workload.Samples, s.Workload.WarmRuns = f.workloadSamples, f.warmRuns
 	s.Workload.Names = nil
@@ -441,6 +449,13 @@ func resultNotes(res *measure.Results) string {
 		for _, w := range append(append([]string(nil), v.Fingerprint.Warnings...), v.Warnings...) {
 			fmt.Fprintf(&b, "%s: warning: %s\n", v.Variant, w)
 		}
+		if l := v.StartLatency; l != nil && l.Summary.N > 0 {
+			fmt.Fprintf(&b, "%s: start latency: %s", v.Variant, sampledNote(l.Summary.N, l.Stop))
+			if l.Prep.N > 0 {
+				fmt.Fprintf(&b, "; the harness's own preparation per spawn (not in the figure): median %s", ms(l.Prep.Median))
+			}
+			b.WriteString("\n")
+		}
 		if s := v.Snapshot; s != nil && s.Cause != "" {
 			fmt.Fprintf(&b, "%s: snapshot: %s\n", v.Variant, s.Cause)
 		}
@@ -537,4 +552,13 @@ func (p *progress) finish() {
 		fmt.Fprintln(p.w)
 		p.lastLine = 0
 	}
+}
+
+// sampledNote says how many samples a figure has and why no more were
+// taken.
+func sampledNote(n int, stop *measure.Stop) string {
+	if stop == nil {
+		return fmt.Sprintf("%d samples", n)
+	}
+	return fmt.Sprintf("%d samples, stopped at %s", n, stop.Message)
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"path"
 	"strings"
 
 	"github.com/agentic-eval/agentic-eval/measure"
@@ -13,8 +14,9 @@ import (
 func workloadTables(res *measure.Results) []*Table {
 	tti := NewTable("VARIANT", "WORKLOAD", "READY p50", "FIRST RESULT p50 [95% CI]", "SECOND p50", "FIRST/SECOND", "WARM (probe) p50", "WARM (runtime exec) p50", "FAILED")
 	tti.AlignRight(2, 3, 4, 5, 6, 7, 8)
-	files := NewTable("VARIANT", "FILE", "PUT p50", "PUT MB/s", "GET p50", "GET MB/s", "VERIFIED")
-	files.AlignRight(1, 2, 3, 4, 5, 6)
+	files := NewTable("VARIANT", "FILE", "PATH", "PUT p50", "PUT MB/s", "GET p50", "GET MB/s", "VERIFIED", "CROSS-CHECKED")
+	files.AlignRight(1, 3, 4, 5, 6, 7, 8)
+	copyPaths := NewTable("VARIANT", "RUNTIME COPY PATH", "WHY THERE")
 	primed := NewTable("VARIANT", "PRIMED PYTHON (numpy) FORKED", "PRIME", "SNAPSHOT", "RESTORE p50", "ANSWER p50", "VERIFIED")
 	primed.AlignRight(2, 3, 4, 5, 6)
 	any := false
@@ -43,11 +45,7 @@ func workloadTables(res *measure.Results) []*Table {
 			tti.AddRow(v.Variant, t.Workload, msOr(t.Ready), first, msOr(t.SecondResult), ratio(t.FirstPenalty),
 				warmCell(warm[t.Workload][measure.ExecPathProbe]), warmCell(warm[t.Workload][measure.ExecPathRuntime]), fmt.Sprint(t.Failed))
 		}
-		for i := 0; i+1 < len(w.Files); i += 2 {
-			put, get := w.Files[i], w.Files[i+1]
-			files.AddRow(v.Variant, bytesLabel(put.Bytes), msOr(put.Summary), mbps(put.MBps), msOr(get.Summary), mbps(get.MBps),
-				fmt.Sprintf("%d/%d", put.Verified+get.Verified, put.Verified+get.Verified+put.Failed+get.Failed))
-		}
+		fileRows(files, copyPaths, v.Variant, w.Files)
 		if p := w.Primed; p != nil {
 			if p.Cause != "" {
 				primed.AddRow(v.Variant, primedCause(p.Cause), "", "", "", "", "")
@@ -68,10 +66,48 @@ func workloadTables(res *measure.Results) []*Table {
 	if len(files.Rows) > 0 {
 		out = append(out, files)
 	}
+	if len(copyPaths.Rows) > 0 {
+		out = append(out, copyPaths)
+	}
 	if len(primed.Rows) > 0 {
 		out = append(out, primed)
 	}
 	return out
+}
+
+// fileRows adds a variant's files, a put and its get per row, each with
+// its exec path: the probe's rows, then the runtime copy path's; a copy
+// path's place and reason, or why there is none, go to copyPaths, once
+// per variant.
+func fileRows(files, copyPaths *Table, variant string, fs []measure.FileTransfer) {
+	noted := false
+	for i := 0; i+1 < len(fs); i += 2 {
+		put, get := fs[i], fs[i+1]
+		if put.ExecPath == measure.ExecPathRuntime && !noted {
+			noted = true
+			switch {
+			case put.Cap != "":
+				copyPaths.AddRow(variant, "none", cutText(put.Cap, 110))
+			case put.PathWhy != "":
+				copyPaths.AddRow(variant, path.Dir(put.Path), cutText(put.PathWhy, 400))
+			default:
+				copyPaths.AddRow(variant, path.Dir(put.Path), "the work dir: the runtime's copy reaches it")
+			}
+		}
+		if put.Cap != "" {
+			continue
+		}
+		where := put.ExecPath
+		if put.Path != "" {
+			where += ": " + path.Dir(put.Path)
+		}
+		crossed := "-"
+		if put.ExecPath == measure.ExecPathRuntime {
+			crossed = fmt.Sprintf("%d/%d", put.CrossVerified+get.CrossVerified, put.Verified+put.Failed+get.Verified+get.Failed)
+		}
+		files.AddRow(variant, bytesLabel(put.Bytes), where, msOr(put.Summary), mbps(put.MBps), msOr(get.Summary), mbps(get.MBps),
+			fmt.Sprintf("%d/%d", put.Verified+get.Verified, put.Verified+get.Verified+put.Failed+get.Failed), crossed)
+	}
 }
 
 func msOr(s measure.Summary) string {

@@ -18,6 +18,10 @@ type AxisValue struct {
 	Provenance rubric.Provenance `json:"provenance"`
 	Variant    string            `json:"variant,omitempty"` // the variant measured, when not curated
 	Basis      string            `json:"basis"`
+	// Lo and Hi bound a measured score's bootstrap interval; nil for a
+	// score without one (curated, checklist, declared, or from facts).
+	Lo *float64 `json:"ci_lo,omitempty"`
+	Hi *float64 `json:"ci_hi,omitempty"`
 	// NotMeasured is set when the primary variant attempted the axis but
 	// the attempt is no result (the environment got in the way or it timed
 	// out): the curated score stands, and this says why.
@@ -27,9 +31,11 @@ type AxisValue struct {
 // Disagreement is an axis where a measured variant and the catalog differ
 // by rubric.DisagreementThreshold or more.
 type Disagreement struct {
-	Axis            string            `json:"axis"`
-	Variant         string            `json:"variant"`
-	Curated         float64           `json:"curated"`
+	Axis    string  `json:"axis"`
+	Variant string  `json:"variant"`
+	Curated float64 `json:"curated"`
+	// Measured is the score that disagrees: measured here, or published
+	// (Variant "published", Provenance rubric.Published).
 	Measured        float64           `json:"measured"`
 	Delta           float64           `json:"delta"` // measured minus curated
 	Provenance      rubric.Provenance `json:"provenance"`
@@ -44,17 +50,35 @@ type Row struct {
 	Variants []rubric.Scored `json:"variants,omitempty"`
 	// Primary is the variant the effective profile takes its measured axes
 	// from; "" when nothing was measured.
-	Primary        string         `json:"primary,omitempty"`
-	Effective      vms.Profile    `json:"-"`
-	Axes           []AxisValue    `json:"effective"`
-	Fitness        float64        `json:"fitness"`         // effective, under the weights
-	CuratedFitness float64        `json:"curated_fitness"` // curated, under the weights
-	Disagreements  []Disagreement `json:"disagreements,omitempty"`
+	Primary        string      `json:"primary,omitempty"`
+	Effective      vms.Profile `json:"-"`
+	Axes           []AxisValue `json:"effective"`
+	Fitness        float64     `json:"fitness"`         // effective, under the weights
+	CuratedFitness float64     `json:"curated_fitness"` // curated, under the weights
+	// FitnessLo and FitnessHi bound the effective fitness's bootstrap
+	// interval; nil when no axis was measured (a curated row has no
+	// interval: it is a judgment, not a sample).
+	FitnessLo *float64 `json:"fitness_ci_lo,omitempty"`
+	FitnessHi *float64 `json:"fitness_ci_hi,omitempty"`
+	// Rank is the row's place, best first; rows whose fitness cannot be
+	// told apart at rubric.IntervalLevel share a rank and are Tied.
+	Rank          int            `json:"rank"`
+	Tied          bool           `json:"tied,omitempty"`
+	Disagreements []Disagreement `json:"disagreements,omitempty"`
 	// NotMeasured says which variants the run tried without a measured
 	// figure, and why, in preference order; when the run did not include the
 	// system at all, it is one entry without a variant. The row is curated
 	// only when Primary is "", whatever NotMeasured holds.
 	NotMeasured []NotMeasured `json:"not_measured,omitempty"`
+
+	// Published are the scores made from the makers' published figures
+	// (rubric.PublishedScores), used where nothing was measured;
+	// PublishedNone says why there are none, when there are none.
+	Published     []rubric.AxisScore `json:"published,omitempty"`
+	PublishedNone string             `json:"published_none,omitempty"`
+
+	// fits are the fitness's bootstrap replicates; nil for a curated row.
+	fits []float64
 }
 
 // NotMeasured is why one variant has no measured figure.
@@ -167,6 +191,7 @@ func Evaluate(res *measure.Results, w vms.Weights, opts Options) Evaluation {
 			}
 		}
 	}
+	assignRanks(ev.Rows)
 	return ev
 }
 
@@ -175,17 +200,19 @@ func evaluateSystem(sys vms.System, variants []measure.VariantResult, w vms.Weig
 	cur := vms.ProfileOf(sys)
 	row := Row{System: sys, Curated: cur, Effective: cur, CuratedFitness: w.Fitness(cur)}
 	var reasons []NotMeasured
+	var primaryReps []rubric.Scored
 	for _, vr := range variants {
 		if !vr.Fingerprint.Available {
 			reasons = append(reasons, NotMeasured{Variant: vr.Variant, Reason: vr.Fingerprint.Reason, Fix: vr.Fingerprint.Fix})
 			continue
 		}
-		sc := rubric.ScoreWith(vr, ro)
+		sc, reps := rubric.ScoreWithIntervals(vr, ro)
 		row.Variants = append(row.Variants, sc)
 		if !hasMeasured(sc) {
 			reasons = append(reasons, NotMeasured{Variant: vr.Variant, Reason: noFigure(vr)})
 		} else if row.Primary == "" {
 			row.Primary = vr.Variant
+			primaryReps = reps
 		}
 		for _, a := range sc.Axes {
 			c := cur.Score(a.Axis)
@@ -204,11 +231,29 @@ func evaluateSystem(sys vms.System, variants []measure.VariantResult, w vms.Weig
 			primary = &row.Variants[i]
 		}
 	}
+	row.Published = rubric.PublishedScores(sys)
+	row.PublishedNone = vms.PublishedNone(sys)
+	for _, p := range row.Published {
+		c := cur.Score(p.Axis)
+		if d := p.Score - c; math.Abs(d) >= rubric.DisagreementThreshold-1e-9 {
+			row.Disagreements = append(row.Disagreements, Disagreement{
+				Axis: p.Axis.Name(), Variant: "published", Curated: c, Measured: p.Score,
+				Delta: math.Round(d*1000) / 1000, Provenance: rubric.Published,
+				CuratedEvidence: evidenceFor(cur, p.Axis), MeasuredBasis: p.Basis,
+			})
+		}
+	}
 	for _, ax := range vms.Axes() {
 		v := AxisValue{Axis: ax.Name(), Score: cur.Score(ax), Curated: cur.Score(ax), Provenance: rubric.Curated, Basis: evidenceFor(cur, ax)}
+		for _, p := range row.Published {
+			if p.Axis == ax {
+				v.Score, v.Provenance, v.Basis = p.Score, rubric.Published, p.Basis
+			}
+		}
 		if primary != nil {
 			if s, ok := primary.Axis(ax); ok {
 				v.Score, v.Provenance, v.Variant, v.Basis = s.Score, s.Provenance, primary.Variant, s.Basis
+				v.Lo, v.Hi = s.Lo, s.Hi
 			} else if nm, ok := primary.Unmeasured(ax); ok {
 				v.NotMeasured = primary.Variant + ": " + nm.Reason
 			}
@@ -217,6 +262,11 @@ func evaluateSystem(sys vms.System, variants []measure.VariantResult, w vms.Weig
 		row.Axes = append(row.Axes, v)
 	}
 	row.Fitness = w.Fitness(row.Effective)
+	if primary != nil && len(primaryReps) > 0 {
+		row.fits = fitnessReplicates(row, primaryReps, w)
+		lo, hi := rubric.Interval(row.fits)
+		row.FitnessLo, row.FitnessHi = &lo, &hi
+	}
 	row.NotMeasured = reasons
 	if row.Primary == "" {
 		if len(reasons) == 0 {

@@ -1,6 +1,7 @@
 package evaluate
 
 import (
+	"math"
 	"reflect"
 	"slices"
 	"strings"
@@ -27,19 +28,34 @@ func row(t *testing.T, ev Evaluation, s vms.System) Row {
 	return Row{}
 }
 
-func TestWithoutResultsEveryRowIsCuratedAndRankedAsTheCatalog(t *testing.T) {
+// Without results every axis is curated, except where the catalog cites a
+// figure the makers published: that axis is scored from it, and the row is
+// ranked by the resulting fitness.
+func TestWithoutResultsEveryRowIsCuratedOrPublished(t *testing.T) {
 	ev := Evaluate(nil, vms.Balanced(), Options{})
-	ranked := vms.Rank()
-	if len(ev.Rows) != len(ranked) {
+	if len(ev.Rows) != len(vms.All()) {
 		t.Fatalf("%d rows", len(ev.Rows))
 	}
 	for i, r := range ev.Rows {
-		if r.System != ranked[i].System || r.Fitness != ranked[i].Fitness() {
-			t.Errorf("row %d: %s %.4f, want %s %.4f", i, r.System, r.Fitness, ranked[i].System, ranked[i].Fitness())
+		p := vms.ProfileOf(r.System)
+		for _, pub := range r.Published {
+			p = p.WithScore(pub.Axis, pub.Score)
+		}
+		if math.Abs(r.Fitness-p.Fitness()) > 1e-9 {
+			t.Errorf("row %d: %s %.4f, want %.4f (curated with published axes)", i, r.System, r.Fitness, p.Fitness())
+		}
+		if i > 0 && r.Fitness > ev.Rows[i-1].Fitness {
+			t.Errorf("row %d: %s %.4f ranked below %.4f", i, r.System, r.Fitness, ev.Rows[i-1].Fitness)
 		}
 		for _, a := range r.Axes {
-			if a.Provenance != rubric.Curated {
-				t.Errorf("%s %s has provenance %s with nothing measured", r.System, a.Axis, a.Provenance)
+			want := rubric.Curated
+			for _, pub := range r.Published {
+				if pub.Axis.Name() == a.Axis {
+					want = rubric.Published
+				}
+			}
+			if a.Provenance != want {
+				t.Errorf("%s %s has provenance %s with nothing measured, want %s", r.System, a.Axis, a.Provenance, want)
 			}
 		}
 		if len(r.NotMeasured) == 0 || r.NotMeasured[0].Reason == "" {
@@ -117,8 +133,12 @@ func TestDisagreementsOfFifteenHundredthsAreFlaggedWithBothEvidences(t *testing.
 
 func TestUnmeasurableSystemsKeepTheirCuratedRowAndSayWhy(t *testing.T) {
 	fc := row(t, Evaluate(constructed(), vms.Balanced(), preferred), vms.Firecracker)
-	if fc.Primary != "" || fc.Fitness != vms.ProfileOf(vms.Firecracker).Fitness() {
+	cr := row(t, Evaluate(constructed(), vms.Balanced(), preferred), vms.CloudHypervisor)
+	if fc.Primary != "" || fc.CuratedFitness != vms.ProfileOf(vms.Firecracker).Fitness() || len(fc.Published) == 0 {
 		t.Errorf("firecracker row %+v", fc)
+	}
+	if cr.Primary != "" || cr.Fitness != vms.ProfileOf(vms.CloudHypervisor).Fitness() || cr.PublishedNone == "" {
+		t.Errorf("cloud-hypervisor row %+v: curated only, saying it has nothing published", cr)
 	}
 	want := []NotMeasured{{Variant: "firecracker", Reason: `binary not found on PATH (looked for "firecracker")`, Fix: "install firecracker"}}
 	if !reflect.DeepEqual(fc.NotMeasured, want) {

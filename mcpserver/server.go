@@ -126,7 +126,7 @@ func New(opts Options) *mcp.Server {
 	addTool(s, help, &mcp.Tool{
 		Name:        "evaluate",
 		Annotations: readOnly("Curated vs measured, side by side"),
-		Description: `Set the curated catalog beside real measurements and rank by effective fitness: each axis takes the measured score where a results file has one, and names its provenance (measured, checklist, declared, curated). Disagreements of 0.15 or more between measured and curated are listed with both evidences; systems not measured keep their curated scores and say why. Pass results_path, a results file written by agentic-eval vms measure. Without results_path the evaluation is curated only: this server does NOT start measurements (they take minutes and need root); run agentic-eval vms measure for that.`,
+		Description: `Set the curated catalog beside real measurements and rank by effective fitness: each axis takes the measured score where a results file has one, and names its provenance (measured, checklist, declared, curated). Disagreements of 0.15 or more between measured and curated are listed with both evidences; systems not measured keep their curated scores and say why. Pass results_path, a results file written by agentic-eval vms measure. Its figures give each measured variant's numbers behind the scores: the probe's start latency beside what an agent waits for (time to the first verified result, warm exec, files in and out, the primed interpreter forked), each with its exec path (the probe, or the runtime's own exec and copy path). Without results_path the evaluation is curated only: this server does NOT start measurements (they take minutes and need root); run agentic-eval vms measure for that.`,
 	}, func(ctx context.Context, req *mcp.CallToolRequest, in EvaluateInput) (*mcp.CallToolResult, EvaluateOutput, error) {
 		return evaluateTool(ctx, opts, in)
 	})
@@ -134,7 +134,7 @@ func New(opts Options) *mcp.Server {
 	addTool(s, help, &mcp.Tool{
 		Name:        "recommend",
 		Annotations: readOnly("Recommend a sandbox system"),
-		Description: `Recommend the sandbox system that best fits your workload, with the reasons: its score and provenance on every axis, the evidence for its strongest axes, where measurements disagree with the catalog, the runner-up and the margin. workload is a preset name (untrusted-code for unreviewed agent code, interactive when someone waits on each spawn, dense-fleet for thousands of sandboxes per host, branching for fork-per-step agents, balanced) or axis=weight pairs such as isolation=3,start-latency=2. Give results_path (a file from agentic-eval vms measure) to rank with this host's measurements, and require_measured=true to recommend only a measured system. Without results_path the answer rests on curated judgments; this server never starts measurements.`,
+		Description: `Recommend the sandbox system that best fits your workload, with the reasons: its score and provenance on every axis, the evidence for its strongest axes, where measurements disagree with the catalog, the runner-up and the margin. workload is a preset name (untrusted-code for unreviewed agent code, interactive when someone waits on each spawn, dense-fleet for thousands of sandboxes per host, branching for fork-per-step agents, balanced) or axis=weight pairs such as isolation=3,start-latency=2. Give results_path (a file from agentic-eval vms measure) to rank with this host's measurements (the answer then carries the recommended system's measured figures, each with its exec path), and require_measured=true to recommend only a measured system. Without results_path the answer rests on curated judgments; this server never starts measurements.`,
 	}, func(ctx context.Context, req *mcp.CallToolRequest, in RecommendInput) (*mcp.CallToolResult, RecommendOutput, error) {
 		return recommend(ctx, opts, in)
 	})
@@ -446,6 +446,7 @@ func evaluateTool(ctx context.Context, opts Options, in EvaluateInput) (*mcp.Cal
 		out.Rows = append(out.Rows, evaluatedRow(i+1, r))
 	}
 	out.Notes = evaluationNotes(ev, res)
+	out.Figures = figuresOf(res, nil)
 	return nil, out, nil
 }
 
@@ -548,6 +549,7 @@ func recommend(ctx context.Context, opts Options, in RecommendInput) (*mcp.CallT
 	for _, c := range rec.Ranking {
 		out.Ranking = append(out.Ranking, Contender{System: c.System.Name(), Fitness: c.Fitness, Measured: c.Measured})
 	}
+	out.Figures = figuresOf(res, func(v measure.VariantResult) bool { return v.System == rec.System })
 	return nil, out, nil
 }
 

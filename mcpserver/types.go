@@ -213,6 +213,7 @@ type EvaluateOutput struct {
 	Host      string            `json:"host,omitempty"`
 	Rows      []EvaluatedSystem `json:"rows" jsonschema:"every system, best effective fitness first"`
 	Notes     []string          `json:"notes"`
+	Figures   []VariantFigures  `json:"figures,omitempty" jsonschema:"every measured variant's figures behind the scores, each with its exec path: the probe's start latency beside the workloads (time to interactive, warm exec, files, primed fork)"`
 }
 
 // --- recommend ---
@@ -258,4 +259,91 @@ type RecommendOutput struct {
 	Ranking       []Contender             `json:"ranking" jsonschema:"every eligible system, best first"`
 	Caveats       []string                `json:"caveats"`
 	Rubric        string                  `json:"rubric"`
+	Figures       []VariantFigures        `json:"figures,omitempty" jsonschema:"the recommended system's measured variants' figures, each with its exec path: the probe's start latency beside the workloads"`
+}
+
+// --- measured figures (evaluate, recommend) ---
+
+// Figure is one measured duration: the median with its confidence
+// interval, and the 99th percentile where the sample supports one.
+type Figure struct {
+	N        int      `json:"n" jsonschema:"how many samples the figure rests on"`
+	MedianMS float64  `json:"median_ms" jsonschema:"the median, in milliseconds"`
+	CILoMS   float64  `json:"ci_lo_ms" jsonschema:"lower bound of the median's 95% confidence interval, in milliseconds"`
+	CIHiMS   float64  `json:"ci_hi_ms" jsonschema:"upper bound of the median's 95% confidence interval, in milliseconds"`
+	P99MS    *float64 `json:"p99_ms,omitempty" jsonschema:"the 99th percentile in milliseconds, only from 100 samples or more"`
+}
+
+// StartFigure is the probe's start latency.
+type StartFigure struct {
+	ExecPath string `json:"exec_path" jsonschema:"probe: the sandbox's own entry point printed its ready line"`
+	Measures string `json:"measures" jsonschema:"what the figure spans"`
+	Figure
+}
+
+// VariantFigures are one measured variant's figures: the probe's start
+// latency beside what an agent waits for on the Python image.
+type VariantFigures struct {
+	Variant      string           `json:"variant" jsonschema:"the runtime path measured, e.g. docker, docker/runc, gvisor/systrap"`
+	StartLatency *StartFigure     `json:"start_latency,omitempty" jsonschema:"request to the probe's ready line in a rootfs holding only the probe: a lower bound of what an agent waits for"`
+	Workloads    *WorkloadFigures `json:"workloads,omitempty" jsonschema:"code run in sandboxes of the Python image, when the run measured workloads"`
+}
+
+// WorkloadFigures are the workload phase's figures for one variant.
+type WorkloadFigures struct {
+	Version        string            `json:"version" jsonschema:"the workloads' version: figures of different versions are not comparable"`
+	ImageKey       string            `json:"image_key,omitempty" jsonschema:"the cache key of the image's package list"`
+	ImageBytes     int64             `json:"image_bytes,omitempty" jsonschema:"the image's tar size in bytes"`
+	NotMeasured    string            `json:"not_measured,omitempty" jsonschema:"why nothing was measured, when nothing was"`
+	TimeToInteract []TTIFigure       `json:"time_to_interactive,omitempty" jsonschema:"per workload, fresh sandboxes one after another, every step timed from the request"`
+	WarmExec       []WarmExecFigure  `json:"warm_exec,omitempty" jsonschema:"per workload and exec path, runs in one warm sandbox: the per-tool-call cost on a warm pool"`
+	Files          []FileFigure      `json:"files,omitempty" jsonschema:"per size, direction and exec path, files moved into and out of one sandbox, verified by SHA-256"`
+	PrimedFork     *PrimedForkFigure `json:"primed_fork,omitempty" jsonschema:"python3 with numpy imported and a value assigned, snapshotted, restored and forked"`
+}
+
+// TTIFigure is one workload's time to interactive.
+type TTIFigure struct {
+	Workload     string  `json:"workload"`
+	ExecPath     string  `json:"exec_path" jsonschema:"probe: the sandbox's agent ran the workload"`
+	Returned     Figure  `json:"returned" jsonschema:"request to the runtime's start returning"`
+	Ready        Figure  `json:"ready" jsonschema:"request to the probe's ready line"`
+	FirstResult  Figure  `json:"first_result" jsonschema:"request to the first verified result: what an agent waits for"`
+	SecondResult Figure  `json:"second_result" jsonschema:"request to the second verified result in the same sandbox"`
+	FirstPenalty float64 `json:"first_penalty" jsonschema:"median of each sandbox's first run over its second (run times only): what a cold first call costs beyond a warm one; 0 when not measured"`
+	Failed       int     `json:"failed" jsonschema:"sandboxes whose start or result failed or did not verify"`
+}
+
+// WarmExecFigure is one workload run again and again in one sandbox
+// through one exec path.
+type WarmExecFigure struct {
+	Workload string `json:"workload"`
+	ExecPath string `json:"exec_path" jsonschema:"probe (the sandbox's agent) or runtime (the runtime's own exec: docker exec, runc exec, runsc exec)"`
+	Runs     Figure `json:"runs" jsonschema:"each run from the request to the verified result"`
+	Failed   int    `json:"failed"`
+}
+
+// FileFigure is one size moved one way through one exec path.
+type FileFigure struct {
+	Direction     string  `json:"direction" jsonschema:"put (into the sandbox) or get (out of it)"`
+	Bytes         int64   `json:"bytes"`
+	ExecPath      string  `json:"exec_path" jsonschema:"probe (the sandbox's agent, in chunks) or runtime (the runtime's own copy path: Docker's archive API)"`
+	Path          string  `json:"path,omitempty" jsonschema:"where the file lived in the sandbox"`
+	PathWhy       string  `json:"path_why,omitempty" jsonschema:"why the file went there, when not the work dir"`
+	Latency       *Figure `json:"latency,omitempty" jsonschema:"each transfer from the request to its end; absent when capped"`
+	MBps          float64 `json:"mbps" jsonschema:"the median's throughput in MB (10^6 bytes) per second; 0 when not measured"`
+	Verified      int     `json:"verified" jsonschema:"transfers whose SHA-256 matched"`
+	CrossVerified int     `json:"cross_verified,omitempty" jsonschema:"transfers the other exec path saw intact (a runtime put the probe read back, a probe put the runtime got)"`
+	Failed        int     `json:"failed"`
+	Cap           string  `json:"cap,omitempty" jsonschema:"why this size or exec path was not measured through the driver, e.g. a runtime without a copy path of its own"`
+}
+
+// PrimedForkFigure is the primed interpreter, forked.
+type PrimedForkFigure struct {
+	NotMeasured   string  `json:"not_measured,omitempty" jsonschema:"why there is no figure: the runtime's own snapshot error, when it cannot snapshot here"`
+	PrimeMS       float64 `json:"prime_ms" jsonschema:"numpy's import and the assignment, in the live interpreter"`
+	SnapshotMS    float64 `json:"snapshot_ms"`
+	SnapshotBytes int64   `json:"snapshot_bytes"`
+	Restore       Figure  `json:"restore" jsonschema:"request to the restored probe's answer"`
+	Verified      int     `json:"verified" jsonschema:"restored interpreters that returned the value with numpy still loaded, importing nothing"`
+	Failed        int     `json:"failed"`
 }

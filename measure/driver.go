@@ -53,6 +53,13 @@ type Spec struct {
 	// input (its stdin or console). The driver calls it once, before the
 	// runtime is asked to start.
 	Attach func(out io.Reader, in io.Writer)
+	// Asking, when the driver calls it, marks the moment its own
+	// preparation (bundle, files, pipes) is done and it is about to ask the
+	// runtime for the sandbox: the runtime's figures are timed from there,
+	// and the preparation is reported apart as the harness's own work. A
+	// driver calls it at most once, after Attach when Attach comes first;
+	// one that never calls it is timed from the request.
+	Asking func()
 }
 
 // Sandbox is one running sandbox.
@@ -191,4 +198,23 @@ type Execer interface {
 // run's leftovers are checked.
 type Settler interface {
 	Settle(ctx context.Context) error
+}
+
+// Copier is implemented by sandboxes whose runtime has a copy path of its
+// own for files in and out by path (Docker's archive API), beside the
+// probe's agent protocol. The workload phase times it as exec path
+// "runtime" and checks it against the probe: a file one path wrote must be
+// the file the other reads.
+type Copier interface {
+	// CopyIn writes data as the regular file at path (an absolute path
+	// whose directory exists in the sandbox), replacing one already there.
+	// ctx bounds it.
+	CopyIn(ctx context.Context, path string, data []byte) error
+	// CopyOut reads the regular file at path. Anything else at path, or a
+	// file of more than limit bytes, is an error. ctx bounds it.
+	CopyOut(ctx context.Context, path string, limit int64) ([]byte, error)
+	// CopyFallback is a directory the copy path reaches in every sandbox
+	// of the driver, and why it does, for when the work dir turns out to
+	// be out of its reach (a mount the runtime's copy does not see into).
+	CopyFallback() (dir, why string)
 }

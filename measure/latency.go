@@ -8,15 +8,17 @@ import (
 )
 
 // measureLatency spawns fresh sandboxes one after another: Warmups not
-// counted, then Samples counted, each timed from the request to the probe's
-// ready line; each teardown is timed apart.
+// counted, then samples counted under the run's Sampling rule, each timed
+// from the moment the driver asked the runtime to the probe's ready line;
+// the harness's own preparation and each teardown are timed apart.
 func (r *Runner) measureLatency(ctx context.Context, d Driver, vr *VariantResult) {
 	s := r.Settings
-	var starts, teardowns []time.Duration
-	total := s.Warmups + s.Samples
+	var starts, preps, teardowns []time.Duration
+	sp := s.sampling(s.Samples).begin()
 	consecutiveFailures := 0
-	for i := 0; i < total && ctx.Err() == nil; i++ {
-		r.progress(Event{Variant: d.Variant(), Phase: PhaseStartLatency, Done: i, Total: total})
+	for warm := 0; ctx.Err() == nil && (warm < s.Warmups || sp.more()); {
+		done := sp.n() + warm
+		r.progress(Event{Variant: d.Variant(), Phase: PhaseStartLatency, Done: done, Total: s.Warmups + s.Samples})
 		in, err := r.spawn(ctx, d)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -26,37 +28,51 @@ func (r *Runner) measureLatency(ctx context.Context, d Driver, vr *VariantResult
 			consecutiveFailures++
 			if consecutiveFailures >= 3 {
 				vr.fail(PhaseStartLatency, "", fmt.Errorf("gave up after 3 consecutive failures"))
+				sp.halt(StopFailures, "3 consecutive failures")
 				break
 			}
 			continue
 		}
 		consecutiveFailures = 0
 		vr.did(vms.OpCreate)
-		lat := in.latency()
+		lat, prep := in.latency(), in.prep()
 		td, err := r.destroy(in)
 		if err != nil {
 			vr.fail("teardown", in.id, err)
 			continue
 		}
 		vr.did(vms.OpDestroy)
-		if i >= s.Warmups {
-			starts = append(starts, lat)
-			teardowns = append(teardowns, td)
+		if warm < s.Warmups {
+			warm++
+			if warm == s.Warmups {
+				sp = s.sampling(s.Samples).begin() // the budget counts from the first counted sample
+			}
+			continue
 		}
+		starts = append(starts, lat)
+		preps = append(preps, prep)
+		teardowns = append(teardowns, td)
+		sp.add(float64(lat))
 	}
-	r.progress(Event{Variant: d.Variant(), Phase: PhaseStartLatency, Done: total, Total: total})
+	if ctx.Err() != nil {
+		sp.halt(StopInterrupted, "the run was interrupted")
+	}
+	r.progress(Event{Variant: d.Variant(), Phase: PhaseStartLatency, Done: s.Warmups + s.Samples, Total: s.Warmups + s.Samples})
 	if len(starts) == 0 && len(vr.Failures) == 0 {
 		return // interrupted before anything
 	}
 	vr.StartLatency = &Latency{
 		SamplesNS:  nsList(starts),
 		Summary:    Summarize(starts),
+		PrepNS:     nsList(preps),
+		Prep:       Summarize(preps),
 		TeardownNS: nsList(teardowns),
 		Teardown:   Summarize(teardowns),
 		Warmups:    s.Warmups,
+		Stop:       sp.result(),
 	}
-	if len(starts) < s.Samples {
+	if len(starts) < s.MinSamples {
 		vr.StartLatency.Summary.Warnings = append(vr.StartLatency.Summary.Warnings,
-			fmt.Sprintf("only %d of %d samples succeeded", len(starts), s.Samples))
+			fmt.Sprintf("only %d samples succeeded, fewer than the floor of %d", len(starts), s.MinSamples))
 	}
 }

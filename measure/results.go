@@ -86,11 +86,21 @@ type Failure struct {
 // another, each timed from the request to the probe's ready line, and the
 // teardown timed apart.
 type Latency struct {
-	SamplesNS  []int64 `json:"samples_ns"`
-	Summary    Summary `json:"summary"`
+	// SamplesNS are timed from the moment the driver asked the runtime
+	// (Spec.Asking) to the ready line.
+	SamplesNS []int64 `json:"samples_ns"`
+	Summary   Summary `json:"summary"`
+	// PrepNS is, per sample, the harness's and driver's own work before the
+	// runtime was asked (scratch directory, bundle, pipes): kept out of the
+	// runtime's figure and shown beside it. Absent in older documents.
+	PrepNS     []int64 `json:"prep_ns,omitempty"`
+	Prep       Summary `json:"prep"`
 	TeardownNS []int64 `json:"teardown_ns"`
 	Teardown   Summary `json:"teardown"`
 	Warmups    int     `json:"warmups"`
+	// Stop says why the phase took the samples it did. Absent in older
+	// documents, which took a fixed number.
+	Stop *Stop `json:"stop,omitempty"`
 }
 
 // Burst is k spawns requested at once, as documents written before the

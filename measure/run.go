@@ -90,14 +90,21 @@ type instance struct {
 	dir       string
 	sb        Sandbox
 	stream    *probe.Stream
-	args      []string // the probe's arguments
-	requested time.Time
+	args      []string  // the probe's arguments
+	requested time.Time // when the harness asked the driver
+	asked     time.Time // when the driver asked the runtime (Spec.Asking), or requested
 	started   time.Time // when the driver's Start returned
 	ready     time.Time
 }
 
-// Latency is from the request to the probe's ready line.
-func (in *instance) latency() time.Duration { return in.ready.Sub(in.requested) }
+// latency is the runtime's: from the moment the driver asked it for the
+// sandbox to the probe's ready line.
+func (in *instance) latency() time.Duration { return in.ready.Sub(in.asked) }
+
+// prep is the harness's and the driver's own work before the runtime was
+// asked (scratch files, bundle, pipes): reported apart, never in a runtime's
+// figure.
+func (in *instance) prep() time.Duration { return in.asked.Sub(in.requested) }
 
 // cleanupCtx gives teardown its own deadline, independent of the run's
 // context: an interrupted run must still destroy what it made.
@@ -181,11 +188,14 @@ func (r *Runner) launch(ctx context.Context, what string, args []string,
 		in.stream = probe.NewStream(out, w)
 		close(attached)
 	}
+	var asking sync.Once
+	spec.Asking = func() { asking.Do(func() { in.asked = time.Now() }) }
 	opCtx, cancel := context.WithTimeout(ctx, r.Settings.OpTimeout)
 	defer cancel()
 	in.requested = time.Now()
 	sb, err := start(opCtx, spec)
 	in.started = time.Now()
+	asking.Do(func() { in.asked = in.requested }) // the driver never said
 	if err != nil {
 		r.discard(in)
 		return nil, fmt.Errorf("%s %s: %w", what, spec.ID, timeoutCause(opCtx, err))

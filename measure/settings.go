@@ -27,11 +27,21 @@ func AllPhases() []Phase {
 
 // Settings are the knobs of a run, recorded in its results.
 type Settings struct {
-	Samples int `json:"samples"` // start-latency samples counted
-	Warmups int `json:"warmups"` // start-latency spawns before counting
-	Burst   int `json:"burst"`   // the burst ladder's largest level; 0 skips the phase
-	Density int `json:"density"` // idle sandboxes held at once; 0 skips the phase
-	Forks   int `json:"forks"`   // restores from one snapshot after the first
+	// Samples is the most start-latency samples counted; MinSamples the
+	// fewest. Between the two a measurement stops once its median's
+	// interval is within ±Precision, or once PhaseBudget is spent (see
+	// Sampling). The workload phase's samples and warm runs follow the same
+	// rule under their own ceilings.
+	Samples    int     `json:"samples"`
+	MinSamples int     `json:"min_samples"`
+	Precision  float64 `json:"precision"`
+	// PhaseBudget is the wall time one repeated measurement of one variant
+	// may take past its floor; 0 is no limit.
+	PhaseBudget time.Duration `json:"phase_budget_ns"`
+	Warmups     int           `json:"warmups"` // start-latency spawns before counting
+	Burst       int           `json:"burst"`   // the burst ladder's largest level; 0 skips the phase
+	Density     int           `json:"density"` // idle sandboxes held at once; 0 skips the phase
+	Forks       int           `json:"forks"`   // restores from one snapshot after the first
 	// OpTimeout bounds every single runtime operation (start to ready,
 	// destroy, snapshot, restore): a hung runtime becomes a failure.
 	OpTimeout time.Duration `json:"op_timeout_ns"`
@@ -53,13 +63,15 @@ type Settings struct {
 	Arrivals ArrivalSettings `json:"arrivals"`
 }
 
-// DefaultSettings are the issue's defaults: 20 samples plus 2 warm-ups,
-// bursts of 1, 4, 16 and 64 in 6 s timed to python-hello's first result,
-// the arrival ladder of DefaultArrivalSettings, 50 idle sandboxes, 4 forks, 30 s per operation, and a 20%
-// MemAvailable floor.
+// DefaultSettings: start latency from 10 to 100 samples (after 2 warm-ups),
+// stopping once the median is known within ±10% or 10 s are spent past the
+// floor; bursts of 1, 4, 16 and 64 in 6 s timed to python-hello's first
+// result; the arrival ladder of DefaultArrivalSettings; 50 idle sandboxes,
+// 4 forks, 30 s per operation, and a 20% MemAvailable floor.
 func DefaultSettings() Settings {
 	return Settings{
-		Samples: 20, Warmups: 2, Density: 50, Forks: 4,
+		Samples: 100, MinSamples: 10, Precision: 0.10, PhaseBudget: 10 * time.Second,
+		Warmups: 2, Density: 50, Forks: 4,
 		OpTimeout: 30 * time.Second, MinAvailable: 0.20, DropCaches: true,
 		Phases: AllPhases(), Workload: DefaultWorkloadSettings(),
 		Burst: 64, BurstLadder: DefaultBurstLadder(), BurstBudget: 6 * time.Second,
@@ -72,6 +84,12 @@ func (s Settings) Validate() error {
 	switch {
 	case s.Samples < 1 || s.Samples > 10000:
 		return fmt.Errorf("samples %d out of range: want 1 to 10000", s.Samples)
+	case s.MinSamples < 1 || s.MinSamples > s.Samples:
+		return fmt.Errorf("minimum samples %d out of range: want 1 to the most samples (%d)", s.MinSamples, s.Samples)
+	case s.Precision < 0 || s.Precision >= 1:
+		return fmt.Errorf("precision %v out of range: want a fraction from 0 (never stop early) to below 1, e.g. 0.1 for ±10%%", s.Precision)
+	case s.PhaseBudget < 0 || s.PhaseBudget > 24*time.Hour:
+		return fmt.Errorf("phase budget %s out of range: want 0 (none) to 24h", s.PhaseBudget)
 	case s.Warmups < 0 || s.Warmups > 1000:
 		return fmt.Errorf("warm-ups %d out of range: want 0 to 1000", s.Warmups)
 	case s.Burst < 0 || s.Burst > 1000:
@@ -125,4 +143,9 @@ func ParsePhases(list string) ([]Phase, error) {
 		}
 	}
 	return out, nil
+}
+
+// sampling is the rule for a repeated measurement whose ceiling is max.
+func (s Settings) sampling(max int) Sampling {
+	return Sampling{Min: min(s.MinSamples, max), Max: max, Precision: s.Precision, Budget: s.PhaseBudget}
 }

@@ -124,6 +124,9 @@ type TimeToInteract struct {
 	// sandbox's first call costs beyond a warm one's.
 	FirstPenalty float64 `json:"first_penalty"`
 	Failed       int     `json:"failed"`
+	// Stop says why this many sandboxes were timed (the rule is on the
+	// first result). Absent in older documents.
+	Stop *Stop `json:"stop,omitempty"`
 }
 
 // WarmExec is n runs of a workload in one running sandbox, per exec path:
@@ -139,18 +142,29 @@ type WarmExec struct {
 }
 
 // FileTransfer is one size moved into (put) or out of (get) a sandbox,
-// through the probe, verified by SHA-256.
+// through the probe ("probe") or the runtime's own copy path ("runtime",
+// see Copier), verified by SHA-256.
 type FileTransfer struct {
-	Direction string  `json:"direction"` // "put" or "get"
-	Bytes     int64   `json:"bytes"`
-	ExecPath  string  `json:"exec_path"`
+	Direction string `json:"direction"` // "put" or "get"
+	Bytes     int64  `json:"bytes"`
+	ExecPath  string `json:"exec_path"`
+	// Path is the file's path in the sandbox; PathWhy says why the file
+	// went there when it is not the work dir.
+	Path      string  `json:"path,omitempty"`
+	PathWhy   string  `json:"path_why,omitempty"`
 	SamplesNS []int64 `json:"samples_ns"`
 	Summary   Summary `json:"summary"`
 	// MBps is the median throughput, in MB (10^6 bytes) per second.
 	MBps     float64 `json:"mbps"`
 	Verified int     `json:"verified"`
 	Failed   int     `json:"failed"`
-	// Cap, when set, says why a size was not moved through this driver.
+	// CrossVerified counts transfers the other exec path saw: a file the
+	// runtime put that the probe read back with its SHA-256 (a runtime
+	// put's only check, so it counts in Verified too), and a file the
+	// probe put that the runtime's get returned intact.
+	CrossVerified int `json:"cross_verified,omitempty"`
+	// Cap, when set, says why a size was not moved through this driver
+	// (or this exec path: a runtime without a copy path of its own).
 	Cap string `json:"cap,omitempty"`
 }
 
@@ -239,11 +253,19 @@ func (r *Runner) timeToInteract(ctx context.Context, d Driver, vr *VariantResult
 	t := TimeToInteract{Workload: w.Name, ExecPath: ExecPathProbe}
 	var returned, ready, first, second []time.Duration
 	var penalties []float64
-	for i := 0; i < r.Settings.Workload.Samples && ctx.Err() == nil; i++ {
+	sp := r.Settings.sampling(r.Settings.Workload.Samples).begin()
+	consecutive := 0
+	failed := func() {
+		t.Failed++
+		if consecutive++; consecutive >= 3 {
+			sp.halt(StopFailures, "3 consecutive failures")
+		}
+	}
+	for ctx.Err() == nil && sp.more() {
 		in, err := r.spawnOnImage(ctx, d)
 		if err != nil {
-			t.Failed++
 			vr.fail(PhaseWorkload, "", err)
+			failed()
 			continue
 		}
 		run1, _, err1 := r.runOnce(ctx, in, w)
@@ -258,16 +280,18 @@ func (r *Runner) timeToInteract(ctx context.Context, d Driver, vr *VariantResult
 			vr.fail("teardown", in.id, derr)
 		}
 		if err2 != nil {
-			t.Failed++
 			vr.fail(PhaseWorkload, in.id, err2)
+			failed()
 			continue
 		}
+		consecutive = 0
 		vr.did(vms.OpCreate)
 		vr.did(vms.OpDestroy)
-		returned = append(returned, in.started.Sub(in.requested))
+		returned = append(returned, in.started.Sub(in.asked))
 		ready = append(ready, in.latency())
-		first = append(first, t1.Sub(in.requested))
-		second = append(second, t2.Sub(in.requested))
+		first = append(first, t1.Sub(in.asked))
+		second = append(second, t2.Sub(in.asked))
+		sp.add(float64(t1.Sub(in.asked)))
 		if run2 > 0 {
 			penalties = append(penalties, float64(run1)/float64(run2))
 		}
@@ -277,6 +301,10 @@ func (r *Runner) timeToInteract(ctx context.Context, d Driver, vr *VariantResult
 	if len(penalties) > 0 {
 		t.FirstPenalty = SummarizeValues(penalties, "ratio").Median
 	}
+	if ctx.Err() != nil {
+		sp.halt(StopInterrupted, "the run was interrupted")
+	}
+	t.Stop = sp.result()
 	return t
 }
 
@@ -350,7 +378,9 @@ func (r *Runner) warmExec(ctx context.Context, d Driver, vr *VariantResult, w wo
 }
 
 // fileTransfers puts files of each size into one sandbox's work dir and
-// gets them back, through the probe in chunks, each verified by SHA-256.
+// gets them back, through the probe in chunks, each verified by SHA-256;
+// then through the runtime's own copy path where the sandbox has one
+// (runtimeCopy), or a row per size and direction that says it has none.
 func (r *Runner) fileTransfers(ctx context.Context, d Driver, vr *VariantResult) []FileTransfer {
 	s := r.Settings.Workload
 	if s.FileReps == 0 || len(s.FileSizes) == 0 {
@@ -367,6 +397,7 @@ func (r *Runner) fileTransfers(ctx context.Context, d Driver, vr *VariantResult)
 		}
 	}()
 	var out []FileTransfer
+	rc := r.findRuntimeCopy(ctx, d, vr, in)
 	for _, size := range s.FileSizes {
 		data := make([]byte, size)
 		if _, err := rand.Read(data); err != nil {
@@ -375,10 +406,10 @@ func (r *Runner) fileTransfers(ctx context.Context, d Driver, vr *VariantResult)
 		}
 		sum := sha256.Sum256(data)
 		want := hex.EncodeToString(sum[:])
-		put := FileTransfer{Direction: "put", Bytes: size, ExecPath: ExecPathProbe}
-		get := FileTransfer{Direction: "get", Bytes: size, ExecPath: ExecPathProbe}
-		var puts, gets []time.Duration
 		path := fmt.Sprintf("%s/ae-file-%d", workload.WorkDir, size)
+		put := FileTransfer{Direction: "put", Bytes: size, ExecPath: ExecPathProbe, Path: path}
+		get := FileTransfer{Direction: "get", Bytes: size, ExecPath: ExecPathProbe, Path: path}
+		var puts, gets []time.Duration
 		for i := 0; i < s.FileReps && ctx.Err() == nil; i++ {
 			t0 := time.Now()
 			got, err := putFile(ctx, in.stream, path, data, r.Settings.OpTimeout)
@@ -417,6 +448,7 @@ func (r *Runner) fileTransfers(ctx context.Context, d Driver, vr *VariantResult)
 			}
 		}
 		out = append(out, put, get)
+		out = append(out, rc.transfer(ctx, size, data, want)...)
 	}
 	return out
 }

@@ -2,6 +2,8 @@
 // people: the ranked table with each score's provenance, small-multiple
 // charts of curated against effective scores, and, when a results file is
 // given, start-latency and per-instance memory charts per variant, the
+// time to interactive as a waterfall, the files moved through the probe
+// and through each runtime's own copy path, the
 // disagreements with both evidences, the systems not measured and why, and
 // the host and run settings the figures belong to.
 //

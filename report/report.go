@@ -74,10 +74,15 @@ type page struct {
 	Rubric        string
 	Threshold     string
 	Rows          []rowView
+	Ties          bool // some ranks are shared
+	Published     []publishedView
+	NoPublished   []publishedView // systems with nothing published, and why
 	SystemCharts  []groupedChart
 	Latency       *hChart
 	Memory        *hChart
 	Waterfall     *hChart
+	Files         []fileView
+	CopyPaths     []copyPathView
 	Sweeps        []xyChart
 	Figures       []figureRow
 	Disagreements []disagreementView
@@ -98,11 +103,16 @@ type cellView struct {
 }
 
 type rowView struct {
-	Rank                     int
+	Rank                     string // "2", or "2=" for a shared place
 	System, Fitness, Curated string
+	Interval                 string // the fitness's bootstrap interval, "" for none
 	Shift, ShiftClass        string
 	Cells                    []cellView
 	From                     string
+}
+
+type publishedView struct {
+	System, Axis, Score, Basis string
 }
 
 type disagreementView struct {
@@ -130,13 +140,14 @@ type figureRow struct {
 }
 
 var markOf = map[rubric.Provenance]string{
-	rubric.Measured: "M", rubric.Checklist: "C", rubric.Declared: "D", rubric.Curated: "–",
+	rubric.Measured: "M", rubric.Checklist: "C", rubric.Declared: "D", rubric.Published: "P", rubric.Curated: "–",
 }
 
 var provTitle = map[rubric.Provenance]string{
 	rubric.Measured:  "measured on this host",
 	rubric.Checklist: "checklist of facts, some observed on this host",
 	rubric.Declared:  "declared by the driver; the probe could not decide",
+	rubric.Published: "published by its makers, on their hardware (cited under Published evidence)",
 	rubric.Curated:   "curated judgment; nothing measured",
 }
 
@@ -157,7 +168,16 @@ func build(opts Options) page {
 		p.Generated = opts.Generated.UTC().Format("2006-01-02 15:04 UTC")
 	}
 	for i, r := range ev.Rows {
-		p.Rows = append(p.Rows, rowOf(i+1, r))
+		p.Rows = append(p.Rows, rowOf(r))
+		if r.Tied {
+			p.Ties = true
+		}
+		for _, pub := range r.Published {
+			p.Published = append(p.Published, publishedView{System: r.System.Name(), Axis: pub.Axis.Name(), Score: f2(pub.Score), Basis: pub.Basis})
+		}
+		if len(r.Published) == 0 && r.PublishedNone != "" && r.Primary == "" {
+			p.NoPublished = append(p.NoPublished, publishedView{System: r.System.Name(), Basis: r.PublishedNone})
+		}
 		p.SystemCharts = append(p.SystemCharts, systemChart(i+1, r, res != nil))
 		for _, d := range r.Disagreements {
 			p.Disagreements = append(p.Disagreements, disagreementView{
@@ -182,6 +202,7 @@ func build(opts Options) page {
 	p.Latency = latencyChart(res)
 	p.Memory = memoryChart(res)
 	p.Waterfall = waterfallChart(res)
+	p.Files, p.CopyPaths = fileRows(res)
 	p.Sweeps = sweepCharts(res)
 	p.Figures = figures(res)
 	p.Failures = failures(res)
@@ -189,9 +210,18 @@ func build(opts Options) page {
 	return p
 }
 
-func rowOf(rank int, r evaluate.Row) rowView {
-	v := rowView{Rank: rank, System: r.System.Name(), Fitness: f2(r.Fitness), Curated: f2(r.CuratedFitness), From: r.Primary}
-	if v.From == "" {
+func rowOf(r evaluate.Row) rowView {
+	v := rowView{Rank: fmt.Sprint(r.Rank), System: r.System.Name(), Fitness: f2(r.Fitness), Curated: f2(r.CuratedFitness), From: r.Primary}
+	if r.Tied {
+		v.Rank += "="
+	}
+	if r.FitnessLo != nil && r.FitnessHi != nil {
+		v.Interval = fmt.Sprintf("[%s, %s]", f2(*r.FitnessLo), f2(*r.FitnessHi))
+	}
+	switch {
+	case v.From == "" && len(r.Published) > 0:
+		v.From = "published, curated"
+	case v.From == "":
 		v.From = "curated only"
 	}
 	switch d := r.Fitness - r.CuratedFitness; {
@@ -263,6 +293,12 @@ func figures(res *measure.Results) []figureRow {
 		var warns []string
 		if l := v.StartLatency; l != nil {
 			warns = append(warns, l.Summary.Warnings...)
+			if l.Stop != nil {
+				warns = append(warns, fmt.Sprintf("start latency: %d samples, stopped at %s", l.Summary.N, l.Stop.Message))
+			}
+			if l.Prep.N > 0 {
+				warns = append(warns, fmt.Sprintf("the harness's own preparation per spawn, not in the start figure: median %s", ms(l.Prep.Median)))
+			}
 		}
 		f.Warnings = strings.Join(warns, "; ")
 		out = append(out, f)

@@ -137,7 +137,7 @@ func TestTheRankingTableIsTheEvaluationWithProvenanceMarks(t *testing.T) {
 	if len(rows) != len(ev.Rows) {
 		t.Fatalf("%d table rows, want %d", len(rows), len(ev.Rows))
 	}
-	marks := map[rubric.Provenance]string{rubric.Measured: "M", rubric.Checklist: "C", rubric.Declared: "D", rubric.Curated: "–"}
+	marks := map[rubric.Provenance]string{rubric.Measured: "M", rubric.Checklist: "C", rubric.Declared: "D", rubric.Published: "P", rubric.Curated: "–"}
 	for i, r := range ev.Rows {
 		tr := rows[i]
 		if got := attr(tr, "data-system"); got != r.System.Name() {
@@ -318,7 +318,8 @@ func TestWithoutResultsThePageIsCuratedOnlyAndSaysSo(t *testing.T) {
 		t.Error("a curated-only page shows measurement sections")
 	}
 	rows := bodyRows(t, doc, "ranking-table")
-	for i, pr := range vms.RankWeighted(p.Weights) {
+	// Curated scores, with the makers' published figures where cited.
+	for i, pr := range evaluate.Evaluate(nil, p.Weights, evaluate.Options{}).Rows {
 		if got := attr(rows[i], "data-system"); got != pr.System.Name() {
 			t.Errorf("row %d: %s, want %s", i, got, pr.System)
 		}
@@ -453,5 +454,31 @@ func TestMemoryWithoutASampleIsNotMeasuredNotZero(t *testing.T) {
 	}
 	if strings.Contains(figures, "0.00 MiB (") {
 		t.Errorf("a memory figure without a sample reads 0.00: %q", figures)
+	}
+}
+
+func TestPublishedEvidenceIsCitedAndIntervalsShown(t *testing.T) {
+	opts := measuredOpts(t)
+	_, doc := render(t, opts)
+	pub := textOf(byID(t, doc, "published-table"))
+	for _, want := range []string{"firecracker", "SPECIFICATION.md", "<= 125 ms", "kata", "memory_usage.sh", "upper bound"} {
+		if !strings.Contains(pub, want) {
+			t.Errorf("published evidence lacks %q: %q", want, pub)
+		}
+	}
+	if none := textOf(byID(t, doc, "no-published")); !strings.Contains(none, "aethervm") || !strings.Contains(none, "judgment alone") {
+		t.Errorf("no-published list %q", none)
+	}
+	ev := evaluate.Evaluate(opts.Results, opts.Weights, evaluate.Options{Preferred: opts.Preferred})
+	rows := bodyRows(t, doc, "ranking-table")
+	for i, r := range ev.Rows {
+		cell := textOf(find(rows[i], tag("td"))[2])
+		if hasCI := strings.Contains(cell, "["); hasCI != (r.FitnessLo != nil) {
+			t.Errorf("%s fitness cell %q: interval shown %v, has one %v", r.System, cell, hasCI, r.FitnessLo != nil)
+		}
+		rank := textOf(find(rows[i], tag("td"))[0])
+		if want := fmt.Sprint(r.Rank); rank != want && rank != want+"=" {
+			t.Errorf("%s rank cell %q, want %d", r.System, rank, r.Rank)
+		}
 	}
 }

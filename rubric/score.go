@@ -17,6 +17,7 @@ const (
 	Measured  Provenance = "measured"  // computed from figures measured on this host
 	Checklist Provenance = "checklist" // computed from a checklist of facts, some observed here
 	Declared  Provenance = "declared"  // the driver's declared class, where the probe could not decide
+	Published Provenance = "published" // the makers' published figure, through the same curve; see vms.Published
 	Curated   Provenance = "curated"   // the catalog's judgment; nothing measured
 )
 
@@ -27,6 +28,10 @@ type AxisScore struct {
 	Provenance Provenance `json:"provenance"`
 	// Basis is one line: the raw figure and how the curve mapped it.
 	Basis string `json:"basis"`
+	// Lo and Hi bound the score's bootstrap interval (IntervalLevel) where
+	// it rests on samples and ScoreWithIntervals made one; nil otherwise.
+	Lo *float64 `json:"ci_lo,omitempty"`
+	Hi *float64 `json:"ci_hi,omitempty"`
 }
 
 // MarshalJSON adds the axis's name.

@@ -29,4 +29,13 @@
 // checkpoint API, which needs the daemon in experimental mode and CRIU on
 // the host. Where CRIU fails, the checkpoint's error (the daemon's message
 // and CRIU's own first error from the log it names) is the measured result.
+//
+// Files move through the Engine's archive API too (measure.Copier: PUT and
+// GET /containers/{id}/archive, a one-file tar each way, bounded in size).
+// On this project's dockerd (Debian's 20.10) the API does not see into a
+// tmpfs mount: a copy into the sandbox's /work reports success and lands
+// under the mount, out of the container's sight, and a file the probe
+// wrote there is not found. The harness checks that per sandbox rather
+// than assume it; the fallback is /var/tmp, a directory of the image in
+// the container's own writable layer.
 package docker

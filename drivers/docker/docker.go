@@ -66,6 +66,7 @@ var (
 	_ measure.Restorer    = (*Driver)(nil)
 	_ measure.Snapshotter = (*sandbox)(nil)
 	_ measure.Execer      = (*sandbox)(nil)
+	_ measure.Copier      = (*sandbox)(nil)
 )
 
 // New returns a driver for the daemon at $DOCKER_HOST, else the project's

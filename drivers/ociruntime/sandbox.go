@@ -125,6 +125,9 @@ func (d *Driver) launch(ctx context.Context, spec measure.Spec, what string, arg
 	}
 	sb.ends = []*os.File{pipes.Out, pipes.In}
 	spec.Attach(pipes.Out, pipes.In)
+	if spec.Asking != nil {
+		spec.Asking()
+	}
 	runErr := rt.Launch(ctx, sb.bundle, oci.Stdio{Stdin: pipes.Stdin, Stdout: pipes.Stdout, Stderr: logf}, args(sb.bundle)...)
 	// The container holds its own copies of the child ends now.
 	pipes.CloseChildEnds()

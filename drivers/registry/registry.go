@@ -46,9 +46,8 @@ var entries = []Entry{
 // preferred states, per system with more than one way to run it, which
 // variant speaks for the system, most preferred first: the production path
 // before a stand-in (the Engine before bare runc, systrap before ptrace,
-// KVM before software emulation). A name without a driver (docker/crun,
-// until it lands) is listed all the same; an evaluation skips a name it
-// has no measurement for.
+// KVM before software emulation). An evaluation skips a name it has no
+// measurement for.
 var preferred = map[vms.System][]string{
 	vms.Docker:  {"docker", "docker/crun", "docker/runc"},
 	vms.GVisor:  {"gvisor/systrap", "gvisor/ptrace"},

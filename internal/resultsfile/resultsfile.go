@@ -53,6 +53,15 @@ type Options struct {
 	// (their subdirectories included), after resolving symlinks in both
 	// the file's path and theirs.
 	Dirs []string
+	// Subject names what the file is in errors; "results file" when empty.
+	Subject string
+}
+
+func (o Options) subject(path string) string {
+	if o.Subject != "" {
+		return o.Subject + " " + Shorten(path)
+	}
+	return "results file " + Shorten(path)
 }
 
 func (o Options) limit() int64 {
@@ -81,14 +90,14 @@ func Read(path string, v any, opts Options) error {
 		return err
 	}
 	defer f.Close()
-	return decode(f, v, opts, "results file "+Shorten(path))
+	return decode(f, v, opts, opts.subject(path))
 }
 
 // Open opens path for reading if it may be read under opts: within
 // opts.Dirs if given, a regular file, no larger than the limit. It never
 // blocks, whatever path names.
 func Open(path string, opts Options) (*os.File, error) {
-	subject := "results file " + Shorten(path)
+	subject := opts.subject(path)
 	open := path
 	flags := os.O_RDONLY | syscall.O_NONBLOCK | syscall.O_NOCTTY | syscall.O_CLOEXEC
 	if len(opts.Dirs) > 0 {

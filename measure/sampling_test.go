@@ -1,0 +1,114 @@
+package measure
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+)
+
+// run feeds values to a sampler until it asks for no more, and returns how
+// many it took and why it stopped.
+func run(s Sampling, next func(i int) float64) (int, *Stop) {
+	sp := s.begin()
+	for i := 0; sp.more(); i++ {
+		sp.add(next(i))
+	}
+	return sp.n(), sp.result()
+}
+
+func TestSamplingStops(t *testing.T) {
+	steady := func(i int) float64 { return 100 + float64(i%3) } // within ±2%
+	// Alternating 50 and 150: the median's interval never narrows.
+	noisy := func(i int) float64 { return 50 + 100*float64(i%2) }
+	cases := []struct {
+		name   string
+		s      Sampling
+		next   func(int) float64
+		n      int
+		reason string
+	}{
+		{"a tight interval stops at the floor", Sampling{Min: 10, Max: 100, Precision: 0.10}, steady, 10, StopPrecision},
+		{"a wide interval runs to the ceiling", Sampling{Min: 10, Max: 40, Precision: 0.10}, noisy, 40, StopMax},
+		{"no precision always runs to the ceiling", Sampling{Min: 5, Max: 30}, steady, 30, StopMax},
+		{"a spent budget stops just past the floor", Sampling{Min: 8, Max: 100, Precision: 0.01, Budget: time.Nanosecond}, noisy, 8, StopBudget},
+		{"the floor holds under a spent budget", Sampling{Min: 12, Max: 100, Budget: time.Nanosecond}, noisy, 12, StopBudget},
+		{"a floor above the ceiling stops at the ceiling", Sampling{Min: 50, Max: 20, Precision: 0.5}, steady, 20, StopMax},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			n, stop := run(c.s, c.next)
+			if n != c.n || stop.Reason != c.reason {
+				t.Fatalf("took %d samples, stopped for %q (%s); want %d for %q", n, stop.Reason, stop.Message, c.n, c.reason)
+			}
+			if stop.Message == "" {
+				t.Error("a stop without a message")
+			}
+		})
+	}
+}
+
+func TestSamplingPrecisionNeedsAnInterval(t *testing.T) {
+	// Five identical samples cannot give a 95% interval for the median
+	// without assumptions: even a generous precision must wait for more.
+	n, stop := run(Sampling{Min: 2, Max: 100, Precision: 0.5}, func(int) float64 { return 7 })
+	if n < 6 || stop.Reason != StopPrecision {
+		t.Fatalf("stopped at n=%d for %q; want the first n with an interval (6) for precision", n, stop.Reason)
+	}
+}
+
+func TestSamplingHaltAndResult(t *testing.T) {
+	sp := Sampling{Min: 3, Max: 10}.begin()
+	sp.add(1)
+	sp.halt(StopFailures, "3 consecutive failures")
+	sp.halt(StopInterrupted, "later reasons do not replace the first")
+	if sp.more() {
+		t.Fatal("a halted sampler asks for more")
+	}
+	stop := sp.result()
+	if stop.Reason != StopFailures || stop.HalfWidth != 0 {
+		t.Fatalf("stop %+v; want failures with no interval", stop)
+	}
+	// One sample has no interval: the stop must still encode as JSON.
+	b, err := json.Marshal(stop)
+	if err != nil {
+		t.Fatalf("stop does not encode: %v", err)
+	}
+	if !strings.Contains(string(b), `"reason":"failures"`) {
+		t.Fatalf("encoded %s", b)
+	}
+
+	// A loop that ran out of its own count without asking says so.
+	sp = Sampling{Min: 1, Max: 5}.begin()
+	sp.add(1)
+	sp.add(2)
+	if got := sp.result(); got.Reason != StopMax || !strings.Contains(got.Message, "2 samples") {
+		t.Fatalf("result %+v", got)
+	}
+}
+
+func TestSettingsSamplingValidation(t *testing.T) {
+	cases := []struct {
+		name string
+		edit func(*Settings)
+		want string
+	}{
+		{"floor above ceiling", func(s *Settings) { s.MinSamples = s.Samples + 1 }, "minimum samples"},
+		{"zero floor", func(s *Settings) { s.MinSamples = 0 }, "minimum samples"},
+		{"precision of 1", func(s *Settings) { s.Precision = 1 }, "precision"},
+		{"negative budget", func(s *Settings) { s.PhaseBudget = -time.Second }, "phase budget"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := DefaultSettings()
+			c.edit(&s)
+			err := s.Validate()
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("Validate() = %v; want an error about %s", err, c.want)
+			}
+		})
+	}
+	if err := DefaultSettings().Validate(); err != nil {
+		t.Fatalf("the defaults do not validate: %v", err)
+	}
+}
