@@ -91,6 +91,7 @@ type measureFlags struct {
 	skipUnavailable, noDrop                             bool
 	workloads, workloadCmd                              string
 	workloadSamples, warmRuns                           int
+	sweep                                               sweepFlags
 }
 
 func (f *measureFlags) add(cmd *cobra.Command) {
@@ -101,11 +102,11 @@ func (f *measureFlags) add(cmd *cobra.Command) {
 	fl.Float64Var(&f.precision, "precision", def.Precision, "stop sampling once the median's 95% interval is within this fraction of it (0.1 is ±10%; 0 always takes the most samples)")
 	fl.DurationVar(&f.phaseBudget, "phase-budget", def.PhaseBudget, "wall time a repeated measurement of one variant may take past its floor (0: no limit)")
 	fl.IntVar(&f.warmups, "warmups", def.Warmups, "start-latency warm-up spawns, not counted")
-	fl.IntVar(&f.burst, "burst", def.Burst, "spawns requested at once in the burst phase (0 skips it)")
+	fl.IntVar(&f.burst, "burst", def.Burst, "largest burst level (spawns requested at once): the --burst-ladder levels below it, then it (0 skips the phase)")
 	fl.IntVar(&f.density, "density", def.Density, "idle sandboxes held at once in the density phase (0 skips it)")
 	fl.IntVar(&f.forks, "forks", def.Forks, "restores from one snapshot held at once, after the first restore")
 	fl.DurationVar(&f.timeout, "timeout", def.OpTimeout, "limit for every single runtime operation; a hung runtime becomes a failure")
-	fl.StringVar(&f.phases, "phases", "", "comma-separated phases to run (default all): start-latency, burst, density, isolation, snapshot, workload")
+	fl.StringVar(&f.phases, "phases", "", "comma-separated phases to run (default all): start-latency, burst, arrivals, density, isolation, snapshot, workload")
 	fl.StringVar(&f.workloads, "workloads", strings.Join(def.Workload.Names, ","), "workloads of the workload phase, comma-separated: "+strings.Join(workload.Names(), ", "))
 	fl.StringVar(&f.workloadCmd, "workload-cmd", "", "also measure this command line against the image (split on spaces), verified by its exit status")
 	fl.IntVar(&f.workloadSamples, "workload-samples", def.Workload.Samples, "fresh sandboxes timing each workload's time to interactive")
@@ -113,6 +114,7 @@ func (f *measureFlags) add(cmd *cobra.Command) {
 	fl.StringVar(&f.out, "out", "", "write the results JSON here (default agentic-eval-results-<run>.json)")
 	fl.BoolVar(&f.skipUnavailable, "skip-unavailable", false, "skip named systems that cannot be measured here instead of failing")
 	fl.BoolVar(&f.noDrop, "no-drop-caches", false, "do not drop the page cache before MemAvailable readings")
+	f.sweep.add(fl)
 }
 
 func (f *measureFlags) settings() (measure.Settings, error) {
@@ -139,6 +141,9 @@ func (f *measureFlags) settings() (measure.Settings, error) {
 		if _, err := workload.Command(s.Workload.Command, 300_000); err != nil {
 			return s, usagef("%v", err)
 		}
+	}
+	if err := f.sweep.apply(&s); err != nil {
+		return s, err
 	}
 	if f.phases != "" {
 		ph, err := measure.ParsePhases(f.phases)
@@ -232,8 +237,8 @@ func (a *App) runMeasurement(ctx context.Context, drivers []measure.Driver, s me
 		return nil, "", fmt.Errorf("build the sandbox probe: %w", err)
 	}
 	r := measure.NewRunner(s, probePath)
-	if s.Has(measure.PhaseWorkload) {
-		// Without the image the phase records why it measured nothing.
+	if s.UsesImage() {
+		// Without the image the phases record why they measured nothing.
 		if img, err := image.Find(image.CacheDir()); err == nil {
 			r.Image = measure.Image{Key: img.Key, Rootfs: img.Rootfs, Tar: img.Tar, TarBytes: img.TarBytes, RootfsBytes: img.RootfsBytes}
 		} else {
@@ -263,7 +268,9 @@ func (a *App) measureCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "measure [SYSTEM|VARIANT...]",
 		Short: "Measure the systems available here (or those named) through their real runtimes",
-		Long: `Measure start-latency (fresh sandboxes one after another, and a burst at once),
+		Long: `Measure start-latency (fresh sandboxes one after another; a ladder of bursts at
+once, 1, 4, 16, 64, with the knee where throughput stops rising; open-loop Poisson
+arrivals at a ladder of rates, timed from each scheduled arrival),
 density (idle sandboxes held at once, host memory per instance by two methods),
 isolation (facts observed by the probe inside) and snapshotting (snapshot, restore,
 fork, verified by a token in memory) through every available driver, or those named.
@@ -356,7 +363,7 @@ func (a *App) emitResults(cmd *cobra.Command, res *measure.Results) error {
 		if err := t.WriteMarkdown(a.stdout); err != nil {
 			return err
 		}
-		for _, wt := range workloadTables(res) {
+		for _, wt := range append(workloadTables(res), sweepTables(res)...) {
 			if err := writeString(a.stdout, "\n"); err != nil {
 				return err
 			}
@@ -372,7 +379,7 @@ func (a *App) emitResults(cmd *cobra.Command, res *measure.Results) error {
 	if err := t.WriteText(a.stdout); err != nil {
 		return err
 	}
-	for _, wt := range workloadTables(res) {
+	for _, wt := range append(workloadTables(res), sweepTables(res)...) {
 		if err := writeString(a.stdout, "\n"); err != nil {
 			return err
 		}
@@ -380,7 +387,7 @@ func (a *App) emitResults(cmd *cobra.Command, res *measure.Results) error {
 			return err
 		}
 	}
-	return writeString(a.stdout, resultNotes(res))
+	return writeString(a.stdout, resultNotes(res)+sweepNotes(res))
 }
 
 func hostLabel(res *measure.Results) string {
@@ -414,8 +421,8 @@ func resultsTable(res *measure.Results) *Table {
 			}
 			td = ms(l.Teardown.Median)
 		}
-		if b := v.Burst; b != nil && b.Started > 0 {
-			burst = fmt.Sprintf("%d/%d, %.1f/s", b.Started, b.K, b.SpawnsPerSecond)
+		if sw := v.BurstOf(); sw != nil {
+			burst = burstCell(sw)
 		}
 		if d := v.Density; d != nil && d.Started > 0 {
 			dens = densityCell(d)

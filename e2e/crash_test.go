@@ -24,12 +24,13 @@ func TestSIGKILLInEachPhaseIsSweptByTheNextRun(t *testing.T) {
 	phases := map[string][]string{
 		"start-latency": {"--phases", "start-latency", "--samples", "200"},
 		"burst":         {"--phases", "burst", "--burst", "8"},
+		"arrivals":      {"--phases", "arrivals", "--arrival-rates", "20", "--arrival-hold", "5m", "--arrival-budget", "1h", "--arrival-p99", "10m"},
 		"density":       {"--phases", "density", "--density", "30"},
 		"snapshot":      {"--phases", "snapshot", "--forks", "8"},
 		"workload":      {"--phases", "workload", "--workload-samples", "50"},
 	}
 	for _, variant := range []string{"docker/runc", "docker/crun", "docker", "gvisor/systrap", "qemu-kvm/tcg"} {
-		for _, phase := range []string{"start-latency", "burst", "density", "snapshot", "workload"} {
+		for _, phase := range []string{"start-latency", "burst", "arrivals", "density", "snapshot", "workload"} {
 			if phase == "workload" && variant == "qemu-kvm/tcg" {
 				continue // QEMU does not run the image: its workload phase starts no sandbox
 			}
@@ -51,7 +52,11 @@ func TestSIGKILLInEachPhaseIsSweptByTheNextRun(t *testing.T) {
 				if phase == "burst" && variant != "qemu-kvm/tcg" {
 					// A burst of 8 containers is over in tens of
 					// milliseconds: hold it long enough to be killed in.
-					args = append(args, "--burst", "48")
+					args = append(args, "--burst", "48", "--burst-budget", "5m")
+				}
+				if phase == "arrivals" && variant == "qemu-kvm/tcg" {
+					// Guests of 2.5 s each under TCG: fewer at once.
+					args = append(args, "--arrival-rates", "2", "--arrival-max-in-flight", "4")
 				}
 				r := start(t, args...)
 				id := r.id(t)

@@ -219,7 +219,7 @@ func readResults(t *testing.T, path string) *measure.Results {
 func TestMeasureThroughRuncRecordsEveryAxisAndLeavesNothing(t *testing.T) {
 	d := driver(t, "docker/runc")
 	out := filepath.Join(t.TempDir(), "r.json")
-	r := start(t, "vms", "measure", "docker/runc", "--samples", "5", "--warmups", "1", "--burst", "3", "--density", "4", "--forks", "2", "--out", out)
+	r := start(t, "vms", "measure", "docker/runc", "--samples", "5", "--warmups", "1", "--burst", "3", "--arrival-rates", "4", "--arrival-hold", "1s", "--density", "4", "--forks", "2", "--out", out)
 	id := r.id(t)
 	if code := r.wait(t, 5*time.Minute); code != 0 {
 		t.Fatalf("exit %d; stderr:\n%s", code, r.stderr())
@@ -232,8 +232,11 @@ func TestMeasureThroughRuncRecordsEveryAxisAndLeavesNothing(t *testing.T) {
 	if v.StartLatency == nil || v.StartLatency.Summary.N != 5 || len(v.StartLatency.SamplesNS) != 5 || len(v.StartLatency.TeardownNS) != 5 {
 		t.Errorf("start-latency %+v", v.StartLatency)
 	}
-	if v.Burst == nil || v.Burst.K != 3 || v.Burst.Started != 3 || v.Burst.SpawnsPerSecond <= 0 {
-		t.Errorf("burst %+v", v.Burst)
+	if sw := v.BurstSweep; sw == nil || len(sw.Levels) != 2 || sw.Levels[1].K != 3 || sw.Levels[1].Started != 3 || sw.Levels[1].SpawnsPerSecond <= 0 {
+		t.Errorf("burst ladder 1, 3: %+v", v.BurstSweep)
+	}
+	if a := v.Arrivals; a == nil || len(a.Rates) == 0 || a.Rates[0].Done == 0 {
+		t.Errorf("arrivals %+v", v.Arrivals)
 	}
 	if v.Density == nil || v.Density.Started != 4 || len(v.Density.PerInstanceBytes) != 4 || v.Density.PerInstanceBytes[0] <= 0 {
 		t.Errorf("density %+v", v.Density)
@@ -315,6 +318,22 @@ func TestInterruptedWorkloadsLeaveNothing(t *testing.T) {
 
 func TestSIGTERMDuringBurstLeavesNothing(t *testing.T) {
 	interruptMidRun(t, "docker/runc", syscall.SIGTERM, "--phases", "burst,density", "--burst", "6", "--density", "200")
+}
+
+// TestSIGINTDuringTheSweepsLeavesNothing interrupts the burst ladder at
+// its top level and the arrival ladder mid-rate.
+func TestSIGINTDuringTheSweepsLeavesNothing(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		args []string
+	}{
+		{"burst", []string{"--phases", "burst", "--burst-ladder", "1", "--burst", "200", "--burst-budget", "5m", "--sweep-until", "ready"}},
+		{"arrivals", []string{"--phases", "arrivals", "--arrival-rates", "40", "--arrival-hold", "3m", "--arrival-budget", "1h", "--arrival-p99", "10m", "--sweep-until", "ready"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			interruptHolding(t, "docker/runc", syscall.SIGINT, 1, c.args...)
+		})
+	}
 }
 
 func TestSIGINTDuringDockerDensityLeavesNothing(t *testing.T) {

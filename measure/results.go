@@ -46,15 +46,20 @@ type Tool struct {
 
 // VariantResult is everything measured for one driver.
 type VariantResult struct {
-	System       vms.System      `json:"system"`
-	Variant      string          `json:"variant"`
-	Fingerprint  Fingerprint     `json:"fingerprint"`
-	Capabilities Capabilities    `json:"capabilities"`
-	StartLatency *Latency        `json:"start_latency,omitempty"`
-	Burst        *Burst          `json:"burst,omitempty"`
-	Density      *Density        `json:"density,omitempty"`
-	Isolation    *Isolation      `json:"isolation,omitempty"`
-	Snapshot     *SnapshotResult `json:"snapshot,omitempty"`
+	System       vms.System   `json:"system"`
+	Variant      string       `json:"variant"`
+	Fingerprint  Fingerprint  `json:"fingerprint"`
+	Capabilities Capabilities `json:"capabilities"`
+	StartLatency *Latency     `json:"start_latency,omitempty"`
+	// Burst is the single burst of documents written before the ladder:
+	// still read, no longer written (BurstOf reads either).
+	Burst *Burst `json:"burst,omitempty"`
+	// BurstSweep is the burst ladder; Arrivals the open-loop arrivals.
+	BurstSweep *BurstSweep     `json:"burst_sweep,omitempty"`
+	Arrivals   *ArrivalSweep   `json:"arrivals,omitempty"`
+	Density    *Density        `json:"density,omitempty"`
+	Isolation  *Isolation      `json:"isolation,omitempty"`
+	Snapshot   *SnapshotResult `json:"snapshot,omitempty"`
 	// Workloads are what an agent waits for: code run in a sandbox of the
 	// Python image (time to interactive, warm exec, files).
 	Workloads *WorkloadResult `json:"workloads,omitempty"`
@@ -98,7 +103,8 @@ type Latency struct {
 	Stop *Stop `json:"stop,omitempty"`
 }
 
-// Burst is k spawns requested at once.
+// Burst is k spawns requested at once, as documents written before the
+// burst ladder (BurstSweep) recorded it.
 type Burst struct {
 	K         int     `json:"k"`
 	Started   int     `json:"started"`

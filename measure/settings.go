@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/agentic-eval/agentic-eval/workload"
 )
 
 // Phase is one measurement the harness can run on a driver.
@@ -20,7 +22,7 @@ const (
 
 // AllPhases lists every phase in run order.
 func AllPhases() []Phase {
-	return []Phase{PhaseStartLatency, PhaseBurst, PhaseDensity, PhaseIsolation, PhaseSnapshot, PhaseWorkload}
+	return []Phase{PhaseStartLatency, PhaseBurst, PhaseArrivals, PhaseDensity, PhaseIsolation, PhaseSnapshot, PhaseWorkload}
 }
 
 // Settings are the knobs of a run, recorded in its results.
@@ -37,7 +39,7 @@ type Settings struct {
 	// may take past its floor; 0 is no limit.
 	PhaseBudget time.Duration `json:"phase_budget_ns"`
 	Warmups     int           `json:"warmups"` // start-latency spawns before counting
-	Burst       int           `json:"burst"`   // spawns at once; 0 skips the phase
+	Burst       int           `json:"burst"`   // the burst ladder's largest level; 0 skips the phase
 	Density     int           `json:"density"` // idle sandboxes held at once; 0 skips the phase
 	Forks       int           `json:"forks"`   // restores from one snapshot after the first
 	// OpTimeout bounds every single runtime operation (start to ready,
@@ -51,18 +53,29 @@ type Settings struct {
 	Phases     []Phase `json:"phases"`
 	// Workload is the workload phase's settings.
 	Workload WorkloadSettings `json:"workload"`
+	// BurstLadder are the burst levels below Burst (DefaultBurstLadder when
+	// empty; see BurstLevels); BurstBudget bounds the phase per variant.
+	BurstLadder []int         `json:"burst_ladder,omitempty"`
+	BurstBudget time.Duration `json:"burst_budget_ns,omitempty"`
+	// SweepUntil is what the sweeps time each spawn until (see sweep.go).
+	SweepUntil string `json:"sweep_until,omitempty"`
+	// Arrivals is the arrival phase's settings.
+	Arrivals ArrivalSettings `json:"arrivals"`
 }
 
 // DefaultSettings: start latency from 10 to 100 samples (after 2 warm-ups),
 // stopping once the median is known within ±10% or 10 s are spent past the
-// floor; a burst of 8, 50 idle sandboxes, 4 forks, 30 s per operation, and
-// a 20% MemAvailable floor.
+// floor; bursts of 1, 4, 16 and 64 in 6 s timed to python-hello's first
+// result; the arrival ladder of DefaultArrivalSettings; 50 idle sandboxes,
+// 4 forks, 30 s per operation, and a 20% MemAvailable floor.
 func DefaultSettings() Settings {
 	return Settings{
 		Samples: 100, MinSamples: 10, Precision: 0.10, PhaseBudget: 10 * time.Second,
-		Warmups: 2, Burst: 8, Density: 50, Forks: 4,
+		Warmups: 2, Density: 50, Forks: 4,
 		OpTimeout: 30 * time.Second, MinAvailable: 0.20, DropCaches: true,
 		Phases: AllPhases(), Workload: DefaultWorkloadSettings(),
+		Burst: 64, BurstLadder: DefaultBurstLadder(), BurstBudget: 6 * time.Second,
+		SweepUntil: workload.PythonHello, Arrivals: DefaultArrivalSettings(),
 	}
 }
 
@@ -89,6 +102,9 @@ func (s Settings) Validate() error {
 		return fmt.Errorf("operation timeout %s out of range: want 100ms to 1h", s.OpTimeout)
 	case s.MinAvailable < 0 || s.MinAvailable >= 1:
 		return fmt.Errorf("memory floor %v out of range: want a fraction from 0 to below 1", s.MinAvailable)
+	}
+	if err := s.validateSweeps(); err != nil {
+		return err
 	}
 	if s.Has(PhaseWorkload) {
 		return s.Workload.Validate()
@@ -119,7 +135,11 @@ func ParsePhases(list string) ([]Phase, error) {
 			}
 		}
 		if !found {
-			return nil, fmt.Errorf("unknown phase %q: valid phases are start-latency, burst, density, isolation, snapshot", name)
+			var valid []string
+			for _, p := range AllPhases() {
+				valid = append(valid, string(p))
+			}
+			return nil, fmt.Errorf("unknown phase %q: valid phases are %s", name, strings.Join(valid, ", "))
 		}
 	}
 	return out, nil

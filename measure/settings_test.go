@@ -11,7 +11,7 @@ func TestDefaultSettingsAreTheIssuesDefaults(t *testing.T) {
 	// Start latency: 10 to 100 samples, stopping at ±10% or 10 s past the
 	// floor; 30 s per operation; the 20% memory guard.
 	if s.MinSamples != 10 || s.Samples != 100 || s.Precision != 0.10 || s.PhaseBudget != 10*time.Second ||
-		s.Warmups != 2 || s.OpTimeout != 30*time.Second || s.MinAvailable != 0.20 {
+		s.Warmups != 2 || s.Burst != 64 || s.OpTimeout != 30*time.Second || s.MinAvailable != 0.20 {
 		t.Errorf("defaults %+v", s)
 	}
 	if err := s.Validate(); err != nil {

@@ -83,6 +83,7 @@ type page struct {
 	Waterfall     *hChart
 	Files         []fileView
 	CopyPaths     []copyPathView
+	Sweeps        []xyChart
 	Figures       []figureRow
 	Disagreements []disagreementView
 	NotMeasured   []notMeasuredView
@@ -135,6 +136,7 @@ type failureView struct {
 
 type figureRow struct {
 	Variant, Start, P90, Teardown, Burst, Memory, MemAvail, Isolation, Restore, Warnings string
+	Arrivals, Harness                                                                    string
 }
 
 var markOf = map[rubric.Provenance]string{
@@ -201,6 +203,7 @@ func build(opts Options) page {
 	p.Memory = memoryChart(res)
 	p.Waterfall = waterfallChart(res)
 	p.Files, p.CopyPaths = fileRows(res)
+	p.Sweeps = sweepCharts(res)
 	p.Figures = figures(res)
 	p.Failures = failures(res)
 	p.Host, p.Settings, p.Run = hostFacts(res), settingsOf(res), runFacts(res)
@@ -258,9 +261,7 @@ func figures(res *measure.Results) []figureRow {
 				f.Teardown = ms(l.Teardown.Median)
 			}
 		}
-		if b := v.Burst; b != nil && b.Started > 0 {
-			f.Burst = fmt.Sprintf("%d/%d, %.1f/s", b.Started, b.K, b.SpawnsPerSecond)
-		}
+		f.Burst, f.Arrivals, f.Harness = burstFigure(v.BurstOf()), arrivalFigure(v.Arrivals), harnessFigure(&v)
 		if d := v.Density; d != nil && d.Started > 0 {
 			f.Memory = fmt.Sprintf("%.2f MiB (%d/%d held)", d.PerInstanceMiB.Median, d.Started, d.Requested)
 			if d.PerInstanceMiB.N == 0 {
@@ -384,7 +385,8 @@ func settingsOf(res *measure.Results) []kv {
 	}
 	return []kv{
 		{"Start-latency samples", fmt.Sprintf("%d after %d warm-ups", s.Samples, s.Warmups)},
-		{"Burst", fmt.Sprintf("%d spawns at once", s.Burst)},
+		{"Burst", burstSetting(s)},
+		{"Arrivals", arrivalSetting(s)},
 		{"Density", fmt.Sprintf("%d idle sandboxes held at once", s.Density)},
 		{"Forks", fmt.Sprintf("%d restores from one snapshot", s.Forks)},
 		{"Operation timeout", s.OpTimeout.String()},
