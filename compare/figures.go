@@ -50,8 +50,15 @@ func Figures(v measure.VariantResult) []Figure {
 		add("start-latency", "ms", fromNS(l.SamplesNS))
 		add("teardown", "ms", fromNS(l.TeardownNS))
 	}
-	if b := v.Burst; b != nil {
-		add("burst/per-spawn", "ms", fromNS(b.SamplesNS))
+	if b := v.BurstOf(); b != nil {
+		for _, l := range b.Levels {
+			add(fmt.Sprintf("burst/k=%d/per-spawn", l.K), "ms", fromNS(l.SamplesNS))
+		}
+	}
+	if a := v.Arrivals; a != nil {
+		for _, r := range a.Rates {
+			add(fmt.Sprintf("arrivals/%g-per-s/latency", r.Rate), "ms", fromNS(r.SamplesNS))
+		}
 	}
 	if d := v.Density; d != nil {
 		vals := make([]float64, len(d.PerInstanceBytes))
