@@ -89,6 +89,10 @@ type measureFlags struct {
 	skipUnavailable, noDrop                 bool
 	workloads, workloadCmd                  string
 	workloadSamples, warmRuns               int
+	churn, fillConcurrency                  int
+	churnTime, densityTime                  time.Duration
+	capacity                                bool
+	changed                                 func(name string) bool
 }
 
 func (f *measureFlags) add(cmd *cobra.Command) {
@@ -97,10 +101,15 @@ func (f *measureFlags) add(cmd *cobra.Command) {
 	fl.IntVar(&f.samples, "samples", def.Samples, "start-latency samples per variant (after the warm-ups)")
 	fl.IntVar(&f.warmups, "warmups", def.Warmups, "start-latency warm-up spawns, not counted")
 	fl.IntVar(&f.burst, "burst", def.Burst, "spawns requested at once in the burst phase (0 skips it)")
-	fl.IntVar(&f.density, "density", def.Density, "idle sandboxes held at once in the density phase (0 skips it)")
+	fl.IntVar(&f.density, "density", def.Density, "the most idle sandboxes the density fill holds at once; it stops earlier once the memory slope is stable (0 skips it)")
+	fl.DurationVar(&f.densityTime, "density-time", def.DensityTime, "time bound of the density fill, per variant")
+	fl.IntVar(&f.fillConcurrency, "fill-concurrency", def.FillConcurrency, "sandboxes the density fill starts at once")
+	fl.BoolVar(&f.capacity, "capacity", false, "fill to the memory guard (20% of MemTotal available) instead of stopping at a stable slope; --density (default then 10000) and --density-time (default then 10m) still bound it")
+	fl.IntVar(&f.churn, "churn", def.Churn, "create-run-destroy cycles per variant in the churn phase, at most (0 skips it)")
+	fl.DurationVar(&f.churnTime, "churn-time", def.ChurnTime, "time budget of the churn phase per variant; it stops at --churn cycles or this, whichever first")
 	fl.IntVar(&f.forks, "forks", def.Forks, "restores from one snapshot held at once, after the first restore")
 	fl.DurationVar(&f.timeout, "timeout", def.OpTimeout, "limit for every single runtime operation; a hung runtime becomes a failure")
-	fl.StringVar(&f.phases, "phases", "", "comma-separated phases to run (default all): start-latency, burst, density, isolation, snapshot, workload")
+	fl.StringVar(&f.phases, "phases", "", "comma-separated phases to run (default all): start-latency, burst, density, churn, isolation, snapshot, workload")
 	fl.StringVar(&f.workloads, "workloads", strings.Join(def.Workload.Names, ","), "workloads of the workload phase, comma-separated: "+strings.Join(workload.Names(), ", "))
 	fl.StringVar(&f.workloadCmd, "workload-cmd", "", "also measure this command line against the image (split on spaces), verified by its exit status")
 	fl.IntVar(&f.workloadSamples, "workload-samples", def.Workload.Samples, "fresh sandboxes timing each workload's time to interactive")
@@ -108,12 +117,22 @@ func (f *measureFlags) add(cmd *cobra.Command) {
 	fl.StringVar(&f.out, "out", "", "write the results JSON here (default agentic-eval-results-<run>.json)")
 	fl.BoolVar(&f.skipUnavailable, "skip-unavailable", false, "skip named systems that cannot be measured here instead of failing")
 	fl.BoolVar(&f.noDrop, "no-drop-caches", false, "do not drop the page cache before MemAvailable readings")
+	f.changed = func(name string) bool { return fl.Changed(name) }
 }
 
 func (f *measureFlags) settings() (measure.Settings, error) {
 	s := measure.DefaultSettings()
 	s.Samples, s.Warmups, s.Burst, s.Density, s.Forks, s.OpTimeout = f.samples, f.warmups, f.burst, f.density, f.forks, f.timeout
 	s.DropCaches = !f.noDrop
+	s.Churn, s.ChurnTime, s.DensityTime, s.FillConcurrency, s.Capacity = f.churn, f.churnTime, f.densityTime, f.fillConcurrency, f.capacity
+	if f.capacity && f.changed != nil {
+		if !f.changed("density") {
+			s.Density = measure.MaxCapacityFill
+		}
+		if !f.changed("density-time") {
+			s.DensityTime = measure.CapacityTime
+		}
+	}
 	s.Workload.Samples, s.Workload.WarmRuns = f.workloadSamples, f.warmRuns
 	s.Workload.Names = nil
 	if f.workloads != "" {
@@ -223,8 +242,9 @@ func (a *App) runMeasurement(ctx context.Context, drivers []measure.Driver, s me
 		return nil, "", fmt.Errorf("build the sandbox probe: %w", err)
 	}
 	r := measure.NewRunner(s, probePath)
-	if s.Has(measure.PhaseWorkload) {
-		// Without the image the phase records why it measured nothing.
+	if s.Has(measure.PhaseWorkload) || s.Has(measure.PhaseChurn) && s.Churn > 0 {
+		// Without the image the workload phase records why it measured
+		// nothing, and churn pings the probe instead.
 		if img, err := image.Find(image.CacheDir()); err == nil {
 			r.Image = measure.Image{Key: img.Key, Rootfs: img.Rootfs, Tar: img.Tar, TarBytes: img.TarBytes, RootfsBytes: img.RootfsBytes}
 		} else {

@@ -130,7 +130,7 @@ func (r *Runner) runDriver(ctx context.Context, d Driver, hostID probe.HostIdent
 	if p, ok := d.(Preparer); ok {
 		pctx, cancel := context.WithTimeout(ctx, r.Settings.OpTimeout)
 		env := RunEnv{RunID: r.runID, Probe: r.Probe, Dir: r.runDir}
-		if s := r.Settings; s.Has(PhaseWorkload) && vr.Capabilities.Image {
+		if s := r.Settings; (s.Has(PhaseWorkload) || s.Has(PhaseChurn) && s.Churn > 0) && vr.Capabilities.Image {
 			env.Image = r.Image
 		}
 		err := p.Prepare(pctx, env)
@@ -149,6 +149,7 @@ func (r *Runner) runDriver(ctx context.Context, d Driver, hostID probe.HostIdent
 		{PhaseStartLatency, s.Has(PhaseStartLatency), func() { r.measureLatency(ctx, d, &vr) }},
 		{PhaseBurst, s.Has(PhaseBurst) && s.Burst > 0, func() { r.measureBurst(ctx, d, &vr) }},
 		{PhaseDensity, s.Has(PhaseDensity) && s.Density > 0, func() { r.measureDensity(ctx, d, &vr) }},
+		{PhaseChurn, s.Has(PhaseChurn) && s.Churn > 0, func() { r.measureChurn(ctx, d, &vr) }},
 		{PhaseIsolation, s.Has(PhaseIsolation), func() { r.measureIsolation(ctx, d, &vr, hostID) }},
 		{PhaseSnapshot, s.Has(PhaseSnapshot), func() { r.measureSnapshot(ctx, d, &vr) }},
 		{PhaseWorkload, s.Has(PhaseWorkload), func() { r.measureWorkloads(ctx, d, &vr) }},

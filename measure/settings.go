@@ -20,7 +20,7 @@ const (
 
 // AllPhases lists every phase in run order.
 func AllPhases() []Phase {
-	return []Phase{PhaseStartLatency, PhaseBurst, PhaseDensity, PhaseIsolation, PhaseSnapshot, PhaseWorkload}
+	return []Phase{PhaseStartLatency, PhaseBurst, PhaseDensity, PhaseChurn, PhaseIsolation, PhaseSnapshot, PhaseWorkload}
 }
 
 // Settings are the knobs of a run, recorded in its results.
@@ -28,8 +28,22 @@ type Settings struct {
 	Samples int `json:"samples"` // start-latency samples counted
 	Warmups int `json:"warmups"` // start-latency spawns before counting
 	Burst   int `json:"burst"`   // spawns at once; 0 skips the phase
-	Density int `json:"density"` // idle sandboxes held at once; 0 skips the phase
-	Forks   int `json:"forks"`   // restores from one snapshot after the first
+	// Density is the most idle sandboxes the density fill holds at once
+	// (it stops earlier once its slope is stable, unless Capacity); 0
+	// skips the phase.
+	Density int `json:"density"`
+	// DensityTime bounds the density fill's time.
+	DensityTime time.Duration `json:"density_time_ns,omitempty"`
+	// FillConcurrency is how many sandboxes the fill starts at once.
+	FillConcurrency int `json:"fill_concurrency,omitempty"`
+	// Capacity fills to the memory guard (or Density, or DensityTime):
+	// no stop at a stable slope.
+	Capacity bool `json:"capacity,omitempty"`
+	// Churn is the most create-run-destroy cycles per variant, ChurnTime
+	// their time budget, whichever ends first; 0 cycles skips the phase.
+	Churn     int           `json:"churn,omitempty"`
+	ChurnTime time.Duration `json:"churn_time_ns,omitempty"`
+	Forks     int           `json:"forks"` // restores from one snapshot after the first
 	// OpTimeout bounds every single runtime operation (start to ready,
 	// destroy, snapshot, restore): a hung runtime becomes a failure.
 	OpTimeout time.Duration `json:"op_timeout_ns"`
@@ -44,11 +58,14 @@ type Settings struct {
 }
 
 // DefaultSettings are the issue's defaults: 20 samples plus 2 warm-ups, a
-// burst of 8, 50 idle sandboxes, 4 forks, 30 s per operation, and a 20%
-// MemAvailable floor.
+// burst of 8, a density fill of at most 24 idle sandboxes 4 at a time for
+// at most 20 s (stopping once the slope is stable), 300 churn cycles or
+// 5 s, 4 forks, 30 s per operation, and a 20% MemAvailable floor.
 func DefaultSettings() Settings {
 	return Settings{
-		Samples: 20, Warmups: 2, Burst: 8, Density: 50, Forks: 4,
+		Samples: 20, Warmups: 2, Burst: 8, Density: 24, Forks: 4,
+		DensityTime: 20 * time.Second, FillConcurrency: 4,
+		Churn: 300, ChurnTime: 5 * time.Second,
 		OpTimeout: 30 * time.Second, MinAvailable: 0.20, DropCaches: true,
 		Phases: AllPhases(), Workload: DefaultWorkloadSettings(),
 	}
@@ -65,6 +82,14 @@ func (s Settings) Validate() error {
 		return fmt.Errorf("burst %d out of range: want 0 (skip) to 1000", s.Burst)
 	case s.Density < 0 || s.Density > 10000:
 		return fmt.Errorf("density %d out of range: want 0 (skip) to 10000", s.Density)
+	case s.Has(PhaseDensity) && s.Density > 0 && (s.DensityTime < time.Second || s.DensityTime > 24*time.Hour):
+		return fmt.Errorf("density time %s out of range: want 1s to 24h", s.DensityTime)
+	case s.Has(PhaseDensity) && s.Density > 0 && (s.FillConcurrency < 1 || s.FillConcurrency > 64):
+		return fmt.Errorf("fill concurrency %d out of range: want 1 to 64 sandboxes started at once", s.FillConcurrency)
+	case s.Churn < 0 || s.Churn > MaxChurn:
+		return fmt.Errorf("churn %d out of range: want 0 (skip) to %d cycles", s.Churn, MaxChurn)
+	case s.Has(PhaseChurn) && s.Churn > 0 && (s.ChurnTime < 100*time.Millisecond || s.ChurnTime > 24*time.Hour):
+		return fmt.Errorf("churn time %s out of range: want 100ms to 24h", s.ChurnTime)
 	case s.Forks < 0 || s.Forks > 100:
 		return fmt.Errorf("forks %d out of range: want 0 to 100", s.Forks)
 	case s.OpTimeout < 100*time.Millisecond || s.OpTimeout > time.Hour:
@@ -101,7 +126,11 @@ func ParsePhases(list string) ([]Phase, error) {
 			}
 		}
 		if !found {
-			return nil, fmt.Errorf("unknown phase %q: valid phases are start-latency, burst, density, isolation, snapshot", name)
+			var valid []string
+			for _, p := range AllPhases() {
+				valid = append(valid, string(p))
+			}
+			return nil, fmt.Errorf("unknown phase %q: valid phases are %s", name, strings.Join(valid, ", "))
 		}
 	}
 	return out, nil
