@@ -2,6 +2,7 @@ package measure
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"time"
@@ -79,13 +80,52 @@ func (r *Runner) measureChurn(ctx context.Context, d Driver, vr *VariantResult) 
 			c.Workload = w.Name
 		}
 	}
+	cycle := func() (sample churnSample, err error) {
+		var in *instance
+		if onImage {
+			in, err = r.spawnOnImage(ctx, d)
+		} else {
+			in, err = r.spawn(ctx, d)
+		}
+		if err != nil {
+			return sample, err
+		}
+		vr.did(vms.OpCreate)
+		if onImage {
+			_, _, err = r.runOnce(ctx, in, w)
+		} else {
+			opCtx, cancel := context.WithTimeout(ctx, s.OpTimeout)
+			_, err = in.stream.Request(opCtx, "ping")
+			err = timeoutCause(opCtx, err)
+			cancel()
+			if err != nil {
+				err = fmt.Errorf("ping %s: %w", in.id, err)
+			}
+		}
+		done := time.Now()
+		td, derr := r.destroy(in)
+		if derr != nil {
+			vr.fail("teardown", in.id, derr)
+			return sample, errors.Join(err, derr)
+		}
+		vr.did(vms.OpDestroy)
+		sample = churnSample{ready: in.latency(), result: done.Sub(in.requested), teardown: td, cycle: time.Since(in.requested)}
+		return sample, err
+	}
+	// One cycle, not counted, before the host's state is taken: what a
+	// runtime makes once and keeps for the run (a parent cgroup, a shared
+	// namespace mount, an image's layers) is then in both states, not
+	// taken for the loop's growth.
+	if _, err := cycle(); err != nil && ctx.Err() == nil {
+		c.Warnings = append(c.Warnings, fmt.Sprintf("the warm-up cycle failed: %v", err))
+	}
 	before, err := r.hostState(ctx, d)
 	if err != nil {
 		c.HostStateError = fmt.Sprintf("before the loop: %v", err)
 	} else {
 		c.Before = &before
 	}
-	var ready, result, teardown, cycle []time.Duration
+	var ready, result, teardown, cycles []time.Duration
 	consecutive := 0
 	loop := time.Now()
 	for i := 0; ; i++ {
@@ -103,39 +143,7 @@ func (r *Runner) measureChurn(ctx context.Context, d Driver, vr *VariantResult) 
 		if i%10 == 0 {
 			r.progress(Event{Variant: d.Variant(), Phase: PhaseChurn, Done: i, Total: s.Churn})
 		}
-		var in *instance
-		if onImage {
-			in, err = r.spawnOnImage(ctx, d)
-		} else {
-			in, err = r.spawn(ctx, d)
-		}
-		if err == nil {
-			vr.did(vms.OpCreate)
-			if onImage {
-				_, _, err = r.runOnce(ctx, in, w)
-			} else {
-				opCtx, cancel := context.WithTimeout(ctx, s.OpTimeout)
-				_, err = in.stream.Request(opCtx, "ping")
-				err = timeoutCause(opCtx, err)
-				cancel()
-				if err != nil {
-					err = fmt.Errorf("ping %s: %w", in.id, err)
-				}
-			}
-		}
-		done := time.Now()
-		var td time.Duration
-		if in != nil {
-			var derr error
-			if td, derr = r.destroy(in); derr != nil {
-				vr.fail("teardown", in.id, derr)
-				if err == nil {
-					err = derr
-				}
-			} else {
-				vr.did(vms.OpDestroy)
-			}
-		}
+		sample, err := cycle()
 		if err != nil {
 			if ctx.Err() != nil {
 				continue // the switch above records the interrupt
@@ -149,14 +157,14 @@ func (r *Runner) measureChurn(ctx context.Context, d Driver, vr *VariantResult) 
 			continue
 		}
 		consecutive = 0
-		ready = append(ready, in.latency())
-		result = append(result, done.Sub(in.requested))
-		teardown = append(teardown, td)
-		cycle = append(cycle, time.Since(in.requested))
+		ready = append(ready, sample.ready)
+		result = append(result, sample.result)
+		teardown = append(teardown, sample.teardown)
+		cycles = append(cycles, sample.cycle)
 	}
 	c.Cycles = len(result)
-	c.ReadyNS, c.ResultNS, c.TeardownNS, c.CycleNS = nsList(ready), nsList(result), nsList(teardown), nsList(cycle)
-	c.Result, c.Teardown, c.Cycle = Summarize(result), Summarize(teardown), Summarize(cycle)
+	c.ReadyNS, c.ResultNS, c.TeardownNS, c.CycleNS = nsList(ready), nsList(result), nsList(teardown), nsList(cycles)
+	c.Result, c.Teardown, c.Cycle = Summarize(result), Summarize(teardown), Summarize(cycles)
 	series := "first-result"
 	if !onImage {
 		series = "ping"
@@ -185,9 +193,20 @@ func (r *Runner) measureChurn(ctx context.Context, d Driver, vr *VariantResult) 
 		if len(diff.Own) > 0 {
 			vr.fail(PhaseChurn, "", fmt.Errorf("the churn loop left %d objects of the run: %v", len(diff.Own), diff.Own))
 		}
+		if hostWide := len(diff.Findings) - len(diff.Own); hostWide > 0 {
+			for _, dr := range c.Drift {
+				if dr.Verdict == DriftSlower || dr.Verdict == DriftFaster {
+					c.Warnings = append(c.Warnings, fmt.Sprintf("%s drifted while the host changed in %d other ways (see the residue's findings): the drift may be the neighbours'; re-run on a quiet host", dr.Series, hostWide))
+				}
+			}
+		}
 	}
 	c.Warnings = append(c.Warnings, "host-wide figures (MemAvailable, daemons, mounts, cgroups, state entries) move with everything else on the host: a growth there is a finding to re-check on a quiet host; what carries the run's prefix is the run's alone")
 }
+
+// churnSample is one cycle's times, each from the request but the
+// teardown's own.
+type churnSample struct{ ready, result, teardown, cycle time.Duration }
 
 // hostState is the host's state for the churn comparison: counts, the
 // run's own objects found by prefix, and what the driver still lists of
