@@ -349,7 +349,7 @@ func (a *App) emitResults(cmd *cobra.Command, res *measure.Results) error {
 		if err := t.WriteMarkdown(a.stdout); err != nil {
 			return err
 		}
-		for _, wt := range workloadTables(res) {
+		for _, wt := range append(workloadTables(res), fleetTables(res)...) {
 			if err := writeString(a.stdout, "\n"); err != nil {
 				return err
 			}
@@ -365,7 +365,7 @@ func (a *App) emitResults(cmd *cobra.Command, res *measure.Results) error {
 	if err := t.WriteText(a.stdout); err != nil {
 		return err
 	}
-	for _, wt := range workloadTables(res) {
+	for _, wt := range append(workloadTables(res), fleetTables(res)...) {
 		if err := writeString(a.stdout, "\n"); err != nil {
 			return err
 		}
@@ -459,6 +459,9 @@ func resultNotes(res *measure.Results) string {
 		}
 		if d := v.Density; d != nil && d.StoppedBy != "" {
 			fmt.Fprintf(&b, "%s: density stopped: %s\n", v.Variant, d.StoppedBy)
+		}
+		for _, l := range fleetNotes(v) {
+			fmt.Fprintln(&b, l)
 		}
 		for _, f := range v.Failures {
 			key := f.Phase + f.Cause
