@@ -275,7 +275,11 @@ func (a *App) measureCmd() *cobra.Command {
 		Use:   "measure [SYSTEM|VARIANT...]",
 		Short: "Measure the systems available here (or those named) through their real runtimes",
 		Long: `Measure start-latency (fresh sandboxes one after another, and a burst at once),
-density (idle sandboxes held at once, host memory per instance by two methods),
+density (a fill of idle sandboxes, a batch at a time: the slope of host memory against
+the number held, and each sandbox's own PSS and cgroup charge, projected to sandboxes
+per GiB and to this host; it stops once the slope is stable, or with --capacity at the
+memory guard), churn (create, run python-hello or ping, destroy, in a loop: latency
+drift from the first tenth to the last, and the host's state after against before),
 isolation (facts observed by the probe inside) and snapshotting (snapshot, restore,
 fork, verified by a token in memory) through every available driver, or those named.
 Everything the run creates is removed at the end, on error, on timeout and on

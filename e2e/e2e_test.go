@@ -238,7 +238,7 @@ func TestMeasureThroughRuncRecordsEveryAxisAndLeavesNothing(t *testing.T) {
 	if v.Density == nil || v.Density.Started != 4 || len(v.Density.PerInstanceBytes) != 4 || v.Density.PerInstanceBytes[0] <= 0 {
 		t.Errorf("density %+v", v.Density)
 	}
-	if v.Density == nil || v.Density.Capacity == nil || len(v.Density.Capacity.Points) != 3 || v.Density.Capacity.ByAccounting.PerGiB <= 0 {
+	if v.Density == nil || v.Density.Capacity == nil || len(v.Density.Capacity.Points) != 5 || v.Density.Capacity.ByAccounting.PerGiB <= 0 {
 		t.Errorf("capacity %+v", v.Density)
 	}
 	if c := v.Churn; c == nil || c.Cycles != 20 || c.Residue == nil || len(c.Residue.Own) != 0 || len(c.Drift) != 2 {

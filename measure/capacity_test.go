@@ -93,6 +93,16 @@ func TestSlopeStableRule(t *testing.T) {
 	}
 }
 
+func TestFillBatchLeavesFourReadingsToASmallFill(t *testing.T) {
+	for _, c := range []struct{ conc, capN, want int }{
+		{4, 24, 4}, {4, 8, 2}, {4, 4, 1}, {4, 1, 1}, {8, 10000, 8}, {1, 24, 1},
+	} {
+		if got := FillBatch(c.conc, c.capN); got != c.want {
+			t.Errorf("FillBatch(%d, %d) = %d, want %d", c.conc, c.capN, got, c.want)
+		}
+	}
+}
+
 func TestNextBatchStopsAtTheCapAndTheGuard(t *testing.T) {
 	const m = int64(mib)
 	for _, c := range []struct {

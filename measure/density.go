@@ -32,7 +32,7 @@ func (r *Runner) measureDensity(ctx context.Context, d Driver, vr *VariantResult
 	t0 := time.Now()
 	den := &Density{Requested: s.Density}
 	vr.Density = den
-	c := &Capacity{Mode: FillStable, Concurrency: max(s.FillConcurrency, 1), StopRule: StableRule}
+	c := &Capacity{Mode: FillStable, Concurrency: FillBatch(s.FillConcurrency, s.Density), StopRule: StableRule}
 	if s.Capacity {
 		c.Mode, c.StopRule = FillGuard, "fill until the memory guard, the cap or the time bound"
 	}
@@ -198,6 +198,13 @@ func (r *Runner) measureDensity(ctx context.Context, d Driver, vr *VariantResult
 		den.Warnings = append(den.Warnings, "page cache could not be dropped (not root?): the MemAvailable delta includes cache changes")
 	}
 	den.Warnings = append(den.Warnings, "MemAvailable figures (the slope and the delta) count everything else the host did meanwhile: trust them on a quiet host only")
+}
+
+// FillBatch is how many sandboxes a fill starts at once: conc, but no
+// more than a quarter of the cap, so that even a small fill has four
+// readings above its baseline for the slope.
+func FillBatch(conc, capN int) int {
+	return max(1, min(conc, capN/4))
 }
 
 // fillSettle is the pause between a batch's last ready line and its

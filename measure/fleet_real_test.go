@@ -105,7 +105,7 @@ func TestChurnStopsAtItsTimeBudget(t *testing.T) {
 	}
 }
 
-// A small fill through runc, 4 at a time to a cap of 8: a reading per
+// A small fill through runc to a cap of 8: a reading per
 // batch, a slope over them, the accounting beside it, its projection, and
 // KSM's state.
 func TestFillThroughRunc(t *testing.T) {
@@ -118,10 +118,11 @@ func TestFillThroughRunc(t *testing.T) {
 		t.Fatalf("density %+v", d)
 	}
 	c := d.Capacity
-	if len(c.Points) != 3 || c.Points[0].Held != 0 || c.Points[1].Held != 4 || c.Points[2].Held != 8 || c.Held != 8 {
+	// A cap of 8 is filled 2 at a time (a quarter of it): five readings.
+	if len(c.Points) != 5 || c.Concurrency != 2 || c.Points[0].Held != 0 || c.Points[4].Held != 8 || c.Held != 8 {
 		t.Errorf("points %+v", c.Points)
 	}
-	if c.Fit == nil || c.Fit.N != 3 {
+	if c.Fit == nil || c.Fit.N != 5 {
 		t.Errorf("fit %+v (%s)", c.Fit, c.FitError)
 	}
 	if a := c.ByAccounting; a.MiBPerSandbox <= 0 || a.PerGiB <= 0 || a.HostProjection <= 0 {

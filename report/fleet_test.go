@@ -1,10 +1,10 @@
 package report_test
 
 import (
-	"golang.org/x/net/html"
-
 	"strings"
 	"testing"
+
+	"golang.org/x/net/html"
 
 	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/report"
