@@ -45,8 +45,9 @@ var StableRule = fmt.Sprintf("stop once at least %d sandboxes are held and the s
 // each batch of sandboxes, its least-squares slope against the number
 // held (the per-instance cost), and what follows for this host.
 type Capacity struct {
-	Mode        string `json:"mode"` // FillStable or FillGuard
-	Concurrency int    `json:"concurrency"`
+	Mode string `json:"mode"` // FillStable or FillGuard
+	// Concurrency is the largest batch the fill started at once.
+	Concurrency int `json:"concurrency"`
 	// StopRule is the rule the fill stopped by (StableRule in FillStable
 	// mode), and Stable whether the slope met it.
 	StopRule string      `json:"stop_rule"`

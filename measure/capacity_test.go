@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
@@ -100,6 +101,29 @@ func TestFillBatchLeavesFourReadingsToASmallFill(t *testing.T) {
 		if got := FillBatch(c.conc, c.capN); got != c.want {
 			t.Errorf("FillBatch(%d, %d) = %d, want %d", c.conc, c.capN, got, c.want)
 		}
+	}
+}
+
+func TestPacedBatchStartsWithOneAndTradesConcurrencyForReadings(t *testing.T) {
+	const s = time.Second
+	for _, c := range []struct {
+		name           string
+		held, readings int
+		elapsed, bound time.Duration
+		want           int
+	}{
+		{"the first sandbox alone", 0, 0, 0, 20 * s, 1},
+		{"fast starts: the whole batch", 1, 1, s / 5, 20 * s, 4},
+		{"a slow guest on a busy host: one at a time", 1, 1, 7 * s, 20 * s, 1},
+		{"a guest at 2.5 s: two at a time", 1, 1, 5 * s / 2, 20 * s, 2},
+		{"enough readings: the whole batch", 9, 4, 10 * s, 20 * s, 4},
+		{"past the bound", 4, 2, 21 * s, 20 * s, 4},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := PacedBatch(4, c.held, c.readings, c.elapsed, c.bound); got != c.want {
+				t.Errorf("PacedBatch(4, %d, %d, %v, %v) = %d, want %d", c.held, c.readings, c.elapsed, c.bound, got, c.want)
+			}
+		})
 	}
 }
 

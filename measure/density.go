@@ -12,8 +12,9 @@ import (
 
 const mib = 1 << 20
 
-// measureDensity fills the host with idle sandboxes, FillConcurrency at
-// a time, reading host memory after each batch, and takes the per-instance
+// measureDensity fills the host with idle sandboxes, one first and then
+// batches of up to FillConcurrency (see FillBatch and PacedBatch), reading
+// host memory after each batch, and takes the per-instance
 // cost as the least-squares slope of memory in use against the number held
 // (Capacity). Beside it, the sandboxes' own accounting: PSS of each one's
 // host processes outside its memory cgroup plus the cgroup's charge, read
@@ -77,7 +78,8 @@ func (r *Runner) measureDensity(ctx context.Context, d Driver, vr *VariantResult
 				next = per
 			}
 		}
-		n, why := NextBatch(c.Concurrency, len(held), s.Density, avail, guard, next)
+		batch := PacedBatch(c.Concurrency, len(held), len(c.Points)-1, time.Since(t0), s.DensityTime)
+		n, why := NextBatch(batch, len(held), s.Density, avail, guard, next)
 		if n == 0 {
 			if why == "guard" {
 				c.ReachedGuard = true
@@ -205,6 +207,29 @@ func (r *Runner) measureDensity(ctx context.Context, d Driver, vr *VariantResult
 // readings above its baseline for the slope.
 func FillBatch(conc, capN int) int {
 	return max(1, min(conc, capN/4))
+}
+
+// FillMinReadings is how many readings above the baseline a fill tries
+// to fit in its time bound: three points make a slope with an interval,
+// four make one worth reading.
+const FillMinReadings = 4
+
+// PacedBatch is the size of the fill's next batch: one sandbox first (it
+// prices a sandbox for the guard and times a start), then batch, made
+// smaller when the pace so far (elapsed per sandbox held) would leave
+// fewer than FillMinReadings readings in the time left. A slow start
+// (QEMU under TCG on a busy host) then trades concurrency for readings.
+func PacedBatch(batch, held, readings int, elapsed, bound time.Duration) int {
+	if held == 0 {
+		return 1
+	}
+	want := FillMinReadings - readings
+	if want < 1 || elapsed >= bound {
+		return batch
+	}
+	pace := elapsed / time.Duration(held)
+	fits := int((bound - elapsed) / max(pace, time.Nanosecond))
+	return max(1, min(batch, fits/want))
 }
 
 // fillSettle is the pause between a batch's last ready line and its

@@ -118,11 +118,12 @@ func TestFillThroughRunc(t *testing.T) {
 		t.Fatalf("density %+v", d)
 	}
 	c := d.Capacity
-	// A cap of 8 is filled 2 at a time (a quarter of it): five readings.
-	if len(c.Points) != 5 || c.Concurrency != 2 || c.Points[0].Held != 0 || c.Points[4].Held != 8 || c.Held != 8 {
+	// A cap of 8 is filled one first, then 2 at a time (a quarter of it):
+	// 0, 1, 3, 5, 7, 8 held.
+	if len(c.Points) != 6 || c.Concurrency != 2 || c.Points[1].Held != 1 || c.Points[5].Held != 8 || c.Held != 8 {
 		t.Errorf("points %+v", c.Points)
 	}
-	if c.Fit == nil || c.Fit.N != 5 {
+	if c.Fit == nil || c.Fit.N != 6 {
 		t.Errorf("fit %+v (%s)", c.Fit, c.FitError)
 	}
 	if a := c.ByAccounting; a.MiBPerSandbox <= 0 || a.PerGiB <= 0 || a.HostProjection <= 0 {
