@@ -112,10 +112,11 @@ func (r *Runner) measureChurn(ctx context.Context, d Driver, vr *VariantResult) 
 		sample = churnSample{ready: in.latency(), result: done.Sub(in.requested), teardown: td, cycle: time.Since(in.requested)}
 		return sample, err
 	}
-	// One cycle, not counted, before the host's state is taken: what a
-	// runtime makes once and keeps for the run (a parent cgroup, a shared
-	// namespace mount, an image's layers) is then in both states, not
-	// taken for the loop's growth.
+	// One cycle, not counted (but inside the time budget), before the
+	// host's state is taken: what a runtime makes once and keeps for the
+	// run (a parent cgroup, a shared namespace mount, an image's layers)
+	// is then in both states, not taken for the loop's growth.
+	loop := time.Now()
 	if _, err := cycle(); err != nil && ctx.Err() == nil {
 		c.Warnings = append(c.Warnings, fmt.Sprintf("the warm-up cycle failed: %v", err))
 	}
@@ -127,7 +128,6 @@ func (r *Runner) measureChurn(ctx context.Context, d Driver, vr *VariantResult) 
 	}
 	var ready, result, teardown, cycles []time.Duration
 	consecutive := 0
-	loop := time.Now()
 	for i := 0; ; i++ {
 		switch {
 		case ctx.Err() != nil:

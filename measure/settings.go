@@ -58,14 +58,15 @@ type Settings struct {
 }
 
 // DefaultSettings are the defaults: 20 samples plus 2 warm-ups, a
-// burst of 8, a density fill of at most 24 idle sandboxes 4 at a time for
-// at most 20 s (stopping once the slope is stable), 300 churn cycles or
-// 5 s, 4 forks, 30 s per operation, and a 20% MemAvailable floor.
+// burst of 8, a density fill of at most 16 idle sandboxes up to 4 at a
+// time for at most 12 s (stopping once the slope is stable), 200 churn
+// cycles or 3 s, 4 forks, 30 s per operation, and a 20% MemAvailable
+// floor.
 func DefaultSettings() Settings {
 	return Settings{
-		Samples: 20, Warmups: 2, Burst: 8, Density: 24, Forks: 4,
-		DensityTime: 20 * time.Second, FillConcurrency: 4,
-		Churn: 300, ChurnTime: 5 * time.Second,
+		Samples: 20, Warmups: 2, Burst: 8, Density: 16, Forks: 4,
+		DensityTime: 12 * time.Second, FillConcurrency: 4,
+		Churn: 200, ChurnTime: 3 * time.Second,
 		OpTimeout: 30 * time.Second, MinAvailable: 0.20, DropCaches: true,
 		Phases: AllPhases(), Workload: DefaultWorkloadSettings(),
 	}

@@ -8,7 +8,7 @@ import (
 
 func TestDefaultSettingsAreTheIssuesDefaults(t *testing.T) {
 	s := DefaultSettings()
-	if s.Samples != 20 || s.Warmups != 2 || s.Burst != 8 || s.Density != 24 || s.DensityTime != 20*time.Second || s.FillConcurrency != 4 || s.Capacity || s.Churn != 300 || s.ChurnTime != 5*time.Second || s.OpTimeout != 30*time.Second || s.MinAvailable != 0.20 {
+	if s.Samples != 20 || s.Warmups != 2 || s.Burst != 8 || s.Density != 16 || s.DensityTime != 12*time.Second || s.FillConcurrency != 4 || s.Capacity || s.Churn != 200 || s.ChurnTime != 3*time.Second || s.OpTimeout != 30*time.Second || s.MinAvailable != 0.20 {
 		t.Errorf("defaults %+v", s)
 	}
 	if err := s.Validate(); err != nil {
