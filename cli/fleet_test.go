@@ -4,6 +4,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/residue"
@@ -99,5 +102,37 @@ func TestFleetTablesAreAbsentWhenNothingWasMeasured(t *testing.T) {
 	res.Systems[0].Churn, res.Systems[0].Density = nil, nil
 	if got := fleetTables(res); len(got) != 0 {
 		t.Errorf("tables %v", got)
+	}
+}
+
+// --capacity fills to the guard: the cap and time bound lift to their
+// capacity defaults unless given.
+func TestCapacityFlagLiftsTheFillsBounds(t *testing.T) {
+	for _, c := range []struct {
+		args    []string
+		density int
+		bound   time.Duration
+		capMode bool
+	}{
+		{nil, 16, 12 * time.Second, false},
+		{[]string{"--capacity"}, measure.MaxCapacityFill, measure.CapacityTime, true},
+		{[]string{"--capacity", "--density", "30"}, 30, measure.CapacityTime, true},
+		{[]string{"--capacity", "--density-time", "90s"}, measure.MaxCapacityFill, 90 * time.Second, true},
+	} {
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			var f measureFlags
+			cmd := &cobra.Command{}
+			f.add(cmd)
+			if err := cmd.ParseFlags(c.args); err != nil {
+				t.Fatal(err)
+			}
+			s, err := f.settings()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Density != c.density || s.DensityTime != c.bound || s.Capacity != c.capMode {
+				t.Errorf("density %d, time %s, capacity %v", s.Density, s.DensityTime, s.Capacity)
+			}
+		})
 	}
 }
