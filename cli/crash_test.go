@@ -36,7 +36,7 @@ func TestKilledRunIsSweptAfterwards(t *testing.T) {
 	ledgers := filepath.Join(state, "runs")
 	env := append(os.Environ(), "AGENTIC_EVAL_STATE="+state, "TMPDIR="+scratch)
 
-	child := exec.CommandContext(ctx, binary, "vms", "measure", "docker/runc", "--phases", "density", "--density", "10",
+	child := exec.CommandContext(ctx, binary, "vms", "measure", "docker/runc", "--phases", "density", "--density", "10", "--capacity",
 		"--out", filepath.Join(scratch, "results.json"))
 	child.Env = env
 	var out bytes.Buffer

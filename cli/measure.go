@@ -92,6 +92,10 @@ type measureFlags struct {
 	workloads, workloadCmd                              string
 	workloadSamples, warmRuns                           int
 	sweep                                               sweepFlags
+	churn, fillConcurrency                              int
+	churnTime, densityTime                              time.Duration
+	capacity                                            bool
+	changed                                             func(name string) bool
 }
 
 func (f *measureFlags) add(cmd *cobra.Command) {
@@ -103,10 +107,15 @@ func (f *measureFlags) add(cmd *cobra.Command) {
 	fl.DurationVar(&f.phaseBudget, "phase-budget", def.PhaseBudget, "wall time a repeated measurement of one variant may take past its floor (0: no limit)")
 	fl.IntVar(&f.warmups, "warmups", def.Warmups, "start-latency warm-up spawns, not counted")
 	fl.IntVar(&f.burst, "burst", def.Burst, "largest burst level (spawns requested at once): the --burst-ladder levels below it, then it (0 skips the phase)")
-	fl.IntVar(&f.density, "density", def.Density, "idle sandboxes held at once in the density phase (0 skips it)")
+	fl.IntVar(&f.density, "density", def.Density, "the most idle sandboxes the density fill holds at once; it stops earlier once the memory slope is stable (0 skips it)")
+	fl.DurationVar(&f.densityTime, "density-time", def.DensityTime, "time bound of the density fill, per variant")
+	fl.IntVar(&f.fillConcurrency, "fill-concurrency", def.FillConcurrency, "sandboxes the density fill starts at once")
+	fl.BoolVar(&f.capacity, "capacity", false, "fill to the memory guard (20% of MemTotal available) instead of stopping at a stable slope; --density (default then 10000) and --density-time (default then 10m) still bound it")
+	fl.IntVar(&f.churn, "churn", def.Churn, "create-run-destroy cycles per variant in the churn phase, at most (0 skips it)")
+	fl.DurationVar(&f.churnTime, "churn-time", def.ChurnTime, "time budget of the churn phase per variant; it stops at --churn cycles or this, whichever first")
 	fl.IntVar(&f.forks, "forks", def.Forks, "restores from one snapshot held at once, after the first restore")
 	fl.DurationVar(&f.timeout, "timeout", def.OpTimeout, "limit for every single runtime operation; a hung runtime becomes a failure")
-	fl.StringVar(&f.phases, "phases", "", "comma-separated phases to run (default all): start-latency, burst, arrivals, density, isolation, snapshot, workload")
+	fl.StringVar(&f.phases, "phases", "", "comma-separated phases to run (default "+phaseNames(measure.DefaultSettings().Phases)+"): "+phaseNames(measure.AllPhases()))
 	fl.StringVar(&f.workloads, "workloads", strings.Join(def.Workload.Names, ","), "workloads of the workload phase, comma-separated: "+strings.Join(workload.Names(), ", "))
 	fl.StringVar(&f.workloadCmd, "workload-cmd", "", "also measure this command line against the image (split on spaces), verified by its exit status")
 	fl.IntVar(&f.workloadSamples, "workload-samples", def.Workload.Samples, "fresh sandboxes timing each workload's time to interactive")
@@ -115,6 +124,7 @@ func (f *measureFlags) add(cmd *cobra.Command) {
 	fl.BoolVar(&f.skipUnavailable, "skip-unavailable", false, "skip named systems that cannot be measured here instead of failing")
 	fl.BoolVar(&f.noDrop, "no-drop-caches", false, "do not drop the page cache before MemAvailable readings")
 	f.sweep.add(fl)
+	f.changed = func(name string) bool { return fl.Changed(name) }
 }
 
 func (f *measureFlags) settings() (measure.Settings, error) {
@@ -125,6 +135,15 @@ func (f *measureFlags) settings() (measure.Settings, error) {
 		s.MinSamples = s.Samples // --samples below the default floor lowers the floor with it
 	}
 	s.DropCaches = !f.noDrop
+	s.Churn, s.ChurnTime, s.DensityTime, s.FillConcurrency, s.Capacity = f.churn, f.churnTime, f.densityTime, f.fillConcurrency, f.capacity
+	if f.capacity && f.changed != nil {
+		if !f.changed("density") {
+			s.Density = measure.MaxCapacityFill
+		}
+		if !f.changed("density-time") {
+			s.DensityTime = measure.CapacityTime
+		}
+	}
 	s.Workload.Samples, s.Workload.WarmRuns = f.workloadSamples, f.warmRuns
 	s.Workload.Names = nil
 	if f.workloads != "" {
@@ -238,7 +257,8 @@ func (a *App) runMeasurement(ctx context.Context, drivers []measure.Driver, s me
 	}
 	r := measure.NewRunner(s, probePath)
 	if s.UsesImage() {
-		// Without the image the phases record why they measured nothing.
+		// Without the image the phases record why they measured nothing,
+		// and churn pings the probe instead.
 		if img, err := image.Find(image.CacheDir()); err == nil {
 			r.Image = measure.Image{Key: img.Key, Rootfs: img.Rootfs, Tar: img.Tar, TarBytes: img.TarBytes, RootfsBytes: img.RootfsBytes}
 		} else {
@@ -271,7 +291,11 @@ func (a *App) measureCmd() *cobra.Command {
 		Long: `Measure start-latency (fresh sandboxes one after another; a ladder of bursts at
 once, 1, 4, 16, 64, with the knee where throughput stops rising; open-loop Poisson
 arrivals at a ladder of rates, timed from each scheduled arrival),
-density (idle sandboxes held at once, host memory per instance by two methods),
+density (a fill of idle sandboxes, a batch at a time: the slope of host memory against
+the number held, and each sandbox's own PSS and cgroup charge, projected to sandboxes
+per GiB and to this host; it stops once the slope is stable, or with --capacity at the
+memory guard), churn (create, run python-hello or ping, destroy, in a loop: latency
+drift from the first tenth to the last, and the host's state after against before),
 isolation (facts observed by the probe inside) and snapshotting (snapshot, restore,
 fork, verified by a token in memory) through every available driver, or those named.
 Everything the run creates is removed at the end, on error, on timeout and on
@@ -363,7 +387,7 @@ func (a *App) emitResults(cmd *cobra.Command, res *measure.Results) error {
 		if err := t.WriteMarkdown(a.stdout); err != nil {
 			return err
 		}
-		for _, wt := range append(workloadTables(res), sweepTables(res)...) {
+		for _, wt := range append(append(workloadTables(res), sweepTables(res)...), fleetTables(res)...) {
 			if err := writeString(a.stdout, "\n"); err != nil {
 				return err
 			}
@@ -379,7 +403,7 @@ func (a *App) emitResults(cmd *cobra.Command, res *measure.Results) error {
 	if err := t.WriteText(a.stdout); err != nil {
 		return err
 	}
-	for _, wt := range append(workloadTables(res), sweepTables(res)...) {
+	for _, wt := range append(append(workloadTables(res), sweepTables(res)...), fleetTables(res)...) {
 		if err := writeString(a.stdout, "\n"); err != nil {
 			return err
 		}
@@ -481,6 +505,9 @@ func resultNotes(res *measure.Results) string {
 		if d := v.Density; d != nil && d.StoppedBy != "" {
 			fmt.Fprintf(&b, "%s: density stopped: %s\n", v.Variant, d.StoppedBy)
 		}
+		for _, l := range fleetNotes(v) {
+			fmt.Fprintln(&b, l)
+		}
 		for _, f := range v.Failures {
 			key := f.Phase + f.Cause
 			if seen[key] || (v.Snapshot != nil && f.Phase == string(measure.PhaseSnapshot) && strings.Contains(v.Snapshot.Cause, f.Cause)) {
@@ -580,4 +607,13 @@ func sampledNote(n int, stop *measure.Stop) string {
 		return fmt.Sprintf("%d samples", n)
 	}
 	return fmt.Sprintf("%d samples, stopped at %s", n, stop.Message)
+}
+
+// phaseNames lists phases comma-separated.
+func phaseNames(ps []measure.Phase) string {
+	var n []string
+	for _, p := range ps {
+		n = append(n, string(p))
+	}
+	return strings.Join(n, ", ")
 }

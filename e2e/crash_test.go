@@ -25,12 +25,13 @@ func TestSIGKILLInEachPhaseIsSweptByTheNextRun(t *testing.T) {
 		"start-latency": {"--phases", "start-latency", "--samples", "200"},
 		"burst":         {"--phases", "burst", "--burst", "8"},
 		"arrivals":      {"--phases", "arrivals", "--arrival-rates", "20", "--arrival-hold", "5m", "--arrival-budget", "1h", "--arrival-p99", "10m"},
-		"density":       {"--phases", "density", "--density", "30"},
+		"density":       {"--phases", "density", "--density", "30", "--capacity"},
+		"churn":         {"--phases", "churn", "--churn", "100000", "--churn-time", "10m"},
 		"snapshot":      {"--phases", "snapshot", "--forks", "8"},
 		"workload":      {"--phases", "workload", "--workload-samples", "50"},
 	}
 	for _, variant := range []string{"docker/runc", "docker/crun", "docker", "gvisor/systrap", "qemu-kvm/tcg"} {
-		for _, phase := range []string{"start-latency", "burst", "arrivals", "density", "snapshot", "workload"} {
+		for _, phase := range []string{"start-latency", "burst", "arrivals", "density", "churn", "snapshot", "workload"} {
 			if phase == "workload" && variant == "qemu-kvm/tcg" {
 				continue // QEMU does not run the image: its workload phase starts no sandbox
 			}
@@ -102,7 +103,7 @@ func TestSIGKILLInEachPhaseIsSweptByTheNextRun(t *testing.T) {
 func TestGVisorDensityPastTenHasNoAmbiguousIDs(t *testing.T) {
 	d := driver(t, "gvisor/systrap")
 	out := filepath.Join(t.TempDir(), "r.json")
-	r := start(t, "vms", "measure", "gvisor/systrap", "--phases", "density", "--density", "12", "--out", out)
+	r := start(t, "vms", "measure", "gvisor/systrap", "--phases", "density", "--density", "12", "--capacity", "--out", out)
 	id := r.id(t)
 	if code := r.wait(t, 5*time.Minute); code != 0 {
 		t.Fatalf("exit %d:\n%s", code, r.stderr())

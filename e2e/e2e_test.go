@@ -219,7 +219,7 @@ func readResults(t *testing.T, path string) *measure.Results {
 func TestMeasureThroughRuncRecordsEveryAxisAndLeavesNothing(t *testing.T) {
 	d := driver(t, "docker/runc")
 	out := filepath.Join(t.TempDir(), "r.json")
-	r := start(t, "vms", "measure", "docker/runc", "--samples", "5", "--warmups", "1", "--burst", "3", "--arrival-rates", "4", "--arrival-hold", "1s", "--density", "4", "--forks", "2", "--out", out)
+	r := start(t, "vms", "measure", "docker/runc", "--samples", "5", "--warmups", "1", "--burst", "3", "--arrival-rates", "4", "--arrival-hold", "1s", "--density", "4", "--churn", "20", "--churn-time", "2m", "--forks", "2", "--out", out)
 	id := r.id(t)
 	if code := r.wait(t, 5*time.Minute); code != 0 {
 		t.Fatalf("exit %d; stderr:\n%s", code, r.stderr())
@@ -240,6 +240,12 @@ func TestMeasureThroughRuncRecordsEveryAxisAndLeavesNothing(t *testing.T) {
 	}
 	if v.Density == nil || v.Density.Started != 4 || len(v.Density.PerInstanceBytes) != 4 || v.Density.PerInstanceBytes[0] <= 0 {
 		t.Errorf("density %+v", v.Density)
+	}
+	if v.Density == nil || v.Density.Capacity == nil || len(v.Density.Capacity.Points) != 5 || v.Density.Capacity.ByAccounting.PerGiB <= 0 {
+		t.Errorf("capacity %+v", v.Density)
+	}
+	if c := v.Churn; c == nil || c.Cycles != 20 || c.Residue == nil || len(c.Residue.Own) != 0 || len(c.Drift) != 2 {
+		t.Errorf("churn %+v", c)
 	}
 	if v.Isolation == nil || v.Isolation.Assessment.Boundary != "shared-kernel" || !v.Isolation.Assessment.Observed {
 		t.Errorf("runc shares the host's kernel and the probe must observe it: %+v", v.Isolation)
@@ -296,11 +302,24 @@ func interruptHolding(t *testing.T, variant string, sig syscall.Signal, minLive 
 }
 
 func TestSIGINTDuringDensityLeavesNothing(t *testing.T) {
-	interruptMidRun(t, "docker/runc", syscall.SIGINT, "--phases", "density", "--density", "200")
+	interruptMidRun(t, "docker/runc", syscall.SIGINT, "--phases", "density", "--density", "200", "--capacity")
+}
+
+// TestInterruptedChurnLeavesNothing interrupts the churn loop, which
+// holds one sandbox at a time, in the middle of its cycles.
+func TestInterruptedChurnLeavesNothing(t *testing.T) {
+	for _, c := range []struct {
+		variant string
+		sig     syscall.Signal
+	}{{"docker/runc", syscall.SIGINT}, {"docker", syscall.SIGINT}, {"gvisor/systrap", syscall.SIGTERM}, {"qemu-kvm/tcg", syscall.SIGINT}} {
+		t.Run(strings.ReplaceAll(c.variant, "/", "-"), func(t *testing.T) {
+			interruptHolding(t, c.variant, c.sig, 1, "--phases", "churn", "--churn", "100000", "--churn-time", "10m")
+		})
+	}
 }
 
 func TestSIGINTDuringCrunDensityLeavesNothing(t *testing.T) {
-	interruptMidRun(t, "docker/crun", syscall.SIGINT, "--phases", "density", "--density", "200")
+	interruptMidRun(t, "docker/crun", syscall.SIGINT, "--phases", "density", "--density", "200", "--capacity")
 }
 
 // TestInterruptedWorkloadsLeaveNothing interrupts the workload phase (code
@@ -317,7 +336,7 @@ func TestInterruptedWorkloadsLeaveNothing(t *testing.T) {
 }
 
 func TestSIGTERMDuringBurstLeavesNothing(t *testing.T) {
-	interruptMidRun(t, "docker/runc", syscall.SIGTERM, "--phases", "burst,density", "--burst", "6", "--density", "200")
+	interruptMidRun(t, "docker/runc", syscall.SIGTERM, "--phases", "burst,density", "--burst", "6", "--density", "200", "--capacity")
 }
 
 // TestSIGINTDuringTheSweepsLeavesNothing interrupts the burst ladder at
@@ -337,7 +356,7 @@ func TestSIGINTDuringTheSweepsLeavesNothing(t *testing.T) {
 }
 
 func TestSIGINTDuringDockerDensityLeavesNothing(t *testing.T) {
-	interruptMidRun(t, "docker", syscall.SIGINT, "--phases", "density", "--density", "200")
+	interruptMidRun(t, "docker", syscall.SIGINT, "--phases", "density", "--density", "200", "--capacity")
 }
 
 // TestKilledSandboxProcessIsRecordedAndCleanedUp kills, from outside, a
@@ -493,11 +512,11 @@ func TestResultsCommandReprintsASavedRun(t *testing.T) {
 }
 
 func TestSIGINTDuringGVisorDensityLeavesNothing(t *testing.T) {
-	interruptMidRun(t, "gvisor/systrap", syscall.SIGINT, "--phases", "density", "--density", "50")
+	interruptMidRun(t, "gvisor/systrap", syscall.SIGINT, "--phases", "density", "--density", "50", "--capacity")
 }
 
 func TestSIGTERMDuringQEMUDensityLeavesNothing(t *testing.T) {
-	interruptMidRun(t, "qemu-kvm/tcg", syscall.SIGTERM, "--phases", "density", "--density", "20")
+	interruptMidRun(t, "qemu-kvm/tcg", syscall.SIGTERM, "--phases", "density", "--density", "20", "--capacity")
 }
 
 // TestIsolationIsObservedThroughEveryRuntime runs the isolation phase

@@ -252,7 +252,7 @@ func (r *Runner) burstLevel(lctx context.Context, d Driver, vr *VariantResult, m
 		}
 	}
 	t0 := time.Now()
-	r.destroyEach(vr, mu, ins)
+	r.destroyLevel(vr, mu, ins)
 	lvl.TeardownNS = int64(time.Since(t0))
 	lvl.Started = len(samples)
 	lvl.SamplesNS, lvl.ReadyNS, lvl.Summary = nsList(samples), nsList(ready), Summarize(samples)

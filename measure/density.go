@@ -3,6 +3,7 @@ package measure
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/agentic-eval/agentic-eval/memstat"
@@ -11,15 +12,33 @@ import (
 
 const mib = 1 << 20
 
-// measureDensity holds N idle sandboxes at once and reports the host memory
-// each costs, by two methods side by side: the sandbox's own accounting
-// (PSS of its host processes outside its memory cgroup plus the cgroup's
-// charge) and the drop in MemAvailable. A guard stops adding sandboxes
-// before MemAvailable would fall under the floor.
+// measureDensity fills the host with idle sandboxes, one first and then
+// batches of up to FillConcurrency (see FillBatch and PacedBatch), reading
+// host memory after each batch, and takes the per-instance
+// cost as the least-squares slope of memory in use against the number held
+// (Capacity). Beside it, the sandboxes' own accounting: PSS of each one's
+// host processes outside its memory cgroup plus the cgroup's charge, read
+// once the fill is done, and the MemAvailable drop over the whole fill.
+// The fill stops at the cap (Density), the time bound (DensityTime), the
+// memory guard (MinAvailable), 3 failures in a row, or, unless Capacity,
+// once the slope is stable (StableRule).
+//
+// Filling concurrently does not distort the readings: each is taken once
+// every sandbox of its batch is ready and has settled, so a start's
+// transient memory is not in it. It does compress the sandboxes' ages,
+// so memory a runtime allocates lazily minutes after a start is missed
+// alike by either method.
 func (r *Runner) measureDensity(ctx context.Context, d Driver, vr *VariantResult) {
 	s := r.Settings
+	t0 := time.Now()
 	den := &Density{Requested: s.Density}
 	vr.Density = den
+	c := &Capacity{Mode: FillStable, Concurrency: FillBatch(s.FillConcurrency, s.Density), StopRule: StableRule}
+	if s.Capacity {
+		c.Mode, c.StopRule = FillGuard, "fill until the memory guard, the cap or the time bound"
+	}
+	den.Capacity = c
+	c.KSMBefore = memstat.ReadKSM(memstat.KSMDir)
 	total, availBefore, dropped, err := r.memAvailable(true)
 	if err != nil {
 		vr.fail(PhaseDensity, "", err)
@@ -27,60 +46,118 @@ func (r *Runner) measureDensity(ctx context.Context, d Driver, vr *VariantResult
 	}
 	den.MemAvailableBefore = availBefore
 	den.CachesDropped = dropped
-	floor := int64(float64(total) * s.MinAvailable)
+	guard := int64(float64(total) * s.MinAvailable)
+	c.MemTotalBytes, c.GuardBytes = total, guard
+	c.Points = append(c.Points, FillPoint{Held: 0, UsedBytes: total - availBefore, MemAvailableBytes: availBefore})
 
-	var held []*instance
+	var (
+		mu   sync.Mutex
+		held []*instance
+	)
 	defer func() {
-		for _, in := range held {
-			if _, err := r.destroy(in); err != nil {
-				vr.fail("teardown", in.id, err)
-			}
+		for _, err := range r.destroyEach(held, c.Concurrency) {
+			vr.fail("teardown", "", err)
 		}
 	}()
 	failures := 0
-	for i := 0; i < s.Density && ctx.Err() == nil; i++ {
-		r.progress(Event{Variant: d.Variant(), Phase: PhaseDensity, Done: i, Total: s.Density})
-		_, avail, _, err := r.memAvailable(false)
-		if err != nil {
-			vr.fail(PhaseDensity, "", err)
+	stop := func(format string, args ...any) { den.StoppedBy = fmt.Sprintf(format, args...) }
+	for ctx.Err() == nil {
+		if el := time.Since(t0); el >= s.DensityTime {
+			stop("time bound: %s reached with %d held", s.DensityTime, len(held))
 			break
 		}
-		// Expect the next sandbox to cost what the previous ones did on
-		// average, and at least 64 MiB before any has started.
+		r.progress(Event{Variant: d.Variant(), Phase: PhaseDensity, Done: len(held), Total: s.Density})
+		avail := c.Points[len(c.Points)-1].MemAvailableBytes
+		// Expect the next sandbox to cost what the fill's slope says, or
+		// the average so far, and at least 64 MiB before any has started.
 		next := int64(64 * mib)
-		if len(held) > 0 {
+		if c.Fit != nil && c.Fit.Slope > 0 {
+			next = int64(c.Fit.Slope * mib)
+		} else if len(held) > 0 {
 			if per := (availBefore - avail) / int64(len(held)); per > 0 {
 				next = per
 			}
 		}
-		if avail-next < floor {
-			den.StoppedBy = fmt.Sprintf("memory guard: MemAvailable %d MiB would fall under %.0f%% of MemTotal (%d MiB) with another sandbox of about %d MiB",
-				avail/mib, s.MinAvailable*100, floor/mib, next/mib)
+		batch := PacedBatch(c.Concurrency, len(held), len(c.Points)-1, time.Since(t0), s.DensityTime)
+		n, why := NextBatch(batch, len(held), s.Density, avail, guard, next)
+		if n == 0 {
+			if why == "guard" {
+				c.ReachedGuard = true
+				stop("memory guard: MemAvailable %d MiB would fall under %.0f%% of MemTotal (%d MiB) with another sandbox of about %d MiB",
+					avail/mib, s.MinAvailable*100, guard/mib, next/mib)
+			}
 			break
 		}
-		in, err := r.spawn(ctx, d)
-		if err != nil {
-			if ctx.Err() != nil {
-				break
-			}
+		var wg sync.WaitGroup
+		var errs []error
+		for range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				in, err := r.spawn(ctx, d)
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					errs = append(errs, err)
+					return
+				}
+				held = append(held, in)
+			}()
+		}
+		wg.Wait()
+		if ctx.Err() != nil {
+			break
+		}
+		if len(errs) < n {
+			vr.did(vms.OpCreate)
+			failures = 0
+		}
+		for _, err := range errs {
 			vr.fail(PhaseDensity, "", err)
 			failures++
-			if failures >= 3 {
-				den.StoppedBy = fmt.Sprintf("3 sandboxes failed to start; last: %v", err)
+		}
+		if failures >= 3 {
+			stop("3 sandboxes in a row failed to start; last: %v", errs[len(errs)-1])
+			break
+		}
+		// Let the batch's runtimes finish their start-up work (shims,
+		// gofers) before the reading.
+		time.Sleep(fillSettle)
+		_, a, _, err := r.memAvailable(false)
+		if err != nil {
+			vr.fail(PhaseDensity, "", err)
+			break
+		}
+		c.Points = append(c.Points, FillPoint{Held: len(held), UsedBytes: total - a, MemAvailableBytes: a, AtNS: int64(time.Since(t0))})
+		if fit, err := FitPoints(c.Points); err == nil {
+			c.Fit = &fit
+			if !s.Capacity && SlopeStable(fit, len(held)) {
+				c.Stable = true
+				stop("stable slope: %.2f MiB per sandbox [%.2f, %.2f] over %d held", fit.Slope, fit.Lo, fit.Hi, len(held))
 				break
 			}
-			continue
 		}
-		vr.did(vms.OpCreate)
-		held = append(held, in)
+		if len(held) >= s.Density {
+			stop("cap: %d held (--density)", len(held))
+			break
+		}
 	}
+	c.FillNS = int64(time.Since(t0))
 	den.Started = len(held)
+	c.Held = len(held)
 	r.progress(Event{Variant: d.Variant(), Phase: PhaseDensity, Done: len(held), Total: s.Density, Message: "reading memory"})
+	defer func() { c.WallNS = int64(time.Since(t0)) }()
 	if ctx.Err() != nil || len(held) == 0 {
 		return
 	}
+	if fit, err := FitPoints(c.Points); err != nil {
+		c.Fit, c.FitError = nil, err.Error()
+	} else {
+		c.Fit = &fit
+		c.Stable = SlopeStable(fit, len(held))
+	}
 	// Let the runtimes finish their asynchronous start-up work (shims,
-	// gofers, lazy allocations) before reading.
+	// gofers, lazy allocations) before the per-sandbox reading.
 	time.Sleep(time.Second)
 	var per []float64
 	for _, in := range held {
@@ -100,12 +177,88 @@ func (r *Runner) measureDensity(ctx context.Context, d Driver, vr *VariantResult
 		vr.fail(PhaseDensity, "", err)
 		return
 	}
+	c.KSMAfter = memstat.ReadKSM(memstat.KSMDir)
 	den.MemAvailableAfter = availAfter
 	den.DeltaPerInstanceMiB = float64(availBefore-availAfter) / float64(len(held)) / mib
+	if c.Fit != nil {
+		c.BySlope = Project("slope", c.Fit.Slope, c.Fit.Lo, c.Fit.Hi, total, availBefore, guard)
+	} else {
+		c.BySlope = Projection{Method: "slope", Cause: c.FitError}
+	}
+	if m := den.PerInstanceMiB; m.N > 0 {
+		c.ByAccounting = Project("accounting", m.Median, m.Lo, m.Hi, total, availBefore, guard)
+	} else {
+		c.ByAccounting = Projection{Method: "accounting", Cause: "no sandbox's memory could be read"}
+	}
+	if c.Fit != nil && !c.Stable {
+		c.Warnings = append(c.Warnings, fmt.Sprintf("the slope did not stabilise (±%.2f MiB over %d held): the host's other work moved MemAvailable more than the sandboxes did; the accounting is the steadier figure", c.Fit.HalfWidth(), len(held)))
+	}
+	if k := c.KSMAfter; k.Available && k.Run == 1 {
+		c.Warnings = append(c.Warnings, fmt.Sprintf("KSM is running (%d pages sharing): identical pages of the sandboxes are merged over time, so a fleet held longer costs less than this fill measured", k.PagesSharing))
+	}
 	if !dropped {
 		den.Warnings = append(den.Warnings, "page cache could not be dropped (not root?): the MemAvailable delta includes cache changes")
 	}
-	den.Warnings = append(den.Warnings, "the MemAvailable delta counts everything else the host did meanwhile: trust it on a quiet host only")
+	den.Warnings = append(den.Warnings, "MemAvailable figures (the slope and the delta) count everything else the host did meanwhile: trust them on a quiet host only")
+}
+
+// FillBatch is how many sandboxes a fill starts at once: conc, but no
+// more than a quarter of the cap, so that even a small fill has four
+// readings above its baseline for the slope.
+func FillBatch(conc, capN int) int {
+	return max(1, min(conc, capN/4))
+}
+
+// FillMinReadings is how many readings above the baseline a fill tries
+// to fit in its time bound: three points make a slope with an interval,
+// four make one worth reading.
+const FillMinReadings = 4
+
+// PacedBatch is the size of the fill's next batch: one sandbox first (it
+// prices a sandbox for the guard and times a start), then batch, made
+// smaller when the pace so far (elapsed per sandbox held) would leave
+// fewer than FillMinReadings readings in the time left. A slow start
+// (QEMU under TCG on a busy host) then trades concurrency for readings.
+func PacedBatch(batch, held, readings int, elapsed, bound time.Duration) int {
+	if held == 0 {
+		return 1
+	}
+	want := FillMinReadings - readings
+	if want < 1 || elapsed >= bound {
+		return batch
+	}
+	pace := elapsed / time.Duration(held)
+	fits := int((bound - elapsed) / max(pace, time.Nanosecond))
+	return max(1, min(batch, fits/want))
+}
+
+// fillSettle is the pause between a batch's last ready line and its
+// memory reading.
+const fillSettle = 150 * time.Millisecond
+
+// destroyEach tears instances down, conc at a time, and returns the errors.
+func (r *Runner) destroyEach(ins []*instance, conc int) []error {
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+		sem  = make(chan struct{}, max(conc, 1))
+	)
+	for _, in := range ins {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if _, err := r.destroy(in); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return errs
 }
 
 // memAvailable reads MemTotal and MemAvailable, dropping caches first when

@@ -150,6 +150,7 @@ func (r *Runner) runDriver(ctx context.Context, d Driver, hostID probe.HostIdent
 		{PhaseBurst, s.Has(PhaseBurst) && s.Burst > 0, func() { r.measureBurst(ctx, d, &vr) }},
 		{PhaseArrivals, s.Has(PhaseArrivals) && len(s.Arrivals.Rates) > 0, func() { r.measureArrivals(ctx, d, &vr) }},
 		{PhaseDensity, s.Has(PhaseDensity) && s.Density > 0, func() { r.measureDensity(ctx, d, &vr) }},
+		{PhaseChurn, s.Has(PhaseChurn) && s.Churn > 0, func() { r.measureChurn(ctx, d, &vr) }},
 		{PhaseIsolation, s.Has(PhaseIsolation), func() { r.measureIsolation(ctx, d, &vr, hostID) }},
 		{PhaseSnapshot, s.Has(PhaseSnapshot), func() { r.measureSnapshot(ctx, d, &vr) }},
 		{PhaseWorkload, s.Has(PhaseWorkload), func() { r.measureWorkloads(ctx, d, &vr) }},

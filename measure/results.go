@@ -58,6 +58,7 @@ type VariantResult struct {
 	BurstSweep *BurstSweep     `json:"burst_sweep,omitempty"`
 	Arrivals   *ArrivalSweep   `json:"arrivals,omitempty"`
 	Density    *Density        `json:"density,omitempty"`
+	Churn      *Churn          `json:"churn,omitempty"`
 	Isolation  *Isolation      `json:"isolation,omitempty"`
 	Snapshot   *SnapshotResult `json:"snapshot,omitempty"`
 	// Workloads are what an agent waits for: code run in a sandbox of the
@@ -139,6 +140,9 @@ type Density struct {
 	DeltaPerInstanceMiB float64  `json:"delta_per_instance_mib"`
 	CachesDropped       bool     `json:"caches_dropped"`
 	Warnings            []string `json:"warnings,omitempty"`
+	// Capacity is the fill's account: host memory against sandboxes held,
+	// its slope, sandboxes per GiB and the projection to this host.
+	Capacity *Capacity `json:"capacity,omitempty"`
 }
 
 // Isolation is what the probe observed from inside, and what follows.

@@ -22,7 +22,7 @@ const (
 
 // AllPhases lists every phase in run order.
 func AllPhases() []Phase {
-	return []Phase{PhaseStartLatency, PhaseBurst, PhaseArrivals, PhaseDensity, PhaseIsolation, PhaseSnapshot, PhaseWorkload}
+	return []Phase{PhaseStartLatency, PhaseBurst, PhaseArrivals, PhaseDensity, PhaseChurn, PhaseIsolation, PhaseSnapshot, PhaseWorkload}
 }
 
 // Settings are the knobs of a run, recorded in its results.
@@ -40,8 +40,22 @@ type Settings struct {
 	PhaseBudget time.Duration `json:"phase_budget_ns"`
 	Warmups     int           `json:"warmups"` // start-latency spawns before counting
 	Burst       int           `json:"burst"`   // the burst ladder's largest level; 0 skips the phase
-	Density     int           `json:"density"` // idle sandboxes held at once; 0 skips the phase
 	Forks       int           `json:"forks"`   // restores from one snapshot after the first
+	// Density is the most idle sandboxes the density fill holds at once
+	// (it stops earlier once its slope is stable, unless Capacity); 0
+	// skips the phase.
+	Density int `json:"density"`
+	// DensityTime bounds the density fill's time.
+	DensityTime time.Duration `json:"density_time_ns,omitempty"`
+	// FillConcurrency is how many sandboxes the fill starts at once.
+	FillConcurrency int `json:"fill_concurrency,omitempty"`
+	// Capacity fills to the memory guard (or Density, or DensityTime):
+	// no stop at a stable slope.
+	Capacity bool `json:"capacity,omitempty"`
+	// Churn is the most create-run-destroy cycles per variant, ChurnTime
+	// their time budget, whichever ends first; 0 cycles skips the phase.
+	Churn     int           `json:"churn,omitempty"`
+	ChurnTime time.Duration `json:"churn_time_ns,omitempty"`
 	// OpTimeout bounds every single runtime operation (start to ready,
 	// destroy, snapshot, restore): a hung runtime becomes a failure.
 	OpTimeout time.Duration `json:"op_timeout_ns"`
@@ -66,12 +80,16 @@ type Settings struct {
 // DefaultSettings: start latency from 10 to 100 samples (after 2 warm-ups),
 // stopping once the median is known within ±10% or 10 s are spent past the
 // floor; bursts of 1, 4, 16 and 64 in 6 s timed to python-hello's first
-// result; the arrival ladder of DefaultArrivalSettings; 50 idle sandboxes,
-// 4 forks, 30 s per operation, and a 20% MemAvailable floor.
+// result; the arrival ladder of DefaultArrivalSettings; a density fill of
+// at most 16 idle sandboxes up to 4 at a time for at most 12 s (stopping
+// once the slope is stable); 200 churn cycles or 3 s; 4 forks, 30 s per
+// operation, and a 20% MemAvailable floor.
 func DefaultSettings() Settings {
 	return Settings{
 		Samples: 100, MinSamples: 10, Precision: 0.10, PhaseBudget: 10 * time.Second,
-		Warmups: 2, Density: 50, Forks: 4,
+		Warmups: 2, Density: 16, Forks: 4,
+		DensityTime: 12 * time.Second, FillConcurrency: 4,
+		Churn: 200, ChurnTime: 3 * time.Second,
 		OpTimeout: 30 * time.Second, MinAvailable: 0.20, DropCaches: true,
 		Phases: AllPhases(), Workload: DefaultWorkloadSettings(),
 		Burst: 64, BurstLadder: DefaultBurstLadder(), BurstBudget: 6 * time.Second,
@@ -96,6 +114,14 @@ func (s Settings) Validate() error {
 		return fmt.Errorf("burst %d out of range: want 0 (skip) to 1000", s.Burst)
 	case s.Density < 0 || s.Density > 10000:
 		return fmt.Errorf("density %d out of range: want 0 (skip) to 10000", s.Density)
+	case s.Has(PhaseDensity) && s.Density > 0 && (s.DensityTime < time.Second || s.DensityTime > 24*time.Hour):
+		return fmt.Errorf("density time %s out of range: want 1s to 24h", s.DensityTime)
+	case s.Has(PhaseDensity) && s.Density > 0 && (s.FillConcurrency < 1 || s.FillConcurrency > 64):
+		return fmt.Errorf("fill concurrency %d out of range: want 1 to 64 sandboxes started at once", s.FillConcurrency)
+	case s.Churn < 0 || s.Churn > MaxChurn:
+		return fmt.Errorf("churn %d out of range: want 0 (skip) to %d cycles", s.Churn, MaxChurn)
+	case s.Has(PhaseChurn) && s.Churn > 0 && (s.ChurnTime < 100*time.Millisecond || s.ChurnTime > 24*time.Hour):
+		return fmt.Errorf("churn time %s out of range: want 100ms to 24h", s.ChurnTime)
 	case s.Forks < 0 || s.Forks > 100:
 		return fmt.Errorf("forks %d out of range: want 0 to 100", s.Forks)
 	case s.OpTimeout < 100*time.Millisecond || s.OpTimeout > time.Hour:

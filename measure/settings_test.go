@@ -9,9 +9,11 @@ import (
 func TestDefaultSettingsAreTheIssuesDefaults(t *testing.T) {
 	s := DefaultSettings()
 	// Start latency: 10 to 100 samples, stopping at ±10% or 10 s past the
-	// floor; 30 s per operation; the 20% memory guard.
+	// floor; the burst ladder up to 64; a fill of at most 16 in 12 s, 4 at
+	// a time; 200 churn cycles or 3 s; 30 s per operation; the 20% guard.
 	if s.MinSamples != 10 || s.Samples != 100 || s.Precision != 0.10 || s.PhaseBudget != 10*time.Second ||
-		s.Warmups != 2 || s.Burst != 64 || s.OpTimeout != 30*time.Second || s.MinAvailable != 0.20 {
+		s.Warmups != 2 || s.Burst != 64 || s.Density != 16 || s.DensityTime != 12*time.Second || s.FillConcurrency != 4 || s.Capacity ||
+		s.Churn != 200 || s.ChurnTime != 3*time.Second || s.OpTimeout != 30*time.Second || s.MinAvailable != 0.20 {
 		t.Errorf("defaults %+v", s)
 	}
 	if err := s.Validate(); err != nil {
@@ -29,6 +31,10 @@ func TestValidateNamesTheBadSettingAndTheValidRange(t *testing.T) {
 		{func(s *Settings) { s.Density = 20000 }, "density 20000 out of range"},
 		{func(s *Settings) { s.OpTimeout = time.Millisecond }, "operation timeout 1ms out of range"},
 		{func(s *Settings) { s.MinAvailable = 1 }, "memory floor 1 out of range"},
+		{func(s *Settings) { s.Churn = MaxChurn + 1 }, "churn 100001 out of range: want 0 (skip) to 100000 cycles"},
+		{func(s *Settings) { s.ChurnTime = 0 }, "churn time 0s out of range: want 100ms to 24h"},
+		{func(s *Settings) { s.DensityTime = time.Millisecond }, "density time 1ms out of range: want 1s to 24h"},
+		{func(s *Settings) { s.FillConcurrency = 0 }, "fill concurrency 0 out of range: want 1 to 64"},
 	} {
 		s := DefaultSettings()
 		c.mut(&s)
@@ -44,7 +50,7 @@ func TestParsePhases(t *testing.T) {
 	if err != nil || len(ph) != 2 || ph[0] != PhaseStartLatency || ph[1] != PhaseSnapshot {
 		t.Fatalf("got %v, %v", ph, err)
 	}
-	if _, err := ParsePhases("latency"); err == nil || !strings.Contains(err.Error(), "valid phases are") {
+	if _, err := ParsePhases("latency"); err == nil || !strings.Contains(err.Error(), "valid phases are start-latency, burst, arrivals, density, churn, isolation, snapshot, workload") {
 		t.Errorf("unknown phase error: %v", err)
 	}
 }

@@ -44,7 +44,7 @@ func (r *Runner) sweepUntil(vr *VariantResult) (name string, w workload.Workload
 // UsesImage reports whether a run with these settings starts sandboxes on
 // the image: the workload phase, and the sweeps when they time a workload.
 func (s Settings) UsesImage() bool {
-	if s.Has(PhaseWorkload) {
+	if s.Has(PhaseWorkload) || s.Has(PhaseChurn) && s.Churn > 0 {
 		return true
 	}
 	sweeps := (s.Has(PhaseBurst) && s.Burst > 0) || (s.Has(PhaseArrivals) && len(s.Arrivals.Rates) > 0)
@@ -149,9 +149,9 @@ func cutFailure(phase Phase, t spawnTimes, limit time.Time, what string) Failure
 	return f
 }
 
-// destroyEach destroys the sandboxes of a level, a few at a time, and
+// destroyLevel destroys the sandboxes of a level, a few at a time, and
 // records teardown failures.
-func (r *Runner) destroyEach(vr *VariantResult, mu *sync.Mutex, ins []*instance) {
+func (r *Runner) destroyLevel(vr *VariantResult, mu *sync.Mutex, ins []*instance) {
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 8)
 	for _, in := range ins {

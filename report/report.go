@@ -85,6 +85,8 @@ type page struct {
 	CopyPaths     []copyPathView
 	Sweeps        []xyChart
 	Figures       []figureRow
+	Churn         []churnRow
+	Capacity      []capacityRow
 	Disagreements []disagreementView
 	NotMeasured   []notMeasuredView
 	Failures      []failureView
@@ -205,6 +207,7 @@ func build(opts Options) page {
 	p.Files, p.CopyPaths = fileRows(res)
 	p.Sweeps = sweepCharts(res)
 	p.Figures = figures(res)
+	p.Churn, p.Capacity = churnRows(res), capacityRows(res)
 	p.Failures = failures(res)
 	p.Host, p.Settings, p.Run = hostFacts(res), settingsOf(res), runFacts(res)
 	return p
@@ -387,7 +390,8 @@ func settingsOf(res *measure.Results) []kv {
 		{"Start-latency samples", fmt.Sprintf("%d after %d warm-ups", s.Samples, s.Warmups)},
 		{"Burst", burstSetting(s)},
 		{"Arrivals", arrivalSetting(s)},
-		{"Density", fmt.Sprintf("%d idle sandboxes held at once", s.Density)},
+		{"Density", densitySetting(s)},
+		{"Churn", churnSetting(s)},
 		{"Forks", fmt.Sprintf("%d restores from one snapshot", s.Forks)},
 		{"Operation timeout", s.OpTimeout.String()},
 		{"Memory floor", fmt.Sprintf("%.0f%% of MemTotal kept available", s.MinAvailable*100)},
@@ -454,4 +458,24 @@ func logTicks(lo, hi float64) (ticks []float64, dlo, dhi float64) {
 			}
 		}
 	}
+}
+
+// densitySetting says how the density fill was bounded.
+func densitySetting(s measure.Settings) string {
+	if s.FillConcurrency == 0 {
+		return fmt.Sprintf("%d idle sandboxes held at once", s.Density) // a document from before the fill
+	}
+	mode := "stopping once the memory slope is stable"
+	if s.Capacity {
+		mode = "to the memory guard"
+	}
+	return fmt.Sprintf("a fill of at most %d idle sandboxes, %d at a time, for at most %s, %s", s.Density, s.FillConcurrency, s.DensityTime, mode)
+}
+
+// churnSetting says how the churn loop was bounded.
+func churnSetting(s measure.Settings) string {
+	if s.Churn == 0 {
+		return "not run"
+	}
+	return fmt.Sprintf("at most %d create-run-destroy cycles or %s per variant, whichever first", s.Churn, s.ChurnTime)
 }

@@ -1,0 +1,259 @@
+package measure
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/agentic-eval/agentic-eval/residue"
+	"github.com/agentic-eval/agentic-eval/vms"
+	"github.com/agentic-eval/agentic-eval/workload"
+)
+
+// PhaseChurn is create, run the workload, destroy, in a loop: whether a
+// runtime degrades or leaks over many cycles.
+const PhaseChurn Phase = "churn"
+
+// MaxChurn is the most cycles one variant's churn may ask for: each cycle
+// takes a sandbox ID, and a run has MaxSandboxes.
+const MaxChurn = 100000
+
+// Churn is the churn phase's result: cycles of create, run, destroy, one
+// after another, the latency's drift from the first tenth to the last, and
+// what the host holds after the loop against before.
+type Churn struct {
+	Requested int   `json:"requested"`
+	BudgetNS  int64 `json:"budget_ns"`
+	Cycles    int   `json:"cycles"` // completed and verified
+	Failed    int   `json:"failed"`
+	// Workload is what each cycle ran: workload.PythonHello on the image,
+	// or "ping" (the probe's answer) with WorkloadCause saying why.
+	Workload      string `json:"workload"`
+	WorkloadCause string `json:"workload_cause,omitempty"`
+	StoppedBy     string `json:"stopped_by"`
+	// Per cycle, in loop order, from the request: the probe's ready line,
+	// the verified result, and the teardown's own time; CycleNS is the
+	// whole cycle, teardown included.
+	ReadyNS    []int64 `json:"ready_ns"`
+	ResultNS   []int64 `json:"result_ns"`
+	TeardownNS []int64 `json:"teardown_ns"`
+	CycleNS    []int64 `json:"cycle_ns"`
+	Result     Summary `json:"result"`
+	Teardown   Summary `json:"teardown"`
+	Cycle      Summary `json:"cycle"`
+	// Drift tests the result and the teardown for drift over the loop.
+	Drift []Drift `json:"drift"`
+	// Before and After are the host's state around the loop; Residue
+	// compares them. HostStateError says why they are missing.
+	Before         *residue.HostState `json:"before,omitempty"`
+	After          *residue.HostState `json:"after,omitempty"`
+	Residue        *residue.HostDiff  `json:"residue,omitempty"`
+	HostStateError string             `json:"host_state_error,omitempty"`
+	WallNS         int64              `json:"wall_ns"`
+	Warnings       []string           `json:"warnings,omitempty"`
+}
+
+// measureChurn runs create, workload, destroy cycles until Settings.Churn
+// cycles or Settings.ChurnTime, whichever first, and compares the host
+// before and after.
+func (r *Runner) measureChurn(ctx context.Context, d Driver, vr *VariantResult) {
+	s := r.Settings
+	t0 := time.Now()
+	c := &Churn{Requested: s.Churn, BudgetNS: int64(s.ChurnTime), Workload: "ping"}
+	vr.Churn = c
+	defer func() { c.WallNS = int64(time.Since(t0)) }()
+	var w workload.Workload
+	onImage := false
+	switch {
+	case !vr.Capabilities.Image:
+		c.WorkloadCause = fmt.Sprintf("driver %s does not run a sandbox on an image yet: each cycle pings the probe", d.Variant())
+	case r.Image.IsZero():
+		c.WorkloadCause = "no sandbox image (run scripts/setup.sh): each cycle pings the probe"
+	default:
+		var err error
+		if w, err = workload.Lookup(workload.PythonHello); err != nil {
+			c.WorkloadCause = err.Error()
+		} else {
+			onImage = true
+			c.Workload = w.Name
+		}
+	}
+	cycle := func() (sample churnSample, err error) {
+		var in *instance
+		if onImage {
+			in, err = r.spawnOnImage(ctx, d)
+		} else {
+			in, err = r.spawn(ctx, d)
+		}
+		if err != nil {
+			return sample, err
+		}
+		vr.did(vms.OpCreate)
+		if onImage {
+			_, _, err = r.runOnce(ctx, in, w)
+		} else {
+			opCtx, cancel := context.WithTimeout(ctx, s.OpTimeout)
+			_, err = in.stream.Request(opCtx, "ping")
+			err = timeoutCause(opCtx, err)
+			cancel()
+			if err != nil {
+				err = fmt.Errorf("ping %s: %w", in.id, err)
+			}
+		}
+		done := time.Now()
+		td, derr := r.destroy(in)
+		if derr != nil {
+			vr.fail("teardown", in.id, derr)
+			return sample, errors.Join(err, derr)
+		}
+		vr.did(vms.OpDestroy)
+		sample = churnSample{ready: in.latency(), result: done.Sub(in.requested), teardown: td, cycle: time.Since(in.requested)}
+		return sample, err
+	}
+	// One cycle, not counted (but inside the time budget), before the
+	// host's state is taken: what a runtime makes once and keeps for the
+	// run (a parent cgroup, a shared namespace mount, an image's layers)
+	// is then in both states, not taken for the loop's growth.
+	loop := time.Now()
+	if _, err := cycle(); err != nil && ctx.Err() == nil {
+		c.Warnings = append(c.Warnings, fmt.Sprintf("the warm-up cycle failed: %v", err))
+	}
+	before, err := r.hostState(ctx, d)
+	if err != nil {
+		c.HostStateError = fmt.Sprintf("before the loop: %v", err)
+	} else {
+		c.Before = &before
+	}
+	var ready, result, teardown, cycles []time.Duration
+	consecutive := 0
+	for i := 0; ; i++ {
+		switch {
+		case ctx.Err() != nil:
+			c.StoppedBy = "interrupted"
+		case i >= s.Churn:
+			c.StoppedBy = fmt.Sprintf("count: %d cycles", s.Churn)
+		case time.Since(loop) >= s.ChurnTime:
+			c.StoppedBy = fmt.Sprintf("time budget: %s", s.ChurnTime)
+		}
+		if c.StoppedBy != "" {
+			break
+		}
+		if i%10 == 0 {
+			r.progress(Event{Variant: d.Variant(), Phase: PhaseChurn, Done: i, Total: s.Churn})
+		}
+		sample, err := cycle()
+		if err != nil {
+			if ctx.Err() != nil {
+				continue // the switch above records the interrupt
+			}
+			c.Failed++
+			vr.fail(PhaseChurn, "", err)
+			if consecutive++; consecutive >= 3 {
+				c.StoppedBy = fmt.Sprintf("3 cycles in a row failed; last: %v", err)
+				break
+			}
+			continue
+		}
+		consecutive = 0
+		ready = append(ready, sample.ready)
+		result = append(result, sample.result)
+		teardown = append(teardown, sample.teardown)
+		cycles = append(cycles, sample.cycle)
+	}
+	c.Cycles = len(result)
+	c.ReadyNS, c.ResultNS, c.TeardownNS, c.CycleNS = nsList(ready), nsList(result), nsList(teardown), nsList(cycles)
+	c.Result, c.Teardown, c.Cycle = Summarize(result), Summarize(teardown), Summarize(cycles)
+	series := "first-result"
+	if !onImage {
+		series = "ping"
+	}
+	c.Drift = []Drift{DriftOf(series, msValues(result), "ms"), DriftOf("teardown", msValues(teardown), "ms")}
+	r.progress(Event{Variant: d.Variant(), Phase: PhaseChurn, Done: s.Churn, Total: s.Churn, Message: "host residue"})
+	if ctx.Err() != nil {
+		return // the run's teardown and sweep take over; no after-state of a half loop
+	}
+	if st, ok := d.(Settler); ok {
+		sctx, cancel := context.WithTimeout(ctx, s.OpTimeout)
+		if err := st.Settle(sctx); err != nil {
+			c.Warnings = append(c.Warnings, fmt.Sprintf("settle %s before the after-state: %v", d.Variant(), err))
+		}
+		cancel()
+	}
+	after, err := r.hostState(ctx, d)
+	if err != nil {
+		c.HostStateError = fmt.Sprintf("after the loop: %v", err)
+		return
+	}
+	c.After = &after
+	if c.Before != nil {
+		diff := residue.CompareHost(*c.Before, after)
+		c.Residue = &diff
+		if len(diff.Own) > 0 {
+			vr.fail(PhaseChurn, "", fmt.Errorf("the churn loop left %d objects of the run: %v", len(diff.Own), diff.Own))
+		}
+		if hostWide := len(diff.Findings) - len(diff.Own); hostWide > 0 {
+			for _, dr := range c.Drift {
+				if dr.Verdict == DriftSlower || dr.Verdict == DriftFaster {
+					c.Warnings = append(c.Warnings, fmt.Sprintf("%s drifted while the host changed in %d other ways (see the residue's findings): the drift may be the neighbours'; re-run on a quiet host", dr.Series, hostWide))
+				}
+			}
+		}
+	}
+	c.Warnings = append(c.Warnings, "host-wide figures (MemAvailable, daemons, mounts, cgroups, state entries) move with everything else on the host: a growth there is a finding to re-check on a quiet host; what carries the run's prefix is the run's alone")
+}
+
+// churnSample is one cycle's times, each from the request but the
+// teardown's own.
+type churnSample struct{ ready, result, teardown, cycle time.Duration }
+
+// hostState is the host's state for the churn comparison: counts, the
+// run's own objects found by prefix, and what the driver still lists of
+// the run (its Sweeper), each under a deadline.
+func (r *Runner) hostState(ctx context.Context, d Driver) (residue.HostState, error) {
+	q := residue.HostQuery{Prefix: r.Prefix() + "-"}
+	if r.runDir != "" {
+		q.Globs = []string{filepath.Join(r.runDir, r.Prefix()+"-*")}
+	}
+	type res struct {
+		st  residue.HostState
+		err error
+	}
+	done := make(chan res, 1)
+	go func() {
+		st, err := residue.TakeHostState(q)
+		done <- res{st, err}
+	}()
+	opCtx, cancel := context.WithTimeout(ctx, r.Settings.OpTimeout)
+	defer cancel()
+	var st residue.HostState
+	select {
+	case x := <-done:
+		if x.err != nil {
+			return st, x.err
+		}
+		st = x.st
+	case <-opCtx.Done():
+		return st, timeoutCause(opCtx, fmt.Errorf("read the host's state: %w", opCtx.Err()))
+	}
+	if sw, ok := d.(Sweeper); ok {
+		left, err := sw.Leftovers(opCtx, r.Prefix())
+		if err != nil {
+			return st, fmt.Errorf("%s leftovers: %w", d.Variant(), timeoutCause(opCtx, err))
+		}
+		for _, l := range left {
+			st.Own = append(st.Own, d.Variant()+": "+l)
+		}
+	}
+	return st, nil
+}
+
+// msValues are durations in milliseconds.
+func msValues(ds []time.Duration) []float64 {
+	out := make([]float64, len(ds))
+	for i, d := range ds {
+		out[i] = float64(d) / float64(time.Millisecond)
+	}
+	return out
+}

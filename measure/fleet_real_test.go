@@ -1,0 +1,139 @@
+package measure_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/agentic-eval/agentic-eval/drivers/runc"
+	"github.com/agentic-eval/agentic-eval/image"
+	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/residue"
+)
+
+// runFleetPhases runs the density fill and the churn loop through the real
+// runc with small bounds, and proves the run left nothing.
+func runFleetPhases(t *testing.T, mut func(*measure.Settings), withImage bool) *measure.VariantResult {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("not root: runc sandboxes and their cgroups need root")
+	}
+	d := runc.New()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if fp := d.Fingerprint(ctx); !fp.Available {
+		t.Skipf("runc unavailable here: %s (fix: %s)", fp.Reason, fp.Fix)
+	}
+	probe, err := measure.BuildProbe(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := measure.DefaultSettings()
+	s.Phases = []measure.Phase{measure.PhaseDensity, measure.PhaseChurn}
+	mut(&s)
+	r := measure.NewRunner(s, probe)
+	r.Dir = t.TempDir()
+	if withImage {
+		img, err := image.Find(image.CacheDir())
+		if err != nil {
+			t.Skipf("no sandbox image: %v", err)
+		}
+		r.Image = measure.Image{Key: img.Key, Rootfs: img.Rootfs, Tar: img.Tar, TarBytes: img.TarBytes, RootfsBytes: img.RootfsBytes}
+	}
+	res, err := r.Run(ctx, []measure.Driver{d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	left, err := d.Leftovers(ctx, r.Prefix())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := residue.Scan(residue.Query{Prefix: r.Prefix() + "-", Globs: []string{filepath.Join(r.Dir, r.Prefix()+"*")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if left = append(left, rep.Lines()...); len(left) > 0 {
+		t.Errorf("the run left:\n%s", strings.Join(left, "\n"))
+	}
+	v := res.Variant(d.Variant())
+	for _, f := range v.Failures {
+		t.Errorf("failure: %s %s: %s", f.Phase, f.Sandbox, f.Cause)
+	}
+	return v
+}
+
+// A short churn of python-hello cycles through runc: every cycle verified,
+// the drift tested on a tenth (at least 5) at each end, and nothing of
+// the run's own on the host after the loop.
+func TestChurnThroughRunc(t *testing.T) {
+	v := runFleetPhases(t, func(s *measure.Settings) {
+		s.Phases = []measure.Phase{measure.PhaseChurn}
+		s.Churn, s.ChurnTime = 30, 2*time.Minute
+	}, true)
+	c := v.Churn
+	if c == nil || c.Cycles != 30 || c.Failed != 0 || c.Workload != "python-hello" || c.StoppedBy != "count: 30 cycles" {
+		t.Fatalf("churn %+v", c)
+	}
+	if len(c.ResultNS) != 30 || len(c.TeardownNS) != 30 || c.Result.N != 30 {
+		t.Errorf("samples: %d results, %d teardowns", len(c.ResultNS), len(c.TeardownNS))
+	}
+	if len(c.Drift) != 2 || c.Drift[0].Series != "first-result" || c.Drift[0].K != 5 || c.Drift[0].Verdict == measure.DriftTooFew {
+		t.Errorf("drift %+v", c.Drift)
+	}
+	if c.Before == nil || c.After == nil || c.Residue == nil {
+		t.Fatalf("no host states: %s", c.HostStateError)
+	}
+	if len(c.Residue.Own) != 0 {
+		t.Errorf("the loop left objects of its own: %v", c.Residue.Own)
+	}
+	t.Logf("churn: %s; %s; host-wide findings: %v", c.Drift[0], c.Drift[1], c.Residue.Findings)
+}
+
+// A churn bounded by time stops at its budget; without the image each
+// cycle pings the probe and says why.
+func TestChurnStopsAtItsTimeBudget(t *testing.T) {
+	v := runFleetPhases(t, func(s *measure.Settings) {
+		s.Phases = []measure.Phase{measure.PhaseChurn}
+		s.Churn, s.ChurnTime = measure.MaxChurn, 500*time.Millisecond
+	}, false)
+	c := v.Churn
+	if c == nil || c.Cycles == 0 || c.Cycles >= measure.MaxChurn || c.StoppedBy != "time budget: 500ms" || c.Workload != "ping" || c.WorkloadCause == "" {
+		t.Fatalf("churn %+v", c)
+	}
+}
+
+// A small fill through runc to a cap of 8: a reading per
+// batch, a slope over them, the accounting beside it, its projection, and
+// KSM's state.
+func TestFillThroughRunc(t *testing.T) {
+	v := runFleetPhases(t, func(s *measure.Settings) {
+		s.Phases = []measure.Phase{measure.PhaseDensity}
+		s.Density, s.FillConcurrency = 8, 4
+	}, false)
+	d := v.Density
+	if d == nil || d.Started != 8 || d.PerInstanceMiB.N != 8 || d.Capacity == nil {
+		t.Fatalf("density %+v", d)
+	}
+	c := d.Capacity
+	// A cap of 8 is filled one first, then 2 at a time (a quarter of it):
+	// 0, 1, 3, 5, 7, 8 held.
+	if len(c.Points) != 6 || c.Concurrency != 2 || c.Points[1].Held != 1 || c.Points[5].Held != 8 || c.Held != 8 {
+		t.Errorf("points %+v", c.Points)
+	}
+	if c.Fit == nil || c.Fit.N != 6 {
+		t.Errorf("fit %+v (%s)", c.Fit, c.FitError)
+	}
+	if a := c.ByAccounting; a.MiBPerSandbox <= 0 || a.PerGiB <= 0 || a.HostProjection <= 0 {
+		t.Errorf("accounting projection %+v", a)
+	}
+	if !strings.HasPrefix(d.StoppedBy, "cap: 8 held") && !strings.HasPrefix(d.StoppedBy, "stable slope") {
+		t.Errorf("stopped by %q", d.StoppedBy)
+	}
+	if _, err := os.Stat("/sys/kernel/mm/ksm"); err == nil && (!c.KSMBefore.Available || !c.KSMAfter.Available) {
+		t.Errorf("KSM not read: %+v %+v", c.KSMBefore, c.KSMAfter)
+	}
+	t.Logf("fill: %d held, slope %+v, by accounting %.2f MiB, %.0f per GiB, %d on this host; KSM %s", c.Held, c.Fit, c.ByAccounting.MiBPerSandbox, c.ByAccounting.PerGiB, c.ByAccounting.HostProjection, c.KSMAfter.State())
+}
