@@ -36,7 +36,7 @@ set -euo pipefail
 FORMAT=2
 suite=bookworm
 variant=minbase
-packages=(python3 python3-numpy)
+packages=(python3 python3-numpy qemu-guest-agent)
 cache="${AGENTIC_EVAL_CACHE:-/var/cache/agentic-eval}"
 images="$cache/image"
 

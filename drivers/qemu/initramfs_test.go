@@ -21,7 +21,7 @@ func TestInitramfsHoldsTheProbeAsInitAndAConsole(t *testing.T) {
 		t.Fatal(err)
 	}
 	dst := filepath.Join(dir, "initramfs.cpio.gz")
-	if err := writeInitramfs(dst, probe); err != nil {
+	if err := writeInitramfs(dst, probe, nil); err != nil {
 		t.Fatal(err)
 	}
 	f, err := os.Open(dst)
@@ -90,7 +90,7 @@ func TestInitramfsHoldsTheProbeAsInitAndAConsole(t *testing.T) {
 func TestInitramfsWithoutProbeLeavesNothing(t *testing.T) {
 	dir := t.TempDir()
 	dst := filepath.Join(dir, "initramfs.cpio.gz")
-	if err := writeInitramfs(dst, filepath.Join(dir, "missing")); err == nil {
+	if err := writeInitramfs(dst, filepath.Join(dir, "missing"), nil); err == nil {
 		t.Fatal("writeInitramfs succeeded without a probe")
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
