@@ -334,4 +334,3 @@ func (g *guestAgent) killLocked(ctx context.Context, pid int) {
 	defer cancel()
 	g.callLocked(ctx, "guest-exec", map[string]any{"path": "/bin/sh", "arg": []string{"-c", fmt.Sprintf("kill -KILL %d", pid)}})
 }
-
