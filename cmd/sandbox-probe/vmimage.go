@@ -121,17 +121,23 @@ func enterImage() (agentPort, gaPort string, err error) {
 // built-in code, so a loader hands them over (microvm without ACPI
 // describes its virtio-mmio devices as virtio_mmio.device=...).
 func moduleParams() map[string]string {
-	out := map[string]string{}
 	b, err := os.ReadFile("/proc/cmdline")
 	if err != nil {
-		return out
+		return map[string]string{}
 	}
-	for _, f := range strings.Fields(string(b)) {
+	return parseModuleParams(string(b))
+}
+
+// parseModuleParams reads module.param=value words of a kernel command
+// line, up to the "--" that starts init's arguments.
+func parseModuleParams(cmdline string) map[string]string {
+	out := map[string]string{}
+	for _, f := range strings.Fields(cmdline) {
 		if f == "--" {
 			break
 		}
 		mod, param, ok := strings.Cut(f, ".")
-		if !ok || !strings.Contains(param, "=") || strings.ContainsAny(mod, "=/") {
+		if !ok || mod == "" || !strings.Contains(param, "=") || strings.ContainsAny(mod, "=/") {
 			continue
 		}
 		mod = strings.ReplaceAll(mod, "-", "_")

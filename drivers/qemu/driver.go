@@ -142,6 +142,14 @@ func (d *Driver) Fingerprint(ctx context.Context) measure.Fingerprint {
 	if kv := kernelVersion(kernel); kv != "" {
 		fp.Details["kernel_package"] = kv
 	}
+	// Sandboxes on the image need the kernel's virtio modules; without
+	// them the ready baseline still boots, and each image sandbox fails
+	// with this cause.
+	if _, err := findModules(kernel); err != nil {
+		fp.Details["guest_modules"] = err.Error()
+	} else {
+		fp.Details["guest_modules"] = strings.Join(probe.VMModules, ",")
+	}
 	help, err := runQEMUInfo(ctx, bin, "-accel", "help")
 	if err != nil {
 		fp.Reason = err.Error()

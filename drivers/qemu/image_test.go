@@ -3,6 +3,7 @@ package qemu
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,18 +20,28 @@ import (
 // modules are missing, and returns the image as the harness passes it.
 func needImage(t *testing.T) measure.Image {
 	t.Helper()
+	img, err := findImage()
+	if err != nil {
+		t.Skip(err)
+	}
+	return img
+}
+
+// findImage is the sandbox image as the harness passes it, or why a guest
+// cannot run it here.
+func findImage() (measure.Image, error) {
 	img, err := image.Find(image.CacheDir())
 	if err != nil {
-		t.Skipf("no sandbox image: %v", err)
+		return measure.Image{}, fmt.Errorf("no sandbox image: %w", err)
 	}
 	kernel, err := findKernel()
 	if err != nil {
-		t.Skipf("no guest kernel: %v", err)
+		return measure.Image{}, fmt.Errorf("no guest kernel: %w", err)
 	}
 	if _, err := findModules(kernel); err != nil {
-		t.Skipf("no guest modules: %v", err)
+		return measure.Image{}, fmt.Errorf("no guest modules: %w", err)
 	}
-	return measure.Image{Key: img.Key, Rootfs: img.Rootfs, Tar: img.Tar, TarBytes: img.TarBytes, RootfsBytes: img.RootfsBytes}
+	return measure.Image{Key: img.Key, Rootfs: img.Rootfs, Tar: img.Tar, TarBytes: img.TarBytes, RootfsBytes: img.RootfsBytes}, nil
 }
 
 func preparedOnImage(t *testing.T, d *Driver, img measure.Image) measure.RunEnv {
