@@ -2,7 +2,9 @@
 # setup-image.sh: the sandbox image every driver runs: a Debian 12 root
 # filesystem built from Debian's own packages with python3 and
 # python3-numpy, so that a workload is a real interpreter importing a real
-# native library, not a static probe in an empty root.
+# native library, not a static probe in an empty root; and
+# qemu-guest-agent, the QEMU guest's own exec path (guest-exec), which the
+# probe starts when it boots a VM on the image.
 #
 #   $cache/image/<key>/rootfs.tar     uncompressed tar of the tree: for
 #                                     `docker import` and for unpacking into
@@ -36,7 +38,7 @@ set -euo pipefail
 FORMAT=2
 suite=bookworm
 variant=minbase
-packages=(python3 python3-numpy)
+packages=(python3 python3-numpy qemu-guest-agent)
 cache="${AGENTIC_EVAL_CACHE:-/var/cache/agentic-eval}"
 images="$cache/image"
 

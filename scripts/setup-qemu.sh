@@ -7,7 +7,15 @@
 #      temporary directory and unpacked with `dpkg-deb -x`. It is NEVER
 #      installed as the host's kernel. It lands at
 #      /var/cache/agentic-eval/qemu/vmlinuz, with the package name and version
-#      in /var/cache/agentic-eval/qemu/vmlinuz.version.
+#      in /var/cache/agentic-eval/qemu/vmlinuz.version;
+#   3. the two modules of that package a guest on the sandbox image needs
+#      (the cloud kernel builds them as modules): virtio_mmio (microvm's
+#      virtio transport, which also brings up the built-in virtio-serial)
+#      and virtio_blk (the image's read-only disk), kept xz-compressed as
+#      the package ships them (the kernel decompresses them itself) in
+#      /var/cache/agentic-eval/qemu/modules/, with the same package name and
+#      version in modules/version, so that they are replaced with the kernel.
+#      The driver puts them in the initramfs.
 #
 # Idempotent and cached: a second run with the same newest package does no
 # download. Environment:
@@ -90,10 +98,22 @@ choose_kernel() {
 	log "guest kernel package: $KPKG $KVER"
 }
 
+# MODULES are the guest modules kept, by their path under the package's
+# /lib/modules/<release>/kernel/.
+MODULES=(drivers/virtio/virtio_mmio.ko.xz drivers/block/virtio_blk.ko.xz)
+MODDIR="$CACHE/modules"
+
+cached_kernel() {
+	local want="$1" m
+	[ -s "$VMLINUZ" ] && [ -f "$VERSION_FILE" ] && [ "$(cat "$VERSION_FILE")" = "$want" ] || return 1
+	[ -f "$MODDIR/version" ] && [ "$(cat "$MODDIR/version")" = "$want" ] || return 1
+	for m in "${MODULES[@]}"; do [ -s "$MODDIR/$(basename "$m")" ] || return 1; done
+}
+
 fetch_kernel() {
 	local want="$KPKG $KVER"
-	if [ -s "$VMLINUZ" ] && [ -f "$VERSION_FILE" ] && [ "$(cat "$VERSION_FILE")" = "$want" ]; then
-		log "cached: $VMLINUZ ($want)"
+	if cached_kernel "$want"; then
+		log "cached: $VMLINUZ and $MODDIR ($want)"
 		return
 	fi
 	local tmp
@@ -110,14 +130,36 @@ fetch_kernel() {
 		log "no /boot/vmlinuz-* in $KPKG"
 		exit 1
 	}
+	local release m f
+	release=$(basename "$src")
+	release=${release#vmlinuz-}
+	for m in "${MODULES[@]}"; do
+		f="$tmp/root/lib/modules/$release/kernel/$m"
+		[ -s "$f" ] || {
+			log "no $m for $release in $KPKG"
+			exit 1
+		}
+	done
 	mkdir -p "$CACHE"
 	install -m 0644 "$src" "$VMLINUZ.tmp"
 	mv -f "$VMLINUZ.tmp" "$VMLINUZ"
 	printf '%s\n' "$want" >"$VERSION_FILE.tmp"
 	mv -f "$VERSION_FILE.tmp" "$VERSION_FILE"
+	# The modules go in one directory renamed into place: a reader sees the
+	# old set or the new one, and a version file that names its kernel.
+	rm -rf "$MODDIR.tmp"
+	mkdir -p "$MODDIR.tmp"
+	for m in "${MODULES[@]}"; do
+		install -m 0644 "$tmp/root/lib/modules/$release/kernel/$m" "$MODDIR.tmp/$(basename "$m")"
+	done
+	printf '%s\n' "$want" >"$MODDIR.tmp/version"
+	rm -rf "$MODDIR.old"
+	[ -e "$MODDIR" ] && mv -T "$MODDIR" "$MODDIR.old"
+	mv -T "$MODDIR.tmp" "$MODDIR"
+	rm -rf "$MODDIR.old"
 	rm -rf "$tmp"
 	trap - EXIT
-	log "placed $VMLINUZ from $(basename "$src") ($(stat -c %s "$VMLINUZ") bytes)"
+	log "placed $VMLINUZ from $(basename "$src") ($(stat -c %s "$VMLINUZ") bytes) and $MODDIR ($(ls "$MODDIR" | tr '\n' ' '))"
 }
 
 T0=$(now_ms)

@@ -6,7 +6,9 @@
 // of package probe on stdin/stdout, and idles when its input ends.
 //
 // Arguments: --exec-check (probe.ExecFlag) prints one exec-ok line and
-// exits, for the runtime's exec; any other argument is ignored, so that the
+// exits, for the runtime's exec; --image-disk (probe.ImageDiskFlag), as a
+// VM's init, boots into the image on the VM's disk first (vmimage.go); any
+// other argument is ignored, so that the
 // harness can put the sandbox's name on the command line (--sandbox=ID) and
 // find a stray probe on the host by it.
 //
@@ -58,6 +60,9 @@ func main() {
 	}
 	pid := unix.Getpid()
 	ready := []byte("AEPROBE ready pid=" + strconv.Itoa(pid) + "\n")
+	if pid == 1 && hasArg(probe.ImageDiskFlag) && !procMounted() {
+		bootOnImage(ready) // never returns
+	}
 	_, werr := unix.Write(1, ready)
 	// A serial console echoes what the harness sends until it is raw: do
 	// it at once, before the requests that follow the ready line arrive.

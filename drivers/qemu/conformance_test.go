@@ -7,13 +7,16 @@ import (
 	"github.com/agentic-eval/agentic-eval/measure"
 )
 
+// TestConformance runs the suite on the sandbox image: exec goes through
+// the guest agent the image holds (the ready baseline's probe-only
+// initramfs is covered by qemu_test.go).
 func TestConformance(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		new  func() *Driver
 	}{{"tcg", NewTCG}, {"kvm", NewKVM}} {
 		t.Run(tc.name, func(t *testing.T) {
-			drivertest.Conformance(t, func() measure.Driver { return tc.new() })
+			drivertest.Conformance(t, func() measure.Driver { return tc.new() }, drivertest.OnImage)
 		})
 	}
 }

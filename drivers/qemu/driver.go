@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/probe"
 	"github.com/agentic-eval/agentic-eval/vms"
 )
 
@@ -28,7 +29,8 @@ const (
 const TCGWarning = "TCG software emulation (no usable KVM): boot, snapshot, restore and memory figures do not represent QEMU under KVM"
 
 // Driver runs QEMU microvm guests with one accelerator. It implements
-// measure.Driver, measure.Preparer, measure.Snapshotter and measure.Sweeper.
+// measure.Driver, measure.Preparer, measure.Snapshotter and measure.Sweeper;
+// its sandboxes on the image implement measure.Execer.
 type Driver struct {
 	accel Accelerator
 
@@ -36,6 +38,12 @@ type Driver struct {
 	initrd string // the run's initramfs, built by Prepare
 	probe  string // the probe it holds
 	runDir string // where Prepare put it (removed by Close)
+	runID  string
+	// modulesErr says why the initramfs lacks the modules a guest on the
+	// image needs ("" when it has them).
+	modulesErr string
+	// disks are the image disks found or built, by image key.
+	disks map[string]string
 	// sweepDirs are the run directories Prepare was given: Leftovers looks
 	// there for the files of VMs this process no longer knows.
 	sweepDirs []string
@@ -47,6 +55,8 @@ var (
 	_ measure.Preparer    = (*Driver)(nil)
 	_ measure.Restorer    = (*Driver)(nil)
 	_ measure.Snapshotter = (*vm)(nil)
+	_ measure.Snapshotter = imageVM{}
+	_ measure.Execer      = imageVM{}
 	_ measure.Sweeper     = (*Driver)(nil)
 )
 
@@ -70,14 +80,18 @@ func (d *Driver) Variant() string { return "qemu-kvm/" + string(d.accel) }
 // Accelerator is the variant's accelerator.
 func (d *Driver) Accelerator() Accelerator { return d.accel }
 
-// Capabilities: migration-stream snapshots, restorable many times; no exec
-// (the guest has no agent beyond the probe); QMP as the control plane.
+// Capabilities: migration-stream snapshots, restorable many times; the
+// sandbox image as a read-only virtio disk; exec through QEMU's guest agent
+// (guest-exec), which runs in a guest on the image (the probe-only
+// initramfs of the ready baseline holds no agent, and its sandboxes do not
+// exec); QMP as the control plane.
 func (d *Driver) Capabilities() measure.Capabilities {
 	return measure.Capabilities{
 		Snapshot:    true,
 		Restore:     true,
 		RestoreMany: true,
-		Exec:        false,
+		Exec:        true,
+		Image:       true,
 		Boundary:    vms.BoundaryHardware,
 		Control: measure.ControlPlane{
 			Kind:               "QMP (JSON over a unix socket)",
@@ -128,6 +142,14 @@ func (d *Driver) Fingerprint(ctx context.Context) measure.Fingerprint {
 	if kv := kernelVersion(kernel); kv != "" {
 		fp.Details["kernel_package"] = kv
 	}
+	// Sandboxes on the image need the kernel's virtio modules; without
+	// them the ready baseline still boots, and each image sandbox fails
+	// with this cause.
+	if _, err := findModules(kernel); err != nil {
+		fp.Details["guest_modules"] = err.Error()
+	} else {
+		fp.Details["guest_modules"] = strings.Join(probe.VMModules, ",")
+	}
 	help, err := runQEMUInfo(ctx, bin, "-accel", "help")
 	if err != nil {
 		fp.Reason = err.Error()
@@ -174,7 +196,10 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// Prepare builds the run's initramfs (the probe as /init) once.
+// Prepare builds the run's initramfs (the probe as /init, with the guest
+// modules setup-qemu.sh keeps for the kernel) once, and when the run has an
+// image, finds or builds its disk. A missing module or disk fails only the
+// sandboxes on the image, with the cause; the ready baseline boots without.
 func (d *Driver) Prepare(ctx context.Context, env measure.RunEnv) error {
 	if env.Probe == "" {
 		return fmt.Errorf("prepare %s: no probe binary", d.Variant())
@@ -188,13 +213,20 @@ func (d *Driver) Prepare(ctx context.Context, env measure.RunEnv) error {
 		return fmt.Errorf("prepare %s: %w", d.Variant(), err)
 	}
 	initrd := filepath.Join(dir, "initramfs.cpio.gz")
-	if err := writeInitramfs(initrd, env.Probe); err != nil {
+	var modules []string
+	modulesErr := ""
+	if kernel, err := findKernel(); err != nil {
+		modulesErr = err.Error()
+	} else if modules, err = findModules(kernel); err != nil {
+		modulesErr = err.Error()
+	}
+	if err := writeInitramfs(initrd, env.Probe, modules); err != nil {
 		os.RemoveAll(dir)
 		return fmt.Errorf("prepare %s: %w", d.Variant(), err)
 	}
 	d.mu.Lock()
 	old := d.runDir
-	d.initrd, d.probe, d.runDir = initrd, env.Probe, dir
+	d.initrd, d.probe, d.runDir, d.runID, d.modulesErr = initrd, env.Probe, dir, env.RunID, modulesErr
 	if env.Dir != "" && !contains(d.sweepDirs, env.Dir) {
 		d.sweepDirs = append(d.sweepDirs, env.Dir)
 	}
@@ -202,14 +234,75 @@ func (d *Driver) Prepare(ctx context.Context, env measure.RunEnv) error {
 	if old != "" {
 		os.RemoveAll(old)
 	}
+	if !env.Image.IsZero() && modulesErr == "" {
+		// Built now, so that no sandbox's start pays for it; its failure
+		// is each image sandbox's to report.
+		_, _ = d.disk(ctx, env.Image)
+	}
 	return nil
+}
+
+// findModules returns the guest modules (probe.VMModules) setup-qemu.sh
+// keeps in the kernel's directory, refusing a set made for another kernel.
+func findModules(kernel string) ([]string, error) {
+	dir := filepath.Join(cacheDir(kernel), "modules")
+	kv := kernelVersion(kernel)
+	b, err := os.ReadFile(filepath.Join(dir, "version"))
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("no guest modules for the kernel in %s: %w (fix: %s)", dir, err, setupFix)
+	case kv == "" || strings.TrimSpace(string(b)) != kv:
+		return nil, fmt.Errorf("the guest modules in %s are for %q, the kernel is %q (fix: %s)", dir, strings.TrimSpace(string(b)), kv, setupFix)
+	}
+	var out []string
+	for _, m := range probe.VMModules {
+		p := filepath.Join(dir, m)
+		if err := regularFile(p); err != nil {
+			return nil, fmt.Errorf("guest module: %w (fix: %s)", err, setupFix)
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// disk returns the disk of img, building it once per image key.
+func (d *Driver) disk(ctx context.Context, img measure.Image) (string, error) {
+	d.mu.Lock()
+	if p, ok := d.disks[img.Key]; ok {
+		d.mu.Unlock()
+		return p, nil
+	}
+	modulesErr, runID := d.modulesErr, d.runID
+	d.mu.Unlock()
+	if modulesErr != "" {
+		return "", fmt.Errorf("a guest on the image needs the virtio modules: %s", modulesErr)
+	}
+	kernel, err := findKernel()
+	if err != nil {
+		return "", err
+	}
+	p, err := ensureDisk(ctx, filepath.Join(cacheDir(kernel), diskDirName), img, runID)
+	if err != nil {
+		return "", fmt.Errorf("image %s as a disk: %w", img.Key, err)
+	}
+	if strings.ContainsAny(p, ",") {
+		return "", fmt.Errorf("image disk path %q has a comma, which a QEMU -drive cannot name", p)
+	}
+	d.mu.Lock()
+	if d.disks == nil {
+		d.disks = map[string]string{}
+	}
+	d.disks[img.Key] = p
+	d.mu.Unlock()
+	return p, nil
 }
 
 // Close removes what Prepare made. Sandboxes are the harness's to destroy.
 func (d *Driver) Close(ctx context.Context) error {
 	d.mu.Lock()
 	dir := d.runDir
-	d.initrd, d.probe, d.runDir = "", "", ""
+	d.initrd, d.probe, d.runDir, d.runID = "", "", "", ""
+	d.disks = nil // the disks are the cache's: they stay
 	d.mu.Unlock()
 	if dir == "" {
 		return nil
@@ -228,11 +321,14 @@ type bootConfig struct {
 	Kernel string      `json:"kernel"`
 	Initrd string      `json:"initrd"`
 	Append string      `json:"append"`
+	// Disk is the image's disk, "" for the probe-only initramfs: a guest
+	// with one has the virtio devices and talks on virtio-serial.
+	Disk string `json:"disk,omitempty"`
 }
 
 // config resolves the boot configuration for a sandbox running probe with
-// args.
-func (d *Driver) config(probePath string, args []string) (bootConfig, error) {
+// args, on the image's disk when disk is set.
+func (d *Driver) config(probePath string, args []string, disk string) (bootConfig, error) {
 	d.mu.Lock()
 	initrd, prepared := d.initrd, d.probe
 	d.mu.Unlock()
@@ -259,6 +355,9 @@ func (d *Driver) config(probePath string, args []string) (bootConfig, error) {
 		// lpj = kHz * 1000 / HZ, HZ=250 in Debian's kernels.
 		cmdline += fmt.Sprintf(" tsc_early_khz=%d lpj=%d", khz, khz*4)
 	}
+	if disk != "" {
+		args = append(append([]string(nil), args...), probe.ImageDiskFlag)
+	}
 	if len(args) > 0 {
 		for _, a := range args {
 			if a == "" || strings.ContainsAny(a, " \t\n\"") {
@@ -267,7 +366,7 @@ func (d *Driver) config(probePath string, args []string) (bootConfig, error) {
 		}
 		cmdline += " -- " + strings.Join(args, " ")
 	}
-	return bootConfig{Accel: d.accel, QEMU: bin, Kernel: kernel, Initrd: initrd, Append: cmdline}, nil
+	return bootConfig{Accel: d.accel, QEMU: bin, Kernel: kernel, Initrd: initrd, Append: cmdline, Disk: disk}, nil
 }
 
 func (d *Driver) track(v *vm) {

@@ -20,11 +20,24 @@ const newcHeaderLen = 110
 // probe at probePath (mode 0755), with /dev/console (char 5,1), so that the
 // kernel gives /init the serial console as stdin, stdout and stderr, and
 // the empty directories /dev, /proc, /sys and /tmp for the probe to mount
-// on. The file appears complete or not at all.
-func writeInitramfs(dst, probePath string) (err error) {
+// on, and the kernel modules at the host paths modules under
+// /lib/modules/ (probe.ModulesDir) by their base names, for a guest on
+// the image. The file appears complete or not at all.
+func writeInitramfs(dst, probePath string, modules []string) (err error) {
 	probe, err := os.ReadFile(probePath)
 	if err != nil {
 		return fmt.Errorf("read probe for initramfs: %w", err)
+	}
+	var mods []file
+	for _, m := range modules {
+		if err := regularFile(m); err != nil {
+			return fmt.Errorf("kernel module for initramfs: %w", err)
+		}
+		b, err := os.ReadFile(m)
+		if err != nil {
+			return fmt.Errorf("kernel module for initramfs: %w", err)
+		}
+		mods = append(mods, file{name: filepath.Base(m), data: b})
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(dst), ".initramfs-*")
 	if err != nil {
@@ -36,7 +49,7 @@ func writeInitramfs(dst, probePath string) (err error) {
 			os.Remove(tmp.Name())
 		}
 	}()
-	if err := buildInitramfs(tmp, probe); err != nil {
+	if err := buildInitramfs(tmp, probe, mods); err != nil {
 		return fmt.Errorf("write initramfs %s: %w", dst, err)
 	}
 	if err := tmp.Close(); err != nil {
@@ -48,8 +61,14 @@ func writeInitramfs(dst, probePath string) (err error) {
 	return nil
 }
 
+// file is a named file's content.
+type file struct {
+	name string
+	data []byte
+}
+
 // buildInitramfs writes the archive (see writeInitramfs) to w.
-func buildInitramfs(w io.Writer, probe []byte) error {
+func buildInitramfs(w io.Writer, probe []byte, modules []file) error {
 	zw, err := gzip.NewWriterLevel(w, gzip.BestSpeed)
 	if err != nil {
 		return err
@@ -77,6 +96,22 @@ func buildInitramfs(w io.Writer, probe []byte) error {
 	}
 	if _, err := cw.Write(probe); err != nil {
 		return fmt.Errorf("cpio init: %w", err)
+	}
+	if len(modules) > 0 {
+		for _, d := range []string{"lib", "lib/modules"} {
+			if err := cw.WriteHeader(&cpio.Header{Name: d, Mode: cpio.TypeDir | 0o755, Links: 2, ModTime: mtime}); err != nil {
+				return fmt.Errorf("cpio %s: %w", d, err)
+			}
+		}
+	}
+	for _, m := range modules {
+		name := "lib/modules/" + m.name
+		if err := cw.WriteHeader(&cpio.Header{Name: name, Mode: cpio.TypeReg | 0o644, Size: int64(len(m.data)), ModTime: mtime}); err != nil {
+			return fmt.Errorf("cpio %s: %w", name, err)
+		}
+		if _, err := cw.Write(m.data); err != nil {
+			return fmt.Errorf("cpio %s: %w", name, err)
+		}
 	}
 	if err := cw.Close(); err != nil {
 		return fmt.Errorf("cpio close: %w", err)

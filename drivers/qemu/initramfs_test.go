@@ -21,7 +21,7 @@ func TestInitramfsHoldsTheProbeAsInitAndAConsole(t *testing.T) {
 		t.Fatal(err)
 	}
 	dst := filepath.Join(dir, "initramfs.cpio.gz")
-	if err := writeInitramfs(dst, probe); err != nil {
+	if err := writeInitramfs(dst, probe, nil); err != nil {
 		t.Fatal(err)
 	}
 	f, err := os.Open(dst)
@@ -90,7 +90,7 @@ func TestInitramfsHoldsTheProbeAsInitAndAConsole(t *testing.T) {
 func TestInitramfsWithoutProbeLeavesNothing(t *testing.T) {
 	dir := t.TempDir()
 	dst := filepath.Join(dir, "initramfs.cpio.gz")
-	if err := writeInitramfs(dst, filepath.Join(dir, "missing")); err == nil {
+	if err := writeInitramfs(dst, filepath.Join(dir, "missing"), nil); err == nil {
 		t.Fatal("writeInitramfs succeeded without a probe")
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
@@ -102,6 +102,7 @@ func TestVMFilesUnderFindsOnlyThePrefixsFilesWithinDepth(t *testing.T) {
 	root := t.TempDir()
 	for _, p := range []string{
 		"sb1/ae-run1-1.qmp", "sb1/ae-run1-1.pid", "sb1/ae-run1-1.log",
+		"sb3/ae-run1-2.qga", "sb3/ae-run1-2.console", // a guest on the image
 		"sb2/ae-run2-1.qmp", "sb1/notes.txt",
 		"a/b/c/d/ae-run1-9.qmp", // deeper than the walk goes
 	} {
@@ -118,8 +119,57 @@ func TestVMFilesUnderFindsOnlyThePrefixsFilesWithinDepth(t *testing.T) {
 		filepath.Join(root, "sb1/ae-run1-1.log"),
 		filepath.Join(root, "sb1/ae-run1-1.pid"),
 		filepath.Join(root, "sb1/ae-run1-1.qmp"),
+		filepath.Join(root, "sb3/ae-run1-2.console"),
+		filepath.Join(root, "sb3/ae-run1-2.qga"),
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("vmFilesUnder = %q, want %q", got, want)
+	}
+}
+
+func TestInitramfsCarriesTheGuestModulesUnderLibModules(t *testing.T) {
+	dir := t.TempDir()
+	probePath := filepath.Join(dir, "probe")
+	mod := filepath.Join(dir, "virtio_blk.ko.xz")
+	if err := os.WriteFile(probePath, []byte("probe"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(mod, []byte("\xfd7zXZ module"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(dir, "initramfs.cpio.gz")
+	if err := writeInitramfs(dst, probePath, []string{mod}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := cpio.NewReader(zr)
+	found := map[string]string{}
+	for {
+		h, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(r)
+		found[h.Name] = string(b)
+	}
+	if got := found["lib/modules/virtio_blk.ko.xz"]; got != "\xfd7zXZ module" {
+		t.Errorf("module in the initramfs: %q (entries %v)", got, len(found))
+	}
+	if _, ok := found["lib/modules"]; !ok {
+		t.Error("no lib/modules directory")
+	}
+	if err := writeInitramfs(dst, probePath, []string{filepath.Join(dir, "missing.ko.xz")}); err == nil {
+		t.Error("a missing module was accepted")
 	}
 }

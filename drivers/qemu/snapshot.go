@@ -118,14 +118,16 @@ func (v *vm) cancelMigration(cause error) error {
 }
 
 // Restore starts a new QEMU on the same machine with -incoming 'exec:cat
-// FILE', its console on new pipes handed to spec.Attach, and resumes the
-// guest if QEMU left it paused. One snapshot restores any number of times.
+// FILE', its console (or, on the image, its agent port) on new pipes handed
+// to spec.Attach, and resumes the guest if QEMU left it paused. A guest on
+// the image gets the same read-only disk and devices, and a guest agent
+// socket of its own. One snapshot restores any number of times.
 func (d *Driver) Restore(ctx context.Context, snap measure.Snapshot, spec measure.Spec) (measure.Sandbox, error) {
 	v, err := d.restore(ctx, snap, spec)
 	if err != nil {
 		return nil, fmt.Errorf("restore qemu vm %s from %s: %w", spec.ID, snap.Dir, err)
 	}
-	return v, nil
+	return v.sandbox(), nil
 }
 
 func (d *Driver) restore(ctx context.Context, snap measure.Snapshot, spec measure.Spec) (_ *vm, err error) {
@@ -147,7 +149,12 @@ func (d *Driver) restore(ctx context.Context, snap measure.Snapshot, spec measur
 	if cfg.Accel != d.accel {
 		return nil, fmt.Errorf("the snapshot was taken under %s, this driver runs %s", cfg.Accel, d.accel)
 	}
-	for _, p := range []string{cfg.QEMU, cfg.Kernel, cfg.Initrd} {
+	need := []string{cfg.QEMU, cfg.Kernel, cfg.Initrd}
+	if cfg.Disk != "" {
+		// The incoming side has the same devices, the same disk among them.
+		need = append(need, cfg.Disk)
+	}
+	for _, p := range need {
 		if err := regularFile(p); err != nil {
 			return nil, fmt.Errorf("the snapshot's machine needs %w", err)
 		}

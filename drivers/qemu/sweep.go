@@ -90,9 +90,9 @@ func (d *Driver) leftoverPaths(prefix string, procs []leftover) []string {
 	d.mu.Lock()
 	for v := range d.live {
 		if strings.HasPrefix(v.id, prefix) {
-			add(v.qmpPath())
-			add(v.pidPath())
-			add(v.logPath())
+			for _, p := range v.files() {
+				add(p)
+			}
 		}
 	}
 	dirs := append([]string(nil), d.sweepDirs...)
@@ -102,13 +102,19 @@ func (d *Driver) leftoverPaths(prefix string, procs []leftover) []string {
 			add(p)
 		}
 	}
+	// A disk build the run was killed in.
+	if kernel, err := findKernel(); err == nil {
+		for _, p := range diskBuildsOf(filepath.Join(cacheDir(kernel), diskDirName), prefix) {
+			add(p)
+		}
+	}
 	sort.Strings(paths)
 	return paths
 }
 
-// vmFilesUnder finds, at most depth levels under root, the QMP sockets and
-// pid files and logs of VMs whose ID starts with prefix (they are named
-// ID.qmp, ID.pid and ID.log).
+// vmFilesUnder finds, at most depth levels under root, the files of VMs
+// whose ID starts with prefix (ID.qmp, ID.pid, ID.log, ID.qga,
+// ID.console).
 func vmFilesUnder(root, prefix string, depth int) []string {
 	var found []string
 	base := strings.Count(filepath.Clean(root), string(filepath.Separator))
@@ -123,8 +129,14 @@ func vmFilesUnder(root, prefix string, depth int) []string {
 			return nil
 		}
 		n := e.Name()
-		if strings.HasPrefix(n, prefix) && (strings.HasSuffix(n, qmpSuffix) || strings.HasSuffix(n, pidSuffix) || strings.HasSuffix(n, logSuffix)) {
-			found = append(found, p)
+		if !strings.HasPrefix(n, prefix) {
+			return nil
+		}
+		for _, suf := range []string{qmpSuffix, pidSuffix, logSuffix, qgaSuffix, consoleSuffix} {
+			if strings.HasSuffix(n, suf) {
+				found = append(found, p)
+				break
+			}
 		}
 		return nil
 	})

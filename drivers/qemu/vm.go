@@ -14,14 +14,19 @@ import (
 
 	"github.com/agentic-eval/agentic-eval/internal/sandboxio"
 	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/probe"
 )
 
 // A VM's files in its spec.Dir carry its ID, so that a sweep can tell
-// whose they are: ID.qmp (the QMP socket), ID.pid, ID.log (QEMU's stderr).
+// whose they are: ID.qmp (the QMP socket), ID.pid, ID.log (QEMU's stderr),
+// and for a guest on the image ID.qga (the guest agent's socket) and
+// ID.console (the serial console, the kernel's and qemu-ga's messages).
 const (
-	qmpSuffix = ".qmp"
-	pidSuffix = ".pid"
-	logSuffix = ".log"
+	qmpSuffix     = ".qmp"
+	pidSuffix     = ".pid"
+	logSuffix     = ".log"
+	qgaSuffix     = ".qga"
+	consoleSuffix = ".console"
 	// quitGrace and termGrace bound each step of Destroy before the next,
 	// harder one.
 	quitGrace = 3 * time.Second
@@ -38,6 +43,7 @@ type vm struct {
 	cmd    *exec.Cmd
 	exited chan struct{} // closed once the process is reaped
 	mon    *monitor
+	ga     *guestAgent // on the image only
 
 	// the host ends of the serial console pipes
 	consoleOut *os.File
@@ -52,11 +58,61 @@ type vm struct {
 func (v *vm) qmpPath() string { return filepath.Join(v.dir, v.id+qmpSuffix) }
 func (v *vm) pidPath() string { return filepath.Join(v.dir, v.id+pidSuffix) }
 func (v *vm) logPath() string { return filepath.Join(v.dir, v.id+logSuffix) }
+func (v *vm) qgaPath() string { return filepath.Join(v.dir, v.id+qgaSuffix) }
+func (v *vm) consolePath() string {
+	return filepath.Join(v.dir, v.id+consoleSuffix)
+}
 
-// Start boots a microvm guest whose /init is the probe, its serial console
-// on a pair of pipes handed to spec.Attach.
+// files are every file of the VM in its directory.
+func (v *vm) files() []string {
+	return []string{v.qmpPath(), v.pidPath(), v.logPath(), v.qgaPath(), v.consolePath()}
+}
+
+// imageVM is a VM on the image: it also execs, through its guest agent.
+type imageVM struct{ *vm }
+
+// Exec runs the probe (/sandbox-probe in the guest) with args through the
+// guest agent's guest-exec and returns its stdout.
+func (v imageVM) Exec(ctx context.Context, args ...string) ([]byte, error) {
+	v.mu.Lock()
+	destroyed := v.destroyed
+	v.mu.Unlock()
+	if destroyed || v.ga == nil {
+		return nil, fmt.Errorf("exec in qemu vm %s: it is destroyed", v.id)
+	}
+	select {
+	case <-v.exited:
+		return nil, fmt.Errorf("exec in qemu vm %s: qemu has exited", v.id)
+	default:
+	}
+	out, err := v.ga.exec(ctx, "/sandbox-probe", args)
+	if err != nil {
+		return out, fmt.Errorf("exec in qemu vm %s through the guest agent: %w", v.id, err)
+	}
+	return out, nil
+}
+
+// sandbox is v as the harness sees it: an Execer when it runs the image.
+func (v *vm) sandbox() measure.Sandbox {
+	if v.cfg.Disk != "" {
+		return imageVM{v}
+	}
+	return v
+}
+
+// Start boots a microvm guest whose /init is the probe. Without an image
+// the probe talks on the serial console; on the image (spec.Image) it
+// talks on a virtio-serial port, the serial console going to ID.console.
+// Either channel is a pair of pipes handed to spec.Attach.
 func (d *Driver) Start(ctx context.Context, spec measure.Spec) (measure.Sandbox, error) {
-	cfg, err := d.config(spec.Probe, spec.Args)
+	disk := ""
+	if !spec.Image.IsZero() {
+		var err error
+		if disk, err = d.disk(ctx, spec.Image); err != nil {
+			return nil, fmt.Errorf("start qemu vm %s: %w", spec.ID, err)
+		}
+	}
+	cfg, err := d.config(spec.Probe, spec.Args, disk)
 	if err != nil {
 		return nil, fmt.Errorf("start qemu vm %s: %w", spec.ID, err)
 	}
@@ -64,7 +120,7 @@ func (d *Driver) Start(ctx context.Context, spec measure.Spec) (measure.Sandbox,
 	if err != nil {
 		return nil, fmt.Errorf("start qemu vm %s: %w", spec.ID, err)
 	}
-	return v, nil
+	return v.sandbox(), nil
 }
 
 // args is QEMU's command line for cfg; incoming, when set, is the
@@ -75,9 +131,23 @@ func (v *vm) args(incoming string) []string {
 		a = append(a, "-cpu", "host")
 	}
 	a = append(a, machineFlags...)
+	if v.cfg.Disk == "" {
+		a = append(a,
+			"-chardev", "stdio,id=console,signal=off",
+			"-serial", "chardev:console")
+	} else {
+		a = append(a,
+			"-chardev", "file,id=console,path="+v.consolePath(),
+			"-serial", "chardev:console",
+			"-device", "virtio-serial-device",
+			"-chardev", "stdio,id=agent,signal=off",
+			"-device", "virtserialport,chardev=agent,name="+probe.AgentPort,
+			"-chardev", "socket,id=qga,path="+v.qgaPath()+",server=on,wait=off",
+			"-device", "virtserialport,chardev=qga,name="+probe.GuestAgentPort,
+			"-drive", "file="+v.cfg.Disk+",format=raw,if=none,id=image,readonly=on",
+			"-device", "virtio-blk-device,drive=image")
+	}
 	a = append(a,
-		"-chardev", "stdio,id=console,signal=off",
-		"-serial", "chardev:console",
 		"-kernel", v.cfg.Kernel,
 		"-initrd", v.cfg.Initrd,
 		"-append", v.cfg.Append,
@@ -132,9 +202,15 @@ func (d *Driver) launch(ctx context.Context, spec measure.Spec, cfg bootConfig, 
 	}()
 
 	// Leftovers of an earlier sandbox with this directory would confuse
-	// QMP and the pid file.
-	os.Remove(v.qmpPath())
-	os.Remove(v.pidPath())
+	// QMP, the guest agent and the pid file.
+	for _, p := range v.files() {
+		if p != v.logPath() {
+			os.Remove(p)
+		}
+	}
+	if cfg.Disk != "" {
+		v.ga = &guestAgent{path: v.qgaPath()}
+	}
 
 	pipes, err := sandboxio.NewPipes()
 	if err != nil {
@@ -181,17 +257,39 @@ func (d *Driver) launch(ctx context.Context, spec measure.Spec, cfg bootConfig, 
 	return v, nil
 }
 
-// withLog adds the tail of QEMU's stderr to err.
+// withLog adds the tail of QEMU's stderr, and of the guest's serial
+// console when it has one of its own, to err.
 func (v *vm) withLog(err error) error {
-	b, rerr := os.ReadFile(v.logPath())
-	if rerr != nil || len(strings.TrimSpace(string(b))) == 0 {
-		return err
+	if s := fileTail(v.logPath(), 500); s != "" {
+		err = fmt.Errorf("%w; qemu says: %s", err, s)
 	}
-	s := strings.TrimSpace(string(b))
-	if len(s) > 500 {
-		s = "..." + s[len(s)-500:]
+	if v.cfg.Disk != "" {
+		if s := fileTail(v.consolePath(), 500); s != "" {
+			err = fmt.Errorf("%w; the guest's console: %s", err, s)
+		}
 	}
-	return fmt.Errorf("%w; qemu says: %s", err, s)
+	return err
+}
+
+// fileTail is the last n bytes of a small regular file, trimmed.
+func fileTail(path string, n int64) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		return ""
+	}
+	off := max(fi.Size()-n, 0)
+	b := make([]byte, fi.Size()-off)
+	k, _ := f.ReadAt(b, off)
+	s := strings.TrimSpace(string(b[:k]))
+	if off > 0 {
+		s = "..." + s
+	}
+	return s
 }
 
 // ID is the spec's ID, which is also QEMU's -name.
@@ -247,12 +345,15 @@ func (v *vm) Destroy(ctx context.Context) error {
 	if v.mon != nil {
 		v.mon.close()
 	}
+	if v.ga != nil {
+		v.ga.close()
+	}
 	for _, f := range []*os.File{v.consoleIn, v.consoleOut, v.log} {
 		if f != nil {
 			f.Close() // may already be closed by the harness's stream
 		}
 	}
-	for _, p := range []string{v.qmpPath(), v.pidPath(), v.logPath()} {
+	for _, p := range v.files() {
 		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
 			errs = append(errs, fmt.Errorf("remove %s: %w", p, err))
 		}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/image"
 	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/probe"
 )
@@ -75,6 +76,13 @@ func Conformance(t *testing.T, newDriver func() measure.Driver, opts ...Option) 
 		t.Skipf("%s unavailable here: %s (fix: %s)", d.Variant(), fp.Reason, fp.Fix)
 	}
 	c := &conformance{t: t, d: d, caps: caps, newDriver: newDriver, opts: o}
+	if o.onImage {
+		img, err := image.Find(image.CacheDir())
+		if err != nil {
+			t.Skipf("%s runs the suite on the sandbox image, and there is none: %v", d.Variant(), err)
+		}
+		c.img = measure.Image{Key: img.Key, Rootfs: img.Rootfs, Tar: img.Tar, TarBytes: img.TarBytes, RootfsBytes: img.RootfsBytes}
+	}
 	c.env = c.prepare(t, d)
 
 	t.Run("start, ready line, destroy twice", c.lifecycle)
@@ -93,17 +101,24 @@ type conformance struct {
 	env       measure.RunEnv
 	seq       int
 	opts      options
+	img       measure.Image // every sandbox's, with OnImage
 }
 
 // Option qualifies the suite for a driver.
 type Option func(*options)
 
-type options struct{ probeFromImage bool }
+type options struct{ probeFromImage, onImage bool }
 
 // ProbeFromImage says the driver runs the probe from an image its Prepare
 // made, not from Spec.Probe (Docker): a start with a missing probe binary
 // is then no failure.
 func ProbeFromImage(o *options) { o.probeFromImage = true }
+
+// OnImage runs every sandbox of the suite on the sandbox image (RunEnv.Image
+// and Spec.Image), and skips the suite when setup built none: for a driver
+// whose abilities need the image (QEMU execs through the guest agent the
+// image holds).
+func OnImage(o *options) { o.onImage = true }
 
 // NewRunID is a fresh run ID for a test: "t" and 8 hex digits.
 func NewRunID(t testing.TB) string {
@@ -117,7 +132,7 @@ func NewRunID(t testing.TB) string {
 // prepare prepares d for a run of its own, closed and checked for
 // leftovers when t ends.
 func (c *conformance) prepare(t *testing.T, d measure.Driver) measure.RunEnv {
-	env := measure.RunEnv{RunID: NewRunID(t), Probe: Probe(t), Dir: t.TempDir()}
+	env := measure.RunEnv{RunID: NewRunID(t), Probe: Probe(t), Dir: t.TempDir(), Image: c.img}
 	if p, ok := d.(measure.Preparer); ok {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
@@ -145,7 +160,7 @@ func (c *conformance) spec(t *testing.T, a *Attached) measure.Spec {
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	return measure.Spec{ID: id, Probe: c.env.Probe, Dir: dir, Args: []string{"--sandbox=" + id}, Attach: a.Attach}
+	return measure.Spec{ID: id, Probe: c.env.Probe, Dir: dir, Args: []string{"--sandbox=" + id}, Attach: a.Attach, Image: c.img}
 }
 
 func opCtx(t *testing.T) context.Context {
