@@ -327,15 +327,20 @@ func TestEvaluateReadsAResultsFileAndFlagsDisagreements(t *testing.T) {
 	}
 }
 
-func TestRecommendWithoutResultsFollowsTheCuratedRankingWithReasons(t *testing.T) {
+func TestRecommendWithoutResultsFollowsTheCuratedRankingOfWhatCanBeHad(t *testing.T) {
 	cs := connect(t)
 	for _, p := range vms.Presets() {
 		out := call[mcpserver.RecommendOutput](t, cs, "recommend", map[string]any{"workload": p.Name})
-		ranked := vms.RankWeighted(p.Weights)
-		if out.System != ranked[0].System.Name() || out.Measured {
-			t.Errorf("%s: recommended %s (measured %v), want curated %s", p.Name, out.System, out.Measured, ranked[0].System)
+		var ranked []vms.Profile // obtainable is on by default
+		for _, r := range vms.RankWeighted(p.Weights) {
+			if vms.AvailabilityOf(r.System).Obtainable {
+				ranked = append(ranked, r)
+			}
 		}
-		if len(out.Ranking) != 7 || out.Ranking[1].System != ranked[1].System.Name() {
+		if out.System != ranked[0].System.Name() || out.Measured || out.Availability == nil || !out.Availability.Obtainable {
+			t.Errorf("%s: recommended %s (measured %v, availability %+v), want curated %s", p.Name, out.System, out.Measured, out.Availability, ranked[0].System)
+		}
+		if len(out.Ranking) != len(ranked) || out.Ranking[1].System != ranked[1].System.Name() {
 			t.Errorf("%s: ranking %+v", p.Name, out.Ranking)
 		}
 		if len(out.Axes) != 5 || len(out.Strongest) != 2 || len(out.Reasons) < 3 {
@@ -344,11 +349,16 @@ func TestRecommendWithoutResultsFollowsTheCuratedRankingWithReasons(t *testing.T
 		if out.Strongest[0].Contribution < out.Strongest[1].Contribution || out.Strongest[0].Evidence == "" {
 			t.Errorf("%s: strongest %+v", p.Name, out.Strongest)
 		}
-		if !strings.Contains(out.Reasons[0], out.System+" ranks first") {
-			t.Errorf("%s: first reason %q", p.Name, out.Reasons[0])
+		if !strings.Contains(strings.Join(out.Reasons, "\n"), out.System+" ranks first of 6") {
+			t.Errorf("%s: reasons %q", p.Name, out.Reasons)
 		}
 		if len(out.Caveats) == 0 || !strings.Contains(out.Caveats[0], "nothing was measured") {
 			t.Errorf("%s: caveats %q must say the answer is curated", p.Name, out.Caveats)
+		}
+		c := out.Constraints
+		if c == nil || len(c.Excluded) != 1 || c.Excluded[0].System != "aethervm" || c.Excluded[0].Status != "fail" ||
+			c.Excluded[0].Checks[0].Provenance != "curated" || !strings.Contains(c.Excluded[0].Checks[0].Figure, "no public release") {
+			t.Errorf("%s: constraints %+v, want aethervm excluded as not obtainable, with its curated source", p.Name, c)
 		}
 	}
 	// Free weights: only isolation matters, and qemu-kvm has the top
