@@ -31,7 +31,7 @@ and output schemas, and the results files of --results-dir as resources. The too
 only read, except doctor, which runs the runtimes' version commands, criu check, and
 where KVM looks usable a QEMU trial boot of up to 20 s. It stops when the client
 closes stdin. Every malformed frame (not JSON, a batch, a bad id, two messages on one
-line, nested deeper than 64 levels or longer than 1 MiB) is answered with its JSON-RPC
+line, nested deeper than 64 levels or longer than 4 MiB) is answered with its JSON-RPC
 error (-32700 or -32600) and the session goes on.
 
 With --allow-measure the server also offers the measure tool: a cancellable run of

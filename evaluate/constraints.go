@@ -136,6 +136,18 @@ type Facts struct {
 	StartWorkload string
 }
 
+// DeclaredOf is Facts.Declared from drivers listed in preference order:
+// per system, the static capabilities of its first driver.
+func DeclaredOf(drivers []measure.Driver) map[vms.System]measure.Capabilities {
+	out := map[vms.System]measure.Capabilities{}
+	for _, d := range drivers {
+		if _, ok := out[d.System()]; !ok {
+			out[d.System()] = d.Capabilities()
+		}
+	}
+	return out
+}
+
 // CheckConstraints tests every row of ev against c, in ev's order.
 func CheckConstraints(ev Evaluation, c Constraints, f Facts) []Verdict {
 	out := make([]Verdict, 0, len(ev.Rows))
@@ -332,10 +344,15 @@ func snapshotCheck(r Row, primary *measure.VariantResult, f Facts) Check {
 		caps := primary.Capabilities
 		return declaredSnapshot(ch, caps, "the "+primary.Variant+" driver declares it; the run did not attempt it")
 	}
-	if caps, ok := f.Declared[r.System]; ok {
+	// Not measured: a driver's declared ability passes as declared; a
+	// driver that declares none may only be a stand-in that cannot drive the
+	// system at all, so that is no figure, and the catalog's judgment is
+	// shown beside it.
+	if caps, ok := f.Declared[r.System]; ok && caps.Snapshot && caps.Restore {
 		return declaredSnapshot(ch, caps, "the driver's static capabilities, not attempted on this host")
 	}
-	ch.Status, ch.Provenance, ch.Figure = Untested, provNone, "no snapshot capability known for "+r.System.Name()
+	ch.Status, ch.Provenance = Untested, provNone
+	ch.Figure = fmt.Sprintf("no snapshot was attempted and no driver here declares one; the catalog's curated snapshotting score is %.2f: %s", r.Curated.Score(vms.Snapshotting), evidenceFor(r.Curated, vms.Snapshotting))
 	return ch
 }
 

@@ -196,9 +196,13 @@ func Recommend(ev Evaluation, opts RecommendOptions) (Recommendation, error) {
 // constraintReason says which constraints the recommended system passed and
 // how many systems were left out.
 func constraintReason(r *ConstraintReport, top vms.System) string {
-	s := fmt.Sprintf("%s passes every constraint, as do %d of %d systems", top, len(r.Passing), len(r.Passing)+len(r.Excluded))
+	s := fmt.Sprintf("%s passes every constraint; %d of %d systems do", top, len(r.Passing), len(r.Passing)+len(r.Excluded))
 	if len(r.Excluded) > 0 {
-		s += "; left out: " + summarizeExcluded(r.Excluded)
+		var out []string
+		for _, v := range r.Excluded {
+			out = append(out, fmt.Sprintf("%s (%s)", v.System, v.Status))
+		}
+		s += "; left out: " + strings.Join(out, ", ") + " (the constraints say which limit, the figure and its provenance)"
 	}
 	return s + "."
 }

@@ -28,7 +28,7 @@ import (
 // request of this server comes near either (arguments are capped at
 // MaxArgumentBytes per string, and none nests beyond four levels).
 const (
-	MaxFrameBytes = 1 << 20
+	MaxFrameBytes = 4 << 20
 	MaxFrameDepth = 64
 )
 

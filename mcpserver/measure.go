@@ -223,8 +223,8 @@ func (m *measurer) run(ctx context.Context, req *mcp.CallToolRequest, in Measure
 }
 
 // progressSender forwards progress to the client without ever blocking
-// the runner: a full queue drops the oldest-pending message, never the
-// measurement.
+// the runner: when 64 messages wait already, a new one is dropped (the
+// next carries a later count), never the measurement.
 type progressSender struct {
 	token any
 	ss    *mcp.ServerSession

@@ -579,7 +579,7 @@ func recommend(ctx context.Context, opts Options, in RecommendInput) (*mcp.CallT
 	}
 	rec, err := evaluate.Recommend(evaluate.Evaluate(res, w, eopts), evaluate.RecommendOptions{
 		RequireMeasured: in.RequireMeasured, Weighting: wt.Label,
-		Constraints: cons, Facts: evaluate.Facts{Results: res, Declared: declaredCapabilities(opts.Drivers())},
+		Constraints: cons, Facts: evaluate.Facts{Results: res, Declared: evaluate.DeclaredOf(opts.Drivers())},
 	})
 	out := RecommendOutput{Workload: in.Workload, Weighting: wt, Rubric: rec.Rubric, Constraints: constraintsOutput(rec.Constraints)}
 	switch {
@@ -637,18 +637,6 @@ func constraintsOf(in ConstraintsInput) (evaluate.Constraints, error) {
 		return c, fmt.Errorf("constraints: %w", err)
 	}
 	return c, nil
-}
-
-// declaredCapabilities is, per system, the static capabilities of its
-// first variant in the drivers' (preference) order.
-func declaredCapabilities(drivers []measure.Driver) map[vms.System]measure.Capabilities {
-	out := map[vms.System]measure.Capabilities{}
-	for _, d := range drivers {
-		if _, ok := out[d.System()]; !ok {
-			out[d.System()] = d.Capabilities()
-		}
-	}
-	return out
 }
 
 func constraintsOutput(r *evaluate.ConstraintReport) *ConstraintsOutput {
