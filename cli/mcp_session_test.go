@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -37,9 +38,15 @@ type rawSession struct {
 
 func startRaw(t *testing.T, args ...string) *rawSession {
 	t.Helper()
+	return startRawEnv(t, nil, args...)
+}
+
+func startRawEnv(t *testing.T, env []string, args ...string) *rawSession {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
 	cmd := exec.CommandContext(ctx, binary, append([]string{"mcp"}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -138,10 +145,11 @@ func TestMCPSessionSurvivesEveryMalformedFrame(t *testing.T) {
 		{"nesting 1000 deep", deep, -32700, "null", "nests 1002 levels"},
 		{"oversize frame", huge, -32700, "null", "over the limit"},
 		{"a batch", `[{"jsonrpc":"2.0","id":6,"method":"ping"},{"jsonrpc":"2.0","id":7,"method":"ping"}]`, -32600, "null", "batch"},
-		{"an object as id", `{"jsonrpc":"2.0","id":{"a":1},"method":"ping"}`, -32600, "null", "id is a object"},
-		{"an array as id", `{"jsonrpc":"2.0","id":[1],"method":"ping"}`, -32600, "null", "id is a array"},
+		{"an object as id", `{"jsonrpc":"2.0","id":{"a":1},"method":"ping"}`, -32600, "null", "id is an object"},
+		{"an array as id", `{"jsonrpc":"2.0","id":[1],"method":"ping"}`, -32600, "null", "id is an array"},
 		{"a fractional id", `{"jsonrpc":"2.0","id":1.5,"method":"ping"}`, -32600, "null", "not an integer"},
-		{"a number frame", `42`, -32600, "null", "not an object"},
+		{"a number frame", `42`, -32600, "null", "not a message object"},
+		{"a null id", `{"jsonrpc":"2.0","id":null,"method":"ping"}`, -32600, "null", "id is a null"},
 		{"no jsonrpc member", `{"id":8,"method":"ping"}`, -32600, "8", `"jsonrpc" is missing`},
 		{"method not a string", `{"jsonrpc":"2.0","id":9,"method":7}`, -32600, "9", `"method" must be`},
 		{"params a string", `{"jsonrpc":"2.0","id":10,"method":"ping","params":"x"}`, -32600, "10", `"params" must be an object`},
@@ -679,6 +687,64 @@ func TestMCPMeasureRunsAndCancelsARealMeasurement(t *testing.T) {
 	if res, msg := callTool(t, cs, "measure", map[string]any{"variants": []string{"docker/runc"}, "samples": 1, "phases": []string{"isolation"}}); res.IsError {
 		t.Errorf("a measurement after the cancelled one: %s", msg)
 	}
+}
+
+// TestMCPClientGoneMidMeasurementLeavesNothing closes the server's stdin
+// (the SDK's own client would wait for the call first), or sends it
+// SIGTERM, while a real runc measurement runs: the server cancels the run,
+// removes what it made, writes the partial results and exits.
+func TestMCPClientGoneMidMeasurementLeavesNothing(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: runc containers and cgroups")
+	}
+	drv := runc.New()
+	if fp := drv.Fingerprint(context.Background()); !fp.Available {
+		t.Skipf("runc is not usable here: %s", fp.Reason)
+	}
+	for _, how := range []string{"stdin closed", "SIGTERM"} {
+		t.Run(how, func(t *testing.T) { serverGoneMidMeasurement(t, drv, how) })
+	}
+}
+
+func serverGoneMidMeasurement(t *testing.T, drv measure.Sweeper, how string) {
+	results, state, scratch := t.TempDir(), t.TempDir(), t.TempDir()
+	s := startRawEnv(t, []string{"AGENTIC_EVAL_STATE=" + state, "TMPDIR=" + scratch}, "--allow-measure", "--results-dir", results)
+	s.initialize()
+	s.send(`{"jsonrpc":"2.0","id":"m","method":"tools/call","params":{"name":"measure","arguments":{"variants":["docker/runc"],"samples":200},"_meta":{"progressToken":"gone"}}}`)
+	var runID string
+	started := regexp.MustCompile(`run ([0-9a-f]+) started`)
+	for runID == "" {
+		r := s.next()
+		if r.Error != nil || string(r.ID) == `"m"` {
+			t.Fatalf("measure answered before it started: %.300s", r.raw)
+		}
+		if m := started.FindStringSubmatch(r.raw); m != nil {
+			runID = m[1]
+		}
+	}
+	time.Sleep(300 * time.Millisecond) // sampling: sandboxes coming and going
+	t0 := time.Now()
+	if how == "SIGTERM" {
+		s.cmd.Process.Signal(syscall.SIGTERM)
+	} else {
+		s.in.Close()
+	}
+	for range s.lines { // stdout closes when the server exits
+	}
+	took := time.Since(t0)
+	r, err := measure.ReadResultsFile(filepath.Join(results, "agentic-eval-results-"+runID+".json"))
+	if err != nil {
+		t.Fatalf("the run's partial results: %v", err)
+	}
+	if !r.Interrupted {
+		t.Error("the run's results do not say it was interrupted: it was not cancelled when the client left")
+	}
+	n := 0
+	if l := r.Systems[0].StartLatency; l != nil {
+		n = l.Summary.N
+	}
+	t.Logf("%s mid-run %s (%d samples taken): the server cleaned up and exited within %v", how, runID, n, took.Round(time.Millisecond))
+	assertNothingLeft(t, drv, runID, state, scratch)
 }
 
 func assertNothingLeft(t *testing.T, drv measure.Sweeper, runID, state, scratch string) {

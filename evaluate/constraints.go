@@ -6,6 +6,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/agentic-eval/agentic-eval/internal/resultsfile"
 	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/rubric"
 	"github.com/agentic-eval/agentic-eval/vms"
@@ -54,7 +55,7 @@ func (c Constraints) Validate() error {
 		return err
 	}
 	if c.MinIsolation != "" && !c.MinIsolation.Valid() {
-		return fmt.Errorf("unknown isolation class %q: valid classes, weakest first, are %s", c.MinIsolation, boundaryNames())
+		return fmt.Errorf("unknown isolation class %s: valid classes, weakest first, are %s", resultsfile.Shorten(string(c.MinIsolation)), boundaryNames())
 	}
 	return nil
 }
@@ -66,7 +67,7 @@ func ParseBoundary(s string) (vms.Boundary, error) {
 		b = vms.BoundaryHardware
 	}
 	if !b.Valid() {
-		return "", fmt.Errorf("unknown isolation class %q: valid classes, weakest first, are %s", s, boundaryNames())
+		return "", fmt.Errorf("unknown isolation class %s: valid classes, weakest first, are %s", resultsfile.Shorten(s), boundaryNames())
 	}
 	return b, nil
 }

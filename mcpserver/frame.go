@@ -235,7 +235,7 @@ func (c *frameConn) decode(line []byte, over int) (jsonrpc.Message, *rejection) 
 		return nil, invalid(nil, "a batch (JSON array) is not supported: MCP removed JSON-RPC batching; send each message on its own line")
 	case '{':
 	default:
-		return nil, invalid(nil, "the frame is a JSON %s, not an object", kindOf(raw[0]))
+		return nil, invalid(nil, "the frame is a JSON %s, not a message object", kindOf(raw[0]))
 	}
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &fields); err != nil {
@@ -248,11 +248,14 @@ func (c *frameConn) decode(line []byte, over int) (jsonrpc.Message, *rejection) 
 		case id[0] == '"':
 		case integerID.Match(id):
 		default:
-			what := kindOf(id[0])
-			if what == "number" {
-				what = "number that is not an integer"
+			what := "an " + kindOf(id[0])
+			switch kindOf(id[0]) {
+			case "number":
+				what = "a number that is not an integer"
+			case "null", "boolean", "string":
+				what = "a " + kindOf(id[0])
 			}
-			return nil, invalid(nil, "id is a %s %s: an id is a string or an integer", what, resultsfile.Shorten(string(id)))
+			return nil, invalid(nil, "id is %s (%s): an id is a string or an integer", what, resultsfile.Shorten(string(id)))
 		}
 	}
 	if v := string(bytes.TrimSpace(fields["jsonrpc"])); v != `"2.0"` {

@@ -112,7 +112,12 @@ func ReadTokenFile(path string) (string, error) {
 // HTTPHandler is the server behind bearer-token authentication: every
 // request without "Authorization: Bearer <token>" is refused with 401.
 func HTTPHandler(opts Options, token string) http.Handler {
-	s := New(opts)
+	h, _ := httpHandler(opts, token)
+	return h
+}
+
+func httpHandler(opts Options, token string) (http.Handler, *measurer) {
+	s, m := build(opts)
 	mux := http.NewServeMux()
 	mux.Handle(HTTPPath, mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s }, &mcp.StreamableHTTPOptions{SessionTimeout: 30 * time.Minute}))
 	verify := func(_ context.Context, got string, _ *http.Request) (*auth.TokenInfo, error) {
@@ -125,7 +130,7 @@ func HTTPHandler(opts Options, token string) http.Handler {
 		r.Body = http.MaxBytesReader(w, r.Body, MaxFrameBytes)
 		mux.ServeHTTP(w, r)
 	})
-	return auth.RequireBearerToken(verify, &auth.RequireBearerTokenOptions{AllowMissingExpiration: true})(limited)
+	return auth.RequireBearerToken(verify, &auth.RequireBearerTokenOptions{AllowMissingExpiration: true})(limited), m
 }
 
 // ServeHTTP serves the streamable HTTP transport until ctx ends.
@@ -140,7 +145,8 @@ func ServeHTTP(ctx context.Context, h HTTPOptions, opts Options) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", shortQuote(h.Addr), err)
 	}
-	srv := &http.Server{Handler: HTTPHandler(opts, h.Token), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	handler, m := httpHandler(opts, h.Token)
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	if h.Ready != nil {
 		h.Ready(ln.Addr().String())
 	}
@@ -151,10 +157,16 @@ func ServeHTTP(ctx context.Context, h HTTPOptions, opts Options) error {
 		return fmt.Errorf("serve http on %s: %w", ln.Addr(), err)
 	case <-ctx.Done():
 	}
+	if m != nil {
+		m.stop() // before the shutdown, which waits for the calls
+	}
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if srv.Shutdown(sctx) != nil {
 		_ = srv.Close() // streams still open after the grace period
+	}
+	if m != nil {
+		m.wait(drainTimeout)
 	}
 	return nil
 }

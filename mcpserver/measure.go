@@ -65,6 +65,33 @@ type measurer struct {
 	opts Options
 	mu   sync.Mutex
 	busy string // the running run's description, "" when idle
+	wg   sync.WaitGroup
+	// stopping ends every run when the server stops, whatever the
+	// transport does with the calls' own contexts.
+	stopping context.Context
+	stop     context.CancelFunc
+}
+
+func newMeasurer(opts Options) *measurer {
+	m := &measurer{opts: opts}
+	m.stopping, m.stop = context.WithCancel(context.Background())
+	return m
+}
+
+// wait cancels a running measurement and waits, at most limit, for it to
+// finish (its cleanup included): the process must not exit while sandboxes
+// are being removed.
+func (m *measurer) wait(limit time.Duration) {
+	m.stop()
+	done := make(chan struct{})
+	go func() {
+		m.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(limit):
+	}
 }
 
 func (m *measurer) claim(what string) (release func(), err error) {
@@ -74,10 +101,12 @@ func (m *measurer) claim(what string) (release func(), err error) {
 		return nil, fmt.Errorf("a measurement is already running (%s): one at a time; wait for it or cancel it", m.busy)
 	}
 	m.busy = what
+	m.wg.Add(1)
 	return func() {
 		m.mu.Lock()
 		m.busy = ""
 		m.mu.Unlock()
+		m.wg.Done()
 	}, nil
 }
 
@@ -156,6 +185,9 @@ func (m *measurer) run(ctx context.Context, req *mcp.CallToolRequest, in Measure
 		return nil, MeasureOutput{}, err
 	}
 	defer release()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(m.stopping, cancel)()
 	drivers, err := measureDrivers(ctx, in.Variants, m.opts.FingerprintTimeout)
 	if err != nil {
 		return nil, MeasureOutput{}, err

@@ -69,6 +69,16 @@ started with --allow-measure has the measure tool, which runs real sandboxes on 
 
 // New returns an MCP server with every tool registered.
 func New(opts Options) *mcp.Server {
+	s, _ := build(opts)
+	return s
+}
+
+// drainTimeout bounds how long a stopping server waits for a cancelled
+// measurement to remove what it made.
+const drainTimeout = 2 * time.Minute
+
+// build is New, with the measurer (nil without AllowMeasure).
+func build(opts Options) (*mcp.Server, *measurer) {
 	if opts.Version == "" {
 		opts.Version = measure.ToolInfo().Version
 	}
@@ -154,8 +164,9 @@ func New(opts Options) *mcp.Server {
 		return recommend(ctx, opts, in)
 	})
 
+	var m *measurer
 	if opts.AllowMeasure {
-		m := &measurer{opts: opts}
+		m = newMeasurer(opts)
 		yes := true
 		addTool(s, help, &mcp.Tool{
 			Name: "measure",
@@ -169,7 +180,7 @@ func New(opts Options) *mcp.Server {
 	}
 	addResultResources(s, opts.ResultsDirs)
 	s.AddReceivingMiddleware(explainArguments(help), limitArguments())
-	return s
+	return s, m
 }
 
 // addTool registers a typed tool and records its arguments in help.
@@ -244,9 +255,21 @@ func explainArguments(argHelp map[string]string) mcp.Middleware {
 	}
 }
 
-// Serve runs a server on t until the client disconnects or ctx ends.
+// Serve runs a server on t until the client disconnects or ctx ends; a
+// measurement still running is cancelled and waited for (its cleanup
+// included, up to two minutes).
 func Serve(ctx context.Context, t mcp.Transport, opts Options) error {
-	if err := New(opts).Run(ctx, t); err != nil && !errors.Is(err, context.Canceled) {
+	s, m := build(opts)
+	if m != nil {
+		// The SDK waits for in-flight calls before Run returns: a stopping
+		// server cancels its measurement first.
+		defer context.AfterFunc(ctx, m.stop)()
+	}
+	err := s.Run(ctx, t)
+	if m != nil {
+		m.wait(drainTimeout)
+	}
+	if err != nil && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("mcp server: %w", err)
 	}
 	return nil

@@ -443,3 +443,55 @@ func TestBadInputIsAToolErrorThatSaysWhatIsValid(t *testing.T) {
 		}
 	}
 }
+
+func TestMeasureIsListedOnlyWhenAllowedAndSaysWhatItDoesToTheHost(t *testing.T) {
+	opts := mcpserver.Options{Version: "test", ResultsDirs: []string{t.TempDir()}}
+	for _, allow := range []bool{false, true} {
+		opts.AllowMeasure = allow
+		res, err := connectWith(t, opts).ListTools(context.Background(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m *mcp.Tool
+		for _, tool := range res.Tools {
+			if tool.Name == "measure" {
+				m = tool
+			}
+		}
+		if (m != nil) != allow {
+			t.Fatalf("AllowMeasure %v: measure listed %v", allow, m != nil)
+		}
+		if m == nil {
+			continue
+		}
+		a := m.Annotations
+		if a.ReadOnlyHint || a.IdempotentHint || a.DestructiveHint == nil || !*a.DestructiveHint || a.OpenWorldHint == nil || *a.OpenWorldHint {
+			t.Errorf("measure annotations %+v: it writes, sweeps stale runs' objects, repeats differently, and opens no network", a)
+		}
+		for _, says := range []string{"real sandboxes", "sweeps", "ae-<run>-*", "cancel", "progress"} {
+			if !strings.Contains(m.Description, says) {
+				t.Errorf("measure's description lacks %q", says)
+			}
+		}
+	}
+}
+
+func TestMeasureRefusesBadArgumentsBeforeTouchingTheHost(t *testing.T) {
+	cs := connectWith(t, mcpserver.Options{Version: "test", ResultsDirs: []string{t.TempDir()}, AllowMeasure: true})
+	for _, c := range []struct {
+		args map[string]any
+		says string
+	}{
+		{map[string]any{"variants": []string{}}, "want 1 to 4"},
+		{map[string]any{"variants": []string{"a", "b", "c", "d", "e"}}, "want 1 to 4"},
+		{map[string]any{"variants": []string{"vmware"}}, "valid variants are aethervm"},
+		{map[string]any{"variants": []string{strings.Repeat("v", 500)}}, "…"},
+		{map[string]any{"variants": []string{"docker/runc"}, "samples": 201}, "want 1 to 200"},
+		{map[string]any{"variants": []string{"docker/runc"}, "phases": []string{"warp"}}, "valid phases"},
+	} {
+		res := callRaw(t, cs, "measure", c.args)
+		if !res.IsError || !strings.Contains(text(res), c.says) || len(text(res)) > 700 {
+			t.Errorf("measure(%v): error %v %q, want it saying %q", c.args, res.IsError, text(res), c.says)
+		}
+	}
+}
