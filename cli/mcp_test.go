@@ -45,8 +45,8 @@ func TestMCPServesTheToolsOverStdio(t *testing.T) {
 	if err := json.Unmarshal(b, &out); err != nil || res.IsError {
 		t.Fatalf("recommend: error %v, result %s", err, b)
 	}
-	if out.System != "aethervm" || len(out.Reasons) == 0 {
-		t.Errorf("recommend untrusted-code: %s with %d reasons, want the curated leader aethervm with reasons", out.System, len(out.Reasons))
+	if out.System != "firecracker" || len(out.Reasons) == 0 {
+		t.Errorf("recommend untrusted-code: %s with %d reasons, want firecracker, the curated leader that can be had, with reasons", out.System, len(out.Reasons))
 	}
 	bad, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "show_system", Arguments: map[string]any{"name": "vmware"}})
 	if err != nil || !bad.IsError {

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/agentic-eval/agentic-eval/drivers/registry"
 	"github.com/agentic-eval/agentic-eval/evaluate"
 	"github.com/agentic-eval/agentic-eval/measure"
 )
@@ -19,18 +21,31 @@ func (a *App) recommendCmd() *cobra.Command {
 		wf              weightFlags
 		results         string
 		requireMeasured bool
+		cf              constraintFlags
 	)
 	cmd := &cobra.Command{
-		Use:   "recommend [--results FILE] [--weights AXIS=W,... | --preset NAME] [--require-measured]",
+		Use:   "recommend [--results FILE] [--weights AXIS=W,... | --preset NAME] [--require-measured] [CONSTRAINTS]",
 		Short: "Recommend the system that best fits a workload, with the reasons and caveats",
 		Long: `Recommend the system that best fits a workload (--preset or --weights; balanced
 without either), with the reasons: its score and provenance on every axis, the
 evidence for its strongest axes, where measurements disagree with the catalog, the
 runner-up and the margin. With --results the ranking uses a saved run's measurements
 (evaluate's effective profiles); --require-measured recommends only a system measured
-in that run. It is the MCP server's recommend tool on the command line.`,
+in that run. It is the MCP server's recommend tool on the command line.
+
+Hard constraints exclude systems outright, whatever their fitness: --max-start-p50 and
+--max-start-p99 (the time to the first verified result of the start workload where
+measured, else to the probe's ready line), --min-isolation (shared-kernel <
+userspace-kernel < hardware-virtualization), --require-snapshot, --max-memory-mib
+(per idle sandbox), --require-runnable (a variant available in --results) and, on by
+default, only systems with a public release (--include-unobtainable lifts it). The
+answer lists the systems that pass, ranked by the weights, and for each excluded
+system the constraint, the figure and its provenance; a limit with no figure to test
+it is untested for that system, never passed. When no system passes, the report is
+printed and the exit status is 1.`,
 		Example: `  agentic-eval vms recommend --preset untrusted-code
-  agentic-eval vms recommend --results agentic-eval-results-RUN.json --weights isolation=3,start-latency=2 --require-measured`,
+  agentic-eval vms recommend --results agentic-eval-results-RUN.json --weights isolation=3,start-latency=2 --require-measured
+  agentic-eval vms recommend --results run.json --preset untrusted-code --min-isolation userspace-kernel --max-start-p50 200ms`,
 		Args: noArgs(),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			w, err := wf.resolve(cmd)
@@ -46,8 +61,25 @@ in that run. It is the MCP server's recommend tool on the command line.`,
 					return asUsage(err)
 				}
 			}
+			cons, err := cf.constraints()
+			if err != nil {
+				return err
+			}
 			ev := evaluate.Evaluate(res, w.Weights, evaluationOptions())
-			rec, err := evaluate.Recommend(ev, evaluate.RecommendOptions{RequireMeasured: requireMeasured, Weighting: w.label()})
+			rec, err := evaluate.Recommend(ev, evaluate.RecommendOptions{
+				RequireMeasured: requireMeasured, Weighting: w.label(),
+				Constraints: cons, Facts: evaluate.Facts{Results: res, Declared: evaluate.DeclaredOf(registry.Drivers())},
+			})
+			if errors.Is(err, evaluate.ErrNoSystemPasses) {
+				if eerr := a.emit(cmd, Output{
+					JSON:     rec,
+					Text:     func(o io.Writer) error { return writeString(o, constraintsText(rec.Constraints, false)) },
+					Markdown: func(o io.Writer) error { return writeString(o, constraintsText(rec.Constraints, true)) },
+				}); eerr != nil {
+					return eerr
+				}
+				return errors.New("no system passes every constraint (see the report above)")
+			}
 			if errors.Is(err, evaluate.ErrNothingMeasured) {
 				return usagef("--require-measured: %v; measure a system with vms measure, or drop --require-measured to fall back on curated scores", err)
 			}
@@ -64,7 +96,81 @@ in that run. It is the MCP server's recommend tool on the command line.`,
 	wf.add(cmd)
 	cmd.Flags().StringVar(&results, "results", "", "a results `FILE` written by `vms measure`; without it the recommendation rests on the curated catalog")
 	cmd.Flags().BoolVar(&requireMeasured, "require-measured", false, "recommend only a system measured in --results")
+	cf.add(cmd)
 	return cmd
+}
+
+// constraintFlags are recommend's hard limits.
+type constraintFlags struct {
+	p50, p99            time.Duration
+	isolation           string
+	snapshot, runnable  bool
+	memoryMiB           float64
+	includeUnobtainable bool
+}
+
+func (f *constraintFlags) add(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.DurationVar(&f.p50, "max-start-p50", 0, "exclude systems whose median start exceeds `DURATION` (e.g. 200ms); untested without --results")
+	fl.DurationVar(&f.p99, "max-start-p99", 0, "exclude systems whose p99 start exceeds `DURATION`; needs a run of 100 samples or more")
+	fl.StringVar(&f.isolation, "min-isolation", "", "weakest isolation `CLASS` accepted: shared-kernel, userspace-kernel, hardware-virtualization")
+	fl.BoolVar(&f.snapshot, "require-snapshot", false, "exclude systems that cannot snapshot and restore (fork) a running sandbox")
+	fl.Float64Var(&f.memoryMiB, "max-memory-mib", 0, "exclude systems using more than `MIB` of host memory per idle sandbox; untested without --results")
+	fl.BoolVar(&f.runnable, "require-runnable", false, "exclude systems with no variant available in --results")
+	fl.BoolVar(&f.includeUnobtainable, "include-unobtainable", false, "also consider systems with no public release (said first when one is recommended)")
+}
+
+func (f *constraintFlags) constraints() (evaluate.Constraints, error) {
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	c := evaluate.Constraints{
+		MaxStartP50MS: ms(f.p50), MaxStartP99MS: ms(f.p99), Snapshot: f.snapshot,
+		MaxMemoryMiB: f.memoryMiB, Runnable: f.runnable, Obtainable: !f.includeUnobtainable,
+	}
+	if f.isolation != "" {
+		b, err := evaluate.ParseBoundary(f.isolation)
+		if err != nil {
+			return c, usagef("--min-isolation: %v", err)
+		}
+		c.MinIsolation = b
+	}
+	if err := c.Validate(); err != nil {
+		return c, usagef("%v", err)
+	}
+	return c, nil
+}
+
+// constraintsText renders how the systems stood against the constraints.
+func constraintsText(r *evaluate.ConstraintReport, md bool) string {
+	if r == nil {
+		return ""
+	}
+	var b strings.Builder
+	bullet := "  - "
+	if md {
+		bullet = "- "
+		b.WriteString("\n## Constraints\n\n")
+	} else {
+		b.WriteString("\nconstraints:\n")
+	}
+	var pass []string
+	for _, s := range r.Passing {
+		pass = append(pass, s.Name())
+	}
+	if len(pass) == 0 {
+		b.WriteString(bullet + "no system passes every constraint\n")
+	} else {
+		b.WriteString(bullet + "passing, best first: " + strings.Join(pass, ", ") + "\n")
+	}
+	for _, v := range r.Excluded {
+		for _, c := range v.Failing() {
+			src := c.Provenance
+			if c.Variant != "" {
+				src += ", " + c.Variant
+			}
+			fmt.Fprintf(&b, "%s%s %s %s: %s (%s)\n", bullet, v.System, c.Status, c.Constraint, c.Figure, src)
+		}
+	}
+	return b.String()
 }
 
 // recommendationText renders rec as text or markdown.
@@ -125,6 +231,7 @@ func recommendationText(rec evaluate.Recommendation, ev evaluate.Evaluation, md 
 			fmt.Fprintf(&b, "%s%s (%s): measured %.2f vs curated %.2f (%+.2f): %s\n", bullet, d.Axis, d.Variant, d.Measured, d.Curated, d.Delta, d.MeasuredBasis)
 		}
 	}
+	b.WriteString(constraintsText(rec.Constraints, md))
 	if len(rec.Caveats) > 0 {
 		section("caveats")
 		for _, c := range rec.Caveats {

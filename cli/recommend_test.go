@@ -40,7 +40,7 @@ func TestRecommendJSONIsEvaluatesRecommendation(t *testing.T) {
 		{"curated, preset", []string{"--preset", "untrusted-code"}, func(t *testing.T) evaluate.Recommendation {
 			p, _ := vms.LookupPreset("untrusted-code")
 			rec, err := evaluate.Recommend(evaluate.Evaluate(nil, p.Weights, evaluate.Options{}),
-				evaluate.RecommendOptions{Weighting: "preset untrusted-code (" + p.Weights.String() + ")"})
+				evaluate.RecommendOptions{Weighting: "preset untrusted-code (" + p.Weights.String() + ")", Constraints: evaluate.Constraints{Obtainable: true}, Facts: facts(nil)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -53,7 +53,7 @@ func TestRecommendJSONIsEvaluatesRecommendation(t *testing.T) {
 				t.Fatal(err)
 			}
 			rec, err := evaluate.Recommend(evaluate.Evaluate(res, w, evaluate.Options{Preferred: registry.Preferred()}),
-				evaluate.RecommendOptions{RequireMeasured: true, Weighting: "weights " + w.String()})
+				evaluate.RecommendOptions{RequireMeasured: true, Weighting: "weights " + w.String(), Constraints: evaluate.Constraints{Obtainable: true}, Facts: facts(res)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -80,14 +80,19 @@ func TestRecommendJSONIsEvaluatesRecommendation(t *testing.T) {
 	}
 }
 
+// facts are what the CLI tests constraints against.
+func facts(res *measure.Results) evaluate.Facts {
+	return evaluate.Facts{Results: res, Declared: evaluate.DeclaredOf(registry.Drivers())}
+}
+
 func TestRecommendTextAndMarkdownNameTheSystemReasonsAndCaveats(t *testing.T) {
 	for _, c := range []struct {
 		format string
 		first  string
 		has    []string
 	}{
-		{"text", "recommendation under preset untrusted-code", []string{"recommended: aethervm", "\nreasons:\n", "\nranking:\n  1. aethervm", "\ncaveats:\n  - nothing was measured"}},
-		{"markdown", "# Recommendation: aethervm", []string{"## Reasons", "| AXIS | SCORE |", "1. aethervm", "## Caveats\n\n- nothing was measured"}},
+		{"text", "recommendation under preset untrusted-code", []string{"recommended: firecracker", "\nreasons:\n", "\nranking:\n  1. firecracker", "\ncaveats:\n  - nothing was measured", "\nconstraints:\n  - passing, best first: firecracker, ", "aethervm fail obtainable"}},
+		{"markdown", "# Recommendation: firecracker", []string{"## Reasons", "| AXIS | SCORE |", "1. firecracker", "## Constraints", "## Caveats\n\n- nothing was measured"}},
 	} {
 		t.Run(c.format, func(t *testing.T) {
 			out := ok(t, "vms", "recommend", "--preset", "untrusted-code", "--format", c.format)
@@ -120,6 +125,9 @@ func TestRecommendBadInputIsOneLineAndExitTwo(t *testing.T) {
 		{"require measured, nothing measured", []string{"--results", nothingMeasured, "--require-measured"}, []string{"--require-measured", "no system was measured", "firecracker"}},
 		{"positional argument", []string{"docker"}, []string{"no arguments", "got 1"}},
 		{"bad format", []string{"--format", "yaml"}, []string{`"yaml"`, "text, json, markdown"}},
+		{"unknown isolation class", []string{"--min-isolation", "steel"}, []string{"--min-isolation", `"steel"`, "shared-kernel < userspace-kernel < hardware-virtualization"}},
+		{"negative memory bound", []string{"--max-memory-mib", "-1"}, []string{"max memory", "-1"}},
+		{"bad duration", []string{"--max-start-p50", "fast"}, []string{"--max-start-p50", "fast"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := run(t, append([]string{"vms", "recommend"}, c.args...)...)
@@ -158,5 +166,65 @@ func TestEvaluateDoesNotDependOnTheOrderOfTheResultsFile(t *testing.T) {
 		if want := map[string]string{"gvisor": "gvisor/systrap", "docker": "docker", "qemu-kvm": "qemu-kvm/kvm"}[r.System]; r.Primary != want {
 			t.Errorf("%s: primary %q, want its preferred measured variant %q", r.System, r.Primary, want)
 		}
+	}
+}
+
+// With the fixture: a hard limit excludes what fails it with the figure and
+// its provenance, leaves untested what has no figure, and the rest rank by
+// the weights.
+func TestRecommendConstraintsExcludeWithTheFigureAndItsProvenance(t *testing.T) {
+	out := ok(t, "vms", "recommend", "--results", fixture, "--preset", "untrusted-code", "--format", "json",
+		"--min-isolation", "userspace-kernel", "--max-start-p50", "1s", "--require-snapshot")
+	var rec evaluate.Recommendation
+	if err := json.Unmarshal([]byte(out), &rec); err != nil {
+		t.Fatal(err)
+	}
+	c := rec.Constraints
+	if c == nil || !slices.Equal(c.Passing, []vms.System{vms.QEMUKVM, vms.GVisor}) || rec.System != vms.QEMUKVM {
+		t.Fatalf("recommended %s, constraints %+v; want qemu-kvm then gvisor passing", rec.System, c)
+	}
+	status := map[vms.System]evaluate.Verdict{}
+	for _, v := range c.Excluded {
+		status[v.System] = v
+	}
+	for _, want := range []struct {
+		sys        vms.System
+		status     evaluate.Status
+		constraint string
+		provenance string
+	}{
+		{vms.Docker, evaluate.Fail, "isolation at least userspace-kernel", "measured"},
+		{vms.AetherVM, evaluate.Fail, "obtainable (a public release exists)", "curated"},
+		{vms.Firecracker, evaluate.Untested, "start p50 <= 1000 ms", "none"},
+	} {
+		v := status[want.sys]
+		if v.Status != want.status {
+			t.Errorf("%s: status %q, want %q (%+v)", want.sys, v.Status, want.status, v)
+			continue
+		}
+		found := false
+		for _, ch := range v.Failing() {
+			if ch.Constraint == want.constraint && ch.Provenance == want.provenance && ch.Figure != "" {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("%s: checks %+v lack %q with provenance %s and a figure", want.sys, v.Failing(), want.constraint, want.provenance)
+		}
+	}
+	for _, r := range rec.Ranking {
+		if r.System != vms.QEMUKVM && r.System != vms.GVisor {
+			t.Errorf("ranking holds %s, which does not pass", r.System)
+		}
+	}
+}
+
+func TestRecommendWithNoSystemPassingPrintsTheReportAndExitsOne(t *testing.T) {
+	r := run(t, "vms", "recommend", "--preset", "untrusted-code", "--max-start-p50", "200ms")
+	if r.code != 1 || !strings.Contains(r.stdout, "no system passes every constraint") || !strings.Contains(r.stdout, "firecracker untested start p50 <= 200 ms: nothing was measured") {
+		t.Errorf("exit %d, stdout %q", r.code, r.stdout)
+	}
+	if strings.Count(r.stderr, "\n") != 1 {
+		t.Errorf("stderr is not one line: %q", r.stderr)
 	}
 }

@@ -16,6 +16,11 @@ import (
 // may be recommended and none was measured.
 var ErrNothingMeasured = errors.New("no system was measured")
 
+// ErrNoSystemPasses is returned by Recommend when constraints were given and
+// no system passes all of them; the Recommendation returned beside it
+// carries the verdicts (which limit each system fails or leaves untested).
+var ErrNoSystemPasses = errors.New("no system passes every constraint")
+
 // RecommendOptions tune a recommendation.
 type RecommendOptions struct {
 	// RequireMeasured leaves out every system without a measured axis.
@@ -23,6 +28,20 @@ type RecommendOptions struct {
 	// Weighting names the evaluation's weights in words for the reasons,
 	// e.g. "preset untrusted-code (...)"; "" writes the weights out.
 	Weighting string
+	// Constraints are hard limits: only systems passing every one are
+	// eligible (see CheckConstraints); Facts is what they are tested on.
+	Constraints Constraints
+	Facts       Facts
+}
+
+// ConstraintReport is how the systems stood against the constraints.
+type ConstraintReport struct {
+	Limits Constraints `json:"limits"`
+	// Passing names the systems that pass every constraint, best first.
+	Passing []vms.System `json:"passing"`
+	// Excluded are the others, best first, each with the checks it failed
+	// or left untested, and the figure and provenance of each.
+	Excluded []Verdict `json:"excluded,omitempty"`
 }
 
 // RecommendedAxis is one axis of the recommended system.
@@ -43,6 +62,12 @@ type Contender struct {
 	System   vms.System `json:"system"`
 	Fitness  float64    `json:"fitness"`
 	Measured bool       `json:"measured"`
+	// FitnessLo and FitnessHi bound the fitness's bootstrap interval (nil
+	// for a curated row); Rank is the evaluation's, shared by rows that tie.
+	FitnessLo *float64 `json:"fitness_ci_lo,omitempty"`
+	FitnessHi *float64 `json:"fitness_ci_hi,omitempty"`
+	Rank      int      `json:"rank"`
+	Tied      bool     `json:"tied,omitempty"`
 }
 
 // Recommendation is the system that best fits the evaluation's weights,
@@ -60,24 +85,57 @@ type Recommendation struct {
 	Ranking       []Contender       `json:"ranking"` // every eligible system, best first
 	Caveats       []string          `json:"caveats"`
 	Rubric        string            `json:"rubric"`
+	// Availability says whether the recommended system can be had.
+	Availability vms.Availability `json:"availability"`
+	// TiedWith names the eligible systems whose fitness cannot be told
+	// apart from the recommended one's (the evaluation's ranks).
+	TiedWith []vms.System `json:"tied_with,omitempty"`
+	// Constraints is set when constraints were given.
+	Constraints *ConstraintReport `json:"constraints,omitempty"`
 }
 
-// Recommend picks the best-ranked row of ev (among the measured ones, with
-// RequireMeasured) and says why. Its error wraps ErrNothingMeasured when no
-// row is eligible.
+// Recommend picks the best-ranked row of ev among the eligible ones (those
+// passing every constraint, and measured with RequireMeasured) and says
+// why. Its error wraps ErrNothingMeasured when no row is measured, and
+// ErrNoSystemPasses when no row passes the constraints (the Recommendation
+// then carries the verdicts, and no system).
 func Recommend(ev Evaluation, opts RecommendOptions) (Recommendation, error) {
 	label := opts.Weighting
 	if label == "" {
 		label = "weights " + ev.Weights.String()
 	}
+	if err := opts.Constraints.Validate(); err != nil {
+		return Recommendation{}, err
+	}
+	var report *ConstraintReport
+	var verdicts map[vms.System]Verdict
+	if opts.Constraints.Any() {
+		report = &ConstraintReport{Limits: opts.Constraints, Passing: []vms.System{}}
+		verdicts = map[vms.System]Verdict{}
+		for _, v := range CheckConstraints(ev, opts.Constraints, opts.Facts) {
+			verdicts[v.System] = v
+			if v.Status == Pass {
+				report.Passing = append(report.Passing, v.System)
+			} else {
+				report.Excluded = append(report.Excluded, v)
+			}
+		}
+	}
 	var eligible []Row
 	var excluded []string
 	for _, r := range ev.Rows {
+		if v, ok := verdicts[r.System]; ok && v.Status != Pass {
+			continue
+		}
 		if opts.RequireMeasured && r.Primary == "" {
 			excluded = append(excluded, r.System.Name()+": "+r.WhyNotMeasured())
 			continue
 		}
 		eligible = append(eligible, r)
+	}
+	if len(eligible) == 0 && report != nil && len(report.Passing) == 0 {
+		return Recommendation{Weighting: label, Rubric: ev.Rubric, Constraints: report, Reasons: []string{}, Caveats: []string{}},
+			fmt.Errorf("%w: %s", ErrNoSystemPasses, summarizeExcluded(report.Excluded))
 	}
 	if len(eligible) == 0 {
 		if !ev.Measured {
@@ -90,9 +148,16 @@ func Recommend(ev Evaluation, opts RecommendOptions) (Recommendation, error) {
 	out := Recommendation{
 		System: top.System, Fitness: round3(top.Fitness), Measured: top.Primary != "",
 		Weighting: label, Disagreements: top.Disagreements, Rubric: ev.Rubric,
+		Availability: vms.AvailabilityOf(top.System), Constraints: report,
 	}
-	for _, r := range eligible {
-		out.Ranking = append(out.Ranking, Contender{System: r.System, Fitness: round3(r.Fitness), Measured: r.Primary != ""})
+	for i, r := range eligible {
+		out.Ranking = append(out.Ranking, Contender{
+			System: r.System, Fitness: round3(r.Fitness), Measured: r.Primary != "",
+			FitnessLo: r.FitnessLo, FitnessHi: r.FitnessHi, Rank: r.Rank, Tied: r.Tied,
+		})
+		if i > 0 && r.Rank == top.Rank && r.Tied {
+			out.TiedWith = append(out.TiedWith, r.System)
+		}
 	}
 	for i, av := range top.Axes {
 		ax := vms.Axes()[i]
@@ -108,7 +173,57 @@ func Recommend(ev Evaluation, opts RecommendOptions) (Recommendation, error) {
 	out.Strongest = strongest(out.Axes, 2)
 	out.Reasons = reasons(out, eligible, label)
 	out.Caveats = caveats(ev, top, eligible, excluded)
+	if len(out.TiedWith) > 0 {
+		var names []string
+		for _, s := range out.TiedWith {
+			names = append(names, s.Name())
+		}
+		tie := fmt.Sprintf("%s ties with %s: their fitness cannot be told apart at the rubric's interval level (they share rank %d), so the order between them is not a finding; decide on the axis you care about most", top.System, strings.Join(names, ", "), top.Rank)
+		out.Reasons = append([]string{tie + "."}, out.Reasons...)
+	}
+	if report != nil {
+		out.Reasons = append(out.Reasons, constraintReason(report, top.System))
+	}
+	if !out.Availability.Obtainable {
+		// Said first: a system nobody can install is no answer by itself.
+		warn := fmt.Sprintf("%s cannot be had: %s (source: %s); require obtainable to recommend only systems with a public release", top.System, out.Availability.Release, out.Availability.Source)
+		out.Reasons = append([]string{warn + "."}, out.Reasons...)
+		out.Caveats = append([]string{warn}, out.Caveats...)
+	}
 	return out, nil
+}
+
+// constraintReason says which constraints the recommended system passed and
+// how many systems were left out.
+func constraintReason(r *ConstraintReport, top vms.System) string {
+	s := fmt.Sprintf("%s passes every constraint; %d of %d systems do", top, len(r.Passing), len(r.Passing)+len(r.Excluded))
+	if len(r.Excluded) > 0 {
+		var out []string
+		for _, v := range r.Excluded {
+			out = append(out, fmt.Sprintf("%s (%s)", v.System, v.Status))
+		}
+		s += "; left out: " + strings.Join(out, ", ") + " (the constraints say which limit, the figure and its provenance)"
+	}
+	return s + "."
+}
+
+// summarizeExcluded names each excluded system with its first failing or
+// untested check.
+func summarizeExcluded(vs []Verdict) string {
+	var parts []string
+	for _, v := range vs {
+		f := v.Failing()
+		if len(f) == 0 {
+			continue
+		}
+		c := f[0]
+		part := fmt.Sprintf("%s %s %s (%s: %s)", v.System, c.Status, c.Constraint, c.Provenance, c.Figure)
+		if len(f) > 1 {
+			part += fmt.Sprintf(" and %d more", len(f)-1)
+		}
+		parts = append(parts, part)
+	}
+	return strings.Join(parts, "; ")
 }
 
 func reasons(out Recommendation, eligible []Row, label string) []string {

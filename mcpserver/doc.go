@@ -12,8 +12,19 @@
 // score says where it came from, curated or measured, so an agent never
 // mistakes a judgment for a measurement.
 //
-// The server only reads: the catalog, driver fingerprints and saved results
-// files. It never starts a measurement (that takes minutes and root
-// privileges); run `agentic-eval vms measure` and hand the results file to
-// the evaluate and recommend tools instead.
+// Every tool says what it does to the host, and its annotations match. By
+// default the server only reads: the catalog, driver fingerprints (doctor,
+// which runs version commands, criu check and possibly a QEMU trial boot)
+// and saved results files, which are also its resources. Measuring takes
+// minutes and root, so the measure tool exists only when the operator asks
+// for it (Options.AllowMeasure): one bounded run at a time, cancellable,
+// reporting progress, leaving nothing behind.
+//
+// A recommendation respects hard constraints before weights: a system that
+// fails one, or cannot be had, is not recommended, and a limit with no
+// figure to test it is untested, never passed.
+//
+// Transports: stdio through this package's own framing (StdioTransport),
+// which answers malformed frames instead of dying of them, or the SDK's
+// streamable HTTP on loopback behind a bearer token (ServeHTTP).
 package mcpserver

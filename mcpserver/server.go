@@ -37,14 +37,23 @@ type Options struct {
 	// ResultsDirs are the only directories evaluate and recommend read a
 	// results_path from (symlinks resolved); empty means the working
 	// directory. A path given by an agent is never read from elsewhere.
+	// The first is where the measure tool writes its results.
 	ResultsDirs []string
+	// AllowMeasure registers the measure tool, which runs real sandboxes
+	// on this host; without it the tool is not listed.
+	AllowMeasure bool
 }
 
-// ToolNames lists the server's tools in the order they are registered.
+// ToolNames lists the server's tools in the order they are registered;
+// measure follows them only with Options.AllowMeasure.
 var ToolNames = []string{
 	"list_systems", "show_system", "rank_systems", "compare_systems",
 	"list_presets", "doctor", "evaluate", "recommend",
 }
+
+// MetaLongRunning is the key, in each tool's _meta, of whether a call may
+// run for minutes (MCP's annotations have no hint for it).
+const MetaLongRunning = "agentic-eval/long-running"
 
 const instructions = `agentic-eval rates VM and sandbox systems for an agent's workload: a fleet of
 short-lived, isolated sandboxes, one per tool call or code run, spawned and destroyed all day.
@@ -53,11 +62,23 @@ snapshotting, agent-control). To choose a sandbox, call recommend with your work
 such as untrusted-code, or axis=weight pairs). list_systems and list_presets explain the
 vocabulary; show_system, rank_systems and compare_systems read the curated catalog; doctor says
 which runtimes this host can measure; evaluate and recommend read a results file written by
-agentic-eval vms measure to set measurements beside the curated judgments. This server never
-starts measurements itself.`
+agentic-eval vms measure to set measurements beside the curated judgments; recommend also takes
+hard limits (start p50/p99, isolation class, snapshot, memory, runnable here, obtainable).
+Results files in the server's directories are resources (list and read them). Only a server
+started with --allow-measure has the measure tool, which runs real sandboxes on its host.`
 
 // New returns an MCP server with every tool registered.
 func New(opts Options) *mcp.Server {
+	s, _ := build(opts)
+	return s
+}
+
+// drainTimeout bounds how long a stopping server waits for a cancelled
+// measurement to remove what it made.
+const drainTimeout = 2 * time.Minute
+
+// build is New, with the measurer (nil without AllowMeasure).
+func build(opts Options) (*mcp.Server, *measurer) {
 	if opts.Version == "" {
 		opts.Version = measure.ToolInfo().Version
 	}
@@ -84,6 +105,9 @@ func New(opts Options) *mcp.Server {
 		no := false
 		return &mcp.ToolAnnotations{Title: title, ReadOnlyHint: true, IdempotentHint: true, OpenWorldHint: &no, DestructiveHint: &no}
 	}
+	// doctor changes nothing that lasts, but it starts processes on the
+	// host: read-only in MCP's sense (no state modified), not free.
+	probing := readOnly("Which runtimes this host can measure (starts probe processes)")
 
 	addTool(s, help, &mcp.Tool{
 		Name:        "list_systems",
@@ -117,8 +141,9 @@ func New(opts Options) *mcp.Server {
 
 	addTool(s, help, &mcp.Tool{
 		Name:        "doctor",
-		Annotations: readOnly("Which runtimes this host can measure"),
-		Description: `Say which sandbox runtimes (driver variants such as docker, docker/runc, gvisor/systrap, qemu-kvm) could be measured on the host this server runs on, and for each one that cannot, precisely why and what would fix it. It only inspects binaries, sockets and /dev/kvm; it starts no sandbox. Measuring itself is done by the agentic-eval vms measure command, not by this server.`,
+		Annotations: probing,
+		Meta:        mcp.Meta{MetaLongRunning: true},
+		Description: `Say which sandbox runtimes (driver variants such as docker, docker/runc, gvisor/systrap, qemu-kvm/kvm) could be measured on the host this server runs on, and for each one that cannot, precisely why and what would fix it. What it does to the host: it runs each runtime's version command, dials the Docker socket and asks the daemon's version, runs criu --version and criu check (CRIU inspects the kernel's checkpoint support), opens /dev/kvm, and, where KVM looks usable, boots a QEMU guest kernel under KVM for up to 20 s (once per process) to see whether guests really run. It creates no sandbox, container or file that outlives the call, and it can take up to a minute. Measuring is the measure tool's job (when the server allows it) or the agentic-eval vms measure command's.`,
 	}, func(ctx context.Context, req *mcp.CallToolRequest, _ noInput) (*mcp.CallToolResult, DoctorOutput, error) {
 		return doctor(ctx, opts)
 	})
@@ -126,7 +151,7 @@ func New(opts Options) *mcp.Server {
 	addTool(s, help, &mcp.Tool{
 		Name:        "evaluate",
 		Annotations: readOnly("Curated vs measured, side by side"),
-		Description: `Set the curated catalog beside real measurements and rank by effective fitness: each axis takes the measured score where a results file has one, and names its provenance (measured, checklist, declared, curated). Disagreements of 0.15 or more between measured and curated are listed with both evidences; systems not measured keep their curated scores and say why. Pass results_path, a results file written by agentic-eval vms measure. Its figures give each measured variant's numbers behind the scores: the probe's start latency beside what an agent waits for (time to the first verified result, warm exec, files in and out, the primed interpreter forked), each with its exec path (the probe, or the runtime's own exec and copy path). Without results_path the evaluation is curated only: this server does NOT start measurements (they take minutes and need root); run agentic-eval vms measure for that.`,
+		Description: `Set the curated catalog beside real measurements and rank by effective fitness: each axis takes the measured score where a results file has one, and names its provenance (measured, checklist, declared, curated). Disagreements of 0.15 or more between measured and curated are listed with both evidences; systems not measured keep their curated scores and say why. Pass results_path, a results file written by agentic-eval vms measure. Its figures give each measured variant's numbers behind the scores: the probe's start latency beside what an agent waits for (time to the first verified result, warm exec, files in and out, the primed interpreter forked), each with its exec path (the probe, or the runtime's own exec and copy path). Without results_path the evaluation is curated only. It only reads (the catalog and one results file): this tool does NOT start measurements (they take minutes and need root); run agentic-eval vms measure, or the measure tool on a server started with --allow-measure.`,
 	}, func(ctx context.Context, req *mcp.CallToolRequest, in EvaluateInput) (*mcp.CallToolResult, EvaluateOutput, error) {
 		return evaluateTool(ctx, opts, in)
 	})
@@ -134,18 +159,36 @@ func New(opts Options) *mcp.Server {
 	addTool(s, help, &mcp.Tool{
 		Name:        "recommend",
 		Annotations: readOnly("Recommend a sandbox system"),
-		Description: `Recommend the sandbox system that best fits your workload, with the reasons: its score and provenance on every axis, the evidence for its strongest axes, where measurements disagree with the catalog, the runner-up and the margin. workload is a preset name (untrusted-code for unreviewed agent code, interactive when someone waits on each spawn, dense-fleet for thousands of sandboxes per host, branching for fork-per-step agents, balanced) or axis=weight pairs such as isolation=3,start-latency=2. Give results_path (a file from agentic-eval vms measure) to rank with this host's measurements (the answer then carries the recommended system's measured figures, each with its exec path), and require_measured=true to recommend only a measured system. Without results_path the answer rests on curated judgments; this server never starts measurements.`,
+		Description: `Recommend the sandbox system that best fits your workload, with the reasons: its score and provenance on every axis, the evidence for its strongest axes, where measurements disagree with the catalog, the runner-up and the margin. workload is a preset name (untrusted-code for unreviewed agent code, interactive when someone waits on each spawn, dense-fleet for thousands of sandboxes per host, branching for fork-per-step agents, balanced) or axis=weight pairs such as isolation=3,start-latency=2. Give results_path (a file from agentic-eval vms measure) to rank with this host's measurements (the answer then carries the recommended system's measured figures, each with its exec path), and require_measured=true to recommend only a measured system. Hard limits exclude systems outright: max_start_p50_ms, max_start_p99_ms, min_isolation (shared-kernel < userspace-kernel < hardware-virtualization), require_snapshot, max_memory_mib, require_runnable, and obtainable (default true: only systems with a public release). The answer lists the systems that pass, ranked by the weights, and for each excluded system the constraint it fails, the figure and its provenance; a limit with no figure to test it (e.g. a start bound without results_path) is untested for that system, never passed. Without results_path the answer rests on curated judgments. It only reads; it starts no measurement.`,
 	}, func(ctx context.Context, req *mcp.CallToolRequest, in RecommendInput) (*mcp.CallToolResult, RecommendOutput, error) {
 		return recommend(ctx, opts, in)
 	})
 
+	var m *measurer
+	if opts.AllowMeasure {
+		m = newMeasurer(opts)
+		yes := true
+		addTool(s, help, &mcp.Tool{
+			Name: "measure",
+			Meta: mcp.Meta{MetaLongRunning: true},
+			Annotations: &mcp.ToolAnnotations{
+				Title:        "Measure sandbox runtimes on this host (runs real sandboxes, minutes)",
+				ReadOnlyHint: false, IdempotentHint: false, DestructiveHint: &yes, OpenWorldHint: new(bool),
+			},
+			Description: `Measure real sandbox runtimes on the host this server runs on, as agentic-eval vms measure does, and write a results file into the server's results directory for evaluate and recommend (results_path) and as a resource. What it does to the host: it first sweeps what earlier runs that were killed left behind (their ae-<run>-* containers, sandboxes, cgroups, mounts and scratch directories, found through the run ledger; nothing else), builds the sandbox probe, then starts and destroys real sandboxes (containers, gVisor sandboxes or QEMU guests) named ae-<run>-*, as root, with no network but loopback. One measurement at a time; it takes from seconds to minutes: send a progress token to follow it, and cancel the call to stop it (everything it created is removed, partial results are kept). variants are exact driver variant names (doctor says which are available), at most 4; phases default to start-latency; samples 1 to 200 (default 10).`,
+		}, m.run)
+	}
+	addResultResources(s, opts.ResultsDirs)
 	s.AddReceivingMiddleware(explainArguments(help), limitArguments())
-	return s
+	return s, m
 }
 
 // addTool registers a typed tool and records its arguments in help.
 func addTool[In, Out any](s *mcp.Server, help map[string]string, t *mcp.Tool, h mcp.ToolHandlerFor[In, Out]) {
 	help[t.Name] = describeArgs(reflect.TypeFor[In]())
+	if t.Meta == nil {
+		t.Meta = mcp.Meta{MetaLongRunning: false}
+	}
 	mcp.AddTool(s, t, h)
 }
 
@@ -165,7 +208,11 @@ func describeArgs(t reflect.Type) string {
 			name = f.Name
 		}
 		kind := "string"
-		switch f.Type.Kind() {
+		ft := f.Type
+		if ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		switch ft.Kind() {
 		case reflect.Bool:
 			kind = "boolean"
 		case reflect.Float64, reflect.Int:
@@ -208,9 +255,21 @@ func explainArguments(argHelp map[string]string) mcp.Middleware {
 	}
 }
 
-// Serve runs a server on t until the client disconnects or ctx ends.
+// Serve runs a server on t until the client disconnects or ctx ends; a
+// measurement still running is cancelled and waited for (its cleanup
+// included, up to two minutes).
 func Serve(ctx context.Context, t mcp.Transport, opts Options) error {
-	if err := New(opts).Run(ctx, t); err != nil && !errors.Is(err, context.Canceled) {
+	s, m := build(opts)
+	if m != nil {
+		// The SDK waits for in-flight calls before Run returns: a stopping
+		// server cancels its measurement first.
+		defer context.AfterFunc(ctx, m.stop)()
+	}
+	err := s.Run(ctx, t)
+	if m != nil {
+		m.wait(drainTimeout)
+	}
+	if err != nil && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("mcp server: %w", err)
 	}
 	return nil
@@ -531,26 +590,90 @@ func recommend(ctx context.Context, opts Options, in RecommendInput) (*mcp.CallT
 		return nil, RecommendOutput{}, err
 	}
 	if in.RequireMeasured && in.ResultsPath == "" {
-		return nil, RecommendOutput{}, errors.New("require_measured needs results_path: this server does not start measurements; run agentic-eval vms measure on the target host and pass its results file as results_path")
+		return nil, RecommendOutput{}, errors.New("require_measured needs results_path: this tool does not start measurements; run agentic-eval vms measure on the target host (or the measure tool, on a server started with --allow-measure) and pass its results file as results_path")
+	}
+	cons, err := constraintsOf(in.ConstraintsInput)
+	if err != nil {
+		return nil, RecommendOutput{}, err
 	}
 	res, err := loadResults(opts, in.ResultsPath)
 	if err != nil {
 		return nil, RecommendOutput{}, err
 	}
-	rec, err := evaluate.Recommend(evaluate.Evaluate(res, w, eopts), evaluate.RecommendOptions{RequireMeasured: in.RequireMeasured, Weighting: wt.Label})
-	if err != nil {
+	rec, err := evaluate.Recommend(evaluate.Evaluate(res, w, eopts), evaluate.RecommendOptions{
+		RequireMeasured: in.RequireMeasured, Weighting: wt.Label,
+		Constraints: cons, Facts: evaluate.Facts{Results: res, Declared: evaluate.DeclaredOf(opts.Drivers())},
+	})
+	out := RecommendOutput{Workload: in.Workload, Weighting: wt, Rubric: rec.Rubric, Constraints: constraintsOutput(rec.Constraints)}
+	switch {
+	case errors.Is(err, evaluate.ErrNoSystemPasses):
+		out.Verdict = "no system passes every constraint: see constraints.excluded for the limit each fails or leaves untested, with its figure and provenance"
+		out.Reasons, out.Caveats, out.Axes, out.Strongest, out.Ranking = []string{resultsfile.Shorten(err.Error())}, []string{}, []RecommendedAxis{}, []RecommendedAxis{}, []Contender{}
+		if res == nil {
+			out.Caveats = append(out.Caveats, "no results_path: limits on measured figures (start, memory, runnable) are untested for every system; pass a results file from this host")
+		}
+		return nil, out, nil
+	case errors.Is(err, evaluate.ErrNothingMeasured):
 		return nil, RecommendOutput{}, fmt.Errorf("require_measured: %w (results %s); measure one with agentic-eval vms measure, or drop require_measured to fall back on curated scores", err, resultsfile.Shorten(in.ResultsPath))
+	case err != nil:
+		return nil, RecommendOutput{}, err
 	}
-	out := RecommendOutput{
-		System: rec.System.Name(), Fitness: rec.Fitness, Measured: rec.Measured, Workload: in.Workload, Weighting: wt,
-		Reasons: rec.Reasons, Axes: recommendedAxes(rec.Axes), Strongest: recommendedAxes(rec.Strongest),
-		Disagreements: rec.Disagreements, Caveats: rec.Caveats, Rubric: rec.Rubric,
+	av := rec.Availability
+	out.System, out.Fitness, out.Measured, out.Availability = rec.System.Name(), rec.Fitness, rec.Measured, &av
+	out.Reasons, out.Axes, out.Strongest = rec.Reasons, recommendedAxes(rec.Axes), recommendedAxes(rec.Strongest)
+	out.Disagreements, out.Caveats = rec.Disagreements, rec.Caveats
+	from := "curated judgments only"
+	if rec.Measured {
+		from = "measured on the results' host"
+	}
+	out.Verdict = fmt.Sprintf("recommended: %s, fitness %.2f under %s (%s)", rec.System, rec.Fitness, wt.Label, from)
+	if !av.Obtainable {
+		out.Verdict = fmt.Sprintf("%s has no public release and cannot be had today; with that said, %s", rec.System, out.Verdict)
+	}
+	for _, s := range rec.TiedWith {
+		out.TiedWith = append(out.TiedWith, s.Name())
+	}
+	if len(out.TiedWith) > 0 {
+		out.Verdict += "; it ties with " + strings.Join(out.TiedWith, ", ")
 	}
 	for _, c := range rec.Ranking {
-		out.Ranking = append(out.Ranking, Contender{System: c.System.Name(), Fitness: c.Fitness, Measured: c.Measured})
+		out.Ranking = append(out.Ranking, Contender{System: c.System.Name(), Fitness: c.Fitness, Measured: c.Measured, FitnessLo: c.FitnessLo, FitnessHi: c.FitnessHi, Rank: c.Rank, Tied: c.Tied})
 	}
 	out.Figures = figuresOf(res, func(v measure.VariantResult) bool { return v.System == rec.System })
 	return nil, out, nil
+}
+
+// constraintsOf reads recommend's limits; obtainable defaults to true.
+func constraintsOf(in ConstraintsInput) (evaluate.Constraints, error) {
+	c := evaluate.Constraints{
+		MaxStartP50MS: in.MaxStartP50MS, MaxStartP99MS: in.MaxStartP99MS, Snapshot: in.RequireSnapshot,
+		MaxMemoryMiB: in.MaxMemoryMiB, Runnable: in.RequireRunnable, Obtainable: in.Obtainable == nil || *in.Obtainable,
+	}
+	if in.MinIsolation != "" {
+		b, err := evaluate.ParseBoundary(in.MinIsolation)
+		if err != nil {
+			return c, fmt.Errorf("min_isolation: %w", err)
+		}
+		c.MinIsolation = b
+	}
+	if err := c.Validate(); err != nil {
+		return c, fmt.Errorf("constraints: %w", err)
+	}
+	return c, nil
+}
+
+func constraintsOutput(r *evaluate.ConstraintReport) *ConstraintsOutput {
+	if r == nil {
+		return nil
+	}
+	out := &ConstraintsOutput{Limits: r.Limits, Passing: []string{}}
+	for _, s := range r.Passing {
+		out.Passing = append(out.Passing, s.Name())
+	}
+	for _, v := range r.Excluded {
+		out.Excluded = append(out.Excluded, ExcludedSystem{System: v.System.Name(), Status: string(v.Status), Checks: v.Failing()})
+	}
+	return out
 }
 
 func recommendedAxes(as []evaluate.RecommendedAxis) []RecommendedAxis {

@@ -335,15 +335,20 @@ func TestEvaluateReadsAResultsFileAndFlagsDisagreements(t *testing.T) {
 	}
 }
 
-func TestRecommendWithoutResultsFollowsTheCuratedRankingWithReasons(t *testing.T) {
+func TestRecommendWithoutResultsFollowsTheCuratedRankingOfWhatCanBeHad(t *testing.T) {
 	cs := connect(t)
 	for _, p := range vms.Presets() {
 		out := call[mcpserver.RecommendOutput](t, cs, "recommend", map[string]any{"workload": p.Name})
-		ranked := withoutResults(p.Weights)
-		if out.System != ranked[0].System.Name() || out.Measured {
-			t.Errorf("%s: recommended %s (measured %v), want %s (curated and published)", p.Name, out.System, out.Measured, ranked[0].System)
+		var ranked []evaluate.Row // curated and published; obtainable is on by default
+		for _, r := range withoutResults(p.Weights) {
+			if vms.AvailabilityOf(r.System).Obtainable {
+				ranked = append(ranked, r)
+			}
 		}
-		if len(out.Ranking) != 7 || out.Ranking[1].System != ranked[1].System.Name() {
+		if out.System != ranked[0].System.Name() || out.Measured || out.Availability == nil || !out.Availability.Obtainable {
+			t.Errorf("%s: recommended %s (measured %v, availability %+v), want curated %s", p.Name, out.System, out.Measured, out.Availability, ranked[0].System)
+		}
+		if len(out.Ranking) != len(ranked) || out.Ranking[1].System != ranked[1].System.Name() {
 			t.Errorf("%s: ranking %+v", p.Name, out.Ranking)
 		}
 		if len(out.Axes) != 5 || len(out.Strongest) != 2 || len(out.Reasons) < 3 {
@@ -352,11 +357,16 @@ func TestRecommendWithoutResultsFollowsTheCuratedRankingWithReasons(t *testing.T
 		if out.Strongest[0].Contribution < out.Strongest[1].Contribution || out.Strongest[0].Evidence == "" {
 			t.Errorf("%s: strongest %+v", p.Name, out.Strongest)
 		}
-		if !strings.Contains(out.Reasons[0], out.System+" ranks first") {
-			t.Errorf("%s: first reason %q", p.Name, out.Reasons[0])
+		if !strings.Contains(strings.Join(out.Reasons, "\n"), out.System+" ranks first of 6") {
+			t.Errorf("%s: reasons %q", p.Name, out.Reasons)
 		}
 		if len(out.Caveats) == 0 || !strings.Contains(out.Caveats[0], "nothing was measured") {
 			t.Errorf("%s: caveats %q must say the answer is curated", p.Name, out.Caveats)
+		}
+		c := out.Constraints
+		if c == nil || len(c.Excluded) != 1 || c.Excluded[0].System != "aethervm" || c.Excluded[0].Status != "fail" ||
+			c.Excluded[0].Checks[0].Provenance != "curated" || !strings.Contains(c.Excluded[0].Checks[0].Figure, "no public release") {
+			t.Errorf("%s: constraints %+v, want aethervm excluded as not obtainable, with its curated source", p.Name, c)
 		}
 	}
 	// Free weights: only isolation matters, and qemu-kvm has the top
@@ -438,6 +448,58 @@ func TestBadInputIsAToolErrorThatSaysWhatIsValid(t *testing.T) {
 			if !strings.Contains(msg, w) {
 				t.Errorf("%s(%v): error %q lacks %q", c.tool, c.args, msg, w)
 			}
+		}
+	}
+}
+
+func TestMeasureIsListedOnlyWhenAllowedAndSaysWhatItDoesToTheHost(t *testing.T) {
+	opts := mcpserver.Options{Version: "test", ResultsDirs: []string{t.TempDir()}}
+	for _, allow := range []bool{false, true} {
+		opts.AllowMeasure = allow
+		res, err := connectWith(t, opts).ListTools(context.Background(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m *mcp.Tool
+		for _, tool := range res.Tools {
+			if tool.Name == "measure" {
+				m = tool
+			}
+		}
+		if (m != nil) != allow {
+			t.Fatalf("AllowMeasure %v: measure listed %v", allow, m != nil)
+		}
+		if m == nil {
+			continue
+		}
+		a := m.Annotations
+		if a.ReadOnlyHint || a.IdempotentHint || a.DestructiveHint == nil || !*a.DestructiveHint || a.OpenWorldHint == nil || *a.OpenWorldHint {
+			t.Errorf("measure annotations %+v: it writes, sweeps stale runs' objects, repeats differently, and opens no network", a)
+		}
+		for _, says := range []string{"real sandboxes", "sweeps", "ae-<run>-*", "cancel", "progress"} {
+			if !strings.Contains(m.Description, says) {
+				t.Errorf("measure's description lacks %q", says)
+			}
+		}
+	}
+}
+
+func TestMeasureRefusesBadArgumentsBeforeTouchingTheHost(t *testing.T) {
+	cs := connectWith(t, mcpserver.Options{Version: "test", ResultsDirs: []string{t.TempDir()}, AllowMeasure: true})
+	for _, c := range []struct {
+		args map[string]any
+		says string
+	}{
+		{map[string]any{"variants": []string{}}, "want 1 to 4"},
+		{map[string]any{"variants": []string{"a", "b", "c", "d", "e"}}, "want 1 to 4"},
+		{map[string]any{"variants": []string{"vmware"}}, "valid variants are aethervm"},
+		{map[string]any{"variants": []string{strings.Repeat("v", 500)}}, "…"},
+		{map[string]any{"variants": []string{"docker/runc"}, "samples": 201}, "want 1 to 200"},
+		{map[string]any{"variants": []string{"docker/runc"}, "phases": []string{"warp"}}, "valid phases"},
+	} {
+		res := callRaw(t, cs, "measure", c.args)
+		if !res.IsError || !strings.Contains(text(res), c.says) || len(text(res)) > 700 {
+			t.Errorf("measure(%v): error %v %q, want it saying %q", c.args, res.IsError, text(res), c.says)
 		}
 	}
 }

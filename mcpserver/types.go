@@ -223,6 +223,20 @@ type RecommendInput struct {
 	Workload        string `json:"workload" jsonschema:"the workload: a preset name (balanced, untrusted-code, interactive, dense-fleet, branching) or free weights as axis=weight pairs such as isolation=3,start-latency=2 (axes not named weigh 1)"`
 	RequireMeasured bool   `json:"require_measured,omitempty" jsonschema:"recommend only a system measured in the results file (needs results_path)"`
 	ResultsPath     string `json:"results_path,omitempty" jsonschema:"path (on the server's host, inside its --results-dir directories) of a results file written by agentic-eval vms measure; without it the recommendation rests on the curated catalog only"`
+	ConstraintsInput
+}
+
+// ConstraintsInput are recommend's hard limits: a system failing one is
+// never recommended, and a limit with no figure to test it is untested for
+// that system, never passed.
+type ConstraintsInput struct {
+	MaxStartP50MS   float64 `json:"max_start_p50_ms,omitempty" jsonschema:"hard limit on the median start in milliseconds: the time to the first verified result of the start workload where measured, else to the probe's ready line; needs results_path (untested otherwise)"`
+	MaxStartP99MS   float64 `json:"max_start_p99_ms,omitempty" jsonschema:"hard limit on the 99th percentile start in milliseconds; needs a run of 100 samples or more (untested otherwise)"`
+	MinIsolation    string  `json:"min_isolation,omitempty" jsonschema:"weakest isolation class accepted: shared-kernel < userspace-kernel < hardware-virtualization (observed by the probe where measured, else declared by the driver)"`
+	RequireSnapshot bool    `json:"require_snapshot,omitempty" jsonschema:"require snapshot and restore (fork) of a running sandbox: measured where the run attempted it, else the driver's declared capability"`
+	MaxMemoryMiB    float64 `json:"max_memory_mib,omitempty" jsonschema:"hard limit on host memory per idle sandbox in MiB (the density phase's figure); needs results_path (untested otherwise)"`
+	RequireRunnable bool    `json:"require_runnable,omitempty" jsonschema:"require a variant available on the results file's host; needs results_path (untested otherwise)"`
+	Obtainable      *bool   `json:"obtainable,omitempty" jsonschema:"require a public release (default true); false also considers systems nobody can install today, and says so first when one is recommended"`
 }
 
 // RecommendedAxis is one axis of the recommended system.
@@ -240,14 +254,36 @@ type RecommendedAxis struct {
 
 // Contender is another system in the ranking.
 type Contender struct {
-	System   string  `json:"system"`
-	Fitness  float64 `json:"fitness"`
-	Measured bool    `json:"measured"`
+	System    string   `json:"system"`
+	Fitness   float64  `json:"fitness"`
+	Measured  bool     `json:"measured"`
+	FitnessLo *float64 `json:"fitness_ci_lo,omitempty" jsonschema:"lower bound of the fitness's bootstrap interval (measured rows only)"`
+	FitnessHi *float64 `json:"fitness_ci_hi,omitempty" jsonschema:"upper bound of the fitness's bootstrap interval (measured rows only)"`
+	Rank      int      `json:"rank" jsonschema:"the evaluation's rank; systems whose fitness cannot be told apart share it"`
+	Tied      bool     `json:"tied,omitempty"`
+}
+
+// ConstraintsOutput is how every system stood against the constraints.
+type ConstraintsOutput struct {
+	Limits   evaluate.Constraints `json:"limits"`
+	Passing  []string             `json:"passing" jsonschema:"systems passing every constraint, best fit first"`
+	Excluded []ExcludedSystem     `json:"excluded,omitempty" jsonschema:"systems left out, best fit first, with each constraint they fail or leave untested"`
+}
+
+// ExcludedSystem is a system left out by the constraints.
+type ExcludedSystem struct {
+	System string           `json:"system"`
+	Status string           `json:"status" jsonschema:"fail (a constraint failed) or untested (no figure to test a limit against)"`
+	Checks []evaluate.Check `json:"checks" jsonschema:"the constraints it did not pass: the figure tested and its provenance (measured, declared, curated, none)"`
 }
 
 // RecommendOutput is recommend's answer.
 type RecommendOutput struct {
-	System        string                  `json:"system" jsonschema:"the recommended system"`
+	Verdict       string                  `json:"verdict" jsonschema:"the answer in one sentence: the system recommended, or that no system passes the constraints"`
+	System        string                  `json:"system" jsonschema:"the recommended system; empty when no system passes the constraints"`
+	Availability  *vms.Availability       `json:"availability,omitempty" jsonschema:"whether the recommended system can be had (a public release) and the source"`
+	TiedWith      []string                `json:"tied_with,omitempty" jsonschema:"systems whose fitness cannot be told apart from the recommended one's"`
+	Constraints   *ConstraintsOutput      `json:"constraints,omitempty"`
 	Fitness       float64                 `json:"fitness"`
 	Measured      bool                    `json:"measured" jsonschema:"whether any of its scores was measured on the results file's host"`
 	Workload      string                  `json:"workload"`
