@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -91,6 +92,7 @@ type measureFlags struct {
 	skipUnavailable, noDrop                             bool
 	workloads, workloadCmd                              string
 	workloadSamples, warmRuns                           int
+	fileSizes                                           string
 	sweep                                               sweepFlags
 	churn, fillConcurrency                              int
 	churnTime, densityTime                              time.Duration
@@ -120,6 +122,7 @@ func (f *measureFlags) add(cmd *cobra.Command) {
 	fl.StringVar(&f.workloadCmd, "workload-cmd", "", "also measure this command line against the image (split on spaces), verified by its exit status")
 	fl.IntVar(&f.workloadSamples, "workload-samples", def.Workload.Samples, "fresh sandboxes timing each workload's time to interactive")
 	fl.IntVar(&f.warmRuns, "warm-runs", def.Workload.WarmRuns, "runs of each workload in one warm sandbox, per exec path")
+	fl.StringVar(&f.fileSizes, "file-sizes", sizeList(def.Workload.FileSizes), "file sizes put into and got back from a sandbox, comma-separated, with K, M or G (KiB, MiB, GiB); e.g. 4K,1M,64M")
 	fl.StringVar(&f.out, "out", "", "write the results JSON here (default agentic-eval-results-<run>.json)")
 	fl.BoolVar(&f.skipUnavailable, "skip-unavailable", false, "skip named systems that cannot be measured here instead of failing")
 	fl.BoolVar(&f.noDrop, "no-drop-caches", false, "do not drop the page cache before MemAvailable readings")
@@ -145,6 +148,11 @@ func (f *measureFlags) settings() (measure.Settings, error) {
 		}
 	}
 	s.Workload.Samples, s.Workload.WarmRuns = f.workloadSamples, f.warmRuns
+	sizes, err := parseSizes(f.fileSizes)
+	if err != nil {
+		return s, usagef("--file-sizes: %v", err)
+	}
+	s.Workload.FileSizes = sizes
 	s.Workload.Names = nil
 	if f.workloads != "" {
 		ws, err := workload.Parse(f.workloads)
@@ -617,3 +625,49 @@ func phaseNames(ps []measure.Phase) string {
 	}
 	return strings.Join(n, ", ")
 }
+
+// sizeList writes sizes as --file-sizes takes them.
+func sizeList(sizes []int64) string {
+	var out []string
+	for _, n := range sizes {
+		switch {
+		case n%(1<<30) == 0:
+			out = append(out, fmt.Sprintf("%dG", n>>30))
+		case n%(1<<20) == 0:
+			out = append(out, fmt.Sprintf("%dM", n>>20))
+		case n%(1<<10) == 0:
+			out = append(out, fmt.Sprintf("%dK", n>>10))
+		default:
+			out = append(out, fmt.Sprint(n))
+		}
+	}
+	return strings.Join(out, ",")
+}
+
+// parseSizes reads "4K,1M,64M": bytes with an optional K, M or G (powers
+// of 1024); an empty list measures no files.
+func parseSizes(list string) ([]int64, error) {
+	var out []int64
+	for _, f := range strings.Split(list, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		mult := int64(1)
+		switch f[len(f)-1] {
+		case 'K', 'k':
+			mult, f = 1<<10, f[:len(f)-1]
+		case 'M', 'm':
+			mult, f = 1<<20, f[:len(f)-1]
+		case 'G', 'g':
+			mult, f = 1<<30, f[:len(f)-1]
+		}
+		n, err := strconv.ParseInt(f, 10, 64)
+		if err != nil || n < 1 || n > (1<<30)/mult {
+			return nil, fmt.Errorf("%s is not a size from 1 byte to 1G: want a number with an optional K, M or G, e.g. 4K,1M,64M", shorten(f))
+		}
+		out = append(out, n*mult)
+	}
+	return out, nil
+}
+

@@ -13,6 +13,9 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
+
+	"github.com/agentic-eval/agentic-eval/probe"
 )
 
 // ProbeEnv names a prebuilt probe binary that BuildProbe returns as is.
@@ -45,8 +48,12 @@ func BuildProbe(ctx context.Context) (string, error) {
 	}
 	root, err := moduleRoot(wd)
 	if err != nil {
-		// Outside a checkout, use the probe scripts/setup.sh installed.
+		// Outside a checkout, use the probe scripts/setup.sh installed, if
+		// it is the probe this tool speaks to.
 		if checkExecutable(InstalledProbe) == nil {
+			if err := CheckProbeFeatures(ctx, InstalledProbe); err != nil {
+				return "", fmt.Errorf("build probe: %w", err)
+			}
 			return InstalledProbe, nil
 		}
 		return "", fmt.Errorf("build probe: %w, and no probe is installed at %s (run scripts/setup.sh); or set %s to a static sandbox-probe binary", err, InstalledProbe, ProbeEnv)
@@ -174,4 +181,24 @@ func checkExecutable(p string) error {
 		return &fs.PathError{Op: "exec", Path: p, Err: errors.New("not executable")}
 	}
 	return nil
+}
+
+// CheckProbeFeatures runs the probe at path with probe.FeaturesFlag and
+// refuses it unless it reports this tool's probe.Features: a probe left by
+// an older setup would otherwise run, and fail in ways that look like the
+// runtime's (a guest that never reports ready).
+func CheckProbeFeatures(ctx context.Context, path string) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, path, probe.FeaturesFlag)
+	cmd.Stdin = nil // an older probe reads its requests from stdin: EOF ends it
+	out, err := cmd.Output()
+	got := strings.TrimSpace(string(out))
+	if err == nil && got == probe.Features {
+		return nil
+	}
+	if len(got) > 80 {
+		got = got[:77] + "..."
+	}
+	return fmt.Errorf("the probe at %s is from another version of agentic-eval (it reports %q; this tool needs %q): run scripts/setup.sh again, run from a checkout, or set %s", path, got, probe.Features, ProbeEnv)
 }

@@ -176,3 +176,19 @@ func TestBuildProbeCachesUnderTheWellKnownDirectory(t *testing.T) {
 		t.Errorf("cached probe said %q, want a ready line first and bye last", out)
 	}
 }
+
+func TestAProbeFromAnotherVersionIsRefused(t *testing.T) {
+	ctx := context.Background()
+	built, err := BuildProbe(ctx)
+	if err != nil {
+		t.Skipf("cannot build the probe here: %v", err)
+	}
+	if err := CheckProbeFeatures(ctx, built); err != nil {
+		t.Fatalf("the probe of this checkout is refused: %v", err)
+	}
+	// Any other binary (here /bin/true, which prints nothing) is not it.
+	err = CheckProbeFeatures(ctx, "/bin/true")
+	if err == nil || !strings.Contains(err.Error(), "from another version") || !strings.Contains(err.Error(), "scripts/setup.sh") {
+		t.Fatalf("CheckProbeFeatures(/bin/true) = %v", err)
+	}
+}

@@ -10,6 +10,16 @@ import (
 // the harness runs it through a runtime's exec to prove exec works.
 const ExecFlag = "--exec-check"
 
+// FeaturesFlag makes the probe print Features and exit: how a tool tells
+// that a probe binary it did not build (the one setup installed) is the
+// probe it speaks to.
+const FeaturesFlag = "--features"
+
+// Features names what this probe can do, one word per ability and its
+// version. Change it whenever the probe gains an ability the harness
+// relies on, so that an older installed probe is refused, not run.
+const Features = "ready/1 agent/1 exec-check/1 vm-image/1"
+
 // Marker starts every message the probe writes.
 const Marker = "AEPROBE "
 

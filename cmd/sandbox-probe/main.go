@@ -52,6 +52,10 @@ func main() {
 		os.Stdout.WriteString(probe.Marker + reply + "\n")
 		os.Exit(0)
 	}
+	if len(os.Args) == 2 && os.Args[1] == probe.FeaturesFlag {
+		os.Stdout.WriteString(probe.Features + "\n")
+		os.Exit(0)
+	}
 	if len(os.Args) > 1 && os.Args[1] == probe.ExecFlag {
 		// A second process started in a running sandbox by the runtime's
 		// exec: say so with its pid and leave.
