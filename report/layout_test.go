@@ -39,6 +39,10 @@ var layoutWidths = []int{1400, 1024, 390}
 // than the page may scroll inside its wrapper.
 const squeezeFrom = 1024
 
+// printWidth is an A4 page's printable width in CSS pixels (190 mm, Chrome's
+// default margins taken off), at which the print rules must fit the page.
+const printWidth = 718
+
 // scrollWrapper is the one class of element allowed to scroll sideways: the
 // wrapper around a table too wide to squeeze. Nothing else (the page, main,
 // a section) may scroll, or the test could be passed by hiding the problem.
@@ -177,54 +181,74 @@ func TestEveryTableAndChartFitsThePage(t *testing.T) {
 		if n := strings.Count(raw, "</body>"); n != 1 {
 			t.Fatalf("%s: the page has %d </body> tags, want 1 to put the measuring script before", p.name, n)
 		}
+		raw = strings.Replace(raw, "</body>", measureScript+"</body>", 1)
 		file := filepath.Join(dir, p.name+".html")
-		if err := os.WriteFile(file, []byte(strings.Replace(raw, "</body>", measureScript+"</body>", 1)), 0o644); err != nil {
+		if err := os.WriteFile(file, []byte(raw), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		for _, w := range layoutWidths {
 			t.Run(fmt.Sprintf("%s/%dpx", p.name, w), func(t *testing.T) {
-				ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-				defer cancel()
-				frame := filepath.Join(dir, fmt.Sprintf("%s-%d.html", p.name, w))
-				if err := os.WriteFile(frame, []byte(frameOf(filepath.Base(file), w)), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				dom, err := dumpDOM(ctx, t, bin, frame, w)
-				if err != nil {
-					t.Fatal(err)
-				}
-				res, err := layoutOf(dom)
-				if err != nil {
-					t.Fatal(err)
-				}
-				// A frame that came out wider than asked would pass a phone
-				// layout that does not fit a phone.
-				if res.Inner != float64(w) {
-					t.Fatalf("the page was laid out %.0f px wide, asked for %d", res.Inner, w)
-				}
-				for _, o := range res.Offenders {
-					if o.Box > 0 {
-						t.Errorf("%s: %s: %.0f px of content in a %.0f px box", o.El, o.Why, o.Width, o.Box)
-					} else {
-						t.Errorf("%s: %s: %.0f px wide, right edge at %.0f of %.0f%s", o.El, o.Why, o.Width, o.Right, res.Viewport, insideOf(o.Inside))
-					}
-				}
-				for _, s := range res.Scrollers {
-					switch {
-					case !strings.Contains(" "+s.Class+" ", " "+scrollWrapper+" "):
-						t.Errorf("%s scrolls sideways (%.0f px in %.0f): only a .%s wrapper may", s.El, s.Scroll, s.Client, scrollWrapper)
-					case s.Scroll <= s.Client:
-					case w >= squeezeFrom:
-						t.Errorf("%s: %.0f px of content scrolls in %.0f px at %d px: from %d px up every table and chart must fit unscrolled", s.El, s.Scroll, s.Client, w, squeezeFrom)
-					default:
-						t.Logf("%s scrolls sideways: %.0f px in %.0f", s.El, s.Scroll, s.Client)
-					}
-				}
-				if res.Page > res.Viewport {
-					t.Errorf("the page is %.0f px wide in a %.0f px viewport", res.Page, res.Viewport)
-				}
+				checkLayout(t, bin, file, w)
 			})
 		}
+		// The page on paper: the print rules applied on screen at the width
+		// of an A4 page's printable area, where nothing may scroll.
+		if n := strings.Count(raw, "@media print {"); n != 1 {
+			t.Fatalf("%s: the page has %d print rule sets, want 1", p.name, n)
+		}
+		printed := filepath.Join(dir, p.name+"-print.html")
+		if err := os.WriteFile(printed, []byte(strings.Replace(raw, "@media print {", "@media all {", 1)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Run(fmt.Sprintf("%s/print-%dpx", p.name, printWidth), func(t *testing.T) {
+			checkLayout(t, bin, printed, printWidth)
+		})
+	}
+}
+
+// checkLayout lays file out at width px in Chromium and fails naming every
+// element that does not fit.
+func checkLayout(t *testing.T, bin, file string, width int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	frame := strings.TrimSuffix(file, ".html") + fmt.Sprintf("-frame-%d.html", width)
+	if err := os.WriteFile(frame, []byte(frameOf(filepath.Base(file), width)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dom, err := dumpDOM(ctx, t, bin, frame, width)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := layoutOf(dom)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A frame that came out wider than asked would pass a phone layout
+	// that does not fit a phone.
+	if res.Inner != float64(width) {
+		t.Fatalf("the page was laid out %.0f px wide, asked for %d", res.Inner, width)
+	}
+	for _, o := range res.Offenders {
+		if o.Box > 0 {
+			t.Errorf("%s: %s: %.0f px of content in a %.0f px box", o.El, o.Why, o.Width, o.Box)
+		} else {
+			t.Errorf("%s: %s: %.0f px wide, right edge at %.0f of %.0f%s", o.El, o.Why, o.Width, o.Right, res.Viewport, insideOf(o.Inside))
+		}
+	}
+	for _, s := range res.Scrollers {
+		switch {
+		case !strings.Contains(" "+s.Class+" ", " "+scrollWrapper+" "):
+			t.Errorf("%s scrolls sideways (%.0f px in %.0f): only a .%s wrapper may", s.El, s.Scroll, s.Client, scrollWrapper)
+		case s.Scroll <= s.Client:
+		case width >= squeezeFrom:
+			t.Errorf("%s: %.0f px of content scrolls in %.0f px at %d px: from %d px up every table and chart must fit unscrolled", s.El, s.Scroll, s.Client, width, squeezeFrom)
+		default:
+			t.Logf("%s scrolls sideways: %.0f px in %.0f", s.El, s.Scroll, s.Client)
+		}
+	}
+	if res.Page > res.Viewport {
+		t.Errorf("the page is %.0f px wide in a %.0f px viewport", res.Page, res.Viewport)
 	}
 }
 
