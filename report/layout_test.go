@@ -390,3 +390,32 @@ func tail(s string) string {
 	}
 	return s
 }
+
+// TestTheBrowserEndsAtItsDeadline: a browser that has not answered by its
+// deadline is killed with its whole process group, the error says so, and
+// no process of it is left (endLeftovers fails the test otherwise).
+func TestTheBrowserEndsAtItsDeadline(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the layout test starts a browser")
+	}
+	bin, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Skip("chromium not on PATH (scripts/setup.sh installs Debian's chromium package)")
+	}
+	page := filepath.Join(t.TempDir(), "page.html")
+	if err := os.WriteFile(page, []byte("<!DOCTYPE html><title>t</title><p>x</p>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Far shorter than the browser takes to start, so the deadline, not
+	// the browser, ends the run.
+	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = dumpDOM(ctx, t, bin, page, 1024)
+	if err == nil || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("dumpDOM past its deadline: %v, want a deadline error", err)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("dumpDOM returned %v after its deadline", took)
+	}
+}
