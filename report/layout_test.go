@@ -277,14 +277,24 @@ func layoutOf(dom []byte) (layoutResult, error) {
 }
 
 // dumpDOM loads file in headless Chromium at width×900 and returns the DOM
-// after load. The browser gets its own HOME and profile in a temp dir,
+// after load. The browser gets its own HOME, TMPDIR and profile in a temp dir,
 // resolves no name and sends anything it would fetch to a closed loopback
 // port. Its process group is killed once the browser ends or ctx does, and
 // any process left holding the temp dir (the crash handler starts its own
 // session) is ended by its id, so no browser outlives the test.
 func dumpDOM(ctx context.Context, t *testing.T, bin, file string, width int) ([]byte, error) {
 	t.Helper()
-	home := t.TempDir()
+	// A short path of its own, not t.TempDir's: the browser's singleton
+	// socket lives under TMPDIR, and a socket's path is at most 107 bytes.
+	home, err := os.MkdirTemp("", "ae-chromium-")
+	if err != nil {
+		return nil, fmt.Errorf("make chromium's home: %w", err)
+	}
+	t.Cleanup(func() {
+		if err := os.RemoveAll(home); err != nil {
+			t.Errorf("remove chromium's home: %v", err)
+		}
+	})
 	cmd := exec.Command(bin,
 		"--headless=new", "--no-sandbox", "--disable-gpu",
 		fmt.Sprintf("--window-size=%d,900", width), "--virtual-time-budget=2000",
@@ -293,7 +303,10 @@ func dumpDOM(ctx context.Context, t *testing.T, bin, file string, width int) ([]
 		"--disable-background-networking", "--disable-component-update", "--disable-crash-reporter",
 		"--proxy-server=127.0.0.1:9", "--host-resolver-rules=MAP * ~NOTFOUND",
 		"--dump-dom", "file://"+file)
-	cmd.Env = append(os.Environ(), "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"), "XDG_CACHE_HOME="+filepath.Join(home, ".cache"))
+	// Its scratch dirs too (a killed browser leaves them behind) go under
+	// home, which the test removes.
+	cmd.Env = append(os.Environ(), "HOME="+home, "TMPDIR="+home,
+		"XDG_CONFIG_HOME="+filepath.Join(home, ".config"), "XDG_CACHE_HOME="+filepath.Join(home, ".cache"))
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -326,7 +339,7 @@ func dumpDOM(ctx context.Context, t *testing.T, bin, file string, width int) ([]
 		<-exited
 	}
 	_ = syscall.Kill(-pid, syscall.SIGKILL)
-	err := cmd.Wait()
+	err = cmd.Wait()
 	if timedOut {
 		return nil, fmt.Errorf("chromium at %d px: no DOM within the deadline (%w); stderr: %s", width, ctx.Err(), tail(stderr.String()))
 	}
