@@ -14,5 +14,7 @@
 // survives greyscale printing and screen readers; everything comes through
 // html/template, which escapes whatever a runtime wrote into a results
 // file; and a page without measurements says so at the top instead of
-// letting curated judgments pass for figures.
+// letting curated judgments pass for figures. The page fits any width
+// from a phone's up, and paper: a table is squeezed before it scrolls, and
+// scrolls only inside its own wrapper; nothing is truncated to fit.
 package report

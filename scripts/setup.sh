@@ -5,7 +5,9 @@
 #   bash scripts/setup.sh
 #
 # Steps, each printed on one line with its duration:
-#   1. Debian packages the drivers use, installed only when missing;
+#   1. Debian packages the drivers use, installed only when missing, and
+#      optional ones for tests that skip without them (chromium, for the
+#      report's layout test), whose failure to install does not fail setup;
 #   2. the project's directories (state roots, cache, logs);
 #   3. the project's private dockerd (scripts/start-dockerd.sh), started
 #      when it does not answer;
@@ -20,6 +22,9 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 packages=(runc crun docker.io qemu-system-x86 busybox-static criu iproute2 procps ca-certificates)
+# Optional: headless Chromium lays the HTML report out in report/layout_test.go
+# (about 290 MB); without it that test skips and says why.
+optional_packages=(chromium)
 cache="${AGENTIC_EVAL_CACHE:-/var/cache/agentic-eval}"
 
 now_ms() { date +%s%3N; }
@@ -45,15 +50,19 @@ fi
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q '^install ok installed$'; }
 
 install_packages() {
-	local missing=() p
+	local missing=() optional=() p
 	for p in "${packages[@]}"; do
 		installed "$p" || missing+=("$p")
 	done
-	if ((${#missing[@]} == 0)); then
-		echo "setup: packages already installed: ${packages[*]}"
+	for p in "${optional_packages[@]}"; do
+		installed "$p" || optional+=("$p")
+	done
+	if ((${#missing[@]} + ${#optional[@]} == 0)); then
+		echo "setup: packages already installed: ${packages[*]} ${optional_packages[*]}"
 		return 0
 	fi
-	echo "setup: installing ${missing[*]}"
+	local all=("${missing[@]}" "${optional[@]}")
+	echo "setup: installing ${all[*]}"
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
 	# docker.io's postinst would start the system's dockerd, which rewrites
@@ -68,7 +77,13 @@ install_packages() {
 		trap 'rm -f /usr/sbin/policy-rc.d' EXIT
 	fi
 	local rc=0
-	apt-get install -y -qq --no-install-recommends "${missing[@]}" || rc=$?
+	if ((${#missing[@]} > 0)); then
+		apt-get install -y -qq --no-install-recommends "${missing[@]}" || rc=$?
+	fi
+	if ((rc == 0 && ${#optional[@]} > 0)); then
+		apt-get install -y -qq --no-install-recommends "${optional[@]}" ||
+			echo "setup: optional packages not installed: ${optional[*]} (the tests that need them skip)" >&2
+	fi
 	if ((ours)); then
 		rm -f "$policy"
 		trap - EXIT
