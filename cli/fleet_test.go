@@ -114,7 +114,7 @@ func TestCapacityFlagLiftsTheFillsBounds(t *testing.T) {
 		bound   time.Duration
 		capMode bool
 	}{
-		{nil, 16, 8 * time.Second, false},
+		{nil, 16, 6 * time.Second, false},
 		{[]string{"--capacity"}, measure.MaxCapacityFill, measure.CapacityTime, true},
 		{[]string{"--capacity", "--density", "30"}, 30, measure.CapacityTime, true},
 		{[]string{"--capacity", "--density-time", "90s"}, measure.MaxCapacityFill, 90 * time.Second, true},

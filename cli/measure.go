@@ -500,6 +500,9 @@ func resultNotes(res *measure.Results) string {
 		for _, w := range append(append([]string(nil), v.Fingerprint.Warnings...), v.Warnings...) {
 			fmt.Fprintf(&b, "%s: warning: %s\n", v.Variant, w)
 		}
+		if v.ElapsedNS > 0 {
+			fmt.Fprintf(&b, "%s: took %s (%s)\n", v.Variant, secs(v.ElapsedNS), phaseTimes(v.PhaseNS))
+		}
 		if l := v.StartLatency; l != nil && l.Summary.N > 0 {
 			fmt.Fprintf(&b, "%s: start latency: %s", v.Variant, sampledNote(l.Summary.N, l.Stop))
 			if l.Prep.N > 0 {
@@ -671,3 +674,19 @@ func parseSizes(list string) ([]int64, error) {
 	return out, nil
 }
 
+
+// phaseTimes lists a variant's steps in run order with their times.
+func phaseTimes(m map[string]int64) string {
+	order := []string{"prepare"}
+	for _, p := range measure.AllPhases() {
+		order = append(order, string(p))
+	}
+	order = append(order, "cleanup")
+	var parts []string
+	for _, k := range order {
+		if ns, ok := m[k]; ok {
+			parts = append(parts, k+" "+secs(ns))
+		}
+	}
+	return strings.Join(parts, ", ")
+}

@@ -10,7 +10,8 @@ import (
 	"github.com/agentic-eval/agentic-eval/probe"
 )
 
-// measureIsolation asks a fresh sandbox's probe for its facts, with a
+// measureIsolation asks a fresh sandbox's probe for its facts (the one the
+// start-latency phase left, or a new one), with a
 // listener open on the host's loopback to see whether it is reachable from
 // inside, and assesses the boundary against the host's identity.
 func (r *Runner) measureIsolation(ctx context.Context, d Driver, vr *VariantResult, hostID probe.HostIdentity) {
@@ -31,14 +32,17 @@ func (r *Runner) measureIsolation(ctx context.Context, d Driver, vr *VariantResu
 			c.Close()
 		}
 	}()
-	in, err := r.spawn(ctx, d)
-	if err != nil {
-		if ctx.Err() == nil {
-			vr.fail(PhaseIsolation, "", err)
+	in := r.takeSpare() // the last start-latency sandbox, still fresh
+	if in == nil {
+		var err error
+		if in, err = r.spawn(ctx, d); err != nil {
+			if ctx.Err() == nil {
+				vr.fail(PhaseIsolation, "", err)
+			}
+			return
 		}
-		return
+		vr.did(vms.OpCreate)
 	}
-	vr.did(vms.OpCreate)
 	defer func() {
 		if _, err := r.destroy(in); err != nil {
 			vr.fail("teardown", in.id, err)

@@ -10,7 +10,9 @@ import (
 // measureLatency spawns fresh sandboxes one after another: Warmups not
 // counted, then samples counted under the run's Sampling rule, each timed
 // from the moment the driver asked the runtime to the probe's ready line;
-// the harness's own preparation and each teardown are timed apart.
+// the harness's own preparation and each teardown are timed apart. When
+// the isolation phase follows, the last sandbox is kept for it (r.spare),
+// so its teardown is not among the teardown samples.
 func (r *Runner) measureLatency(ctx context.Context, d Driver, vr *VariantResult) {
 	s := r.Settings
 	var starts, preps, teardowns []time.Duration
@@ -36,6 +38,24 @@ func (r *Runner) measureLatency(ctx context.Context, d Driver, vr *VariantResult
 		consecutiveFailures = 0
 		vr.did(vms.OpCreate)
 		lat, prep := in.latency(), in.prep()
+		if warm >= s.Warmups && s.Has(PhaseIsolation) {
+			// The last counted sandbox is still fresh: the isolation phase
+			// asks it for its facts instead of booting another.
+			sp.add(float64(lat))
+			starts, preps = append(starts, lat), append(preps, prep)
+			if !sp.more() {
+				r.spare = in
+				break
+			}
+			td, err := r.destroy(in)
+			if err != nil {
+				vr.fail("teardown", in.id, err)
+				continue
+			}
+			vr.did(vms.OpDestroy)
+			teardowns = append(teardowns, td)
+			continue
+		}
 		td, err := r.destroy(in)
 		if err != nil {
 			vr.fail("teardown", in.id, err)

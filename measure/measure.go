@@ -126,8 +126,16 @@ func (r *Runner) runDriver(ctx context.Context, d Driver, hostID probe.HostIdent
 		r.logf("%s: unavailable: %s", d.Variant(), vr.Fingerprint.Reason)
 		return vr
 	}
-	defer r.cleanupDriver(d, &vr)
+	began := time.Now()
+	vr.PhaseNS = map[string]int64{}
+	defer func() {
+		t := time.Now()
+		r.cleanupDriver(d, &vr)
+		vr.PhaseNS["cleanup"] = int64(time.Since(t))
+		vr.ElapsedNS = int64(time.Since(began))
+	}()
 	if p, ok := d.(Preparer); ok {
+		t := time.Now()
 		pctx, cancel := context.WithTimeout(ctx, r.Settings.OpTimeout)
 		env := RunEnv{RunID: r.runID, Probe: r.Probe, Dir: r.runDir}
 		if s := r.Settings; s.UsesImage() && vr.Capabilities.Image {
@@ -135,6 +143,7 @@ func (r *Runner) runDriver(ctx context.Context, d Driver, hostID probe.HostIdent
 		}
 		err := p.Prepare(pctx, env)
 		cancel()
+		vr.PhaseNS["prepare"] = int64(time.Since(t))
 		if err != nil {
 			vr.fail("prepare", "", fmt.Errorf("prepare %s: %w", d.Variant(), err))
 			return vr
@@ -160,7 +169,9 @@ func (r *Runner) runDriver(ctx context.Context, d Driver, hostID probe.HostIdent
 			continue
 		}
 		r.logf("%s: %s", d.Variant(), st.phase)
+		t := time.Now()
 		st.run()
+		vr.PhaseNS[string(st.phase)] = int64(time.Since(t))
 	}
 	return vr
 }
@@ -168,6 +179,7 @@ func (r *Runner) runDriver(ctx context.Context, d Driver, hostID probe.HostIdent
 // cleanupDriver destroys every sandbox still held, closes the driver's
 // per-run state and sweeps anything of the run the driver can still find.
 func (r *Runner) cleanupDriver(d Driver, vr *VariantResult) {
+	r.spare = nil // destroyed below with everything else still held
 	destroyErrs := r.destroyAll()
 	for _, err := range destroyErrs {
 		vr.fail("teardown", "", err)

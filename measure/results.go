@@ -69,7 +69,12 @@ type VariantResult struct {
 	// snapshot, restore, fork, destroy), for the agent-control checklist.
 	Operations []vms.Operation `json:"operations,omitempty"`
 	Failures   []Failure       `json:"failures,omitempty"`
-	Warnings   []string        `json:"warnings,omitempty"`
+	// ElapsedNS is the variant's wall time, from preparation to clean-up;
+	// PhaseNS each step's (prepare, each phase by name, cleanup), so that a
+	// run's time budget shows where it went. Absent in older documents.
+	ElapsedNS int64            `json:"elapsed_ns,omitempty"`
+	PhaseNS   map[string]int64 `json:"phase_ns,omitempty"`
+	Warnings  []string         `json:"warnings,omitempty"`
 }
 
 // Failure is an attempt that did not produce a figure, with its cause.

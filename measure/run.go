@@ -56,6 +56,17 @@ type Runner struct {
 
 	mu   sync.Mutex
 	live map[string]*instance
+
+	// spare is a fresh sandbox one phase leaves for the next (the last
+	// start-latency sample, for isolation); takeSpare hands it over.
+	spare *instance
+}
+
+// takeSpare returns the spare sandbox, if any, and forgets it.
+func (r *Runner) takeSpare() *instance {
+	in := r.spare
+	r.spare = nil
+	return in
 }
 
 // NewRunner makes a runner with a fresh run ID.

@@ -91,8 +91,8 @@ type Settings struct {
 // from 6 to 100 samples (after 1 warm-up), stopping once the median is
 // known within ±10% or 5 s are spent past the floor (the time to
 // interactive and warm runs follow the same rule); bursts of 1, 4, 16 and
-// 64 in 4 s timed to python-hello's first result; a density fill of at
-// most 16 idle sandboxes, 4 at a time, for at most 8 s, stopping once the
+// 64 in 3 s timed to python-hello's first result; a density fill of at
+// most 16 idle sandboxes, 4 at a time, for at most 6 s, stopping once the
 // slope is stable; the arrival ladder of DefaultArrivalSettings and 200
 // churn cycles or 3 s, when those phases are named; 4 forks, 30 s per
 // operation, and a 20% MemAvailable floor.
@@ -100,11 +100,11 @@ func DefaultSettings() Settings {
 	return Settings{
 		Samples: 100, MinSamples: 6, Precision: 0.10, PhaseBudget: 5 * time.Second,
 		Warmups: 1, Density: 16, Forks: 4,
-		DensityTime: 8 * time.Second, FillConcurrency: 4,
+		DensityTime: 6 * time.Second, FillConcurrency: 4,
 		Churn: 200, ChurnTime: 3 * time.Second,
 		OpTimeout: 30 * time.Second, MinAvailable: 0.20, DropCaches: true,
 		Phases: DefaultPhases(), Workload: DefaultWorkloadSettings(),
-		Burst: 64, BurstLadder: DefaultBurstLadder(), BurstBudget: 4 * time.Second,
+		Burst: 64, BurstLadder: DefaultBurstLadder(), BurstBudget: 3 * time.Second,
 		SweepUntil: workload.PythonHello, Arrivals: DefaultArrivalSettings(),
 	}
 }

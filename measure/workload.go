@@ -198,6 +198,24 @@ func (r *Runner) measureWorkloads(ctx context.Context, d Driver, vr *VariantResu
 	}
 	total := len(ws)*2 + 1
 	done := 0
+	// One warm sandbox serves every warm run and the files, as a warm pool
+	// of one would: a boot saved per variant, and the state a tool call
+	// finds in a sandbox that has served others.
+	var warm *instance
+	var warmErr error
+	pool := func() (*instance, error) {
+		if warm == nil && warmErr == nil {
+			warm, warmErr = r.spawnOnImage(ctx, d)
+		}
+		return warm, warmErr
+	}
+	defer func() {
+		if warm != nil {
+			if _, err := r.destroy(warm); err != nil {
+				vr.fail("teardown", warm.id, err)
+			}
+		}
+	}()
 	for _, w := range ws {
 		if w.Argv == nil || ctx.Err() != nil {
 			continue // ready is the start-latency phase's
@@ -206,16 +224,24 @@ func (r *Runner) measureWorkloads(ctx context.Context, d Driver, vr *VariantResu
 		res.TTI = append(res.TTI, r.timeToInteract(ctx, d, vr, w))
 		done++
 		r.progress(Event{Variant: d.Variant(), Phase: PhaseWorkload, Done: done, Total: total, Message: w.Name + ": warm exec"})
-		res.Warm = append(res.Warm, r.warmExec(ctx, d, vr, w)...)
+		res.Warm = append(res.Warm, r.warmExec(ctx, vr, w, pool)...)
 		done++
 	}
 	if ctx.Err() == nil {
 		r.progress(Event{Variant: d.Variant(), Phase: PhaseWorkload, Done: done, Total: total, Message: "files"})
-		res.Files = r.fileTransfers(ctx, d, vr)
+		res.Files = r.fileTransfers(ctx, d, vr, pool)
 	}
 	if ctx.Err() == nil {
 		r.progress(Event{Variant: d.Variant(), Phase: PhaseWorkload, Done: done, Total: total, Message: "primed interpreter, forked"})
-		res.Primed = r.primedFork(ctx, d, vr)
+		take := func() (*instance, error) {
+			in, err := pool()
+			warm, warmErr = nil, nil // the caller owns it now
+			if err != nil {
+				return r.spawnOnImage(ctx, d) // the warm one failed: one more try, fresh
+			}
+			return in, nil
+		}
+		res.Primed = r.primedFork(ctx, d, vr, take)
 	}
 	r.progress(Event{Variant: d.Variant(), Phase: PhaseWorkload, Done: total, Total: total})
 }
@@ -317,21 +343,16 @@ func (r *Runner) timeToInteract(ctx context.Context, d Driver, vr *VariantResult
 // warmExec runs w again and again in one sandbox: through the probe, and,
 // where the driver's sandbox execs, through the runtime's own exec of a
 // second probe that runs it.
-func (r *Runner) warmExec(ctx context.Context, d Driver, vr *VariantResult, w workload.Workload) []WarmExec {
+func (r *Runner) warmExec(ctx context.Context, vr *VariantResult, w workload.Workload, pool func() (*instance, error)) []WarmExec {
 	n := r.Settings.Workload.WarmRuns
 	if n == 0 {
 		return nil
 	}
-	in, err := r.spawnOnImage(ctx, d)
+	in, err := pool()
 	if err != nil {
 		vr.fail(PhaseWorkload, "", err)
 		return []WarmExec{{Workload: w.Name, ExecPath: ExecPathProbe, Failed: n}}
 	}
-	defer func() {
-		if _, err := r.destroy(in); err != nil {
-			vr.fail("teardown", in.id, err)
-		}
-	}()
 	viaProbe := WarmExec{Workload: w.Name, ExecPath: ExecPathProbe}
 	var took, inside []time.Duration
 	sp := r.Settings.sampling(n).begin()
@@ -401,21 +422,16 @@ func (r *Runner) warmExec(ctx context.Context, d Driver, vr *VariantResult, w wo
 // gets them back, through the probe in chunks, each verified by SHA-256;
 // then through the runtime's own copy path where the sandbox has one
 // (runtimeCopy), or a row per size and direction that says it has none.
-func (r *Runner) fileTransfers(ctx context.Context, d Driver, vr *VariantResult) []FileTransfer {
+func (r *Runner) fileTransfers(ctx context.Context, d Driver, vr *VariantResult, pool func() (*instance, error)) []FileTransfer {
 	s := r.Settings.Workload
 	if s.FileReps == 0 || len(s.FileSizes) == 0 {
 		return nil
 	}
-	in, err := r.spawnOnImage(ctx, d)
+	in, err := pool()
 	if err != nil {
 		vr.fail(PhaseWorkload, "", err)
 		return nil
 	}
-	defer func() {
-		if _, err := r.destroy(in); err != nil {
-			vr.fail("teardown", in.id, err)
-		}
-	}()
 	var out []FileTransfer
 	rc := r.findRuntimeCopy(ctx, d, vr, in)
 	for _, size := range s.FileSizes {
@@ -546,8 +562,10 @@ type PrimedFork struct {
 	Failed   int     `json:"failed"`
 }
 
-// primedFork measures the primed interpreter forked, on the image.
-func (r *Runner) primedFork(ctx context.Context, d Driver, vr *VariantResult) *PrimedFork {
+// primedFork measures the primed interpreter forked, on the image, in the
+// sandbox take hands over (the warm one, which it then owns: a snapshot may
+// stop it).
+func (r *Runner) primedFork(ctx context.Context, d Driver, vr *VariantResult, take func() (*instance, error)) *PrimedFork {
 	pf := &PrimedFork{}
 	rs, ok := d.(Restorer)
 	if !ok || !vr.Capabilities.Snapshot {
@@ -555,7 +573,7 @@ func (r *Runner) primedFork(ctx context.Context, d Driver, vr *VariantResult) *P
 		return pf
 	}
 	var p workload.Primed
-	src, err := r.spawnOnImage(ctx, d)
+	src, err := take()
 	if err != nil {
 		pf.Cause = fmt.Sprintf("could not start the sandbox to prime: %v", err)
 		return pf

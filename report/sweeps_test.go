@@ -81,7 +81,7 @@ func TestBurstSettingOfAnOlderDocumentIsItsSingleBurst(t *testing.T) {
 	if got := burstSetting(old); got != "8 spawns at once (a single burst, before the ladder)" {
 		t.Errorf("older settings read %q", got)
 	}
-	if got := burstSetting(measure.DefaultSettings()); got != "ladder 1, 4, 16, 64 spawns at once, until python-hello, 4s per variant" {
+	if got := burstSetting(measure.DefaultSettings()); got != "ladder 1, 4, 16, 64 spawns at once, until python-hello, 3s per variant" {
 		t.Errorf("default settings read %q", got)
 	}
 }
