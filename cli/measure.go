@@ -674,7 +674,6 @@ func parseSizes(list string) ([]int64, error) {
 	return out, nil
 }
 
-
 // phaseTimes lists a variant's steps in run order with their times.
 func phaseTimes(m map[string]int64) string {
 	order := []string{"prepare"}
