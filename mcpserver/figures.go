@@ -27,7 +27,8 @@ func figuresOf(res *measure.Results, keep func(measure.VariantResult) bool) []Va
 		if w := v.Workloads; w != nil {
 			f.Workloads = workloadFigures(w)
 		}
-		if f.StartLatency == nil && f.Workloads == nil {
+		f.Fleet = fleetFigures(v)
+		if f.StartLatency == nil && f.Workloads == nil && f.Fleet == nil {
 			continue
 		}
 		out = append(out, f)

@@ -323,6 +323,7 @@ type VariantFigures struct {
 	Variant      string           `json:"variant" jsonschema:"the runtime path measured, e.g. docker, docker/runc, gvisor/systrap"`
 	StartLatency *StartFigure     `json:"start_latency,omitempty" jsonschema:"request to the probe's ready line in a rootfs holding only the probe: a lower bound of what an agent waits for"`
 	Workloads    *WorkloadFigures `json:"workloads,omitempty" jsonschema:"code run in sandboxes of the Python image, when the run measured workloads"`
+	Fleet        *FleetFigures    `json:"fleet,omitempty" jsonschema:"the fleet-scale phases: burst ladder, open-loop arrivals, capacity fill, churn"`
 }
 
 // WorkloadFigures are the workload phase's figures for one variant.
