@@ -218,6 +218,7 @@ func BenchmarkHarnessRSSHolding200(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		s := measure.DefaultSettings()
 		s.Density, s.Phases = 200, []measure.Phase{measure.PhaseDensity}
+		s.Capacity, s.DensityTime = true, 10*time.Minute // fill to 200, not to a stable slope
 		r := measure.NewRunner(s, probe)
 		var rss int64
 		held := 0

@@ -138,6 +138,19 @@ func (r *Runner) measureBurst(ctx context.Context, d Driver, vr *VariantResult) 
 		sw.StoppedBy = fmt.Sprintf("memory guard: %v", err)
 		return
 	}
+	// A ladder shows something only from its second level on: when the
+	// start-latency phase says that not even the first two levels fit the
+	// budget, the climb is not begun (its one level would be one more
+	// start sample), and the sweep says why.
+	if l := vr.StartLatency; l != nil && l.Summary.N > 0 && len(sw.Ladder) > 1 {
+		one := time.Duration(l.Summary.Median * float64(time.Millisecond))
+		two := one + one*time.Duration(sw.Ladder[1])
+		if two > s.BurstBudget {
+			sw.StoppedBy = fmt.Sprintf("time budget: a start takes about %s here, so levels k=%d and k=%d would take about %s of the %s budget; no level was run (raise --burst-budget to climb)",
+				one.Round(time.Millisecond), sw.Ladder[0], sw.Ladder[1], two.Round(time.Millisecond), s.BurstBudget)
+			return
+		}
+	}
 	var mu sync.Mutex // guards vr while a level's goroutines run
 	var last *BurstLevel
 	for i, k := range sw.Ladder {
