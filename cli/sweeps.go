@@ -212,6 +212,9 @@ func burstCell(sw *measure.BurstSweep) string {
 			top = l.K
 		}
 	}
+	if top == 0 && len(sw.Levels) == 0 && sw.StoppedBy != "" {
+		return "not run (budget)" // the reason is in the notes
+	}
 	if top == 0 {
 		return "failed"
 	}
