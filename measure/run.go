@@ -296,27 +296,7 @@ func (r *Runner) destroyAll() []error {
 	}
 	r.mu.Unlock()
 	sort.Slice(ins, func(i, j int) bool { return ins[i].id < ins[j].id })
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		errs []error
-		sem  = make(chan struct{}, 8)
-	)
-	for _, in := range ins {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			if _, err := r.destroy(in); err != nil {
-				mu.Lock()
-				errs = append(errs, err)
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	return errs
+	return r.destroyEach(ins, 8)
 }
 
 // Live is how many sandboxes the runner holds now.
