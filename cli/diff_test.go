@@ -42,8 +42,8 @@ func TestDiffGatesOnARegression(t *testing.T) {
 			t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 		}
 	})
-	t.Run("half again slower fails with the figure named", func(t *testing.T) {
-		r := run(t, "vms", "diff", recordedRun, slowed(t, "docker/runc", 1.5))
+	t.Run("a planted 30% slowdown fails with the figure named", func(t *testing.T) {
+		r := run(t, "vms", "diff", recordedRun, slowed(t, "docker/runc", 1.3))
 		if r.code != 1 {
 			t.Fatalf("exit %d, want 1\n%s%s", r.code, r.stdout, r.stderr)
 		}
@@ -53,7 +53,7 @@ func TestDiffGatesOnARegression(t *testing.T) {
 				row = l
 			}
 		}
-		if !strings.Contains(row, "regression") || !strings.Contains(row, "+50.0%") {
+		if !strings.Contains(row, "regression") || !strings.Contains(row, "+30.0%") {
 			t.Fatalf("no regression row for docker/runc start-latency:\n%s", r.stdout)
 		}
 		if len(lines(r.stderr)) != 1 || !strings.Contains(r.stderr, "1 figure(s) regressed") {

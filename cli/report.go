@@ -28,7 +28,7 @@ type reportWritten struct {
 func (a *App) reportCmd() *cobra.Command {
 	var (
 		wf      weightFlags
-		results string
+		results []string
 		out     string
 	)
 	cmd := &cobra.Command{
@@ -52,14 +52,28 @@ Without --results the page shows the curated catalog only, and says so.`,
 				return err
 			}
 			var res *measure.Results
-			if results != "" {
-				if res, err = measure.ReadResultsFile(results); err != nil {
+			var others []*measure.Results
+			if len(results) > maxFiles {
+				return usagef("--results given %d times: at most %d runs side by side", len(results), maxFiles)
+			}
+			for i, path := range results {
+				r, err := measure.ReadResultsFile(path)
+				if err != nil {
 					return asUsage(err)
 				}
+				if i == 0 {
+					res = r
+				} else {
+					others = append(others, r)
+				}
+			}
+			first := ""
+			if len(results) > 0 {
+				first = results[0]
 			}
 			var page bytes.Buffer
 			if err := report.Render(&page, report.Options{
-				Results: res, ResultsPath: results, Weights: w.Weights, Weighting: w.label(),
+				Results: res, Others: others, ResultsPath: first, Weights: w.Weights, Weighting: w.label(),
 				ToolVersion: measure.ToolInfo().Version, Generated: time.Now(), Preferred: registry.Preferred(),
 			}); err != nil {
 				return err
@@ -82,7 +96,7 @@ Without --results the page shows the curated catalog only, and says so.`,
 		},
 	}
 	wf.add(cmd)
-	cmd.Flags().StringVar(&results, "results", "", "a results `FILE` written by `vms measure`; without it the page is the curated catalog only")
+	cmd.Flags().StringArrayVar(&results, "results", nil, "a results `FILE` written by `vms measure`; without it the page is the curated catalog only; given again, more runs (hosts) set side by side with the first")
 	cmd.Flags().StringVar(&out, "out", "", "write the page to `FILE.html` (required)")
 	return cmd
 }

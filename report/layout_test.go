@@ -173,6 +173,7 @@ func TestEveryTableAndChartFitsThePage(t *testing.T) {
 		{"host-run", report.Options{Results: hostRun, ResultsPath: "docs/host-run.json"}},
 		{"sweep-run", report.Options{Results: sweeps, ResultsPath: sweepRun}},
 		{"curated", report.Options{}},
+		{"side-by-side", report.Options{Results: hostRun, Others: []*measure.Results{sweeps}, ResultsPath: "docs/host-run.json"}},
 	}
 	dir := t.TempDir()
 	for _, p := range pages {

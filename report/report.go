@@ -20,6 +20,9 @@ import (
 type Options struct {
 	// Results is the run to evaluate; nil renders the curated catalog only.
 	Results *measure.Results
+	// Others are more runs (other hosts, or other times) set side by side
+	// with Results: their headline figures and each one's fitness.
+	Others []*measure.Results
 	// ResultsPath is where Results was read from, shown on the page.
 	ResultsPath string
 	// Weights rank the systems; the zero value means balanced.
@@ -74,7 +77,8 @@ type page struct {
 	Rubric        string
 	Threshold     string
 	Rows          []rowView
-	Ties          bool // some ranks are shared
+	Side          *sideView // more runs side by side, when given
+	Ties          bool      // some ranks are shared
 	Published     []publishedView
 	NoPublished   []publishedView // systems with nothing published, and why
 	SystemCharts  []groupedChart
@@ -210,6 +214,9 @@ func build(opts Options) page {
 	p.Churn, p.Capacity = churnRows(res), capacityRows(res)
 	p.Failures = failures(res)
 	p.Host, p.Settings, p.Run = hostFacts(res), settingsOf(res), runFacts(res)
+	if len(opts.Others) > 0 {
+		p.Side = sideOf(append([]*measure.Results{res}, opts.Others...), opts)
+	}
 	return p
 }
 

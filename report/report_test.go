@@ -482,3 +482,34 @@ func TestPublishedEvidenceIsCitedAndIntervalsShown(t *testing.T) {
 		}
 	}
 }
+
+func TestRunsSideBySideShowEachHostAndItsFitness(t *testing.T) {
+	opts := measuredOpts(t)
+	other, err := measure.ReadResultsFile("../docs/default-run.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Others = []*measure.Results{other}
+	_, doc := render(t, opts)
+	hosts := textOf(byID(t, doc, "hosts"))
+	for _, want := range []string{"A: run " + opts.Results.RunID, "B: run " + other.RunID, "Runs side by side"} {
+		if !strings.Contains(hosts, want) {
+			t.Errorf("hosts section lacks %q", want)
+		}
+	}
+	rows := bodyRows(t, doc, "side-fitness")
+	if len(rows) != 7 {
+		t.Fatalf("%d fitness rows, want 7", len(rows))
+	}
+	if cells := find(rows[0], tag("td")); len(cells) != 3 || !strings.Contains(textOf(cells[1]), "#") {
+		t.Errorf("first fitness row %q", textOf(rows[0]))
+	}
+	if len(bodyRows(t, doc, "side-figures")) == 0 {
+		t.Error("no figures side by side")
+	}
+	// Without other runs the section is absent.
+	_, plain := render(t, measuredOpts(t))
+	if len(find(plain, func(n *html.Node) bool { return attr(n, "id") == "hosts" })) != 0 {
+		t.Error("a single run's page shows a side-by-side section")
+	}
+}
