@@ -38,23 +38,18 @@ func (r *Runner) measureLatency(ctx context.Context, d Driver, vr *VariantResult
 		consecutiveFailures = 0
 		vr.did(vms.OpCreate)
 		lat, prep := in.latency(), in.prep()
-		if warm >= s.Warmups && s.Has(PhaseIsolation) {
-			// The last counted sandbox is still fresh: the isolation phase
-			// asks it for its facts instead of booting another.
+		counted := warm >= s.Warmups
+		// With the isolation phase to follow, a counted sample counts
+		// before its teardown, so that the last one, still fresh, can be
+		// kept for it instead of booting another.
+		keep := counted && s.Has(PhaseIsolation)
+		if keep {
 			sp.add(float64(lat))
 			starts, preps = append(starts, lat), append(preps, prep)
 			if !sp.more() {
 				r.spare = in
 				break
 			}
-			td, err := r.destroy(in)
-			if err != nil {
-				vr.fail("teardown", in.id, err)
-				continue
-			}
-			vr.did(vms.OpDestroy)
-			teardowns = append(teardowns, td)
-			continue
 		}
 		td, err := r.destroy(in)
 		if err != nil {
@@ -62,17 +57,18 @@ func (r *Runner) measureLatency(ctx context.Context, d Driver, vr *VariantResult
 			continue
 		}
 		vr.did(vms.OpDestroy)
-		if warm < s.Warmups {
+		if !counted {
 			warm++
 			if warm == s.Warmups {
 				sp = s.sampling(s.Samples).begin() // the budget counts from the first counted sample
 			}
 			continue
 		}
-		starts = append(starts, lat)
-		preps = append(preps, prep)
+		if !keep {
+			starts, preps = append(starts, lat), append(preps, prep)
+			sp.add(float64(lat))
+		}
 		teardowns = append(teardowns, td)
-		sp.add(float64(lat))
 	}
 	if ctx.Err() != nil {
 		sp.halt(StopInterrupted, "the run was interrupted")

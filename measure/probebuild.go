@@ -191,7 +191,7 @@ func CheckProbeFeatures(ctx context.Context, path string) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, path, probe.FeaturesFlag)
-	cmd.Stdin = nil // an older probe reads its requests from stdin: EOF ends it
+	cmd.Stdin = nil // an older probe prints its ready line and waits for requests: the deadline ends it
 	out, err := cmd.Output()
 	got := strings.TrimSpace(string(out))
 	if err == nil && got == probe.Features {

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -210,30 +209,8 @@ func ParseStatus(data []byte) (rssBytes int64, threads int, err error) {
 // counted; symbolic links are not followed.
 func CountDirs(roots []string, maxDepth int) (int, error) {
 	n := 0
-	for _, root := range roots {
-		root = filepath.Clean(root)
-		base := strings.Count(root, string(filepath.Separator))
-		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				if errors.Is(err, fs.ErrNotExist) {
-					return nil
-				}
-				return err
-			}
-			if !d.IsDir() {
-				return nil
-			}
-			if p != root {
-				n++
-			}
-			if strings.Count(p, string(filepath.Separator))-base >= maxDepth {
-				return fs.SkipDir
-			}
-			return nil
-		})
-		if err != nil {
-			return 0, fmt.Errorf("count dirs under %s: %w", root, err)
-		}
+	if err := walkDirs(roots, maxDepth, func(string, string) { n++ }); err != nil {
+		return 0, fmt.Errorf("count dirs: %w", err)
 	}
 	return n, nil
 }

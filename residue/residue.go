@@ -96,6 +96,22 @@ func Cgroups(prefix string) ([]string, error) {
 // during the walk are skipped.
 func FindDirs(roots []string, prefix string, maxDepth int) ([]string, error) {
 	var found []string
+	err := walkDirs(roots, maxDepth, func(p, name string) {
+		if strings.Contains(name, prefix) {
+			found = append(found, p)
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("residue: %w", err)
+	}
+	slices.Sort(found)
+	return slices.Compact(found), nil
+}
+
+// walkDirs calls visit for every directory under each root (the roots
+// excluded), at most maxDepth levels down. Symbolic links are not
+// followed; directories that vanish during the walk are skipped.
+func walkDirs(roots []string, maxDepth int, visit func(path, name string)) error {
 	for _, root := range roots {
 		root = filepath.Clean(root)
 		base := strings.Count(root, string(filepath.Separator))
@@ -109,8 +125,8 @@ func FindDirs(roots []string, prefix string, maxDepth int) ([]string, error) {
 			if !d.IsDir() {
 				return nil
 			}
-			if p != root && strings.Contains(d.Name(), prefix) {
-				found = append(found, p)
+			if p != root {
+				visit(p, d.Name())
 			}
 			if strings.Count(p, string(filepath.Separator))-base >= maxDepth {
 				return fs.SkipDir
@@ -118,11 +134,10 @@ func FindDirs(roots []string, prefix string, maxDepth int) ([]string, error) {
 			return nil
 		})
 		if err != nil {
-			return nil, fmt.Errorf("residue: walk %s: %w", root, err)
+			return fmt.Errorf("walk %s: %w", root, err)
 		}
 	}
-	slices.Sort(found)
-	return slices.Compact(found), nil
+	return nil
 }
 
 // Process is a process whose command line or name carries the prefix.
