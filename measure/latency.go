@@ -16,6 +16,7 @@ import (
 func (r *Runner) measureLatency(ctx context.Context, d Driver, vr *VariantResult) {
 	s := r.Settings
 	var starts, preps, teardowns []time.Duration
+	var stages phaseAcc
 	sp := s.sampling(s.Samples).begin()
 	consecutiveFailures := 0
 	for warm := 0; ctx.Err() == nil && (warm < s.Warmups || sp.more()); {
@@ -46,6 +47,7 @@ func (r *Runner) measureLatency(ctx context.Context, d Driver, vr *VariantResult
 		if keep {
 			sp.add(float64(lat))
 			starts, preps = append(starts, lat), append(preps, prep)
+			stages.add(in.sb)
 			if !sp.more() {
 				r.spare = in
 				break
@@ -66,6 +68,7 @@ func (r *Runner) measureLatency(ctx context.Context, d Driver, vr *VariantResult
 		}
 		if !keep {
 			starts, preps = append(starts, lat), append(preps, prep)
+			stages.add(in.sb)
 			sp.add(float64(lat))
 		}
 		teardowns = append(teardowns, td)
@@ -86,6 +89,7 @@ func (r *Runner) measureLatency(ctx context.Context, d Driver, vr *VariantResult
 		Teardown:   Summarize(teardowns),
 		Warmups:    s.Warmups,
 		Stop:       sp.result(),
+		Phases:     stages.result(),
 	}
 	if len(starts) < s.MinSamples {
 		vr.StartLatency.Summary.Warnings = append(vr.StartLatency.Summary.Warnings,

@@ -107,6 +107,9 @@ type Latency struct {
 	// Stop says why the phase took the samples it did. Absent in older
 	// documents, which took a fixed number.
 	Stop *Stop `json:"stop,omitempty"`
+	// Phases are the stages of the counted starts, for drivers that report
+	// them (PhaseReporter), each from the moment the runtime was asked.
+	Phases []PhaseSamples `json:"phases,omitempty"`
 }
 
 // Burst is k spawns requested at once, as documents written before the

@@ -1,0 +1,109 @@
+package k8s
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/klog/v2"
+)
+
+// KubeconfigEnv names the kubeconfig the drivers use when set: it wins over
+// $KUBECONFIG and ~/.kube/config (the CLI's --kubeconfig sets it).
+const KubeconfigEnv = "AGENTIC_EVAL_KUBECONFIG"
+
+// LocalKubeconfig is where scripts/kube-up.sh writes the admin kubeconfig
+// of the project's own single-node cluster; it is the last place looked.
+const LocalKubeconfig = "/run/agentic-eval/kube/admin.kubeconfig"
+
+// errNoConfig is returned when no kubeconfig is found anywhere.
+var errNoConfig = errors.New("no kubeconfig")
+
+// Conn is a connection to one cluster: its REST config and clientset, and
+// where the config came from.
+type Conn struct {
+	Config *rest.Config
+	Client kubernetes.Interface
+	Source string // the kubeconfig path, or "in-cluster"
+}
+
+var (
+	quietKlog sync.Once
+	connMu    sync.Mutex
+	connCache = map[string]*Conn{}
+)
+
+// Connect finds the cluster the usual way: $AGENTIC_EVAL_KUBECONFIG, then
+// $KUBECONFIG, then ~/.kube/config, then the in-cluster service account,
+// then the project's own cluster (LocalKubeconfig). The client is not
+// throttled to client-go's default 5 requests per second, which would
+// pace a burst of pods by the client instead of the cluster.
+func Connect() (*Conn, error) {
+	path, source := findConfig()
+	connMu.Lock()
+	defer connMu.Unlock()
+	if c, ok := connCache[path+"|"+source]; ok {
+		return c, nil
+	}
+	var cfg *rest.Config
+	var err error
+	switch {
+	case source == "in-cluster":
+		cfg, err = rest.InClusterConfig()
+	case path != "":
+		cfg, err = clientcmd.NewNonInteractiveDeferredLoadingClientConfig(
+			&clientcmd.ClientConfigLoadingRules{ExplicitPath: path}, &clientcmd.ConfigOverrides{}).ClientConfig()
+	default:
+		return nil, errNoConfig
+	}
+	if err != nil {
+		return nil, fmt.Errorf("kubeconfig %s: %w", source, err)
+	}
+	quietKlog.Do(func() {
+		// client-go reports a closed attach or exec stream (every
+		// sandbox's end) through klog; the driver returns its own errors.
+		klog.SetOutput(io.Discard)
+		klog.LogToStderr(false)
+	})
+	cfg.QPS, cfg.Burst = 200, 400
+	cfg.UserAgent = "agentic-eval"
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes client for %s: %w", source, err)
+	}
+	c := &Conn{Config: cfg, Client: cs, Source: source}
+	connCache[path+"|"+source] = c
+	return c, nil
+}
+
+// findConfig returns the kubeconfig path to use and a description of where
+// it came from; path is "" for in-cluster or none.
+func findConfig() (path, source string) {
+	if p := os.Getenv(KubeconfigEnv); p != "" {
+		return p, p
+	}
+	if p := os.Getenv("KUBECONFIG"); p != "" {
+		// The first of a list, as kubectl merges; one file is the usual case.
+		p = filepath.SplitList(p)[0]
+		return p, p
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		p := filepath.Join(home, ".kube", "config")
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+			return p, p
+		}
+	}
+	if os.Getenv("KUBERNETES_SERVICE_HOST") != "" {
+		return "", "in-cluster"
+	}
+	if st, err := os.Stat(LocalKubeconfig); err == nil && st.Mode().IsRegular() {
+		return LocalKubeconfig, LocalKubeconfig
+	}
+	return "", ""
+}
