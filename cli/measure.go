@@ -97,6 +97,7 @@ type measureFlags struct {
 	churn, fillConcurrency                              int
 	churnTime, densityTime                              time.Duration
 	capacity                                            bool
+	kubeconfig                                          string
 	changed                                             func(name string) bool
 }
 
@@ -126,12 +127,18 @@ func (f *measureFlags) add(cmd *cobra.Command) {
 	fl.StringVar(&f.out, "out", "", "write the results JSON here (default agentic-eval-results-<run>.json)")
 	fl.BoolVar(&f.skipUnavailable, "skip-unavailable", false, "skip named systems that cannot be measured here instead of failing")
 	fl.BoolVar(&f.noDrop, "no-drop-caches", false, "do not drop the page cache before MemAvailable readings")
+	fl.StringVar(&f.kubeconfig, "kubeconfig", "", "the cluster of the k8s/* variants (default $KUBECONFIG, ~/.kube/config, in-cluster, then the project's own at /run/agentic-eval/kube/admin.kubeconfig)")
 	f.sweep.add(fl)
 	f.changed = func(name string) bool { return fl.Changed(name) }
 }
 
 func (f *measureFlags) settings() (measure.Settings, error) {
 	s := measure.DefaultSettings()
+	if f.kubeconfig != "" {
+		if err := registry.SetKubeconfig(f.kubeconfig); err != nil {
+			return s, usagef("--kubeconfig: %v", err)
+		}
+	}
 	s.Samples, s.Warmups, s.Burst, s.Density, s.Forks, s.OpTimeout = f.samples, f.warmups, f.burst, f.density, f.forks, f.timeout
 	s.MinSamples, s.Precision, s.PhaseBudget = f.minSamples, f.precision, f.phaseBudget
 	if def := measure.DefaultSettings(); f.minSamples == def.MinSamples && s.Samples < s.MinSamples {
@@ -206,8 +213,17 @@ func selectDrivers(ctx context.Context, args []string, skipUnavailable bool) ([]
 			}
 		}
 		if len(match) == 0 {
+			// "runc" is the runc driver, not runc through Kubernetes: the
+			// k8s/* variants are named in full, or all at once as "k8s".
 			for _, d := range all {
-				if _, part, ok := strings.Cut(d.Variant(), "/"); ok && strings.EqualFold(part, arg) {
+				if kind, part, ok := strings.Cut(d.Variant(), "/"); ok && kind != "k8s" && strings.EqualFold(part, arg) {
+					match = append(match, d)
+				}
+			}
+		}
+		if len(match) == 0 && strings.EqualFold(arg, "k8s") {
+			for _, d := range all {
+				if strings.HasPrefix(d.Variant(), "k8s/") {
 					match = append(match, d)
 				}
 			}
@@ -395,7 +411,7 @@ func (a *App) emitResults(cmd *cobra.Command, res *measure.Results) error {
 		if err := t.WriteMarkdown(a.stdout); err != nil {
 			return err
 		}
-		for _, wt := range append(append(workloadTables(res), sweepTables(res)...), fleetTables(res)...) {
+		for _, wt := range resultTables(res) {
 			if err := writeString(a.stdout, "\n"); err != nil {
 				return err
 			}
@@ -411,7 +427,7 @@ func (a *App) emitResults(cmd *cobra.Command, res *measure.Results) error {
 	if err := t.WriteText(a.stdout); err != nil {
 		return err
 	}
-	for _, wt := range append(append(workloadTables(res), sweepTables(res)...), fleetTables(res)...) {
+	for _, wt := range resultTables(res) {
 		if err := writeString(a.stdout, "\n"); err != nil {
 			return err
 		}
@@ -420,6 +436,16 @@ func (a *App) emitResults(cmd *cobra.Command, res *measure.Results) error {
 		}
 	}
 	return writeString(a.stdout, resultNotes(res)+sweepNotes(res))
+}
+
+// resultTables are the tables after the headline one, each only when the
+// run has its figures.
+func resultTables(res *measure.Results) []*Table {
+	var out []*Table
+	if t := phasesTable(res); t != nil {
+		out = append(out, t)
+	}
+	return append(append(append(out, workloadTables(res)...), sweepTables(res)...), fleetTables(res)...)
 }
 
 func hostLabel(res *measure.Results) string {

@@ -85,6 +85,7 @@ type page struct {
 	Latency       *hChart
 	Memory        *hChart
 	Waterfall     *hChart
+	Stages        []stageRow
 	Files         []fileView
 	CopyPaths     []copyPathView
 	Sweeps        []xyChart
@@ -208,6 +209,7 @@ func build(opts Options) page {
 	p.Latency = latencyChart(res)
 	p.Memory = memoryChart(res)
 	p.Waterfall = waterfallChart(res)
+	p.Stages = stageRows(res)
 	p.Files, p.CopyPaths = fileRows(res)
 	p.Sweeps = sweepCharts(res)
 	p.Figures = figures(res)

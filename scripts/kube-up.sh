@@ -134,7 +134,9 @@ ip link set "$bridge" up
 daemon() {
 	local name="$1"
 	shift
-	setsid "$@" >"$dir/logs/$name.log" 2>&1 </dev/null &
+	# No descriptor but the three standard ones is passed on: a caller's
+	# lock (flock on the cluster lock) must not be held by the daemons.
+	setsid "$@" >"$dir/logs/$name.log" 2>&1 </dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
 	echo $! >"$dir/pids/$name"
 }
 # wait_for WHAT SECONDS CMD...: poll CMD until it succeeds.

@@ -13,7 +13,11 @@
 #      when it does not answer;
 #   4. scripts/setup-gvisor.sh, scripts/setup-qemu.sh and
 #      scripts/setup-image.sh (the Debian 12 sandbox image), when present;
-#   5. the static probe, built into /var/cache/agentic-eval/bin.
+#   5. scripts/setup-kubernetes.sh: the binaries of a real single-node
+#      Kubernetes (built from Go modules, cached; about 10 minutes the first
+#      time on 2 cores) that the k8s tests bring up and tear down; skipped
+#      with AGENTIC_EVAL_SKIP_KUBERNETES=1 (those tests then skip and say why);
+#   6. the static probe, built into /var/cache/agentic-eval/bin.
 #
 # Idempotent and safe to re-run: installed packages, a running dockerd and
 # cached builds are kept. Runs are serialized by a lock.
@@ -136,6 +140,7 @@ step "dockerd" bash scripts/start-dockerd.sh 9>&-
 step "gvisor" run_if_present scripts/setup-gvisor.sh
 step "qemu" run_if_present scripts/setup-qemu.sh
 step "image" run_if_present scripts/setup-image.sh
+step "kubernetes" run_if_present scripts/setup-kubernetes.sh
 step "probe" build_probe
 ms=$(($(now_ms) - total))
 printf 'setup: %-28s ok in %d.%03ds\n' "all" $((ms / 1000)) $((ms % 1000))

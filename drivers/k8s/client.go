@@ -2,6 +2,7 @@ package k8s
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -68,8 +69,12 @@ func Connect() (*Conn, error) {
 	quietKlog.Do(func() {
 		// client-go reports a closed attach or exec stream (every
 		// sandbox's end) through klog; the driver returns its own errors.
+		fs := flag.NewFlagSet("klog", flag.ContinueOnError)
+		klog.InitFlags(fs)
+		for name, v := range map[string]string{"logtostderr": "false", "alsologtostderr": "false", "stderrthreshold": "FATAL"} {
+			_ = fs.Set(name, v)
+		}
 		klog.SetOutput(io.Discard)
-		klog.LogToStderr(false)
 	})
 	cfg.QPS, cfg.Burst = 200, 400
 	cfg.UserAgent = "agentic-eval"

@@ -45,6 +45,11 @@ const (
 	PhaseStarted   = "started"   // the probe's container is running
 	PhaseReady     = "ready"     // the pod's Ready condition is True
 	PhaseProbe     = "probe"     // the probe's ready line read through the pod's log
+	// PhasePrinted is when the probe wrote its ready line, by the
+	// timestamp the node's runtime gave the log line: the runtime's own
+	// work, apart from the kubelet's status report and the API's watch
+	// (on another node, that node's clock).
+	PhasePrinted = "printed"
 )
 
 // sandbox is one pod.
@@ -155,11 +160,14 @@ func (d *Driver) Start(ctx context.Context, spec measure.Spec) (measure.Sandbox,
 	if err := s.follow(ctx, w); err != nil {
 		return fail(fmt.Errorf("start pod %s/%s: %w", ns, spec.ID, err))
 	}
-	line, err := s.readyLine(ctx)
+	line, printed, err := s.readyLine(ctx)
 	if err != nil {
 		return fail(fmt.Errorf("pod %s/%s: the probe's ready line: %w", ns, spec.ID, err))
 	}
 	s.mark(PhaseProbe)
+	if !printed.IsZero() {
+		s.phases = append(s.phases, measure.PhaseMark{Name: PhasePrinted, After: printed.Sub(s.asked)})
+	}
 	go func() {
 		// The harness reads the ready line here; the pipe blocks until it
 		// does, which must not hold up Start.
@@ -342,19 +350,36 @@ func permanentWaiting(reason string) bool {
 }
 
 // readyLine reads the probe's first line from the pod's log (followed, so
-// that a line not yet written is waited for).
-func (s *sandbox) readyLine(ctx context.Context) ([]byte, error) {
-	req := s.conn.Client.CoreV1().Pods(s.ns).GetLogs(s.name, &corev1.PodLogOptions{Container: container, Follow: true, LimitBytes: ptr(int64(4096))})
+// that a line not yet written is waited for), with the timestamp the
+// node's runtime recorded for it.
+func (s *sandbox) readyLine(ctx context.Context) ([]byte, time.Time, error) {
+	req := s.conn.Client.CoreV1().Pods(s.ns).GetLogs(s.name, &corev1.PodLogOptions{Container: container, Follow: true, Timestamps: true, LimitBytes: ptr(int64(4096))})
 	rc, err := req.Stream(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("log: %w", err)
+		return nil, time.Time{}, fmt.Errorf("log: %w", err)
 	}
 	defer rc.Close()
-	line, err := bufio.NewReader(rc).ReadBytes('\n')
+	raw, err := bufio.NewReader(rc).ReadBytes('\n')
 	if err != nil {
-		return nil, fmt.Errorf("log: %q then %w", line, err)
+		return nil, time.Time{}, fmt.Errorf("log: %q then %w", raw, err)
 	}
-	return line, nil
+	line, at := splitTimestamp(raw)
+	return line, at, nil
+}
+
+// splitTimestamp splits a log line of the API's timestamps=true form
+// ("2026-12-02T05:56:55.123456789Z text") into the text and the time; a
+// line without one is returned whole, with the zero time.
+func splitTimestamp(raw []byte) ([]byte, time.Time) {
+	i := bytes.IndexByte(raw, ' ')
+	if i <= 0 {
+		return raw, time.Time{}
+	}
+	at, err := time.Parse(time.RFC3339Nano, string(raw[:i]))
+	if err != nil {
+		return raw, time.Time{}
+	}
+	return raw[i+1:], at
 }
 
 // lazyWriter opens the pod's attach on the harness's first write.

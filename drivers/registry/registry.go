@@ -8,9 +8,13 @@
 package registry
 
 import (
+	"fmt"
+	"os"
+
 	"github.com/agentic-eval/agentic-eval/drivers/crun"
 	"github.com/agentic-eval/agentic-eval/drivers/docker"
 	"github.com/agentic-eval/agentic-eval/drivers/gvisor"
+	"github.com/agentic-eval/agentic-eval/drivers/k8s"
 	"github.com/agentic-eval/agentic-eval/drivers/qemu"
 	"github.com/agentic-eval/agentic-eval/drivers/runc"
 	"github.com/agentic-eval/agentic-eval/drivers/unavailable"
@@ -35,23 +39,43 @@ var entries = []Entry{
 	{"cloud-hypervisor", func() measure.Driver { return unavailable.CloudHypervisor() }},
 	{"gvisor/systrap", func() measure.Driver { return gvisor.New(gvisor.Systrap) }},
 	{"gvisor/ptrace", func() measure.Driver { return gvisor.New(gvisor.Ptrace) }},
+	{"k8s/gvisor", func() measure.Driver { return k8s.New(k8s.GVisor) }},
 	{"kata", func() measure.Driver { return unavailable.Kata() }},
+	{"k8s/kata", func() measure.Driver { return k8s.New(k8s.Kata) }},
 	{"qemu-kvm/kvm", func() measure.Driver { return qemu.NewKVM() }},
 	{"qemu-kvm/tcg", func() measure.Driver { return qemu.NewTCG() }},
 	{"docker", func() measure.Driver { return docker.New() }},
 	{"docker/crun", func() measure.Driver { return crun.New() }},
 	{"docker/runc", func() measure.Driver { return runc.New() }},
+	{"k8s/runc", func() measure.Driver { return k8s.New(k8s.Runc) }},
 }
 
 // preferred states, per system with more than one way to run it, which
 // variant speaks for the system, most preferred first: the production path
 // before a stand-in (the Engine before bare runc, systrap before ptrace,
-// KVM before software emulation). An evaluation skips a name it has no
-// measurement for.
+// KVM before software emulation, a runtime driven directly before the
+// same runtime through Kubernetes, whose figures add the cluster's own).
+// An evaluation skips a name it has no measurement for.
 var preferred = map[vms.System][]string{
-	vms.Docker:  {"docker", "docker/crun", "docker/runc"},
-	vms.GVisor:  {"gvisor/systrap", "gvisor/ptrace"},
+	vms.Docker:  {"docker", "docker/crun", "docker/runc", "k8s/runc"},
+	vms.GVisor:  {"gvisor/systrap", "gvisor/ptrace", "k8s/gvisor"},
+	vms.Kata:    {"kata", "k8s/kata"},
 	vms.QEMUKVM: {"qemu-kvm/kvm", "qemu-kvm/tcg"},
+}
+
+// SetKubeconfig points the Kubernetes variants at the cluster of the
+// kubeconfig at path (the CLI's --kubeconfig): it must be a regular file.
+// It wins over $KUBECONFIG and ~/.kube/config, for this process and the
+// processes it starts.
+func SetKubeconfig(path string) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("kubeconfig: %w", err)
+	}
+	if !st.Mode().IsRegular() {
+		return fmt.Errorf("kubeconfig %s is not a regular file (%s)", path, st.Mode().Type())
+	}
+	return os.Setenv(k8s.KubeconfigEnv, path)
 }
 
 // Entries returns every entry, in catalog order.
