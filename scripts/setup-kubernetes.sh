@@ -93,16 +93,16 @@ scratch() {
 	printf 'package build\n\nimport _ "%s"\n' "$mod" >"$dir/tools.go"
 }
 
-# build_into OUT DIR PKG...: go build each PKG of the scratch module in DIR
-# into OUT/<last element>, through a temporary directory renamed into place,
-# so that a reader never sees half a binary.
+# build_into OUT DIR LDFLAGS PKG...: go build each PKG of the scratch module
+# in DIR into OUT/<last element>, through a temporary directory renamed into
+# place, so that a reader never sees half a binary.
 build_into() {
-	local out="$1" dir="$2"
-	shift 2
+	local out="$1" dir="$2" ldflags="-s -w $3"
+	shift 3
 	local tmp
 	tmp="$(mktemp -d "$out/.build.XXXXXX")"
 	(cd "$dir" && GOFLAGS=-mod=mod go mod tidy >/dev/null 2>&1 || true)
-	(cd "$dir" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags='-s -w' -o "$tmp/" "$@") || {
+	(cd "$dir" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags="$ldflags" -o "$tmp/" "$@") || {
 		rm -rf "$tmp"
 		return 1
 	}
@@ -119,7 +119,7 @@ have_all() { # have_all DIR NAME...
 build_kubernetes() {
 	local out="$root/kubernetes-$k8s_version" names=(kube-apiserver kube-controller-manager kube-scheduler kubelet)
 	mkdir -p "$out"
-	if have_all "$out" "${names[@]}"; then
+	if have_all "$out" "${names[@]}" && "$out/kubelet" --version 2>/dev/null | grep -qF "$k8s_version"; then
 		say "kubernetes $k8s_version cached in $out"
 		return 0
 	fi
@@ -132,7 +132,14 @@ build_kubernetes() {
 	scratch "$mod" k8s.io/kubernetes "$k8s_version" "${reps[@]}"
 	printf 'package build\n\nimport (\n\t_ "k8s.io/kubernetes/cmd/kube-apiserver/app"\n\t_ "k8s.io/kubernetes/cmd/kubelet/app"\n)\n' >"$mod/tools.go"
 	say "building kubernetes $k8s_version (${names[*]}) into $out: several minutes on 2 cores"
-	build_into "$out" "$mod" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+	# The version the binaries report (kubelet --version, the API's
+	# /version, the node's kubeletVersion): without it they say
+	# v0.0.0-master.
+	local minor="${k8s_version#v1.}"
+	minor="${minor%%.*}"
+	local v=k8s.io/component-base/version
+	build_into "$out" "$mod" "-X $v.gitVersion=$k8s_version -X $v.gitMajor=1 -X $v.gitMinor=$minor -X $v.gitTreeState=clean" \
+		k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
 		k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubelet
 }
 
@@ -149,7 +156,7 @@ build_etcd() {
 		"go.etcd.io/etcd/client/v3 $etcd_version" "go.etcd.io/etcd/pkg/v3 $etcd_version"
 	printf 'package build\n\nimport _ "go.etcd.io/etcd/server/v3/etcdmain"\n' >"$mod/tools.go"
 	say "building etcd $etcd_version into $out"
-	build_into "$out" "$mod" go.etcd.io/etcd/server/v3
+	build_into "$out" "$mod" "" go.etcd.io/etcd/server/v3
 	mv -f "$out/v3" "$out/etcd" 2>/dev/null || mv -f "$out/server" "$out/etcd"
 }
 
