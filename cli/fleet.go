@@ -56,12 +56,18 @@ func churnTable(res *measure.Results) *Table {
 	return t
 }
 
-// driftCell is "30.1 → 31.0 ms (+3.0%), p=0.41: no drift".
+// driftCell is "30.1 → 31.0 ms (+3.0%), p=0.41: no drift"; a "no drift"
+// from groups under measure.DriftWeakGroup says what so few cycles can
+// see: "no gross drift (2×5)".
 func driftCell(d measure.Drift) string {
 	if d.K == 0 {
 		return fmt.Sprintf("%s (n=%d)", d.Verdict, d.N)
 	}
-	return fmt.Sprintf("%s → %s (%+.0f%%), p=%.2g: %s", ms(d.FirstMedian), ms(d.LastMedian), d.ChangePct, d.P, d.Verdict)
+	verdict := d.Verdict
+	if d.Verdict == measure.DriftNone && d.K < measure.DriftWeakGroup {
+		verdict = fmt.Sprintf("no gross drift (2×%d)", d.K)
+	}
+	return fmt.Sprintf("%s → %s (%+.0f%%), p=%.2g: %s", ms(d.FirstMedian), ms(d.LastMedian), d.ChangePct, d.P, verdict)
 }
 
 // residueCells are the run's own residue ("none", or a count) and the

@@ -104,10 +104,10 @@ type measureFlags struct {
 func (f *measureFlags) add(cmd *cobra.Command) {
 	def := measure.DefaultSettings()
 	fl := cmd.Flags()
-	fl.IntVar(&f.samples, "samples", def.Samples, "most start-latency samples per variant (after the warm-ups); a phase stops earlier once --precision is reached")
+	fl.IntVar(&f.samples, "samples", def.Samples, "hard maximum of start-latency samples (and restores) per variant, after the warm-ups; sampling stops sooner, at --precision or at the ceiling --phase-budget buys")
 	fl.IntVar(&f.minSamples, "min-samples", def.MinSamples, "fewest samples of every repeated measurement (start latency, time to interactive, warm runs), whatever the precision or budget")
 	fl.Float64Var(&f.precision, "precision", def.Precision, "stop sampling once the median's 95% interval is within this fraction of it (0.1 is ±10%; 0 always takes the most samples)")
-	fl.DurationVar(&f.phaseBudget, "phase-budget", def.PhaseBudget, "wall time a repeated measurement of one variant may take past its floor (0: no limit)")
+	fl.DurationVar(&f.phaseBudget, "phase-budget", def.PhaseBudget, "wall time a repeated measurement of one variant may take, its floor aside: divided by the cost per sample seen, it is the ceiling on n (0: only the hard maxima)")
 	fl.IntVar(&f.warmups, "warmups", def.Warmups, "start-latency warm-up spawns, not counted")
 	fl.IntVar(&f.burst, "burst", def.Burst, "largest burst level (spawns requested at once): the --burst-ladder levels below it, then it (0 skips the phase)")
 	fl.IntVar(&f.density, "density", def.Density, "the most idle sandboxes the density fill holds at once; it stops earlier once the memory slope is stable (0 skips it)")
@@ -121,8 +121,8 @@ func (f *measureFlags) add(cmd *cobra.Command) {
 	fl.StringVar(&f.phases, "phases", "", "comma-separated phases to run (default "+phaseNames(measure.DefaultSettings().Phases)+"): "+phaseNames(measure.AllPhases()))
 	fl.StringVar(&f.workloads, "workloads", strings.Join(def.Workload.Names, ","), "workloads of the workload phase, comma-separated: "+strings.Join(workload.Names(), ", "))
 	fl.StringVar(&f.workloadCmd, "workload-cmd", "", "also measure this command line against the image (split on spaces), verified by its exit status")
-	fl.IntVar(&f.workloadSamples, "workload-samples", def.Workload.Samples, "fresh sandboxes timing each workload's time to interactive")
-	fl.IntVar(&f.warmRuns, "warm-runs", def.Workload.WarmRuns, "runs of each workload in one warm sandbox, per exec path")
+	fl.IntVar(&f.workloadSamples, "workload-samples", def.Workload.Samples, "hard maximum of fresh sandboxes timing each workload's time to interactive (the sampling rule stops sooner)")
+	fl.IntVar(&f.warmRuns, "warm-runs", def.Workload.WarmRuns, "hard maximum of runs of each workload in one warm sandbox, per exec path (the sampling rule stops sooner)")
 	fl.StringVar(&f.fileSizes, "file-sizes", sizeList(def.Workload.FileSizes), "file sizes put into and got back from a sandbox, comma-separated, with K, M or G (KiB, MiB, GiB); e.g. 4K,1M,64M")
 	fl.StringVar(&f.out, "out", "", "write the results JSON here (default agentic-eval-results-<run>.json)")
 	fl.BoolVar(&f.skipUnavailable, "skip-unavailable", false, "skip named systems that cannot be measured here instead of failing")
@@ -556,6 +556,16 @@ func resultNotes(res *measure.Results) string {
 				class = " (" + string(f.Class) + ")"
 			}
 			fmt.Fprintf(&b, "%s: %s failure%s: %s\n", v.Variant, f.Phase, class, oneLine(f.Cause))
+		}
+	}
+	precision := res.Settings.Precision
+	if precision <= 0 {
+		precision = measure.DefaultSettings().Precision
+	}
+	if met, total, misses := res.PrecisionNote(precision); total > 0 {
+		fmt.Fprintf(&b, "medians known within ±%.0f%% (95%% interval): %d of %d\n", precision*100, met, total)
+		for _, m := range misses {
+			fmt.Fprintf(&b, "  not within: %s\n", oneLine(m))
 		}
 	}
 	if res.Interrupted {

@@ -57,7 +57,10 @@ type Churn struct {
 
 // measureChurn runs create, workload, destroy cycles until Settings.Churn
 // cycles or Settings.ChurnTime, whichever first, and compares the host
-// before and after.
+// before and after. The time budget does not stop a loop before the
+// DriftMinCycles that the drift test needs when they fit in
+// ChurnFloorFactor budgets; past that the loop stops and its warning says
+// how long the test would take on this variant.
 func (r *Runner) measureChurn(ctx context.Context, d Driver, vr *VariantResult) {
 	s := r.Settings
 	t0 := time.Now()
@@ -135,7 +138,20 @@ func (r *Runner) measureChurn(ctx context.Context, d Driver, vr *VariantResult) 
 		case i >= s.Churn:
 			c.StoppedBy = fmt.Sprintf("count: %d cycles", s.Churn)
 		case time.Since(loop) >= s.ChurnTime:
+			// The budget does not end a loop too short for the drift test
+			// when the cycles it lacks are cheap (the whole loop within
+			// ChurnFloorFactor budgets); an expensive one stops and says
+			// what the test would take.
+			spent := time.Since(loop)
+			need := churnNeed(spent, i+1)
+			if len(result) < DriftMinCycles && c.Failed == 0 && need <= ChurnFloorFactor*s.ChurnTime {
+				break
+			}
 			c.StoppedBy = fmt.Sprintf("time budget: %s", s.ChurnTime)
+			if len(result) < DriftMinCycles {
+				c.Warnings = append(c.Warnings, fmt.Sprintf("too few cycles for a drift test: %d in %s, and the test needs %d, about %s of cycles here (--churn-time %s)",
+					len(result), spent.Round(100*time.Millisecond), DriftMinCycles, need.Round(time.Second), need.Round(time.Second)))
+			}
 		}
 		if c.StoppedBy != "" {
 			break
@@ -202,6 +218,19 @@ func (r *Runner) measureChurn(ctx context.Context, d Driver, vr *VariantResult) 
 		}
 	}
 	c.Warnings = append(c.Warnings, "host-wide figures (MemAvailable, daemons, mounts, cgroups, state entries) move with everything else on the host: a growth there is a finding to re-check on a quiet host; what carries the run's prefix is the run's alone")
+}
+
+// ChurnFloorFactor is how many times its budget a churn loop may take to
+// reach DriftMinCycles: a container's ten cycles are a second, and come
+// whatever the budget; a software-emulated VM's would be half a minute,
+// and its loop stops at the budget and says so.
+const ChurnFloorFactor = 5
+
+// churnNeed is the time a loop that spent spent on cycles cycles (the
+// warm-up among them) would take to its first DriftMinCycles counted, the
+// warm-up included, at the same pace.
+func churnNeed(spent time.Duration, cycles int) time.Duration {
+	return spent / time.Duration(max(cycles, 1)) * time.Duration(DriftMinCycles+1)
 }
 
 // churnSample is one cycle's times, each from the request but the

@@ -55,6 +55,15 @@ const DriftMinPct = 5.0
 // on each side the U test cannot reach p < 0.01 whatever the data.
 const DriftMinGroup = 5
 
+// DriftMinCycles is the shortest loop the drift test reads: two groups of
+// DriftMinGroup.
+const DriftMinCycles = 2 * DriftMinGroup
+
+// DriftWeakGroup is the group size under which the test sees only a gross
+// drift: with fewer than 10 a side, p < 0.01 needs the two groups nearly
+// separated, every late cycle slower than almost every early one.
+const DriftWeakGroup = 10
+
 // DriftGroup is the size of the first and last groups compared in a loop
 // of n samples: a tenth of n, at least DriftMinGroup, and 0 (no test) when
 // the two groups would overlap.
@@ -73,7 +82,7 @@ func DriftOf(series string, values []float64, unit string) Drift {
 	d.K = DriftGroup(len(values))
 	if d.K == 0 {
 		d.Verdict = DriftTooFew
-		d.Warnings = append(d.Warnings, fmt.Sprintf("%d samples: the drift test needs at least %d (two groups of %d)", len(values), 2*DriftMinGroup, DriftMinGroup))
+		d.Warnings = append(d.Warnings, fmt.Sprintf("%d samples: too few cycles for a drift test, which needs at least %d (two groups of %d)", len(values), DriftMinCycles, DriftMinGroup))
 		return d
 	}
 	first := benchmath.NewSample(append([]float64(nil), values[:d.K]...), &benchmath.DefaultThresholds)
@@ -91,6 +100,9 @@ func DriftOf(series string, values []float64, unit string) Drift {
 	switch {
 	case d.P >= d.Alpha || (d.ChangePct < DriftMinPct && d.ChangePct > -DriftMinPct):
 		d.Verdict = DriftNone
+		if d.K < DriftWeakGroup {
+			d.Warnings = append(d.Warnings, fmt.Sprintf("groups of %d: the test sees only a gross drift (the late cycles nearly all slower than the early ones); %d cycles or more (--churn, --churn-time) for a finer one", d.K, 10*DriftWeakGroup))
+		}
 	case d.ChangePct > 0:
 		d.Verdict = DriftSlower
 	default:

@@ -181,6 +181,10 @@ type SnapshotResult struct {
 	Forks          int     `json:"forks"`
 	Verified       int     `json:"verified"` // restores that answered with the token
 	FailedRestores int     `json:"failed_restores"`
+	// Stop says why the restores, past the first and the forks, stopped
+	// (the run's Sampling rule). Absent in older documents, whose
+	// restores were the first and the forks only.
+	Stop *Stop `json:"stop,omitempty"`
 }
 
 // Write saves r as indented JSON, atomically.

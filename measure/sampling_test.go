@@ -48,6 +48,66 @@ func TestSamplingStops(t *testing.T) {
 	}
 }
 
+// clocked feeds values to a sampler whose every sample costs cost on a
+// clock of its own: the derived ceiling without timing anything.
+func clocked(s Sampling, cost time.Duration, next func(i int) float64) (int, *Stop) {
+	t := time.Unix(0, 0)
+	sp := s.beginAt(func() time.Time { return t })
+	for i := 0; sp.more(); i++ {
+		t = t.Add(cost)
+		sp.add(next(i))
+	}
+	return sp.n(), sp.result()
+}
+
+func TestSamplingCeilingIsWhatTheBudgetBuys(t *testing.T) {
+	spread := lognormal(7, 2000, 10, 0.3)
+	fromSpread := func(i int) float64 { return spread[i] }
+	alternating := func(i int) float64 { return float64(time.Millisecond) * (5 + 10*float64(i%2)) }
+	cases := []struct {
+		name    string
+		s       Sampling
+		cost    time.Duration
+		next    func(int) float64
+		n       int // 0: any n from lo to hi
+		lo, hi  int
+		reason  string
+		ceiling int
+	}{
+		{"a cheap figure takes what the budget buys", Sampling{Min: 6, Max: 1000, Budget: time.Second}, 10 * time.Millisecond, fromSpread, 100, 0, 0, StopBudget, 100},
+		{"an expensive one keeps its floor", Sampling{Min: 6, Max: 1000, Precision: 0.01, Budget: 5 * time.Second}, 3 * time.Second, fromSpread, 6, 0, 0, StopBudget, 6},
+		{"the hard maximum caps a generous budget", Sampling{Min: 6, Max: 50, Budget: time.Hour}, time.Millisecond, fromSpread, 50, 0, 0, StopMax, 50},
+		{"a spread sample narrows within the budget", Sampling{Min: 6, Max: 1000, Precision: 0.10, Budget: 5 * time.Second}, 10 * time.Millisecond, fromSpread, 0, 12, 200, StopPrecision, 500},
+		{"a precision the budget cannot buy stops early", Sampling{Min: 6, Max: 1000, Precision: 0.005, Budget: time.Second}, 10 * time.Millisecond, fromSpread, 0, 12, 40, StopOutOfReach, 100},
+		{"two alternating modes are out of reach", Sampling{Min: 6, Max: 1000, Precision: 0.10, Budget: time.Second}, 10 * time.Millisecond, alternating, 12, 0, 0, StopOutOfReach, 100},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			n, stop := clocked(c.s, c.cost, c.next)
+			if stop.Reason != c.reason || (c.n > 0 && n != c.n) || (c.n == 0 && (n < c.lo || n > c.hi)) {
+				t.Fatalf("took %d samples, stopped for %q (%s); want %d (or %d to %d) for %q", n, stop.Reason, stop.Message, c.n, c.lo, c.hi, c.reason)
+			}
+			if stop.Ceiling != c.ceiling || (c.s.Budget > 0 && stop.CostNS != int64(c.cost)) {
+				t.Errorf("ceiling %d at %d ns a sample; want %d at %d", stop.Ceiling, stop.CostNS, c.ceiling, c.cost)
+			}
+		})
+	}
+}
+
+func TestSamplingStopSaysTheShape(t *testing.T) {
+	crunLike := func(i int) float64 { // two modes, every other sample slow
+		return float64(time.Millisecond) * (6.5 + 0.1*float64(i%7) + 10*float64(i%2))
+	}
+	_, stop := clocked(Sampling{Min: 6, Max: 40, Precision: 0.10}, time.Millisecond, crunLike)
+	if stop.Reason != StopMax || stop.Shape != "bimodal, alternating" || !strings.Contains(stop.Message, "near") {
+		t.Fatalf("stop %+v; want the hard maximum, with both modes named", stop)
+	}
+	_, stop = clocked(Sampling{Min: 6, Max: 100, Precision: 0.10}, time.Millisecond, func(int) float64 { return 7e6 })
+	if stop.Shape != "" {
+		t.Fatalf("a tight interval has shape %q", stop.Shape)
+	}
+}
+
 func TestSamplingPrecisionNeedsAnInterval(t *testing.T) {
 	// Five identical samples cannot give a 95% interval for the median
 	// without assumptions: even a generous precision must wait for more.

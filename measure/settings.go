@@ -37,16 +37,18 @@ func DefaultPhases() []Phase {
 
 // Settings are the knobs of a run, recorded in its results.
 type Settings struct {
-	// Samples is the most start-latency samples counted; MinSamples the
-	// fewest. Between the two a measurement stops once its median's
-	// interval is within ±Precision, or once PhaseBudget is spent (see
+	// Samples is the hard maximum of start-latency samples counted (and of
+	// restores); MinSamples the fewest. Between the two a measurement stops
+	// once its median's interval is within ±Precision, or at the ceiling
+	// that PhaseBudget buys at the cost per sample observed (see
 	// Sampling). The workload phase's samples and warm runs follow the same
-	// rule under their own ceilings.
+	// rule under their own hard maxima.
 	Samples    int     `json:"samples"`
 	MinSamples int     `json:"min_samples"`
 	Precision  float64 `json:"precision"`
 	// PhaseBudget is the wall time one repeated measurement of one variant
-	// may take past its floor; 0 is no limit.
+	// may take (its floor is never cut): divided by the cost per sample it
+	// is the measurement's ceiling on n. 0 is no limit but the hard maxima.
 	PhaseBudget time.Duration `json:"phase_budget_ns"`
 	Warmups     int           `json:"warmups"` // start-latency spawns before counting
 	Burst       int           `json:"burst"`   // the burst ladder's largest level; 0 skips the phase
@@ -88,11 +90,12 @@ type Settings struct {
 }
 
 // DefaultSettings are a run sized for the two-minute budget: start latency
-// from 6 to 100 samples (no warm-up, as hyperfine's default: the median and
-// its order-statistics interval shrug off one cold first start; --warmups
-// on a cold host), stopping once the median is
-// known within ±10% or 5 s are spent past the floor (the time to
-// interactive and warm runs follow the same rule); bursts of 1, 4, 16 and
+// from 6 samples to a hard maximum of 1000 (no warm-up, as hyperfine's
+// default: the median and its order-statistics interval shrug off one cold
+// first start; --warmups on a cold host), stopping once the median is
+// known within ±10% or at the ceiling that 3 s buy at the cost per sample
+// seen (a 10 ms start gets about 300, a 3 s boot its floor of 6); the time
+// to interactive, warm runs and restores follow the same rule; bursts of 1, 4, 16 and
 // 64 in 3 s timed to python-hello's first result; a density fill of at
 // most 16 idle sandboxes, 4 at a time, for at most 6 s, stopping once the
 // slope is stable; the arrival ladder of DefaultArrivalSettings and 200
@@ -100,7 +103,7 @@ type Settings struct {
 // operation, and a 20% MemAvailable floor.
 func DefaultSettings() Settings {
 	return Settings{
-		Samples: 100, MinSamples: 6, Precision: 0.10, PhaseBudget: 5 * time.Second,
+		Samples: 1000, MinSamples: 6, Precision: 0.10, PhaseBudget: 3 * time.Second,
 		Warmups: 0, Density: 16, Forks: 4,
 		DensityTime: 6 * time.Second, FillConcurrency: 4,
 		Churn: 200, ChurnTime: 3 * time.Second,

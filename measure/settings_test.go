@@ -8,10 +8,11 @@ import (
 
 func TestDefaultSettingsAreTheIssuesDefaults(t *testing.T) {
 	s := DefaultSettings()
-	// Start latency: 6 to 100 samples, stopping at ±10% or 5 s past the
-	// floor; the burst ladder up to 64; a fill of at most 16 in 6 s, 4 at
-	// a time; 200 churn cycles or 3 s; 30 s per operation; the 20% guard.
-	if s.MinSamples != 6 || s.Samples != 100 || s.Precision != 0.10 || s.PhaseBudget != 5*time.Second ||
+	// Start latency: from 6 samples to the ceiling 3 s buy (at most 1000),
+	// stopping at ±10%; the burst ladder up to 64; a fill of at most 16 in
+	// 6 s, 4 at a time; 200 churn cycles or 3 s; 30 s per operation; the
+	// 20% guard.
+	if s.MinSamples != 6 || s.Samples != 1000 || s.Precision != 0.10 || s.PhaseBudget != 3*time.Second ||
 		s.Warmups != 0 || s.Burst != 64 || s.Density != 16 || s.DensityTime != 6*time.Second || s.FillConcurrency != 4 || s.Capacity ||
 		s.Churn != 200 || s.ChurnTime != 3*time.Second || s.OpTimeout != 30*time.Second || s.MinAvailable != 0.20 {
 		t.Errorf("defaults %+v", s)

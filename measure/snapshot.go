@@ -14,9 +14,12 @@ import (
 
 // measureSnapshot branches a warm sandbox: the probe holds a random token in
 // memory; the harness snapshots the sandbox, restores it once, then forks
-// it Forks times from the same snapshot, all held at once. Each restore is
-// timed to the restored probe's answer and counts only if the probe still
-// holds the token. A snapshot that fails here is itself the result.
+// it Forks times from the same snapshot, all held at once, and then, one at
+// a time, restores it again under the run's Sampling rule until the
+// restores' median is known within its precision (or the budget's ceiling
+// is reached). Each restore is timed to the restored probe's answer and
+// counts only if the probe still holds the token. A snapshot that fails
+// here is itself the result.
 func (r *Runner) measureSnapshot(ctx context.Context, d Driver, vr *VariantResult) {
 	res := &SnapshotResult{}
 	vr.Snapshot = res
@@ -94,6 +97,7 @@ func (r *Runner) measureSnapshot(ctx context.Context, d Driver, vr *VariantResul
 	}
 
 	var restores []time.Duration
+	var sp *sampler
 	restoreOne := func() *instance {
 		in, err := r.restore(ctx, sn, snap, src.args)
 		if err != nil {
@@ -104,6 +108,7 @@ func (r *Runner) measureSnapshot(ctx context.Context, d Driver, vr *VariantResul
 			return nil
 		}
 		restores = append(restores, in.latency())
+		sp.add(float64(in.latency()))
 		ctx2, cancel := context.WithTimeout(ctx, r.Settings.OpTimeout)
 		defer cancel()
 		msg, err := in.stream.Request(ctx2, "token", "get")
@@ -119,7 +124,9 @@ func (r *Runner) measureSnapshot(ctx context.Context, d Driver, vr *VariantResul
 		}
 		return in
 	}
-	// One restore, then the forks held together: branches coexist.
+	// One restore, then the forks held together (branches coexist), then
+	// single restores until the sampling rule stops.
+	sp = r.Settings.sampling(r.Settings.Samples).begin()
 	r.progress(Event{Variant: d.Variant(), Phase: PhaseSnapshot, Done: 1, Total: total, Message: "restore"})
 	if in := restoreOne(); in != nil {
 		vr.did(vms.OpRestore)
@@ -142,6 +149,25 @@ func (r *Runner) measureSnapshot(ctx context.Context, d Driver, vr *VariantResul
 		if _, err := r.destroy(in); err != nil {
 			vr.fail("teardown", in.id, err)
 		}
+	}
+	// Further restores only while every one so far verified: a failing
+	// restore is the result, not noise to sample past.
+	for ctx.Err() == nil && len(restores) > 0 && res.FailedRestores == 0 && sp.more() {
+		r.progress(Event{Variant: d.Variant(), Phase: PhaseSnapshot, Done: len(restores) + 1, Total: max(total, len(restores)+1), Message: "restore"})
+		if in := restoreOne(); in != nil {
+			if _, err := r.destroy(in); err != nil {
+				vr.fail("teardown", in.id, err)
+			}
+		}
+	}
+	if res.FailedRestores > 0 {
+		sp.halt(StopFailures, fmt.Sprintf("%d restores failed", res.FailedRestores))
+	}
+	if ctx.Err() != nil {
+		sp.halt(StopInterrupted, "the run was interrupted")
+	}
+	if len(restores) > 0 {
+		res.Stop = sp.result()
 	}
 	res.RestoreNS = nsList(restores)
 	res.Restore = Summarize(restores)

@@ -29,8 +29,10 @@ type WorkloadSettings struct {
 	// Command is the user's own command line, measured as "custom" when
 	// set, verified by its exit status.
 	Command []string `json:"command,omitempty"`
-	// Samples is how many fresh sandboxes time each workload's time to
-	// interactive; WarmRuns how many runs in one warm sandbox.
+	// Samples is the most fresh sandboxes that time each workload's time
+	// to interactive; WarmRuns the most runs in one warm sandbox, per exec
+	// path: hard maxima, under which the run's Sampling rule (its budget
+	// and precision) decides.
 	Samples  int `json:"samples"`
 	WarmRuns int `json:"warm_runs"`
 	// FileSizes are the sizes put into and got back from a sandbox, each
@@ -40,15 +42,16 @@ type WorkloadSettings struct {
 }
 
 // DefaultWorkloadSettings are python-hello (the rubric's start workload),
-// 10 fresh sandboxes and 10 warm runs at most (the run's Sampling rule
-// may stop earlier), files of 4 KiB and 1 MiB three times each way. The
+// at most 200 fresh sandboxes and 1000 warm runs per exec path (hard
+// maxima: the run's Sampling rule stops far sooner, at its precision or at
+// the ceiling its budget buys), files of 4 KiB and 1 MiB three times each way. The
 // other workloads (python-numpy, small-files, cpu) and larger files are
 // named with --workloads and --file-sizes: under software emulation each
 // costs a minute or more.
 func DefaultWorkloadSettings() WorkloadSettings {
 	return WorkloadSettings{
 		Names:   []string{workload.PythonHello},
-		Samples: 10, WarmRuns: 10,
+		Samples: 200, WarmRuns: 1000,
 		FileSizes: []int64{4 << 10, 1 << 20}, FileReps: 3,
 	}
 }
@@ -141,7 +144,11 @@ type WarmExec struct {
 	Summary   Summary `json:"summary"`
 	// ProbeNS are the probe's own durations of the command, inside.
 	ProbeNS []int64 `json:"probe_ns,omitempty"`
-	Failed  int     `json:"failed"`
+	// WarmupNS is the uncounted first run through the probe (the
+	// sandbox's first), 0 where it failed. Absent in older documents,
+	// whose first run was counted.
+	WarmupNS int64 `json:"warmup_ns,omitempty"`
+	Failed   int   `json:"failed"`
 	// Stop says why this many runs were taken (the Sampling rule under
 	// WarmRuns). Absent in older documents.
 	Stop *Stop `json:"stop,omitempty"`
@@ -351,9 +358,15 @@ func (r *Runner) warmExec(ctx context.Context, vr *VariantResult, w workload.Wor
 	in, err := pool()
 	if err != nil {
 		vr.fail(PhaseWorkload, "", err)
-		return []WarmExec{{Workload: w.Name, ExecPath: ExecPathProbe, Failed: n}}
+		return []WarmExec{{Workload: w.Name, ExecPath: ExecPathProbe, Failed: 1}}
 	}
 	viaProbe := WarmExec{Workload: w.Name, ExecPath: ExecPathProbe}
+	// One run first, not counted: the sandbox's first is a cold one (the
+	// time to interactive's first result measures that), and under
+	// software emulation it is ten times a warm run.
+	if t, _, err := r.runOnce(ctx, in, w); err == nil {
+		viaProbe.WarmupNS = int64(t)
+	}
 	var took, inside []time.Duration
 	sp := r.Settings.sampling(n).begin()
 	for consecutive := 0; ctx.Err() == nil && sp.more(); {
