@@ -164,16 +164,55 @@ func (r *Runner) runDriver(ctx context.Context, d Driver, hostID probe.HostIdent
 		{PhaseSnapshot, s.Has(PhaseSnapshot), func() { r.measureSnapshot(ctx, d, &vr) }},
 		{PhaseWorkload, s.Has(PhaseWorkload), func() { r.measureWorkloads(ctx, d, &vr) }},
 	}
+	never := ""
 	for _, st := range steps {
 		if !st.on || ctx.Err() != nil {
+			continue
+		}
+		if never != "" {
+			// Every phase starts sandboxes; none can start here.
+			vr.Failures = append(vr.Failures, Failure{Phase: string(st.phase), Cause: never, Class: ClassRuntime})
 			continue
 		}
 		r.logf("%s: %s", d.Variant(), st.phase)
 		t := time.Now()
 		st.run()
 		vr.PhaseNS[string(st.phase)] = int64(time.Since(t))
+		if st.phase == PhaseStartLatency {
+			never = neverStarts(&vr)
+		}
 	}
 	return vr
+}
+
+// neverStarts says why the later phases are not attempted when the
+// start-latency phase started no sandbox at all and gave up on runtime
+// failures (the runtime cannot start a sandbox on this host): each later
+// phase is then recorded as that same runtime failure, without spending its
+// budget failing again. "" when some sandbox started, or when a failure was
+// the environment's or a timeout (those say nothing of the runtime).
+func neverStarts(vr *VariantResult) string {
+	if vr.StartLatency != nil && len(vr.StartLatency.SamplesNS) > 0 {
+		return ""
+	}
+	var first string
+	n := 0
+	for _, f := range vr.Failures {
+		if f.Phase != string(PhaseStartLatency) {
+			continue
+		}
+		if !f.Class.Scored() {
+			return ""
+		}
+		if first == "" && f.Sandbox != "" {
+			first = f.Cause
+		}
+		n++
+	}
+	if n < 3 || first == "" {
+		return ""
+	}
+	return fmt.Sprintf("not attempted: no sandbox of this variant started here (%d start-latency failures, the first: %s)", n, first)
 }
 
 // cleanupDriver destroys every sandbox still held, closes the driver's

@@ -41,3 +41,42 @@ func TestEnvironmentFailure(t *testing.T) {
 		})
 	}
 }
+
+func TestNeverStartsOnlyAfterRuntimeFailuresWithNoSandbox(t *testing.T) {
+	fail := func(phase Phase, sandbox, cause string, c Class) Failure {
+		return Failure{Phase: string(phase), Sandbox: sandbox, Cause: cause, Class: c}
+	}
+	shim := "start pod x: FailedCreatePodSandBox (the kubelet tried 2 times): failed to set OOM Score on shim"
+	cases := []struct {
+		name string
+		vr   VariantResult
+		want bool
+	}{
+		{"three runtime failures, no start", VariantResult{Failures: []Failure{
+			fail(PhaseStartLatency, "ae-x-000001", shim, ClassRuntime), fail(PhaseStartLatency, "ae-x-000002", shim, ClassRuntime),
+			fail(PhaseStartLatency, "ae-x-000003", shim, ClassRuntime), fail(PhaseStartLatency, "", "gave up after 3 consecutive failures", ClassRuntime),
+		}}, true},
+		{"a sandbox started", VariantResult{StartLatency: &Latency{SamplesNS: []int64{1}}, Failures: []Failure{
+			fail(PhaseStartLatency, "ae-x-000001", shim, ClassRuntime), fail(PhaseStartLatency, "ae-x-000002", shim, ClassRuntime),
+			fail(PhaseStartLatency, "ae-x-000003", shim, ClassRuntime),
+		}}, false},
+		{"an environment failure among them", VariantResult{Failures: []Failure{
+			fail(PhaseStartLatency, "ae-x-000001", shim, ClassRuntime), fail(PhaseStartLatency, "ae-x-000002", "no space left on device", ClassEnvironment),
+			fail(PhaseStartLatency, "ae-x-000003", shim, ClassRuntime),
+		}}, false},
+		{"two failures", VariantResult{Failures: []Failure{
+			fail(PhaseStartLatency, "ae-x-000001", shim, ClassRuntime), fail(PhaseStartLatency, "ae-x-000002", shim, ClassRuntime),
+		}}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := neverStarts(&c.vr)
+			if (got != "") != c.want {
+				t.Fatalf("neverStarts = %q, want a reason: %v", got, c.want)
+			}
+			if c.want && !strings.Contains(got, "OOM Score") {
+				t.Errorf("the reason does not carry the first failure's cause: %q", got)
+			}
+		})
+	}
+}
