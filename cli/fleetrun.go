@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/agentic-eval/agentic-eval/drivers/k8s"
 	"github.com/agentic-eval/agentic-eval/drivers/registry"
@@ -190,9 +192,16 @@ func (a *App) fleetMeasure(cmd *cobra.Command, f fleetFlags) error {
 	}
 	conn, err := k8s.Connect()
 	if err != nil {
-		return fmt.Errorf("no cluster: %v (pass --kubeconfig, or bring the project's up with scripts/kube-up.sh)", err)
+		return fmt.Errorf("no cluster: %s (pass --kubeconfig, or bring the project's up with scripts/kube-up.sh)", oneLineErr(err))
 	}
 	ctx := cmd.Context()
+	// Before minutes of building: is there a cluster to talk to?
+	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	_, err = conn.Client.CoreV1().Nodes().List(pctx, metav1.ListOptions{Limit: 1})
+	cancel()
+	if err != nil {
+		return fmt.Errorf("no cluster at %s: %s (bring the project's up with scripts/kube-up.sh, or pass --kubeconfig)", conn.Source, oneLineErr(err))
+	}
 	if note != "" {
 		fmt.Fprintf(a.stderr, "fleet: each node measures %s\n", note)
 	}
@@ -280,3 +289,5 @@ func (a *App) readRunFiles(paths []string) (runs []*measure.Results, fromSet boo
 	}
 	return runs, fromSet, nil
 }
+
+func oneLineErr(err error) string { return strings.Join(strings.Fields(err.Error()), " ") }

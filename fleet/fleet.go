@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -90,6 +91,9 @@ func Run(ctx context.Context, o Options) (set *measure.FleetSet, err error) {
 	}
 	set = &measure.FleetSet{Schema: measure.FleetSchema, Tool: measure.ToolInfo(), RunID: o.RunID, Started: time.Now().UTC(), MeasureArgs: o.MeasureArgs}
 	defer func() {
+		if set == nil {
+			return
+		}
 		set.Finished = time.Now().UTC()
 		if ctx.Err() != nil {
 			set.Interrupted = true
@@ -495,4 +499,14 @@ func CheckSelector(s string) error {
 		return fmt.Errorf("--selector %s: %v", resultsfile.Shorten(s), err)
 	}
 	return nil
+}
+
+// writeJSON writes the set as the CLI does: indented, one document.
+func writeJSON(w io.Writer, set *measure.FleetSet) error {
+	b, err := json.MarshalIndent(set, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode the fleet set: %w", err)
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
 }
