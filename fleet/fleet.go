@@ -84,9 +84,10 @@ func Run(ctx context.Context, o Options) (set *measure.FleetSet, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: --selector %s: %v", ErrUsage, resultsfile.Shorten(o.Selector), err)
 	}
+	began := time.Now()
 	say := func(format string, args ...any) {
 		if o.Progress != nil {
-			fmt.Fprintf(o.Progress, "fleet %s: %s\n", o.RunID, fmt.Sprintf(format, args...))
+			fmt.Fprintf(o.Progress, "fleet %s: %5.1f s: %s\n", o.RunID, time.Since(began).Seconds(), fmt.Sprintf(format, args...))
 		}
 	}
 	set = &measure.FleetSet{Schema: measure.FleetSchema, Tool: measure.ToolInfo(), RunID: o.RunID, Started: time.Now().UTC(), MeasureArgs: o.MeasureArgs}
@@ -148,6 +149,7 @@ func Run(ctx context.Context, o Options) (set *measure.FleetSet, err error) {
 		if err := importImage(ctx, o, ref); err != nil {
 			return set, err
 		}
+		say("imported %s into the local node's containerd", ref)
 	}
 	cctx, cancel := context.WithTimeout(ctx, apiTimeout)
 	_, err = o.Conn.Client.CoreV1().Namespaces().Create(cctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
@@ -179,6 +181,9 @@ func Run(ctx context.Context, o Options) (set *measure.FleetSet, err error) {
 	wctx, wcancel := context.WithTimeout(ctx, o.Timeout+cleanupTimeout)
 	defer wcancel()
 	done, err := waitJobs(wctx, o.Conn, ns, jobs)
+	if len(done) > 0 {
+		say("%d of %d jobs finished; reading their logs", len(done), len(jobs))
+	}
 	for name, node := range jobs {
 		j, ok := done[name]
 		if !ok {
@@ -447,6 +452,7 @@ func readLog(ctx context.Context, conn *k8s.Conn, ns, pod string) ([]byte, error
 func cleanup(ctx context.Context, conn *k8s.Conn, ns, ref string, imported, hostDirExisted bool, runID string, say func(string, ...any)) error {
 	ctx, cancel := context.WithTimeout(ctx, cleanupTimeout)
 	defer cancel()
+	say("cleaning up: the jobs, the namespace %s, the image", ns)
 	var errs []error
 	bg := metav1.DeletePropagationBackground
 	err := conn.Client.BatchV1().Jobs(ns).DeleteCollection(ctx, metav1.DeleteOptions{PropagationPolicy: &bg}, metav1.ListOptions{LabelSelector: k8s.RunLabel + "=" + runID})

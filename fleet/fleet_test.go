@@ -14,6 +14,7 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/agentic-eval/agentic-eval/drivers/k8s"
 	"github.com/agentic-eval/agentic-eval/internal/kubetest"
@@ -162,27 +163,26 @@ func TestFleetMeasureOfTheNodeMergesItsResultsAndLeavesNothing(t *testing.T) {
 	}
 }
 
-// cancelOnCreate cancels the run once its Job exists.
-type cancelOnCreate struct {
-	t      *testing.T
-	cancel context.CancelFunc
-}
-
-func (w cancelOnCreate) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	if strings.Contains(string(p), "created") {
-		w.cancel()
-	}
-	return len(p), nil
-}
-
 func TestACancelledFleetRunLeavesNothing(t *testing.T) {
 	conn := connect(t)
-	o := options(t, conn, "docker/runc", "--phases", "start-latency", "--samples", "200", "--precision", "0")
+	o := options(t, conn, "docker/runc", "--phases", "start-latency", "--samples", "500", "--precision", "0", "--min-samples", "500")
+	o.RunID = "fc" + time.Now().Format("150405")
 	hostDirExisted := exists(HostDir)
+	before := ledger(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	o.Progress = cancelOnCreate{t, cancel}
+	// Cancelled once the harness runs on the node: its ledger entry is
+	// there, so the pod's trap and the harness's own clean-up are what is
+	// tested, not only the API's deletes.
+	go func() {
+		wctx, wcancel := context.WithTimeout(ctx, 5*time.Minute)
+		defer wcancel()
+		_ = wait.PollUntilContextCancel(wctx, 100*time.Millisecond, true, func(context.Context) (bool, error) {
+			return len(ledger(t)) > len(before), nil
+		})
+		t.Log("the harness runs on the node: cancelling")
+		cancel()
+	}()
 	set, err := Run(ctx, o)
 	if err == nil || !errors.Is(err, context.Canceled) {
 		t.Fatalf("Run cancelled = %v; want an interrupted run", err)
@@ -191,6 +191,22 @@ func TestACancelledFleetRunLeavesNothing(t *testing.T) {
 		t.Fatalf("the set of a cancelled run is not marked interrupted: %+v", set)
 	}
 	nothingLeft(t, conn, set.RunID, hostDirExisted)
+	if after := ledger(t); len(after) > len(before) {
+		t.Errorf("the node's harness left its run in the ledger: %v (before: %v)", after, before)
+	}
+}
+
+// ledger lists the measurement runs recorded on this host.
+func ledger(t *testing.T) []string {
+	ents, err := os.ReadDir(measure.LedgerDir())
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("read the ledger: %v", err)
+	}
+	var out []string
+	for _, e := range ents {
+		out = append(out, e.Name())
+	}
+	return out
 }
 
 func TestBadOptionsAreRefusedBeforeAnythingIsMade(t *testing.T) {
