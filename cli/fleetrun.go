@@ -30,7 +30,6 @@ func (a *App) fleetRunCmd() *cobra.Command {
 		Args:  subcommandArgs(),
 		RunE:  helpRunE,
 	}
-	cmd.PersistentFlags().Var(&a.out, "format", "output `FORMAT`: "+formatNames())
 	cmd.AddCommand(a.fleetMeasureCmd())
 	return cmd
 }
