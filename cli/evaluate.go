@@ -50,15 +50,11 @@ that cannot be measured here keep their curated row and say why.`,
 				if len(results) > maxFiles {
 					return usagef("--results given %d times: at most %d runs side by side", len(results), maxFiles)
 				}
-				var runs []*measure.Results
-				for _, path := range results {
-					r, err := measure.ReadResultsFile(path)
-					if err != nil {
-						return asUsage(err)
-					}
-					runs = append(runs, r)
+				runs, fromSet, err := a.readRunFiles(results)
+				if err != nil {
+					return err
 				}
-				if len(runs) > 1 {
+				if len(runs) > 1 || fromSet {
 					eo := evaluationOptions()
 					eo.Rubric = ro
 					var evs []evaluate.Evaluation

@@ -372,15 +372,11 @@ one column per run, headed by its host (CPU, cores, kernel, KVM, virtualized), e
 median and 95% interval, with a warning wherever the runs' shapes differ.`,
 		Args: minArgs(1, "one or more results files written by `vms measure`"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var runs []*measure.Results
-			for _, path := range args {
-				res, err := measure.ReadResultsFile(path)
-				if err != nil {
-					return asUsage(err)
-				}
-				runs = append(runs, res)
+			runs, fromSet, err := a.readRunFiles(args)
+			if err != nil {
+				return err
 			}
-			if len(runs) == 1 {
+			if len(runs) == 1 && !fromSet {
 				return a.emitResults(cmd, runs[0])
 			}
 			var keep []string

@@ -56,11 +56,11 @@ Without --results the page shows the curated catalog only, and says so.`,
 			if len(results) > maxFiles {
 				return usagef("--results given %d times: at most %d runs side by side", len(results), maxFiles)
 			}
-			for i, path := range results {
-				r, err := measure.ReadResultsFile(path)
-				if err != nil {
-					return asUsage(err)
-				}
+			runs, _, err := a.readRunFiles(results)
+			if err != nil {
+				return err
+			}
+			for i, r := range runs {
 				if i == 0 {
 					res = r
 				} else {

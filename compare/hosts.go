@@ -11,7 +11,7 @@ import (
 // Host is one run's column: which run, and the host it ran on.
 type Host struct {
 	RunID       string `json:"run_id"`
-	Label       string `json:"label"` // "A", "B", ...: short enough for a column
+	Label       string `json:"label"` // "A", "B", ...: short enough for a column; a fleet node's name
 	CPU         string `json:"cpu"`
 	Cores       int    `json:"cores"`
 	Kernel      string `json:"kernel"`
@@ -93,8 +93,12 @@ func SideBySide(runs []*measure.Results, keep ...string) Side {
 
 func hostOf(r *measure.Results, i int) Host {
 	h := r.Host
+	label := columnLabel(i)
+	if r.Node != "" {
+		label = r.Node // a fleet set's host: its node's name
+	}
 	return Host{
-		RunID: r.RunID, Label: columnLabel(i), CPU: h.CPUModel, Cores: h.UsableCores, Kernel: h.KernelRelease,
+		RunID: r.RunID, Label: label, CPU: h.CPUModel, Cores: h.UsableCores, Kernel: h.KernelRelease,
 		KVM: h.KVM.Usable, Virtualized: h.Virtualization.Virtualized, Hypervisor: h.Virtualization.Hypervisor,
 		MemTotalMiB: h.MemTotalBytes >> 20,
 	}

@@ -35,6 +35,10 @@ type Results struct {
 	// it finished; what was measured until then is kept.
 	Interrupted bool     `json:"interrupted,omitempty"`
 	Warnings    []string `json:"warnings,omitempty"`
+	// Node is the Kubernetes node the run measured, set when the run came
+	// out of a fleet set (see FleetSet); hosts side by side are labelled
+	// with it.
+	Node string `json:"node,omitempty"`
 }
 
 // Tool identifies the program that produced a document.
