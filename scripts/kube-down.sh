@@ -91,12 +91,20 @@ stop etcd
 #    them in their own sessions, so they outlive it), pause and pod
 #    processes, gVisor's sandbox and gofer. Found by their command line or
 #    their executable naming the state directory, or by their cgroup.
+# This script and its callers (a flock on the cluster's lock, a test) are
+# never among them: their command lines may name the lock, beside $dir.
+ancestors=" "
+for ((a = $$; a > 1; )); do
+	ancestors+="$a "
+	a=$(awk '{print $4}' "/proc/$a/stat" 2>/dev/null) || break
+	[[ "$a" =~ ^[0-9]+$ ]] || break
+done
 leftover_pids() {
 	local p
 	for p in /proc/[0-9]*; do
 		p=${p#/proc/}
-		[[ "$p" == "$$" ]] && continue
-		if { tr '\0' ' ' <"/proc/$p/cmdline"; } 2>/dev/null | grep -qF -- "$dir"; then
+		[[ "$ancestors" == *" $p "* ]] && continue
+		if { tr '\0' ' ' <"/proc/$p/cmdline"; } 2>/dev/null | grep -qF -- "$dir/"; then
 			echo "$p"
 		elif grep -qE ':/kubepods(/|$)' "/proc/$p/cgroup" 2>/dev/null; then
 			echo "$p"

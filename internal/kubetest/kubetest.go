@@ -146,7 +146,7 @@ func Residue() []string {
 		if err != nil || len(b) == 0 {
 			continue
 		}
-		if bytes.Contains(b, []byte(Dir)) {
+		if bytes.Contains(b, []byte(Dir+"/")) {
 			out = append(out, fmt.Sprintf("process %s: %s", e.Name(), strings.ReplaceAll(string(bytes.TrimRight(b, "\x00")), "\x00", " ")))
 		}
 	}
