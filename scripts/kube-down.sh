@@ -104,7 +104,9 @@ leftover_pids() {
 	for p in /proc/[0-9]*; do
 		p=${p#/proc/}
 		[[ "$ancestors" == *" $p "* ]] && continue
-		if { tr '\0' ' ' <"/proc/$p/cmdline"; } 2>/dev/null | grep -qF -- "$dir/"; then
+		local cmdline
+		cmdline=$({ tr '\0' ' ' <"/proc/$p/cmdline"; } 2>/dev/null) || continue
+		if [[ "$cmdline" == *"$dir/"* ]]; then
 			echo "$p"
 		elif grep -qE ':/kubepods(/|$)' "/proc/$p/cgroup" 2>/dev/null; then
 			echo "$p"

@@ -268,7 +268,10 @@ for tarball in "$images"/*.tar; do
 	[[ -f "$tarball" ]] || continue
 	ctr --address "$sock" -n k8s.io images import "$tarball" >/dev/null 2>&1
 done
-ctr --address "$sock" -n k8s.io images ls -q | grep -q '^localhost/agentic-eval/pause:3.10$' ||
+# (Listed into a variable first: grep -q would end the pipe early, and
+# pipefail would take ctr's SIGPIPE for a missing image.)
+listed=$(ctr --address "$sock" -n k8s.io images ls -q)
+grep -qx 'localhost/agentic-eval/pause:3.10' <<<"$listed" ||
 	die "the pause image is not in containerd: run scripts/setup-kubernetes.sh (it writes $images/pause.tar)"
 
 # --- the kubelet, on the bridge's address.
@@ -307,14 +310,14 @@ eventRecordQPS: 0
 EOF
 daemon kubelet kubelet --config "$dir/kubelet/config.yaml" --kubeconfig "$dir/kubelet.kubeconfig" \
 	--root-dir "$dir/kubelet" --cert-dir "$dir/kubelet/pki" --node-ip "$node_ip" --hostname-override "$node" --v=1
-node_ready() {
-	api "/api/v1/nodes/$node" | grep -q '"type": *"Ready", *"status": *"True"' ||
-		api "/api/v1/nodes/$node" | tr -d ' \n' | grep -q '"type":"Ready","status":"True"'
-}
+# (Each reads the node into a variable before grep: grep -q ending a pipe
+# early would make pipefail report ctr's or tr's SIGPIPE.)
+node_json() { local j; j=$(api "/api/v1/nodes/$node") || return 1; tr -d ' \n' <<<"$j"; }
+node_ready() { local j; j=$(node_json) || return 1; grep -qF '"type":"Ready","status":"True"' <<<"$j"; }
 wait_for kubelet 90 node_ready
 # The node lifecycle controller lifts the not-ready taint the node
 # registers with; until then nothing schedules.
-untainted() { ! api "/api/v1/nodes/$node" | tr -d ' \n' | grep -q '"taints":'; }
+untainted() { local j; j=$(node_json) || return 1; ! grep -qF '"taints":' <<<"$j"; }
 wait_for kube-controller-manager 60 untainted
 
 # --- RuntimeClasses, as the cluster's API objects.

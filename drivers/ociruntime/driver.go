@@ -19,7 +19,10 @@ import (
 )
 
 // CgroupParent is the cgroup under which every sandbox gets its own,
-// named by its ID, in every hierarchy.
+// named by its ID, in every hierarchy. Like the project's state
+// directories it stays once made, empty: removing it at a run's end raced
+// with another run's runtime making a sandbox's cgroup under it ("mkdir
+// /sys/fs/cgroup/memory/agentic-eval/ae-...: no such file or directory").
 const CgroupParent = "/agentic-eval"
 
 // cleanupTimeout bounds the clean-up after a failed Start, which runs even
@@ -321,7 +324,6 @@ func (d *Driver) Close(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
-	host.RemoveEmptyCgroupPath(CgroupParent)
 	if err := d.release(ctx); err != nil {
 		errs = append(errs, err)
 	}

@@ -148,7 +148,6 @@ func (d *Driver) Sweep(ctx context.Context, prefix string) error {
 			errs = append(errs, err)
 		}
 	}
-	host.RemoveEmptyCgroupPath(CgroupParent)
 	if l, err := d.leftovers(ctx, prefix); err != nil {
 		errs = append(errs, err)
 	} else if !l.empty() {
