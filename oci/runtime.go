@@ -130,13 +130,25 @@ func (r *Runtime) State(ctx context.Context, id string) (State, error) {
 	return ParseState(r.Name, out)
 }
 
-// List is `list --format json`: the containers under the root.
+// List is `list --format json`: the containers under the root. runc lists
+// by reading each container's state directory, and fails outright when one
+// disappears between its readdir and its stat (another run on the host
+// deleting its container): that race is retried, a few times, with a pause.
 func (r *Runtime) List(ctx context.Context) ([]State, error) {
-	out, err := r.Run(ctx, "list", "--format", "json")
-	if err != nil {
-		return nil, err
+	for attempt := 0; ; attempt++ {
+		out, err := r.Run(ctx, "list", "--format", "json")
+		if err == nil {
+			return ParseList(r.Name, out)
+		}
+		if attempt >= 4 || !strings.Contains(err.Error(), "no such file or directory") || ctx.Err() != nil {
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
-	return ParseList(r.Name, out)
 }
 
 // Kill is `kill ID SIGNAL`.
