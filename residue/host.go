@@ -23,6 +23,7 @@ import (
 var DefaultDaemons = []string{
 	"dockerd", "containerd", "containerd-shim", "docker-proxy",
 	"runsc", "runsc-gofer", "runsc-sandbox", "qemu-system-x86",
+	"kubelet", "kube-apiserver", "etcd",
 }
 
 // DefaultStateDirs are the directories whose entries are runtime state
@@ -36,11 +37,15 @@ var DefaultStateDirs = []string{
 	"/run/agentic-eval/docker-exec/containerd/daemon/io.containerd.runtime.v2.task/*",
 	"/var/lib/agentic-eval/docker/containers",
 	"/run/netns", "/var/run/docker/netns",
+	// The project's own Kubernetes node (scripts/kube-up.sh): the
+	// kubelet's pods and containerd's tasks.
+	"/run/agentic-eval/kube/kubelet/pods",
+	"/run/agentic-eval/kube/containerd/state/io.containerd.runtime.v2.task/*",
 }
 
 // LongLived are the watched daemons that outlive any sandbox: one of them
 // gone between two states was restarted.
-var LongLived = []string{"dockerd", "containerd"}
+var LongLived = []string{"dockerd", "containerd", "kubelet", "kube-apiserver", "etcd"}
 
 // HostQuery says what TakeHostState counts.
 type HostQuery struct {
