@@ -271,9 +271,9 @@ func exists(p string) bool { _, err := os.Lstat(p); return err == nil }
 func importImage(ctx context.Context, o Options, ref string) error {
 	var files []ociimage.File
 	for _, f := range []struct{ src, dst string }{{o.Busybox, imgBusybox}, {o.Harness, imgHarness}, {o.Probe, imgProbe}} {
-		b, err := readExecutable(f.src)
+		b, err := ociimage.ReadExecutable(f.src)
 		if err != nil {
-			return err
+			return fmt.Errorf("harness image: %w", err)
 		}
 		files = append(files, ociimage.File{Name: f.dst, Data: b, Mode: 0o755})
 	}
@@ -284,37 +284,12 @@ func importImage(ctx context.Context, o Options, ref string) error {
 	if err != nil {
 		return fmt.Errorf("harness image layer: %w", err)
 	}
-	dir, err := os.MkdirTemp("", "ae-"+strings.TrimPrefix(ref[strings.LastIndexByte(ref, ':')+1:], "ae-")+"_fleet")
-	if err != nil {
-		return fmt.Errorf("harness image: %w", err)
-	}
-	defer os.RemoveAll(dir)
 	im := ociimage.Image{Ref: ref, Layers: []ociimage.Layer{{Data: layer}}, Entrypoint: []string{imgBusybox, "sh"},
 		Labels: map[string]string{"org.opencontainers.image.title": "agentic-eval fleet harness"}}
-	if err := k8s.ImportLocal(ctx, dir, im); err != nil {
+	if err := k8s.ImportLocal(ctx, im); err != nil {
 		return fmt.Errorf("import the harness image into the local node: %w", err)
 	}
 	return nil
-}
-
-// readExecutable reads a regular executable file of at most 256 MiB.
-func readExecutable(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("harness image: %w", err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("harness image: %w", err)
-	}
-	if !st.Mode().IsRegular() || st.Mode()&0o111 == 0 {
-		return nil, fmt.Errorf("harness image: %s is not an executable regular file", path)
-	}
-	if st.Size() > 256<<20 {
-		return nil, fmt.Errorf("harness image: %s is %d bytes, over 256 MiB", path, st.Size())
-	}
-	return io.ReadAll(io.LimitReader(f, 256<<20))
 }
 
 // jobFinished is the Job's Complete or Failed condition, if it has one.

@@ -64,6 +64,29 @@ type blob struct {
 // Write writes im as an OCI image-layout tar at out (through a temporary
 // file beside it, renamed into place) and returns the manifest's digest.
 func Write(out string, im Image) (digest.Digest, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*")
+	if err != nil {
+		return "", fmt.Errorf("write image %s: %w", out, err)
+	}
+	defer os.Remove(tmp.Name()) // a no-op once renamed
+	md, err := WriteTo(tmp, im)
+	if cerr := tmp.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("write image %s: %w", out, cerr)
+	}
+	if err != nil {
+		return "", err
+	}
+	if err := os.Rename(tmp.Name(), out); err != nil {
+		return "", fmt.Errorf("write image %s: %w", out, err)
+	}
+	return md, nil
+}
+
+// WriteTo streams im as an OCI image-layout tar to w (an importer's stdin,
+// say) and returns the manifest's digest. Layers given by path are read
+// twice, once for their digest and once into the archive, and never
+// copied to a file of their own.
+func WriteTo(w io.Writer, im Image) (digest.Digest, error) {
 	if err := CheckRef(im.Ref); err != nil {
 		return "", err
 	}
@@ -117,28 +140,38 @@ func Write(out string, im Image) (digest.Digest, error) {
 	if err != nil {
 		return "", err
 	}
-
-	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*")
-	if err != nil {
-		return "", fmt.Errorf("write image %s: %w", out, err)
-	}
-	defer os.Remove(tmp.Name()) // a no-op once renamed
-	tw := tar.NewWriter(tmp)
+	tw := tar.NewWriter(w)
 	if err := writeArchive(tw, blobs, indexJSON); err != nil {
-		tmp.Close()
-		return "", fmt.Errorf("write image %s: %w", out, err)
+		return "", fmt.Errorf("write image %s: %w", im.Ref, err)
 	}
 	if err := tw.Close(); err != nil {
-		tmp.Close()
-		return "", fmt.Errorf("write image %s: %w", out, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return "", fmt.Errorf("write image %s: %w", out, err)
-	}
-	if err := os.Rename(tmp.Name(), out); err != nil {
-		return "", fmt.Errorf("write image %s: %w", out, err)
+		return "", fmt.Errorf("write image %s: %w", im.Ref, err)
 	}
 	return md.Digest, nil
+}
+
+// MaxExecutable bounds what ReadExecutable reads.
+const MaxExecutable = 256 << 20
+
+// ReadExecutable reads the regular, executable file at path, of at most
+// MaxExecutable bytes, for a layer's file (a probe, a harness).
+func ReadExecutable(path string) ([]byte, error) {
+	f, err := openRegular(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if st.Mode()&0o111 == 0 {
+		return nil, fmt.Errorf("%s is not executable (mode %s)", path, st.Mode().Perm())
+	}
+	if st.Size() > MaxExecutable {
+		return nil, fmt.Errorf("%s is %d bytes, over %d MiB", path, st.Size(), MaxExecutable>>20)
+	}
+	return io.ReadAll(io.LimitReader(f, MaxExecutable))
 }
 
 func writeArchive(tw *tar.Writer, blobs []blob, indexJSON []byte) error {

@@ -9,18 +9,18 @@ import (
 	"github.com/agentic-eval/agentic-eval/ociimage"
 )
 
-// ImportLocal writes im as an OCI archive into dir and imports it into
-// this host's node's containerd (the CRI's namespace), the way the
+// ImportLocal streams im as an OCI archive into this host's node's
+// containerd (the CRI's namespace), the way the
 // driver imports the probe: for callers that run their own pods from a
 // locally built image (agentic-eval fleet measure).
-func ImportLocal(ctx context.Context, dir string, im ociimage.Image) error {
+func ImportLocal(ctx context.Context, im ociimage.Image) error {
 	cd, err := findContainerd()
 	if err != nil {
 		return err
 	}
 	ictx, cancel := context.WithTimeout(ctx, importTimeout)
 	defer cancel()
-	return cd.importImage(ictx, dir, im)
+	return cd.importImage(ictx, im)
 }
 
 // RemoveLocal removes the named images from this host's node's

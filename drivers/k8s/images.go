@@ -3,11 +3,11 @@ package k8s
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -93,19 +93,22 @@ func (c containerd) run(ctx context.Context, stdin io.Reader, args ...string) ([
 	return out.Bytes(), nil
 }
 
-// importImage writes im as an OCI archive into dir and imports it.
-func (c containerd) importImage(ctx context.Context, dir string, im ociimage.Image) error {
-	path := filepath.Join(dir, strings.NewReplacer("/", "_", ":", "_").Replace(im.Ref)+".tar")
-	if _, err := ociimage.Write(path, im); err != nil {
-		return fmt.Errorf("image %s: %w", im.Ref, err)
+// importImage streams im as an OCI archive into ctr's import: the image is
+// never written to a file of its own.
+func (c containerd) importImage(ctx context.Context, im ociimage.Image) error {
+	pr, pw := io.Pipe()
+	written := make(chan error, 1)
+	go func() {
+		_, err := ociimage.WriteTo(pw, im)
+		pw.CloseWithError(err)
+		written <- err
+	}()
+	_, err := c.run(ctx, pr, "images", "import", "-")
+	pr.CloseWithError(errors.New("ctr import ended")) // unblocks the writer if ctr stopped reading
+	if werr := <-written; werr != nil && err == nil {
+		err = werr
 	}
-	defer os.Remove(path)
-	f, err := os.Open(path)
 	if err != nil {
-		return err
-	}
-	defer f.Close()
-	if _, err := c.run(ctx, f, "images", "import", "-"); err != nil {
 		return fmt.Errorf("import image %s: %w", im.Ref, err)
 	}
 	return nil
@@ -140,9 +143,9 @@ func (c containerd) listImages(ctx context.Context, prefix string) ([]string, er
 
 // probeImage is the probe alone, with the mount points a container needs.
 func probeImage(ref, probe string) (ociimage.Image, error) {
-	bin, err := readExecutable(probe)
+	bin, err := ociimage.ReadExecutable(probe)
 	if err != nil {
-		return ociimage.Image{}, err
+		return ociimage.Image{}, fmt.Errorf("read probe: %w", err)
 	}
 	layer, err := ociimage.FileLayer([]ociimage.File{
 		{Name: probePath, Data: bin, Mode: 0o755},
@@ -159,9 +162,9 @@ func probeImage(ref, probe string) (ociimage.Image, error) {
 
 // sandboxImage is the sandbox image's tar with the probe laid over it.
 func sandboxImage(ref, probe string, im measure.Image) (ociimage.Image, error) {
-	bin, err := readExecutable(probe)
+	bin, err := ociimage.ReadExecutable(probe)
 	if err != nil {
-		return ociimage.Image{}, err
+		return ociimage.Image{}, fmt.Errorf("read probe: %w", err)
 	}
 	layer, err := ociimage.FileLayer([]ociimage.File{{Name: probePath, Data: bin, Mode: 0o755}, {Name: "work", Dir: true, Mode: 0o755}})
 	if err != nil {
@@ -169,27 +172,6 @@ func sandboxImage(ref, probe string, im measure.Image) (ociimage.Image, error) {
 	}
 	return ociimage.Image{Ref: ref, Layers: []ociimage.Layer{{Path: im.Tar}, {Data: layer}}, Entrypoint: []string{probePath},
 		Labels: map[string]string{"org.opencontainers.image.title": "agentic-eval sandbox image " + im.Key}}, nil
-}
-
-// readExecutable reads the regular, executable file at path (at most
-// 256 MiB).
-func readExecutable(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("read probe: %w", err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("read probe: %w", err)
-	}
-	if !st.Mode().IsRegular() || st.Mode()&0o111 == 0 {
-		return nil, fmt.Errorf("read probe: %s is not an executable regular file", path)
-	}
-	if st.Size() > 256<<20 {
-		return nil, fmt.Errorf("read probe: %s is %d bytes, more than a probe can be", path, st.Size())
-	}
-	return io.ReadAll(f)
 }
 
 func lastLine(s string) string {

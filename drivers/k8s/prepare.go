@@ -58,7 +58,7 @@ func (d *Driver) Prepare(ctx context.Context, env measure.RunEnv) error {
 	if err != nil {
 		return err
 	}
-	if err := d.importOne(ictx, cd, env.Dir, pim); err != nil {
+	if err := d.importOne(ictx, cd, pim); err != nil {
 		return err
 	}
 	d.mu.Lock()
@@ -69,7 +69,7 @@ func (d *Driver) Prepare(ctx context.Context, env measure.RunEnv) error {
 		if err != nil {
 			return err
 		}
-		if err := d.importOne(ictx, cd, env.Dir, sim); err != nil {
+		if err := d.importOne(ictx, cd, sim); err != nil {
 			return err
 		}
 		d.mu.Lock()
@@ -79,12 +79,12 @@ func (d *Driver) Prepare(ctx context.Context, env measure.RunEnv) error {
 	return nil
 }
 
-func (d *Driver) importOne(ctx context.Context, cd containerd, dir string, im ociimage.Image) error {
+func (d *Driver) importOne(ctx context.Context, cd containerd, im ociimage.Image) error {
 	// Recorded before the import, so that Close removes a half-done one.
 	d.mu.Lock()
 	d.imported = append(d.imported, im.Ref)
 	d.mu.Unlock()
-	return cd.importImage(ctx, dir, im)
+	return cd.importImage(ctx, im)
 }
 
 // Close deletes the run's namespace (and so every pod left in it), waits

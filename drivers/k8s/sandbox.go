@@ -486,20 +486,26 @@ func (s *sandbox) Destroy(ctx context.Context) error {
 		cancel()
 	}
 	s.closeStreams(errors.New("the sandbox was destroyed"))
-	pods := s.conn.Client.CoreV1().Pods(s.ns)
-	w, werr := pods.Watch(ctx, metav1.ListOptions{FieldSelector: fields.OneTermEqualSelector("metadata.name", s.name).String()})
+	return deletePod(ctx, s.conn, s.ns, s.name)
+}
+
+// deletePod deletes the pod and waits until the API no longer has it; a
+// pod already gone is not an error.
+func deletePod(ctx context.Context, conn *Conn, ns, name string) error {
+	pods := conn.Client.CoreV1().Pods(ns)
+	w, werr := pods.Watch(ctx, metav1.ListOptions{FieldSelector: fields.OneTermEqualSelector("metadata.name", name).String()})
 	if werr == nil {
 		defer w.Stop()
 	}
-	err := pods.Delete(ctx, s.name, metav1.DeleteOptions{})
+	err := pods.Delete(ctx, name, metav1.DeleteOptions{})
 	if apierrors.IsNotFound(err) {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("delete pod %s/%s: %w", s.ns, s.name, err)
+		return fmt.Errorf("delete pod %s/%s: %w", ns, name, err)
 	}
 	if werr != nil {
-		return fmt.Errorf("watch pod %s/%s for its deletion: %w", s.ns, s.name, werr)
+		return fmt.Errorf("watch pod %s/%s for its deletion: %w", ns, name, werr)
 	}
 	if _, ok := ctx.Deadline(); !ok {
 		var c context.CancelFunc
@@ -509,14 +515,14 @@ func (s *sandbox) Destroy(ctx context.Context) error {
 	for {
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("pod %s/%s not gone after its delete: %w", s.ns, s.name, context.Cause(ctx))
+			return fmt.Errorf("pod %s/%s not gone after its delete: %w", ns, name, context.Cause(ctx))
 		case ev, ok := <-w.ResultChan():
 			if !ok {
 				// The watch ended early: ask once.
-				if _, err := pods.Get(ctx, s.name, metav1.GetOptions{}); apierrors.IsNotFound(err) {
+				if _, err := pods.Get(ctx, name, metav1.GetOptions{}); apierrors.IsNotFound(err) {
 					return nil
 				}
-				return fmt.Errorf("pod %s/%s: the watch ended before its deletion", s.ns, s.name)
+				return fmt.Errorf("pod %s/%s: the watch ended before its deletion", ns, name)
 			}
 			if ev.Type == watch.Deleted {
 				return nil
@@ -652,14 +658,12 @@ func (d *Driver) removeLate(conn *Conn, ns, name string) {
 				absent++
 			case err == nil:
 				absent = 0
-				(&sandbox{d: d, conn: conn, ns: ns, name: name, out: nopPipe(), attachIn: nopPipe()}).Destroy(ctx)
+				_ = deletePod(ctx, conn, ns, name)
 			}
 			time.Sleep(200 * time.Millisecond)
 		}
 	}()
 }
-
-func nopPipe() *io.PipeWriter { _, w := io.Pipe(); return w }
 
 // Settle waits until the removals of pods whose create got no answer are
 // done.

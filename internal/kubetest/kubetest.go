@@ -14,7 +14,6 @@
 package kubetest
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -25,6 +24,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/agentic-eval/agentic-eval/host"
 )
 
 // Dir is the cluster's state directory (scripts/kube-up.sh's default).
@@ -121,15 +122,14 @@ func Residue() []string {
 	if _, err := os.Stat(Dir); err == nil {
 		out = append(out, "state directory "+Dir)
 	}
-	if f, err := os.Open("/proc/self/mountinfo"); err == nil {
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			fs := strings.Fields(sc.Text())
-			if len(fs) > 4 && (fs[4] == Dir || strings.HasPrefix(fs[4], Dir+"/")) {
-				out = append(out, "mount "+fs[4])
+	if ms, err := host.ReadMountinfo(); err == nil {
+		for _, m := range ms {
+			if m.Point == Dir || strings.HasPrefix(m.Point, Dir+"/") {
+				out = append(out, "mount "+m.Point)
 			}
 		}
-		f.Close()
+	} else {
+		out = append(out, "mount table unreadable: "+err.Error())
 	}
 	if ms, _ := filepath.Glob("/sys/fs/cgroup/*/kubepods"); len(ms) > 0 {
 		out = append(out, "cgroups "+strings.Join(ms, " "))
