@@ -59,7 +59,7 @@ if ((EUID != 0)); then
 fi
 command -v go >/dev/null || { say "go not found on PATH" >&2; exit 1; }
 
-packages=(containernetworking-plugins openssl iptables conntrack socat)
+packages=(containernetworking-plugins openssl curl iptables conntrack socat)
 install_packages() {
 	local missing=() p
 	for p in "${packages[@]}"; do
@@ -124,8 +124,12 @@ build_kubernetes() {
 		return 0
 	fi
 	local mod="$root/src/kubernetes-$k8s_version" staging
-	staging=$(curl -fsS "$(go env GOPROXY | cut -d, -f1)/k8s.io/kubernetes/@v/$k8s_version.mod" |
-		sed -n 's#^\s*\(k8s.io/[a-z0-9-]*\) => ./staging/.*#\1#p')
+	# k8s.io/kubernetes's own go.mod names its staging modules; it is read
+	# through the go command, so GOPROXY and its fallbacks apply.
+	local gomod
+	gomod=$(cd / && GOFLAGS= go mod download -json "k8s.io/kubernetes@$k8s_version" | sed -n 's/^\s*"GoMod": "\(.*\)",\{0,1\}$/\1/p')
+	[[ -f "$gomod" ]] || { say "go mod download k8s.io/kubernetes@$k8s_version gave no go.mod" >&2; return 1; }
+	staging=$(sed -n 's#^\s*\(k8s.io/[a-z0-9-]*\) => ./staging/.*#\1#p' "$gomod")
 	[[ -n "$staging" ]] || { say "no staging modules read from k8s.io/kubernetes@$k8s_version's go.mod" >&2; return 1; }
 	local reps=() s
 	for s in $staging; do reps+=("$s $staging_version"); done
