@@ -2,7 +2,6 @@ package qemu
 
 import (
 	"bytes"
-	"compress/gzip"
 	"io"
 	"os"
 	"path/filepath"
@@ -20,7 +19,7 @@ func TestInitramfsHoldsTheProbeAsInitAndAConsole(t *testing.T) {
 	if err := os.WriteFile(probe, content, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	dst := filepath.Join(dir, "initramfs.cpio.gz")
+	dst := filepath.Join(dir, "initramfs.cpio")
 	if err := writeInitramfs(dst, probe, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -29,11 +28,7 @@ func TestInitramfsHoldsTheProbeAsInitAndAConsole(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatalf("initramfs is not gzip: %v", err)
-	}
-	raw, err := io.ReadAll(zr)
+	raw, err := io.ReadAll(f)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +84,7 @@ func TestInitramfsHoldsTheProbeAsInitAndAConsole(t *testing.T) {
 
 func TestInitramfsWithoutProbeLeavesNothing(t *testing.T) {
 	dir := t.TempDir()
-	dst := filepath.Join(dir, "initramfs.cpio.gz")
+	dst := filepath.Join(dir, "initramfs.cpio")
 	if err := writeInitramfs(dst, filepath.Join(dir, "missing"), nil); err == nil {
 		t.Fatal("writeInitramfs succeeded without a probe")
 	}
@@ -137,7 +132,7 @@ func TestInitramfsCarriesTheGuestModulesUnderLibModules(t *testing.T) {
 	if err := os.WriteFile(mod, []byte("\xfd7zXZ module"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	dst := filepath.Join(dir, "initramfs.cpio.gz")
+	dst := filepath.Join(dir, "initramfs.cpio")
 	if err := writeInitramfs(dst, probePath, []string{mod}); err != nil {
 		t.Fatal(err)
 	}
@@ -146,11 +141,7 @@ func TestInitramfsCarriesTheGuestModulesUnderLibModules(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := cpio.NewReader(zr)
+	r := cpio.NewReader(f)
 	found := map[string]string{}
 	for {
 		h, err := r.Next()

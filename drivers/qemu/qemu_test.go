@@ -208,12 +208,12 @@ func TestStartBeforePrepareFailsAndLeavesNothing(t *testing.T) {
 func TestStartThatQEMURefusesLeavesNothing(t *testing.T) {
 	d := NewTCG()
 	needQEMU(t, d)
-	env := prepared(t, d)
 	bogus := filepath.Join(t.TempDir(), "vmlinuz")
 	if err := os.WriteFile(bogus, []byte("not a kernel\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv(kernelEnv, bogus)
+	t.Setenv(kernelEnv, bogus) // Prepare resolves the kernel the run boots
+	env := prepared(t, d)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	g := &guest{}
