@@ -228,7 +228,17 @@ func (r *Runner) measureWorkloads(ctx context.Context, d Driver, vr *VariantResu
 			continue // ready is the start-latency phase's
 		}
 		r.progress(Event{Variant: d.Variant(), Phase: PhaseWorkload, Done: done, Total: total, Message: w.Name + ": time to interactive"})
-		res.TTI = append(res.TTI, r.timeToInteract(ctx, d, vr, w))
+		// The last fresh sandbox of the first workload becomes the warm
+		// one rather than being destroyed and booted again: it has served
+		// two runs, as a pooled sandbox would have.
+		adopt := func(in *instance) bool {
+			if warm != nil || warmErr != nil {
+				return false
+			}
+			warm = in
+			return true
+		}
+		res.TTI = append(res.TTI, r.timeToInteract(ctx, d, vr, w, adopt))
 		done++
 		r.progress(Event{Variant: d.Variant(), Phase: PhaseWorkload, Done: done, Total: total, Message: w.Name + ": warm exec"})
 		res.Warm = append(res.Warm, r.warmExec(ctx, vr, w, pool)...)
@@ -288,7 +298,10 @@ func (r *Runner) workloadTimeout(w workload.Workload) time.Duration {
 	return time.Duration(w.TimeoutMS)*time.Millisecond + r.Settings.OpTimeout
 }
 
-func (r *Runner) timeToInteract(ctx context.Context, d Driver, vr *VariantResult, w workload.Workload) TimeToInteract {
+// timeToInteract times fresh sandboxes on the image to w's first and second
+// results. When the sampling rule will take no more, the last sandbox is
+// offered to adopt (nil: none is) instead of being destroyed.
+func (r *Runner) timeToInteract(ctx context.Context, d Driver, vr *VariantResult, w workload.Workload, adopt func(*instance) bool) TimeToInteract {
 	t := TimeToInteract{Workload: w.Name, ExecPath: ExecPathProbe}
 	var returned, ready, first, second []time.Duration
 	var penalties []float64
@@ -315,24 +328,29 @@ func (r *Runner) timeToInteract(ctx context.Context, d Driver, vr *VariantResult
 			run2, _, err2 = r.runOnce(ctx, in, w)
 		}
 		t2 := time.Now()
+		if err2 == nil {
+			consecutive = 0
+			vr.did(vms.OpCreate)
+			returned = append(returned, in.started.Sub(in.asked))
+			ready = append(ready, in.latency())
+			first = append(first, t1.Sub(in.asked))
+			second = append(second, t2.Sub(in.asked))
+			sp.add(float64(t1.Sub(in.asked)))
+			if run2 > 0 {
+				penalties = append(penalties, float64(run1)/float64(run2))
+			}
+			if adopt != nil && !sp.more() && adopt(in) {
+				continue // its destruction is the adopter's
+			}
+		}
 		if _, derr := r.destroy(in); derr != nil {
 			vr.fail("teardown", in.id, derr)
+		} else if err2 == nil {
+			vr.did(vms.OpDestroy)
 		}
 		if err2 != nil {
 			vr.fail(PhaseWorkload, in.id, err2)
 			failed()
-			continue
-		}
-		consecutive = 0
-		vr.did(vms.OpCreate)
-		vr.did(vms.OpDestroy)
-		returned = append(returned, in.started.Sub(in.asked))
-		ready = append(ready, in.latency())
-		first = append(first, t1.Sub(in.asked))
-		second = append(second, t2.Sub(in.asked))
-		sp.add(float64(t1.Sub(in.asked)))
-		if run2 > 0 {
-			penalties = append(penalties, float64(run1)/float64(run2))
 		}
 	}
 	t.ReturnedNS, t.ReadyNS, t.FirstNS, t.SecondNS = nsList(returned), nsList(ready), nsList(first), nsList(second)

@@ -152,6 +152,9 @@ func ensureVmlinux(ctx context.Context, kernel string) (string, error) {
 	if err := checkPVH(tmp.Name()); err != nil {
 		return "", err
 	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil { // as readable as the bzImage
+		return "", fmt.Errorf("extract vmlinux: %w", err)
+	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return "", fmt.Errorf("extract vmlinux: %w", err)
 	}
