@@ -120,7 +120,7 @@ func bareDetached(b *testing.B, rt *oci.Runtime, probe, dir string, n int) time.
 
 // overheadVariants are the OCI variants whose harness start is held against
 // the bare runtime.
-var overheadVariants = []string{"docker/runc", "docker/crun", "gvisor/systrap"}
+var overheadVariants = []string{"docker/runc", "docker/crun", "gvisor/systrap", "gvisor/ptrace"}
 
 // BenchmarkHarnessOverhead sets, per OCI variant, the harness's start
 // latency beside bare detached starts of the same runtime (bareDetached),

@@ -81,3 +81,16 @@ func TestConfigPassesTheImageFlagOnlyWithADisk(t *testing.T) {
 		}
 	}
 }
+
+func TestCPUModelFollowsTheAccelerator(t *testing.T) {
+	for accel, want := range map[Accelerator]string{KVM: "host", TCG: "max"} {
+		t.Run(string(accel), func(t *testing.T) {
+			v := &vm{id: "ae-r-000001", dir: "/d", cfg: bootConfig{Accel: accel, Kernel: "/k", Initrd: "/i"}}
+			a := v.args("")
+			i := slices.Index(a, "-cpu")
+			if i < 0 || i+1 >= len(a) || a[i+1] != want {
+				t.Fatalf("-cpu in %q, want -cpu %s", a, want)
+			}
+		})
+	}
+}
