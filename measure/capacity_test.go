@@ -104,24 +104,28 @@ func TestFillBatchLeavesFourReadingsToASmallFill(t *testing.T) {
 	}
 }
 
-func TestPacedBatchStartsWithOneAndTradesConcurrencyForReadings(t *testing.T) {
+func TestPacedBatchStartsWithACoreEachAndTradesConcurrencyForReadings(t *testing.T) {
 	const s = time.Second
 	for _, c := range []struct {
 		name           string
+		cores          int
 		held, readings int
 		elapsed, bound time.Duration
 		want           int
 	}{
-		{"the first sandbox alone", 0, 0, 0, 20 * s, 1},
-		{"fast starts: the whole batch", 1, 1, s / 5, 20 * s, 4},
-		{"a slow guest on a busy host: one at a time", 1, 1, 7 * s, 20 * s, 1},
-		{"a guest at 2.5 s: two at a time", 1, 1, 5 * s / 2, 20 * s, 2},
-		{"enough readings: the whole batch", 9, 4, 10 * s, 20 * s, 4},
-		{"past the bound", 4, 2, 21 * s, 20 * s, 4},
+		{"one core: the first sandbox alone", 1, 0, 0, 0, 20 * s, 1},
+		{"two cores: two first", 2, 0, 0, 0, 20 * s, 2},
+		{"more cores than the batch: the batch first", 8, 0, 0, 0, 20 * s, 4},
+		{"fast starts: the whole batch", 1, 1, 1, s / 5, 20 * s, 4},
+		{"a slow guest on a busy host: one at a time", 1, 1, 1, 7 * s, 20 * s, 1},
+		{"a slow guest on two cores: never fewer than two", 2, 2, 1, 7 * s, 20 * s, 2},
+		{"a guest at 2.5 s: two at a time", 1, 1, 1, 5 * s / 2, 20 * s, 2},
+		{"enough readings: the whole batch", 2, 9, 4, 10 * s, 20 * s, 4},
+		{"past the bound", 2, 4, 2, 21 * s, 20 * s, 4},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			if got := PacedBatch(4, c.held, c.readings, c.elapsed, c.bound); got != c.want {
-				t.Errorf("PacedBatch(4, %d, %d, %v, %v) = %d, want %d", c.held, c.readings, c.elapsed, c.bound, got, c.want)
+			if got := PacedBatch(4, c.cores, c.held, c.readings, c.elapsed, c.bound); got != c.want {
+				t.Errorf("PacedBatch(4, %d, %d, %d, %v, %v) = %d, want %d", c.cores, c.held, c.readings, c.elapsed, c.bound, got, c.want)
 			}
 		})
 	}

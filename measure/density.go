@@ -3,6 +3,7 @@ package measure
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync"
 	"time"
 
@@ -78,7 +79,7 @@ func (r *Runner) measureDensity(ctx context.Context, d Driver, vr *VariantResult
 				next = per
 			}
 		}
-		batch := PacedBatch(c.Concurrency, len(held), len(c.Points)-1, time.Since(t0), s.DensityTime)
+		batch := PacedBatch(c.Concurrency, runtime.NumCPU(), len(held), len(c.Points)-1, time.Since(t0), s.DensityTime)
 		n, why := NextBatch(batch, len(held), s.Density, avail, guard, next)
 		if n == 0 {
 			if why == "guard" {
@@ -214,14 +215,17 @@ func FillBatch(conc, capN int) int {
 // four make one worth reading.
 const FillMinReadings = 4
 
-// PacedBatch is the size of the fill's next batch: one sandbox first (it
-// prices a sandbox for the guard and times a start), then batch, made
-// smaller when the pace so far (elapsed per sandbox held) would leave
-// fewer than FillMinReadings readings in the time left. A slow start
-// (QEMU under TCG on a busy host) then trades concurrency for readings.
-func PacedBatch(batch, held, readings int, elapsed, bound time.Duration) int {
+// PacedBatch is the size of the fill's next batch: cores sandboxes first
+// (they price a sandbox for the guard and time a start; a batch no larger
+// than the host's cores starts in about one start's time, as each start
+// has a core), then batch, made smaller, though never below cores, when
+// the pace so far (elapsed per sandbox held) would leave fewer than
+// FillMinReadings readings in the time left. A slow start (QEMU under TCG
+// on a busy host) then trades concurrency for readings.
+func PacedBatch(batch, cores, held, readings int, elapsed, bound time.Duration) int {
+	floor := max(1, min(cores, batch))
 	if held == 0 {
-		return 1
+		return floor
 	}
 	want := FillMinReadings - readings
 	if want < 1 || elapsed >= bound {
@@ -229,7 +233,7 @@ func PacedBatch(batch, held, readings int, elapsed, bound time.Duration) int {
 	}
 	pace := elapsed / time.Duration(held)
 	fits := int((bound - elapsed) / max(pace, time.Nanosecond))
-	return max(1, min(batch, fits/want))
+	return max(floor, min(batch, fits/want))
 }
 
 // fillSettle is the pause between a batch's last ready line and its

@@ -50,9 +50,13 @@ type Driver struct {
 	runID   string // the prepared run, "" when none
 	image   string // the run's probe image reference, "" until imported
 	imageID string
-	// sandboxImage is the run's import of the sandbox image, "" when the
-	// run measures no workloads.
+	// sandboxImage is the run's sandbox image (the cached one), "" when
+	// the run measures no workloads.
 	sandboxImage string
+	// cacheLock is the run's shared hold on cacheLockPath (nil: none),
+	// from Prepare to Close: a stale cached image is removed only when no
+	// other run on this host holds it.
+	cacheLock *os.File
 
 	// pending counts background removals of containers whose create
 	// request was still in flight when Start's context ended.

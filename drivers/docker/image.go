@@ -4,16 +4,22 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/jsonmessage"
@@ -83,13 +89,50 @@ func (d *Driver) Prepare(ctx context.Context, env measure.RunEnv) error {
 	return nil
 }
 
-// sandboxImageRef names the run's import of the sandbox image.
+// sandboxImageRef names the run's import of the sandbox image while it is
+// under way: a run killed mid-import leaves it where the sweep finds it.
 func sandboxImageRef(runID string) string { return "ae-" + runID + "-image:latest" }
 
-// importImage imports the run's sandbox image (its tar, with the probe put
-// in place of the image's /sandbox-probe), streamed: the 170 MB tar is
-// never held in memory.
+// CacheLabel marks the one image a run leaves in the daemon on purpose: the
+// sandbox image with the probe in it, kept for the next run as setup keeps
+// the image's tar (its value is the image key). It carries no RunLabel, so
+// no run's sweep removes it; a run that imports a newer one removes the
+// others no container uses.
+const CacheLabel = "agentic-eval.cache"
+
+// cachedImageRef names the cached sandbox image of the image key and size
+// with the probe whose SHA-256 is probeSum.
+func cachedImageRef(img measure.Image, probeSum string) string {
+	return fmt.Sprintf("agentic-eval/sandbox:%s-%d-%s", img.Key, img.TarBytes, probeSum[:12])
+}
+
+// importImage makes the run's sandbox image (the image's tar with the probe
+// put in place of its /sandbox-probe) available: the cached one when the
+// daemon has it, or an import, streamed (the 170 MB tar is never held in
+// memory), under the run's name first and then tagged as the cache.
 func (d *Driver) importImage(ctx context.Context, cli *client.Client, env measure.RunEnv) error {
+	sum, err := fileSHA256(env.Probe)
+	if err != nil {
+		return fmt.Errorf("sandbox image: %w", err)
+	}
+	if lock, err := openCacheLock(); err == nil {
+		if syscall.Flock(int(lock.Fd()), syscall.LOCK_SH) == nil {
+			d.mu.Lock()
+			d.cacheLock = lock
+			d.mu.Unlock()
+		} else {
+			lock.Close()
+		}
+	}
+	cached := cachedImageRef(env.Image, sum)
+	if _, err := cli.ImageInspect(ctx, cached); err == nil {
+		d.mu.Lock()
+		d.sandboxImage = cached
+		d.mu.Unlock()
+		return nil
+	} else if !cerrdefs.IsNotFound(err) {
+		return fmt.Errorf("inspect image %s: %w", cached, err)
+	}
 	ref := sandboxImageRef(env.RunID)
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(withProbe(pw, env.Image.Tar, env.Probe)) }()
@@ -97,8 +140,8 @@ func (d *Driver) importImage(ctx context.Context, cli *client.Client, env measur
 		image.ImportSource{Source: pr, SourceName: "-"},
 		ref,
 		image.ImportOptions{
-			Changes: []string{"LABEL " + RunLabel + "=" + env.RunID, "WORKDIR /work"},
-			Message: "agentic-eval sandbox image " + env.Image.Key + " of run " + env.RunID,
+			Changes: []string{"LABEL " + CacheLabel + "=" + env.Image.Key, "WORKDIR /work"},
+			Message: "agentic-eval sandbox image " + env.Image.Key + " with probe " + sum[:12],
 		})
 	if err != nil {
 		pr.CloseWithError(err)
@@ -110,10 +153,75 @@ func (d *Driver) importImage(ctx context.Context, cli *client.Client, env measur
 	if err != nil {
 		return fmt.Errorf("import image %s: %w", ref, err)
 	}
+	if err := cli.ImageTag(ctx, ref, cached); err != nil {
+		return fmt.Errorf("tag image %s as %s: %w", ref, cached, err)
+	}
+	// Untag the run's name; the image stays, as the cache.
+	if _, err := cli.ImageRemove(ctx, ref, image.RemoveOptions{}); err != nil && !cerrdefs.IsNotFound(err) {
+		return fmt.Errorf("untag image %s: %w", ref, err)
+	}
 	d.mu.Lock()
-	d.sandboxImage = ref
+	d.sandboxImage = cached
+	lock := d.cacheLock
 	d.mu.Unlock()
+	// Only a run alone on this host removes the other cached images: one
+	// beside it may be using them, between its containers. Converting the
+	// shared hold to an exclusive one without waiting fails when any other
+	// run holds it; the hold is shared again after.
+	if lock != nil && syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
+		d.removeStaleCaches(ctx, cli, cached)
+		syscall.Flock(int(lock.Fd()), syscall.LOCK_SH)
+	}
 	return nil
+}
+
+// cacheLockPath is the lock file of the cached sandbox images, beside the
+// project's daemon socket. It covers the runs of this host; runs on other
+// hosts against the same remote daemon are not seen.
+const cacheLockPath = "/run/agentic-eval/docker-image-cache.lock"
+
+func openCacheLock() (*os.File, error) {
+	if err := os.MkdirAll(filepath.Dir(cacheLockPath), 0o755); err != nil {
+		return nil, err
+	}
+	return os.OpenFile(cacheLockPath, os.O_CREATE|os.O_RDWR|syscall.O_NOFOLLOW, 0o644)
+}
+
+// removeStaleCaches removes the cached sandbox images other than keep that
+// no container uses (a removal without force fails on one in use: it is
+// left for a later run).
+func (d *Driver) removeStaleCaches(ctx context.Context, cli *client.Client, keep string) {
+	list, err := cli.ImageList(ctx, image.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("label", CacheLabel))})
+	if err != nil {
+		return
+	}
+	for _, im := range list {
+		if slices.Contains(im.RepoTags, keep) {
+			continue
+		}
+		for _, tag := range im.RepoTags {
+			cli.ImageRemove(ctx, tag, image.RemoveOptions{})
+		}
+		if len(im.RepoTags) == 0 {
+			cli.ImageRemove(ctx, im.ID, image.RemoveOptions{})
+		}
+	}
+}
+
+func fileSHA256(p string) (string, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("%s is not a regular file", p)
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("hash %s: %w", p, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // withProbe copies the image tar at tarPath to w, with the probe binary in
@@ -179,6 +287,10 @@ func (d *Driver) Close(ctx context.Context) error {
 	}
 	d.mu.Lock()
 	d.runID, d.image, d.imageID, d.sandboxImage = "", "", "", ""
+	if d.cacheLock != nil {
+		d.cacheLock.Close() // releases the shared hold
+		d.cacheLock = nil
+	}
 	d.mu.Unlock()
 	return nil
 }
