@@ -323,7 +323,9 @@ drift from the first tenth to the last, and the host's state after against befor
 isolation (facts observed by the probe inside) and snapshotting (snapshot, restore,
 fork, verified by a token in memory) through every available driver, or those named.
 Everything the run creates is removed at the end, on error, on timeout and on
-SIGINT/SIGTERM. A run records itself in the state directory first, and sweeps what
+SIGINT/SIGTERM, except the caches it keeps on purpose for the next run (QEMU's
+extracted guest kernel and image disk in /var/cache/agentic-eval/qemu, Docker's
+sandbox image agentic-eval/sandbox:<key>-<size>-<probe>). A run records itself in the state directory first, and sweeps what
 runs that were killed left behind (see 'vms sweep'). The results JSON holds raw
 samples, summaries, failures (each classed runtime, environment or timeout) and
 settings. Exit status 1 when a daemon became unreachable or every variant failed
