@@ -4,6 +4,8 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -118,12 +120,22 @@ func TestFillThroughRunc(t *testing.T) {
 		t.Fatalf("density %+v", d)
 	}
 	c := d.Capacity
-	// A cap of 8 is filled one first, then 2 at a time (a quarter of it):
-	// 0, 1, 3, 5, 7, 8 held.
-	if len(c.Points) != 6 || c.Concurrency != 2 || c.Points[1].Held != 1 || c.Points[5].Held != 8 || c.Held != 8 {
-		t.Errorf("points %+v", c.Points)
+	// A cap of 8 is filled 2 at a time (a quarter of it), the first batch
+	// a core's worth of sandboxes each up to that: 0, 2, 4, 6, 8 held on
+	// two cores or more, 0, 1, 3, 5, 7, 8 on one.
+	want := []int{0}
+	for held, batch := 0, min(runtime.NumCPU(), 2); held < 8; batch = 2 {
+		held = min(held+batch, 8)
+		want = append(want, held)
 	}
-	if c.Fit == nil || c.Fit.N != 6 {
+	var got []int
+	for _, p := range c.Points {
+		got = append(got, p.Held)
+	}
+	if !slices.Equal(got, want) || c.Concurrency != 2 || c.Held != 8 {
+		t.Errorf("held at each reading %v, want %v (concurrency %d); points %+v", got, want, c.Concurrency, c.Points)
+	}
+	if c.Fit == nil || c.Fit.N != len(want) {
 		t.Errorf("fit %+v (%s)", c.Fit, c.FitError)
 	}
 	if a := c.ByAccounting; a.MiBPerSandbox <= 0 || a.PerGiB <= 0 || a.HostProjection <= 0 {
