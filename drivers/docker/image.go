@@ -4,8 +4,6 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,6 +22,7 @@ import (
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/jsonmessage"
 
+	"github.com/agentic-eval/agentic-eval/internal/filehash"
 	"github.com/agentic-eval/agentic-eval/measure"
 )
 
@@ -111,7 +110,7 @@ func cachedImageRef(img measure.Image, probeSum string) string {
 // daemon has it, or an import, streamed (the 170 MB tar is never held in
 // memory), under the run's name first and then tagged as the cache.
 func (d *Driver) importImage(ctx context.Context, cli *client.Client, env measure.RunEnv) error {
-	sum, err := fileSHA256(env.Probe)
+	sum, err := filehash.SHA256(env.Probe)
 	if err != nil {
 		return fmt.Errorf("sandbox image: %w", err)
 	}
@@ -206,22 +205,6 @@ func (d *Driver) removeStaleCaches(ctx context.Context, cli *client.Client, keep
 			cli.ImageRemove(ctx, im.ID, image.RemoveOptions{})
 		}
 	}
-}
-
-func fileSHA256(p string) (string, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
-		return "", fmt.Errorf("%s is not a regular file", p)
-	}
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("hash %s: %w", p, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // withProbe copies the image tar at tarPath to w, with the probe binary in

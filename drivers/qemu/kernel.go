@@ -13,10 +13,8 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"crypto/sha256"
 	"debug/elf"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -27,6 +25,8 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
+
+	"github.com/agentic-eval/agentic-eval/internal/filehash"
 )
 
 // Kernel forms, as the fingerprint and a result's details name them.
@@ -107,7 +107,7 @@ func ensureVmlinux(ctx context.Context, kernel string) (string, error) {
 	if err := regularFile(kernel); err != nil {
 		return "", err
 	}
-	sum, err := fileSHA256(kernel)
+	sum, err := filehash.SHA256(kernel)
 	if err != nil {
 		return "", err
 	}
@@ -159,19 +159,6 @@ func ensureVmlinux(ctx context.Context, kernel string) (string, error) {
 		return "", fmt.Errorf("extract vmlinux: %w", err)
 	}
 	return path, nil
-}
-
-func fileSHA256(p string) (string, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("hash %s: %w", p, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // bzImage setup-header fields (Documentation/arch/x86/boot.rst).
