@@ -166,9 +166,12 @@ func (d *Driver) importImage(ctx context.Context, cli *client.Client, env measur
 	// Only a run alone on this host removes the other cached images: one
 	// beside it may be using them, between its containers. Converting the
 	// shared hold to an exclusive one without waiting fails when any other
-	// run holds it; the hold is shared again after.
-	if lock != nil && syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
-		d.removeStaleCaches(ctx, cli, cached)
+	// run holds it. flock(2) converts by dropping the old lock first, so
+	// the shared hold is taken again whether or not the conversion took.
+	if lock != nil {
+		if syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
+			d.removeStaleCaches(ctx, cli, cached)
+		}
 		syscall.Flock(int(lock.Fd()), syscall.LOCK_SH)
 	}
 	return nil

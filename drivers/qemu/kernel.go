@@ -50,8 +50,10 @@ type bootKernel struct {
 	Why string
 }
 
-// bootKernels memoizes resolveBootKernel per source file (path, size,
-// modification time), so that a run hashes its kernel once.
+// bootKernels memoizes resolveBootKernel's PVH answers per source file
+// (path, size, modification time), so that a process hashes its kernel
+// once; a fallback is not kept, so that a passing cause (a lock wait cut
+// short) does not outlive the call.
 var bootKernels sync.Map // kernelKey -> bootKernel
 
 type kernelKey struct {
@@ -86,7 +88,9 @@ func resolveBootKernel(ctx context.Context, kernel string) bootKernel {
 	} else {
 		bk.Path, bk.Form = p, FormPVH
 	}
-	bootKernels.Store(key, bk)
+	if bk.Form == FormPVH {
+		bootKernels.Store(key, bk)
+	}
 	return bk
 }
 
@@ -286,8 +290,8 @@ func hasNote(b []byte, bo binary.ByteOrder, name string, typ uint32) bool {
 	for len(b) >= 12 {
 		nsz, dsz, t := bo.Uint32(b), bo.Uint32(b[4:]), bo.Uint32(b[8:])
 		b = b[12:]
-		nlen, dlen := int(align4(nsz)), int(align4(dsz))
-		if nsz > uint32(len(b)) || nlen+dlen > len(b) || nlen < 0 || dlen < 0 {
+		nlen, dlen := align4(nsz), align4(dsz)
+		if nlen+dlen > uint64(len(b)) {
 			return false
 		}
 		if t == typ && strings.TrimRight(string(b[:nsz]), "\x00") == name {
