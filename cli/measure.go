@@ -272,7 +272,7 @@ func selectDrivers(ctx context.Context, args []string, skipUnavailable bool) ([]
 func (a *App) runMeasurement(ctx context.Context, drivers []measure.Driver, s measure.Settings, out string) (*measure.Results, string, error) {
 	// What killed runs left behind goes first: the run must not measure
 	// beside it, nor be confused with it.
-	if _, err := sweepStale(ctx, a.stderr, false); err != nil {
+	if _, err := sweepStale(ctx, a.stderr, false, measure.DefaultMaxWait); err != nil {
 		return nil, "", err
 	}
 	probePath, err := measure.BuildProbe(ctx)
@@ -297,6 +297,13 @@ func (a *App) runMeasurement(ctx context.Context, drivers []measure.Driver, s me
 	pr.finish()
 	if err != nil {
 		return nil, "", err
+	}
+	// A killed run's runtimes can create objects after the first sweep
+	// watched it: what appeared while this run measured is swept now.
+	if ctx.Err() == nil {
+		if _, err := sweepStale(ctx, a.stderr, false, endSweepMaxWait); err != nil {
+			fmt.Fprintf(a.stderr, "agentic-eval: %v\n", err)
+		}
 	}
 	if out == "" {
 		out = fmt.Sprintf("agentic-eval-results-%s.json", res.RunID)

@@ -20,6 +20,14 @@ func init() {
 // sweepTimeout bounds each driver call of a sweep.
 const sweepTimeout = 30 * time.Second
 
+// sweepMaxWait bounds how long `vms sweep` watches one killed run for
+// objects its runtimes create late; a measuring run watches for
+// measure.DefaultMaxWait before it starts, and again at its end.
+const sweepMaxWait = 2 * time.Minute
+
+// endSweepMaxWait bounds the sweep a measuring run makes at its end.
+const endSweepMaxWait = 30 * time.Second
+
 // sweptJSON is one ledgered run as `vms sweep --format json` reports it.
 type sweptJSON struct {
 	RunID     string   `json:"run_id,omitempty"`
@@ -30,9 +38,17 @@ type sweptJSON struct {
 }
 
 // sweepStale sweeps every ledgered run whose process is gone through every
-// registered driver, and writes one line per run to w.
-func sweepStale(ctx context.Context, w io.Writer, dryRun bool) ([]measure.SweptRun, error) {
-	swept, err := measure.SweepStale(ctx, measure.LedgerDir(), registry.Drivers(), dryRun, sweepTimeout)
+// registered driver, watching each for up to maxWait for objects that
+// appear late, and writes one line per run to w.
+func sweepStale(ctx context.Context, w io.Writer, dryRun bool, maxWait time.Duration) ([]measure.SweptRun, error) {
+	swept, err := measure.SweepStale(ctx, measure.LedgerDir(), registry.Drivers(), measure.SweepOptions{
+		DryRun:  dryRun,
+		Timeout: sweepTimeout,
+		MaxWait: maxWait,
+		Log: func(format string, args ...any) {
+			fmt.Fprintf(w, "agentic-eval: "+format+"\n", args...)
+		},
+	})
 	if err != nil {
 		return nil, fmt.Errorf("sweep stale runs: %w", err)
 	}
@@ -40,6 +56,14 @@ func sweepStale(ctx context.Context, w io.Writer, dryRun bool) ([]measure.SweptR
 		fmt.Fprintln(w, sweptLine(s, dryRun))
 	}
 	return swept, nil
+}
+
+// firstFew is list cut to n items, the rest counted.
+func firstFew(list []string, n int) []string {
+	if len(list) <= n {
+		return list
+	}
+	return append(append([]string(nil), list[:n]...), fmt.Sprintf("and %d more", len(list)-n))
 }
 
 // sweptLine is one run's sweep in one line.
@@ -55,10 +79,13 @@ func sweptLine(s measure.SweptRun, dryRun bool) string {
 	if len(s.Removed) == 0 {
 		line += "nothing of it was left"
 	} else {
-		line += fmt.Sprintf("%d removed: %s", len(s.Removed), strings.Join(s.Removed, "; "))
+		line += fmt.Sprintf("%d removed: %s", len(s.Removed), strings.Join(firstFew(s.Removed, 8), "; "))
 	}
 	if len(s.Left) > 0 {
-		line += fmt.Sprintf("; %d could not be removed: %s", len(s.Left), strings.Join(s.Left, "; "))
+		line += fmt.Sprintf("; %d could not be removed: %s", len(s.Left), strings.Join(firstFew(s.Left, 8), "; "))
+	}
+	if s.Unsettled != "" {
+		line += fmt.Sprintf("; its record stays for the next sweep: %s", s.Unsettled)
 	}
 	return oneLine(line)
 }
@@ -87,7 +114,7 @@ record is malformed. --dry-run lists only, and exits 0 unless a record is malfor
 			if a.format() == FormatJSON {
 				w = io.Discard
 			}
-			swept, err := sweepStale(cmd.Context(), w, dryRun)
+			swept, err := sweepStale(cmd.Context(), w, dryRun, sweepMaxWait)
 			if err != nil {
 				return err
 			}
@@ -105,6 +132,9 @@ record is malformed. --dry-run lists only, and exits 0 unless a record is malfor
 			left, malformed := 0, 0
 			for _, s := range swept {
 				left += len(s.Left)
+				if s.Unsettled != "" {
+					left++
+				}
 				if s.Malformed != "" {
 					malformed++
 				}

@@ -195,7 +195,10 @@ func (m *measurer) run(ctx context.Context, req *mcp.CallToolRequest, in Measure
 	prog := newProgressSender(req)
 	defer prog.stop()
 	prog.send("sweeping what killed runs left behind")
-	swept, err := measure.SweepStale(ctx, measure.LedgerDir(), registry.Drivers(), false, 30*time.Second)
+	swept, err := measure.SweepStale(ctx, measure.LedgerDir(), registry.Drivers(), measure.SweepOptions{
+		Timeout: 30 * time.Second,
+		Log:     func(format string, args ...any) { prog.send(fmt.Sprintf(format, args...)) },
+	})
 	if err != nil {
 		return nil, MeasureOutput{}, fmt.Errorf("sweep stale runs: %w", err)
 	}
@@ -228,6 +231,17 @@ func (m *measurer) run(ctx context.Context, req *mcp.CallToolRequest, in Measure
 	res, err := r.Run(ctx, drivers)
 	if err != nil {
 		return nil, MeasureOutput{}, fmt.Errorf("measure run %s: %w", r.RunID(), err)
+	}
+	// A killed run's runtimes can create objects after the first sweep
+	// watched it: what appeared while this run measured is swept now.
+	if ctx.Err() == nil {
+		late, err := measure.SweepStale(ctx, measure.LedgerDir(), registry.Drivers(), measure.SweepOptions{Timeout: 30 * time.Second, MaxWait: 30 * time.Second})
+		if err != nil {
+			notes = append(notes, fmt.Sprintf("sweep stale runs after the run: %v", err))
+		}
+		for _, sw := range late {
+			notes = append(notes, fmt.Sprintf("swept stale run %s after the run: %d removed, %d left", sw.RunID, len(sw.Removed), len(sw.Left)))
+		}
 	}
 	path := filepath.Join(dir, fmt.Sprintf("agentic-eval-results-%s.json", res.RunID))
 	if err := res.Write(path); err != nil {

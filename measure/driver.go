@@ -3,6 +3,7 @@ package measure
 import (
 	"context"
 	"io"
+	"strings"
 
 	"github.com/agentic-eval/agentic-eval/vms"
 )
@@ -217,4 +218,39 @@ type Copier interface {
 	// of the driver, and why it does, for when the work dir turns out to
 	// be out of its reach (a mount the runtime's copy does not see into).
 	CopyFallback() (dir, why string)
+}
+
+// InFlighter is implemented by drivers whose runtime is a daemon that
+// keeps handling a request after its client is gone (dockerd finishes the
+// creates and starts of a killed client): InFlight counts such requests
+// and names the daemon. The sweep of a killed run waits until they are
+// done before it trusts a listing that finds nothing. The count is the
+// daemon's, not one run's: other dead clients' requests are in it too.
+type InFlighter interface {
+	InFlight(ctx context.Context) (n int, daemon string, err error)
+}
+
+// Lacks gathers what a fingerprint found missing: each prerequisite that
+// does not depend on another is checked and named, so that a user learns
+// everything to fix at once, not one thing a run.
+type Lacks struct {
+	reasons, fixes []string
+}
+
+// Add records one missing prerequisite and what fixes it ("" when nothing
+// to say); the same fix is said once.
+func (l *Lacks) Add(reason, fix string) {
+	l.reasons = append(l.reasons, reason)
+	if fix != "" && !containsString(l.fixes, fix) {
+		l.fixes = append(l.fixes, fix)
+	}
+}
+
+// Any reports whether something is missing.
+func (l *Lacks) Any() bool { return len(l.reasons) > 0 }
+
+// Fill sets fp's Reason and Fix from what is missing, and returns fp.
+func (l *Lacks) Fill(fp Fingerprint) Fingerprint {
+	fp.Reason, fp.Fix = strings.Join(l.reasons, "; "), strings.Join(l.fixes, "; ")
+	return fp
 }

@@ -336,17 +336,79 @@ type SweptRun struct {
 	Removed []string
 	// Left lists what could not be removed, with the error.
 	Left []string
+	// Unsettled says why the run's record stays although nothing of it
+	// is left now: its runtimes were still handling its requests, or its
+	// objects kept appearing, when the sweep's wait ran out. The next
+	// sweep takes it up again.
+	Unsettled string
+	// Waited is how long the sweep watched the run after its first
+	// listing, for objects that appear late.
+	Waited time.Duration
 	// Malformed is set for a ledger that could not be trusted: nothing
 	// was removed on its word.
 	Malformed string
 }
 
+// SweepOptions bound a sweep of stale runs.
+type SweepOptions struct {
+	DryRun bool
+	// Timeout bounds each driver call.
+	Timeout time.Duration
+	// Settle is how long every listing of a dead run must find nothing,
+	// with nothing of it in flight, before its record is removed: a
+	// runtime that still held requests of the dead process can create
+	// objects after a listing (DefaultSettle when zero).
+	Settle time.Duration
+	// Stall: requests in flight whose count has not moved for this long
+	// while listings find nothing are taken to be no longer the run's (a
+	// daemon can hold other dead clients' long requests) (DefaultStall
+	// when zero).
+	Stall time.Duration
+	// MaxWait bounds the watch of one run; past it the record stays for
+	// the next sweep (DefaultMaxWait when zero).
+	MaxWait time.Duration
+	// Poll is the pause between listings (DefaultPoll when zero).
+	Poll time.Duration
+	// Log, when set, receives a line when a sweep waits.
+	Log func(format string, args ...any)
+}
+
+// The defaults of SweepOptions.
+const (
+	DefaultSettle  = time.Second
+	DefaultStall   = 10 * time.Second
+	DefaultMaxWait = time.Minute
+	DefaultPoll    = 500 * time.Millisecond
+)
+
+func (o SweepOptions) withDefaults() SweepOptions {
+	if o.Timeout <= 0 {
+		o.Timeout = 30 * time.Second
+	}
+	if o.Settle <= 0 {
+		o.Settle = DefaultSettle
+	}
+	if o.Stall <= 0 {
+		o.Stall = DefaultStall
+	}
+	if o.MaxWait <= 0 {
+		o.MaxWait = DefaultMaxWait
+	}
+	if o.Poll <= 0 {
+		o.Poll = DefaultPoll
+	}
+	return o
+}
+
 // SweepStale removes what ledgered runs whose process is gone left behind:
 // each Sweeper driver's leftovers under "ae-<run>", then the run's scratch
-// directory, then the ledger itself once nothing is left. Runs still alive
-// are not touched; malformed ledgers are reported. dryRun lists only. Every
-// driver call has its own deadline of timeout.
-func SweepStale(ctx context.Context, dir string, drivers []Driver, dryRun bool, timeout time.Duration) ([]SweptRun, error) {
+// directory, then the ledger itself once the run has settled (see
+// SweepOptions.Settle): a killed run's requests can still be in a daemon's
+// hands, and what they create after the first listing is found by the
+// later ones. Runs still alive are not touched; malformed ledgers are
+// reported. A dry run lists once.
+func SweepStale(ctx context.Context, dir string, drivers []Driver, opts SweepOptions) ([]SweptRun, error) {
+	opts = opts.withDefaults()
 	recs, err := ReadLedgers(dir)
 	if err != nil {
 		return nil, err
@@ -360,18 +422,117 @@ func SweepStale(ctx context.Context, dir string, drivers []Driver, dryRun bool, 
 		if !rec.Stale {
 			continue
 		}
-		out = append(out, sweepRun(ctx, dir, rec, drivers, dryRun, timeout))
+		out = append(out, sweepRun(ctx, dir, rec, drivers, opts))
 	}
 	return out, nil
 }
 
-func sweepRun(ctx context.Context, dir string, rec LedgerRecord, drivers []Driver, dryRun bool, timeout time.Duration) SweptRun {
+// sweepRun lists and removes a dead run's objects, again and again, until
+// listings have found nothing for opts.Settle and its runtimes hold nothing
+// in flight for it; then it removes the run's record.
+func sweepRun(ctx context.Context, dir string, rec LedgerRecord, drivers []Driver, opts SweepOptions) SweptRun {
 	e := rec.Entry
 	sr := SweptRun{RunID: e.RunID, Ledger: rec.Path}
-	prefix := e.Prefix()
-	// The run's own drivers first: what they find is theirs. Others may
-	// find the same objects (processes and cgroups named with the prefix);
-	// each object is listed once, by the first driver that found it.
+	ordered := runDriversFirst(e, drivers)
+	removed := map[string]bool{}
+	t0 := time.Now()
+	var (
+		quietSince   time.Time // the first of the listings in a row that found nothing
+		inFlight     = -1
+		inFlightSeen time.Time // when inFlight last changed
+		said         bool
+	)
+	for pass := 0; ; pass++ {
+		p := sweepPass(ctx, e, ordered, opts)
+		for _, x := range p.removed {
+			if k := leftoverKey(x); !removed[k] {
+				removed[k] = true
+				sr.Removed = append(sr.Removed, x)
+			}
+		}
+		sr.Left = p.left
+		if opts.DryRun {
+			if e.ScratchDir != "" {
+				if _, err := os.Lstat(e.ScratchDir); err == nil {
+					sr.Removed = append(sr.Removed, "scratch dir "+e.ScratchDir)
+				}
+			}
+			return sr
+		}
+		now := time.Now()
+		if p.found || len(p.left) > 0 {
+			quietSince = time.Time{}
+		} else if quietSince.IsZero() {
+			quietSince = now
+		}
+		n, why := inFlightFor(ctx, e, ordered, opts.Timeout)
+		if n != inFlight {
+			inFlight, inFlightSeen = n, now
+		}
+		quietFor := time.Duration(0)
+		if !quietSince.IsZero() {
+			quietFor = now.Sub(quietSince)
+		}
+		drained := inFlight <= 0 || now.Sub(inFlightSeen) >= opts.Stall
+		if quietFor >= opts.Settle && drained {
+			break
+		}
+		if now.Sub(t0) >= opts.MaxWait || ctx.Err() != nil {
+			switch {
+			case len(p.left) > 0:
+			case inFlight > 0:
+				sr.Unsettled = why
+			default:
+				sr.Unsettled = fmt.Sprintf("its objects were still appearing after %s", now.Sub(t0).Round(time.Second))
+			}
+			break
+		}
+		if !said && opts.Log != nil {
+			msg := fmt.Sprintf("watching it for up to %s for objects its runtimes create late", opts.MaxWait.Round(time.Second))
+			if inFlight > 0 {
+				msg += " (" + why + ")"
+			}
+			opts.Log("stale run %s: %s", e.RunID, msg)
+			said = true
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(opts.Poll):
+		}
+	}
+	sr.Waited = time.Since(t0)
+	if e.ScratchDir != "" {
+		if _, err := os.Lstat(e.ScratchDir); err == nil {
+			if err := os.RemoveAll(e.ScratchDir); err != nil {
+				sr.Left = append(sr.Left, fmt.Sprintf("scratch dir %s: %v", e.ScratchDir, err))
+			} else {
+				sr.Removed = append(sr.Removed, "scratch dir "+e.ScratchDir)
+			}
+		}
+	}
+	if len(sr.Left) == 0 && sr.Unsettled == "" {
+		if err := removeLedger(dir, e.RunID); err != nil {
+			sr.Left = append(sr.Left, err.Error())
+		}
+	}
+	return sr
+}
+
+// leftoverKey is what names a leftover across listings: a driver's line
+// names the object first and gives its changing state in parentheses
+// after ("docker container ae-x-000001 (3f2a, running)").
+func leftoverKey(line string) string {
+	if i := strings.Index(line, " ("); i > 0 {
+		return line[:i]
+	}
+	return line
+}
+
+// runDriversFirst orders drivers with the run's own first: what they find
+// is theirs. Others may find the same objects (processes and cgroups named
+// with the prefix); each object is listed once, by the first driver that
+// found it.
+func runDriversFirst(e LedgerEntry, drivers []Driver) []Driver {
 	ordered := make([]Driver, 0, len(drivers))
 	for _, d := range drivers {
 		if containsString(e.Drivers, d.Variant()) {
@@ -383,13 +544,27 @@ func sweepRun(ctx context.Context, dir string, rec LedgerRecord, drivers []Drive
 			ordered = append(ordered, d)
 		}
 	}
+	return ordered
+}
+
+// passResult is one listing of a dead run through every driver, and the
+// removal of what it found.
+type passResult struct {
+	found   bool
+	removed []string
+	left    []string
+}
+
+func sweepPass(ctx context.Context, e LedgerEntry, drivers []Driver, opts SweepOptions) passResult {
+	var p passResult
+	prefix := e.Prefix()
 	seen := map[string]bool{}
-	for _, d := range ordered {
+	for _, d := range drivers {
 		sw, ok := d.(Sweeper)
 		if !ok {
 			continue
 		}
-		lctx, cancel := context.WithTimeout(ctx, timeout)
+		lctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 		left, err := sw.Leftovers(lctx, prefix)
 		err = timeoutCause(lctx, err)
 		cancel()
@@ -397,7 +572,7 @@ func sweepRun(ctx context.Context, dir string, rec LedgerRecord, drivers []Drive
 			// A driver that cannot run here (no runtime, no daemon) has
 			// nothing to list; say so only when it is one the run used.
 			if containsString(e.Drivers, d.Variant()) {
-				sr.Left = append(sr.Left, fmt.Sprintf("%s: leftovers not listed: %v", d.Variant(), err))
+				p.left = append(p.left, fmt.Sprintf("%s: leftovers not listed: %v", d.Variant(), err))
 			}
 			continue
 		}
@@ -412,14 +587,15 @@ func sweepRun(ctx context.Context, dir string, rec LedgerRecord, drivers []Drive
 		if len(left) == 0 {
 			continue
 		}
-		if dryRun {
-			sr.Removed = append(sr.Removed, prefixAll(d.Variant()+": ", left)...)
+		p.found = true
+		if opts.DryRun {
+			p.removed = append(p.removed, prefixAll(d.Variant()+": ", left)...)
 			continue
 		}
-		sctx, cancel := context.WithTimeout(ctx, timeout)
+		sctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 		err = timeoutCause(sctx, sw.Sweep(sctx, prefix))
 		cancel()
-		lctx, cancel = context.WithTimeout(ctx, timeout)
+		lctx, cancel = context.WithTimeout(ctx, opts.Timeout)
 		still, lerr := sw.Leftovers(lctx, prefix)
 		cancel()
 		if err == nil && lerr != nil {
@@ -427,33 +603,41 @@ func sweepRun(ctx context.Context, dir string, rec LedgerRecord, drivers []Drive
 		}
 		for _, x := range left {
 			if !containsString(still, x) {
-				sr.Removed = append(sr.Removed, d.Variant()+": "+x)
+				p.removed = append(p.removed, d.Variant()+": "+x)
 			}
 		}
 		for _, x := range still {
-			sr.Left = append(sr.Left, d.Variant()+": "+x)
+			p.left = append(p.left, d.Variant()+": "+x)
 		}
 		if err != nil && len(still) == 0 {
-			sr.Left = append(sr.Left, fmt.Sprintf("%s: sweep: %v", d.Variant(), err))
+			p.left = append(p.left, fmt.Sprintf("%s: sweep: %v", d.Variant(), err))
 		}
 	}
-	if e.ScratchDir != "" {
-		if _, err := os.Lstat(e.ScratchDir); err == nil {
-			if dryRun {
-				sr.Removed = append(sr.Removed, "scratch dir "+e.ScratchDir)
-			} else if err := os.RemoveAll(e.ScratchDir); err != nil {
-				sr.Left = append(sr.Left, fmt.Sprintf("scratch dir %s: %v", e.ScratchDir, err))
-			} else {
-				sr.Removed = append(sr.Removed, "scratch dir "+e.ScratchDir)
-			}
+	return p
+}
+
+// inFlightFor sums what the run's drivers' daemons still handle for
+// clients that are gone, and says so in a phrase.
+func inFlightFor(ctx context.Context, e LedgerEntry, drivers []Driver, timeout time.Duration) (int, string) {
+	total := 0
+	var parts []string
+	asked := map[string]bool{}
+	for _, d := range drivers {
+		f, ok := d.(InFlighter)
+		if !ok || !containsString(e.Drivers, d.Variant()) {
+			continue
 		}
-	}
-	if !dryRun && len(sr.Left) == 0 {
-		if err := removeLedger(dir, e.RunID); err != nil {
-			sr.Left = append(sr.Left, err.Error())
+		ictx, cancel := context.WithTimeout(ctx, timeout)
+		n, who, err := f.InFlight(ictx)
+		cancel()
+		if err != nil || n == 0 || asked[who] {
+			continue
 		}
+		asked[who] = true
+		total += n
+		parts = append(parts, fmt.Sprintf("%s still handles %d request(s) of clients that are gone", who, n))
 	}
-	return sr
+	return total, strings.Join(parts, "; ")
 }
 
 func containsString(list []string, s string) bool {

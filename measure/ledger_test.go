@@ -119,7 +119,7 @@ func TestMalformedLedgersAreReportedNotTrusted(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			tt.write(t, dir)
-			swept, err := SweepStale(context.Background(), dir, nil, false, time.Second)
+			swept, err := SweepStale(context.Background(), dir, nil, quickSweep)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -149,14 +149,14 @@ func TestSweepStaleRemovesScratchAndLedger(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Remove()
-	dry, err := SweepStale(context.Background(), dir, nil, true, time.Second)
+	dry, err := SweepStale(context.Background(), dir, nil, SweepOptions{DryRun: true, Timeout: time.Second})
 	if err != nil || len(dry) != 1 || len(dry[0].Removed) != 1 {
 		t.Fatalf("dry run %+v, %v: want the stale run's scratch dir listed", dry, err)
 	}
 	if _, err := os.Stat(scratch); err != nil {
 		t.Fatal("a dry run removed the scratch dir")
 	}
-	swept, err := SweepStale(context.Background(), dir, nil, false, time.Second)
+	swept, err := SweepStale(context.Background(), dir, nil, quickSweep)
 	if err != nil || len(swept) != 1 || swept[0].RunID != "00c0ffee" || len(swept[0].Left) != 0 {
 		t.Fatalf("swept %+v, %v: want the stale run only, nothing left", swept, err)
 	}
@@ -170,6 +170,9 @@ func TestSweepStaleRemovesScratchAndLedger(t *testing.T) {
 		t.Errorf("the live run's ledger was removed: %v", err)
 	}
 }
+
+// quickSweep settles a run with no drivers at once.
+var quickSweep = SweepOptions{Timeout: time.Second, Settle: 10 * time.Millisecond, Poll: 5 * time.Millisecond}
 
 func writeLedger(t *testing.T, dir string, e LedgerEntry) {
 	t.Helper()

@@ -67,6 +67,7 @@ var (
 	_ measure.Driver      = (*Driver)(nil)
 	_ measure.Preparer    = (*Driver)(nil)
 	_ measure.Sweeper     = (*Driver)(nil)
+	_ measure.InFlighter  = (*Driver)(nil)
 	_ measure.Restorer    = (*Driver)(nil)
 	_ measure.Snapshotter = (*sandbox)(nil)
 	_ measure.Execer      = (*sandbox)(nil)

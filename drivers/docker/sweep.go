@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
+
+	"github.com/agentic-eval/agentic-eval/host"
 )
 
 // Leftovers lists the containers and images of the runs that prefix selects
@@ -31,7 +34,9 @@ func (d *Driver) Leftovers(ctx context.Context, prefix string) ([]string, error)
 }
 
 // Sweep removes what Leftovers lists: containers first (forced, with their
-// volumes), then images (forced, with untagged parents).
+// volumes), then images (forced, with untagged parents). Containers are
+// removed several at a time, each under ctx: a daemon that is still
+// working off a killed client's requests answers each removal slowly.
 func (d *Driver) Sweep(ctx context.Context, prefix string) error {
 	ctrs, imgs, err := d.leftovers(ctx, prefix)
 	if err != nil {
@@ -41,13 +46,26 @@ func (d *Driver) Sweep(ctx context.Context, prefix string) error {
 	if err != nil {
 		return err
 	}
-	var errs []error
+	var (
+		mu   sync.Mutex
+		errs []error
+		wg   sync.WaitGroup
+		sem  = make(chan struct{}, sweepParallel)
+	)
 	for _, c := range ctrs {
-		err := cli.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true, RemoveVolumes: true})
-		if err != nil && !isNotFound(err) {
-			errs = append(errs, fmt.Errorf("remove docker container %s (%s): %w", containerName(c), shortID(c.ID), err))
-		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			err := cli.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true, RemoveVolumes: true})
+			if err != nil && !isNotFound(err) {
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("remove docker container %s (%s): %w", containerName(c), shortID(c.ID), err))
+				mu.Unlock()
+			}
+		}()
 	}
+	wg.Wait()
 	for _, im := range imgs {
 		_, err := cli.ImageRemove(ctx, im.ID, image.RemoveOptions{Force: true, PruneChildren: true})
 		if err != nil && !isNotFound(err) {
@@ -55,6 +73,25 @@ func (d *Driver) Sweep(ctx context.Context, prefix string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// sweepParallel is how many container removals a sweep has in flight.
+const sweepParallel = 8
+
+// InFlight implements measure.InFlighter: the requests dockerd is still
+// handling for clients that are gone, counted from the kernel's table of
+// the daemon's socket connections. A daemon not on a local unix socket
+// cannot be seen this way: it reports none.
+func (d *Driver) InFlight(ctx context.Context) (int, string, error) {
+	path := socketPath(d.host)
+	if path == "" {
+		return 0, "dockerd at " + d.host, nil
+	}
+	n, err := host.GoneClients(path)
+	if err != nil {
+		return 0, "", fmt.Errorf("requests in flight at dockerd %s: %w", d.host, err)
+	}
+	return n, "dockerd at " + d.host, nil
 }
 
 func (d *Driver) leftovers(ctx context.Context, prefix string) ([]container.Summary, []image.Summary, error) {

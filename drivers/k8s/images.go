@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/agentic-eval/agentic-eval/measure"
@@ -81,6 +82,9 @@ func findContainerd() (containerd, error) {
 func (c containerd) run(ctx context.Context, stdin io.Reader, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, c.ctr, append([]string{"--address", c.socket, "--namespace", "k8s.io"}, args...)...)
 	cmd.Stdin = stdin
+	// ctr dies with this process: an import it finished after a killed
+	// run was swept would leave an image no listing looked for.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {
