@@ -149,55 +149,41 @@ func (d *Driver) Runtime() (*oci.Runtime, error) {
 func (d *Driver) Fingerprint(ctx context.Context) measure.Fingerprint {
 	fp := measure.Fingerprint{Details: map[string]string{"state_root": d.cfg.Root}}
 	fp.Warnings = append(fp.Warnings, d.cfg.Warnings...)
+	// The binary, root and a memory cgroup are checked each on its own:
+	// every one missing is named.
+	var lacks measure.Lacks
 	rt, err := d.Runtime()
 	if err != nil {
-		fp.Reason = err.Error()
-		fp.Fix = d.cfg.Fix
-		return fp
-	}
-	fp.Details["binary"] = rt.Binary
-	if len(rt.Wrapper) > 0 {
-		fp.Details["wrapper"] = strings.Join(rt.Wrapper, " ")
-	}
-	vctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(vctx, rt.Binary, "--version").CombinedOutput()
-	if err != nil {
-		fp.Reason = fmt.Sprintf("%s --version failed: %v: %s", rt.Binary, err, host.Truncate(strings.TrimSpace(string(out)), 200))
-		fp.Fix = d.cfg.Fix
-		return fp
-	}
-	parse := d.cfg.Version
-	if parse == nil {
-		parse = func(out string) (string, map[string]string) { return ParseVersion(d.cfg.Name, out) }
-	}
-	v, details := parse(string(out))
-	if v == "" {
-		fp.Reason = fmt.Sprintf("%s --version printed no version: %q", rt.Binary, host.Truncate(string(out), 200))
-		fp.Fix = d.cfg.Fix
-		return fp
-	}
-	fp.Version = v
-	for k, val := range details {
-		fp.Details[k] = val
+		lacks.Add(err.Error(), d.cfg.Fix)
+	} else {
+		fp.Details["binary"] = rt.Binary
+		if len(rt.Wrapper) > 0 {
+			fp.Details["wrapper"] = strings.Join(rt.Wrapper, " ")
+		}
+		if v, details, err := d.version(ctx, rt); err != nil {
+			lacks.Add(err.Error(), d.cfg.Fix)
+		} else {
+			fp.Version = v
+			for k, val := range details {
+				fp.Details[k] = val
+			}
+		}
 	}
 	if euid := os.Geteuid(); euid != 0 {
-		fp.Reason = fmt.Sprintf("not root (euid %d): %s needs root to create namespaces and cgroups (rootless mode is not driven)", euid, d.cfg.Name)
-		fp.Fix = "run agentic-eval as root (sudo)"
-		return fp
+		lacks.Add(fmt.Sprintf("not root (euid %d): %s needs root to create namespaces and cgroups (rootless mode is not driven)", euid, d.cfg.Name), "run agentic-eval as root (sudo)")
 	}
-	mounts, err := host.ReadMountinfo()
-	if err != nil {
-		fp.Reason = err.Error()
-		fp.Fix = "mount /proc"
-		return fp
+	if mounts, err := host.ReadMountinfo(); err != nil {
+		lacks.Add(err.Error(), "mount /proc")
+	} else {
+		layout, ok := CgroupLayout(mounts)
+		fp.Details["cgroups"] = layout
+		if !ok {
+			lacks.Add("no memory cgroup: neither the cgroup v1 memory controller nor a cgroup2 hierarchy is mounted",
+				"mount cgroup2 at /sys/fs/cgroup (or the v1 memory controller at /sys/fs/cgroup/memory)")
+		}
 	}
-	layout, ok := CgroupLayout(mounts)
-	fp.Details["cgroups"] = layout
-	if !ok {
-		fp.Reason = "no memory cgroup: neither the cgroup v1 memory controller nor a cgroup2 hierarchy is mounted"
-		fp.Fix = "mount cgroup2 at /sys/fs/cgroup (or the v1 memory controller at /sys/fs/cgroup/memory)"
-		return fp
+	if lacks.Any() {
+		return lacks.Fill(fp)
 	}
 	if d.cfg.Checkpoint == CRIU {
 		fp.Details["snapshot"] = criuNote(ctx, d.cfg.Name)
@@ -210,6 +196,25 @@ func (d *Driver) Fingerprint(ctx context.Context) measure.Fingerprint {
 	}
 	fp.Available = true
 	return fp
+}
+
+// version runs the runtime's --version and reads it.
+func (d *Driver) version(ctx context.Context, rt *oci.Runtime) (string, map[string]string, error) {
+	vctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(vctx, rt.Binary, "--version").CombinedOutput()
+	if err != nil {
+		return "", nil, fmt.Errorf("%s --version failed: %v: %s", rt.Binary, err, host.Truncate(strings.TrimSpace(string(out)), 200))
+	}
+	parse := d.cfg.Version
+	if parse == nil {
+		parse = func(out string) (string, map[string]string) { return ParseVersion(d.cfg.Name, out) }
+	}
+	v, details := parse(string(out))
+	if v == "" {
+		return "", nil, fmt.Errorf("%s --version printed no version: %q", rt.Binary, host.Truncate(string(out), 200))
+	}
+	return v, details, nil
 }
 
 // ParseVersion reads "<name> version V" and "spec: S" from a runtime's

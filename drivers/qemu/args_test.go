@@ -65,13 +65,16 @@ func TestCommandLineOnTheImageAndWithout(t *testing.T) {
 }
 
 func TestConfigPassesTheImageFlagOnlyWithADisk(t *testing.T) {
-	t.Setenv(kernelEnv, "/proc/self/exe") // any non-empty regular file will do
+	if _, err := findQEMU(); err != nil {
+		t.Skipf("config names the QEMU binary: %v", err)
+	}
 	d := NewTCG()
-	d.initrd, d.probe = "/i", "/p"
+	// As Prepare leaves it: an initramfs, its probe and the boot kernel.
+	d.initrd, d.probe, d.boot = "/i", "/p", bootKernel{Path: "/k", Form: FormPVH}
 	for _, disk := range []string{"", "/cache/disk.ext4"} {
 		cfg, err := d.config("/p", []string{"--sandbox=ae-r-000001"}, disk)
 		if err != nil {
-			t.Skipf("no qemu here: %v", err)
+			t.Fatal(err)
 		}
 		if got := strings.Contains(cfg.Append, probe.ImageDiskFlag); got != (disk != "") {
 			t.Errorf("disk %q: command line %q", disk, cfg.Append)

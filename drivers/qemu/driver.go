@@ -33,6 +33,14 @@ const TCGWarning = "TCG software emulation (no usable KVM): boot, snapshot, rest
 // its sandboxes on the image implement measure.Execer.
 type Driver struct {
 	accel Accelerator
+	// kvmDevice and kvmTrial are the host's KVM as the KVM variant's
+	// Fingerprint sees it: whether /dev/kvm answers and creates a VM, and
+	// whether a guest kernel boots under -accel kvm with that QEMU and
+	// kernel. nil means the real checks (checkKVMDevice, trialBootKVM);
+	// tests give their own, so that a verdict holds whatever KVM this
+	// host has.
+	kvmDevice func() error
+	kvmTrial  func(ctx context.Context, qemu, kernel string) error
 
 	mu     sync.Mutex
 	initrd string // the run's initramfs, built by Prepare
@@ -109,81 +117,86 @@ func (d *Driver) Capabilities() measure.Capabilities {
 // and the accelerator. For KVM that means /dev/kvm answers (API version,
 // VM creation) and a guest kernel really boots under -accel kvm; the trial
 // boot has no initramfs, no probe and no devices, and its outcome is cached
-// for the life of the process.
+// for the life of the process. The prerequisites that do not depend on
+// each other (the binary, the kernel, /dev/kvm or the TSC frequency) are
+// all checked, and every one missing is named.
 func (d *Driver) Fingerprint(ctx context.Context) measure.Fingerprint {
 	fp := measure.Fingerprint{Details: map[string]string{"accelerator": string(d.accel)}}
 	if d.accel == TCG {
 		fp.Warnings = append(fp.Warnings, TCGWarning)
 	}
+	var lacks measure.Lacks
+	lack := lacks.Add
+	unavailable := func() measure.Fingerprint { return lacks.Fill(fp) }
 	bin, err := findQEMU()
 	if err != nil {
-		fp.Reason = err.Error()
-		fp.Fix = "apt-get install qemu-system-x86, or " + setupFix
-		return fp
+		lack(err.Error(), "apt-get install qemu-system-x86, or "+setupFix)
+	} else {
+		fp.Details["binary"] = bin
+		if out, err := runQEMUInfo(ctx, bin, "--version"); err != nil {
+			lack(err.Error(), "reinstall qemu-system-x86")
+		} else if v, err := parseVersion(out); err != nil {
+			lack(err.Error(), "")
+		} else {
+			fp.Version = v.String()
+		}
 	}
-	fp.Details["binary"] = bin
-	out, err := runQEMUInfo(ctx, bin, "--version")
-	if err != nil {
-		fp.Reason = err.Error()
-		fp.Fix = "reinstall qemu-system-x86"
-		return fp
-	}
-	v, err := parseVersion(out)
-	if err != nil {
-		fp.Reason = err.Error()
-		return fp
-	}
-	fp.Version = v.String()
 	kernel, err := findKernel()
 	if err != nil {
-		fp.Reason = err.Error()
-		fp.Fix = setupFix + ", or set $" + kernelEnv + " to a bzImage (or a vmlinux with the PVH note) with 8250 serial built in"
-		return fp
-	}
-	fp.Details["kernel"] = kernel
-	if kv := kernelVersion(kernel); kv != "" {
-		fp.Details["kernel_package"] = kv
-	}
-	// Sandboxes on the image need the kernel's virtio modules; without
-	// them the ready baseline still boots, and each image sandbox fails
-	// with this cause.
-	if _, err := findModules(kernel); err != nil {
-		fp.Details["guest_modules"] = err.Error()
+		lack(err.Error(), setupFix+", or set $"+kernelEnv+" to a bzImage (or a vmlinux with the PVH note) with 8250 serial built in")
 	} else {
-		fp.Details["guest_modules"] = strings.Join(probe.VMModules, ",")
+		fp.Details["kernel"] = kernel
+		if kv := kernelVersion(kernel); kv != "" {
+			fp.Details["kernel_package"] = kv
+		}
+		// Sandboxes on the image need the kernel's virtio modules; without
+		// them the ready baseline still boots, and each image sandbox fails
+		// with this cause.
+		if _, err := findModules(kernel); err != nil {
+			fp.Details["guest_modules"] = err.Error()
+		} else {
+			fp.Details["guest_modules"] = strings.Join(probe.VMModules, ",")
+		}
+	}
+	device, trial := d.kvmDevice, d.kvmTrial
+	if device == nil {
+		device = checkKVMDevice
+	}
+	if trial == nil {
+		trial = trialBootKVM
+	}
+	switch d.accel {
+	case KVM:
+		if err := device(); err != nil {
+			lack(err.Error(), "run on a host with hardware virtualization exposed (/dev/kvm readable and writable, kvm_intel or kvm_amd loaded); until then the qemu-kvm/tcg variant measures under software emulation")
+		}
+	case TCG:
+		if khz, err := tscKHz(); err != nil {
+			lack("cannot tell the guest its TSC frequency (a TCG boot hangs without it): "+err.Error(), "")
+		} else {
+			fp.Details["tsc_early_khz"] = strconv.FormatInt(khz, 10)
+		}
+	}
+	if lacks.Any() {
+		return unavailable()
 	}
 	help, err := runQEMUInfo(ctx, bin, "-accel", "help")
 	if err != nil {
-		fp.Reason = err.Error()
-		return fp
+		lack(err.Error(), "")
+		return unavailable()
 	}
 	accels := parseAccelHelp(help)
 	fp.Details["accelerators"] = strings.Join(accels, ",")
 	if !contains(accels, string(d.accel)) {
-		fp.Reason = fmt.Sprintf("%s was built without the %s accelerator (it has: %s)", bin, d.accel, strings.Join(accels, ", "))
-		fp.Fix = "install Debian's qemu-system-x86"
-		return fp
+		lack(fmt.Sprintf("%s was built without the %s accelerator (it has: %s)", bin, d.accel, strings.Join(accels, ", ")), "install Debian's qemu-system-x86")
+		return unavailable()
 	}
-	switch d.accel {
-	case KVM:
-		if err := checkKVMDevice(); err != nil {
-			fp.Reason = err.Error()
-			fp.Fix = "run on a host with hardware virtualization exposed (/dev/kvm readable and writable, kvm_intel or kvm_amd loaded); until then the qemu-kvm/tcg variant measures under software emulation"
-			return fp
-		}
-		if err := trialBootKVM(ctx, bin, kernel); err != nil {
-			fp.Reason = "/dev/kvm answers but " + err.Error()
-			fp.Fix = "run on a host whose KVM runs guests (bare metal, or nested virtualization that supports it); until then the qemu-kvm/tcg variant measures under software emulation"
-			return fp
+	if d.accel == KVM {
+		if err := trial(ctx, bin, kernel); err != nil {
+			lack("/dev/kvm answers but "+err.Error(), "run on a host whose KVM runs guests (bare metal, or nested virtualization that supports it); until then the qemu-kvm/tcg variant measures under software emulation")
+			return unavailable()
 		}
 		fp.Details["cpu"] = "host"
-	case TCG:
-		khz, err := tscKHz()
-		if err != nil {
-			fp.Reason = "cannot tell the guest its TSC frequency (a TCG boot hangs without it): " + err.Error()
-			return fp
-		}
-		fp.Details["tsc_early_khz"] = strconv.FormatInt(khz, 10)
 	}
 	bk := resolveBootKernel(ctx, kernel)
 	fp.Details["kernel_boot"] = bk.Form + " " + bk.Path

@@ -2,14 +2,18 @@ package qemu
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/agentic-eval/agentic-eval/internal/drivertest"
 	"github.com/agentic-eval/agentic-eval/measure"
@@ -166,26 +170,145 @@ func TestFingerprintTCGIsOfferedWithItsWarning(t *testing.T) {
 	}
 }
 
-func TestFingerprintKVMProvesOrExplains(t *testing.T) {
+// needKVMFingerprintInputs skips unless the KVM variant's fingerprint can
+// reach its KVM checks here: a real QEMU with the kvm accelerator and a
+// guest kernel (whatever the host's KVM).
+func needKVMFingerprintInputs(t *testing.T) {
+	t.Helper()
+	fp := NewTCG().Fingerprint(context.Background())
+	if !fp.Available {
+		t.Skipf("qemu-kvm/tcg unavailable here, so no QEMU and guest kernel to fingerprint with: %s (fix: %s)", fp.Reason, fp.Fix)
+	}
+	if !slices.Contains(strings.Split(fp.Details["accelerators"], ","), string(KVM)) {
+		t.Skipf("%s was built without the kvm accelerator (it has: %s)", fp.Details["binary"], fp.Details["accelerators"])
+	}
+}
+
+// The host's KVM is an input of the KVM variant's fingerprint: each case
+// gives it one, so that no verdict depends on whether this machine has a
+// /dev/kvm, or one that boots guests.
+func TestFingerprintKVMFollowsTheHostsKVM(t *testing.T) {
+	needKVMFingerprintInputs(t)
+	noDevice := func() error { return fmt.Errorf("open /dev/kvm: %w", unix.ENOENT) }
+	deviceOK := func() error { return nil }
+	pvmTrial := func(context.Context, string, string) error {
+		return errors.New("a guest kernel does not boot under -accel kvm: KVM internal error. Suberror: 1")
+	}
+	bootsTrial := func(context.Context, string, string) error { return nil }
+	cases := []struct {
+		name      string
+		device    func() error
+		trial     func(context.Context, string, string) error
+		available bool
+		trialRuns bool
+		reason    []string
+		fix       []string
+	}{
+		{"no /dev/kvm", noDevice, bootsTrial, false, false,
+			[]string{"open /dev/kvm", "no such file or directory"},
+			[]string{"hardware virtualization exposed", "qemu-kvm/tcg variant"}},
+		{"a /dev/kvm that boots no guest (PVM)", deviceOK, pvmTrial, false, true,
+			[]string{"/dev/kvm answers but", "does not boot under -accel kvm", "KVM internal error"},
+			[]string{"whose KVM runs guests", "qemu-kvm/tcg variant"}},
+		{"a KVM that boots guests", deviceOK, bootsTrial, true, true, nil, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			d := NewKVM()
+			var trialQEMU, trialKernel string
+			d.kvmDevice = c.device
+			d.kvmTrial = func(ctx context.Context, qemu, kernel string) error {
+				trialQEMU, trialKernel = qemu, kernel
+				return c.trial(ctx, qemu, kernel)
+			}
+			fp := d.Fingerprint(context.Background())
+			if fp.Available != c.available {
+				t.Fatalf("available = %v, want %v: %+v", fp.Available, c.available, fp)
+			}
+			if ran := trialQEMU != ""; ran != c.trialRuns {
+				t.Errorf("trial boot ran: %v, want %v", ran, c.trialRuns)
+			} else if ran && (trialQEMU != fp.Details["binary"] || trialKernel != fp.Details["kernel"]) {
+				t.Errorf("trial boot of %s with %s, want the fingerprint's %s with %s", trialKernel, trialQEMU, fp.Details["kernel"], fp.Details["binary"])
+			}
+			if len(fp.Warnings) != 0 {
+				t.Errorf("KVM variant carries warnings: %q", fp.Warnings)
+			}
+			if c.available {
+				if fp.Reason != "" || fp.Details["cpu"] != "host" || strings.Contains(fp.Details["cmdline"], "tsc_early_khz") {
+					t.Errorf("usable KVM: reason %q, details %v: want no reason, -cpu host and no TSC hint", fp.Reason, fp.Details)
+				}
+				return
+			}
+			for _, w := range c.reason {
+				if !strings.Contains(fp.Reason, w) {
+					t.Errorf("reason %q does not say %q", fp.Reason, w)
+				}
+			}
+			for _, w := range c.fix {
+				if !strings.Contains(fp.Fix, w) {
+					t.Errorf("fix %q does not say %q", fp.Fix, w)
+				}
+			}
+		})
+	}
+}
+
+// A host that lacks several prerequisites is told of each: the QEMU binary
+// (an empty PATH), the guest kernel (a path with nothing there) and, for
+// the KVM variant, /dev/kvm (given), each with its fix.
+func TestFingerprintNamesEveryMissingPrerequisite(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	t.Setenv(kernelEnv, filepath.Join(t.TempDir(), "vmlinuz"))
+	for _, c := range []struct {
+		d      *Driver
+		reason []string
+		fix    []string
+	}{
+		{NewTCG(), []string{qemuBinary + " not found on PATH", "guest kernel from $" + kernelEnv},
+			[]string{"apt-get install qemu-system-x86", "set $" + kernelEnv}},
+		{NewKVM(), []string{qemuBinary + " not found on PATH", "guest kernel from $" + kernelEnv, "open /dev/kvm"},
+			[]string{"apt-get install qemu-system-x86", "set $" + kernelEnv, "hardware virtualization exposed"}},
+	} {
+		t.Run(string(c.d.Accelerator()), func(t *testing.T) {
+			c.d.kvmDevice = func() error { return fmt.Errorf("open /dev/kvm: %w", unix.ENOENT) }
+			fp := c.d.Fingerprint(context.Background())
+			if fp.Available {
+				t.Fatalf("available without QEMU and a kernel: %+v", fp)
+			}
+			for _, w := range c.reason {
+				if !strings.Contains(fp.Reason, w) {
+					t.Errorf("reason %q does not name %q", fp.Reason, w)
+				}
+			}
+			for _, w := range c.fix {
+				if !strings.Contains(fp.Fix, w) {
+					t.Errorf("fix %q does not say %q", fp.Fix, w)
+				}
+			}
+		})
+	}
+}
+
+// On this host, whatever its KVM: the fingerprint's verdict is the one
+// /dev/kvm itself gives, asked the same way, and a second fingerprint
+// answers from the cached trial boot alike.
+func TestFingerprintKVMOnThisHostAgreesWithItsDevice(t *testing.T) {
 	d := NewKVM()
 	fp := d.Fingerprint(context.Background())
 	t.Logf("qemu-kvm/kvm: available=%v reason=%q", fp.Available, fp.Reason)
-	if fp.Available {
-		if len(fp.Warnings) != 0 {
-			t.Errorf("KVM variant carries warnings: %q", fp.Warnings)
-		}
-		if fp.Details["cpu"] != "host" {
-			t.Errorf("details = %v", fp.Details)
-		}
-		return
-	}
-	if fp.Reason == "" || fp.Fix == "" {
+	if !fp.Available && (fp.Reason == "" || fp.Fix == "") {
 		t.Errorf("KVM unavailable without a reason and a fix: %+v", fp)
 	}
-	if _, err := os.Stat("/dev/kvm"); err != nil && !strings.Contains(fp.Reason, "/dev/kvm") && !strings.Contains(fp.Reason, "not found") && !strings.Contains(fp.Reason, "kernel") {
-		t.Errorf("no /dev/kvm here, yet the reason does not say so: %q", fp.Reason)
+	if devErr := checkKVMDevice(); devErr != nil {
+		if fp.Available {
+			t.Errorf("available, yet /dev/kvm fails here: %v", devErr)
+		}
+		if !strings.Contains(fp.Reason, devErr.Error()) {
+			t.Errorf("reason %q lacks the device's own answer %q", fp.Reason, devErr)
+		}
+	} else if fp.Available && fp.Details["cpu"] != "host" {
+		t.Errorf("details = %v", fp.Details)
 	}
-	// A second fingerprint answers from the cached trial, the same way.
 	if fp2 := d.Fingerprint(context.Background()); fp2.Available != fp.Available || fp2.Reason != fp.Reason {
 		t.Errorf("second fingerprint differs: %+v vs %+v", fp2, fp)
 	}

@@ -22,10 +22,11 @@ type Driver struct {
 	install   string // how to get the binary
 	boundary  vms.Boundary
 	control   measure.ControlPlane
-	// LookPath and KVM are the host checks; tests may point them at a
-	// fake PATH or device, the defaults are the real ones.
+	// LookPath and KVM are the host checks, inputs of the fingerprint:
+	// tests give them a PATH and a KVM of their own, so that the verdict
+	// holds whatever this host has. The defaults are the real ones.
 	LookPath func(string) (string, error)
-	KVMPath  string
+	KVM      func() host.KVM
 }
 
 // Firecracker needs the firecracker binary (and its jailer) and KVM.
@@ -85,7 +86,8 @@ func (d *Driver) Capabilities() measure.Capabilities {
 }
 
 // Fingerprint implements measure.Driver: always unavailable, with every
-// missing piece named.
+// missing piece named, and the binary named where one was found (a user
+// who installed it is told that it was seen, whatever else is missing).
 func (d *Driver) Fingerprint(ctx context.Context) measure.Fingerprint {
 	fp := measure.Fingerprint{Details: map[string]string{}}
 	var missing []string
@@ -109,25 +111,31 @@ func (d *Driver) Fingerprint(ctx context.Context) measure.Fingerprint {
 	if found != "" {
 		fp.Details["binary"] = found
 	}
+	needKVM := false
 	if d.needsKVM {
-		path := d.KVMPath
-		if path == "" {
-			path = "/dev/kvm"
+		check := d.KVM
+		if check == nil {
+			check = func() host.KVM { return host.CheckKVM("/dev/kvm") }
 		}
-		k := host.CheckKVM(path)
+		k := check()
 		if k.Usable {
-			fp.Details["kvm"] = path + " usable"
+			fp.Details["kvm"] = k.Device + " usable"
 		} else {
 			fp.Details["kvm"] = k.Reason
 			missing = append(missing, "no usable KVM: "+k.Reason)
+			needKVM = true
 		}
 	}
-	if found != "" && len(missing) == 0 {
+	// The driver this project lacks is missing whatever the host has.
+	if found != "" {
 		missing = append(missing, fmt.Sprintf("%s is installed at %s, but this version of agentic-eval has no driver for it", d.system.Name(), found))
 	}
 	fp.Reason = strings.Join(missing, "; ")
 	fixes := []string{d.install}
-	if strings.Contains(fp.Reason, "KVM") {
+	if found != "" && d.noRelease == "" {
+		fixes = []string{fmt.Sprintf("a version of agentic-eval with a %s driver", d.system.Name())}
+	}
+	if needKVM {
 		fixes = append(fixes, "run on a host with hardware virtualization exposed (bare metal, or a VM with nested virtualization) and /dev/kvm readable by this user")
 	}
 	fp.Fix = strings.Join(fixes, "; ")
