@@ -257,6 +257,9 @@ func BenchmarkHarnessRSSHolding200(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		if den := res.Systems[0].Density; held != 200 && den != nil && den.Capacity != nil && den.Capacity.ReachedGuard {
+			b.Skipf("this host's free memory holds %d sandboxes, not 200: %s", held, den.StoppedBy)
+		}
 		if held != 200 {
 			b.Fatalf("held %d sandboxes, not 200: %+v", held, res.Systems[0].Failures)
 		}

@@ -219,7 +219,7 @@ func readResults(t *testing.T, path string) *measure.Results {
 func TestMeasureThroughRuncRecordsEveryAxisAndLeavesNothing(t *testing.T) {
 	d := driver(t, "docker/runc")
 	out := filepath.Join(t.TempDir(), "r.json")
-	r := start(t, "vms", "measure", "docker/runc", "--phases", "all", "--samples", "5", "--min-samples", "5", "--warmups", "1", "--burst", "3", "--arrival-rates", "4", "--arrival-hold", "1s", "--density", "4", "--churn", "20", "--churn-time", "2m", "--forks", "2", "--out", out)
+	r := start(t, "vms", "measure", "docker/runc", "--phases", "all", "--samples", "5", "--min-samples", "5", "--warmups", "1", "--burst", "3", "--arrival-rates", "4", "--arrival-hold", "1s", "--density", "4", "--density-time", "2m", "--churn", "20", "--churn-time", "2m", "--forks", "2", "--out", out)
 	id := r.id(t)
 	if code := r.wait(t, 5*time.Minute); code != 0 {
 		t.Fatalf("exit %d; stderr:\n%s", code, r.stderr())

@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -60,11 +59,7 @@ func TestResultsPathIsReadOnlyFromTheResultsDirsAndNeverEchoed(t *testing.T) {
 				if tool == "recommend" {
 					args["workload"] = "balanced"
 				}
-				start := time.Now()
-				res := callRaw(t, cs, tool, args)
-				if d := time.Since(start); d > 10*time.Second {
-					t.Errorf("%s took %v", tool, d)
-				}
+				res := callRaw(t, cs, tool, args) // a read that blocks fails there, at its guard
 				msg := text(res)
 				if !res.IsError {
 					t.Fatalf("%s read %s: %s", tool, c.path, msg)

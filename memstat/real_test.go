@@ -164,42 +164,40 @@ func TestReadCgroupMemoryOfAPlainDirectoryIsAnError(t *testing.T) {
 }
 
 // ownMemoryCgroupOrRoot is the test process's memory cgroup, or the root
-// of its hierarchy when it runs in that root.
-func ownMemoryCgroupOrRoot(t *testing.T) (string, error) {
+// of its hierarchy when it runs in that root, and the hierarchy's version.
+func ownMemoryCgroupOrRoot(t *testing.T) (dir string, version int, err error) {
 	t.Helper()
-	own, err := FindMemoryCgroup(os.Getpid())
-	if !errors.Is(err, ErrRootCgroup) {
-		return own, err
-	}
 	data, err := os.ReadFile("/proc/self/cgroup")
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
 	mounts, err := host.ReadMountinfo()
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
-	root, _, err := MemoryCgroupDir(data, mounts)
-	if !errors.Is(err, ErrRootCgroup) {
-		return "", fmt.Errorf("root memory cgroup: %v", err)
+	dir, version, err = MemoryCgroupDir(data, mounts)
+	if errors.Is(err, ErrRootCgroup) {
+		err = nil
 	}
-	return root, nil
+	return dir, version, err
 }
 
 // newMemoryCgroup creates a child memory cgroup of the test process's own
 // (v1), or of the v2 root when it delegates the memory controller, and
-// removes it when the test ends.
+// removes it when the test ends. Which one follows the hierarchy this
+// host mounts (v1 or hybrid: the v1 memory hierarchy; v2 only: cgroup2),
+// not whether the test process sits in a root cgroup.
 func newMemoryCgroup(t *testing.T) string {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("creating a cgroup needs root")
 	}
-	own, err := ownMemoryCgroupOrRoot(t)
+	own, version, err := ownMemoryCgroupOrRoot(t)
 	if err != nil {
 		t.Skipf("no memory cgroup to create a child in: %v", err)
 	}
 	parent := own
-	if fileExists(filepath.Join(own, "memory.current")) {
+	if version == 2 {
 		// v2: a cgroup with processes cannot have children with controllers
 		// enabled; the hierarchy's root can, if it delegates memory.
 		mounts, err := host.ReadMountinfo()

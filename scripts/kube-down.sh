@@ -141,14 +141,17 @@ if [[ -n "$(mounts)" ]]; then
 	failed=1
 fi
 
-# 5. The kubelet's cgroups, in every hierarchy, deepest first.
-for h in /sys/fs/cgroup/* /sys/fs/cgroup/unified; do
-	[[ -d "$h/kubepods" ]] || continue
-	find "$h/kubepods" -depth -type d -exec rmdir {} \; 2>/dev/null
-	if [[ -d "$h/kubepods" ]]; then
-		say "cgroup $h/kubepods could not be removed"
-		failed=1
-	fi
+# 5. The kubelet's cgroups, in every hierarchy (v1 controllers, the hybrid
+# unified tree, and a cgroup v2 root itself), deepest first.
+for h in /sys/fs/cgroup /sys/fs/cgroup/*; do
+	for k in "$h/kubepods" "$h/kubepods.slice"; do
+		[[ -d "$k" ]] || continue
+		find "$k" -depth -type d -exec rmdir {} \; 2>/dev/null
+		if [[ -d "$k" ]]; then
+			say "cgroup $k could not be removed"
+			failed=1
+		fi
+	done
 done
 
 # 6. The bridge and any veth left on it.

@@ -28,6 +28,12 @@
 # Everything lands under $cache/kubernetes; bin/ there holds links to the
 # pinned builds. Idempotent: a cached build is kept.
 #
+#   bash scripts/setup-kubernetes.sh [all|binaries|images]
+#
+# binaries is steps 1 to 5, images step 6 (it needs the sandbox image of
+# scripts/setup-image.sh); setup.sh builds the binaries beside the image and
+# the images after it.
+#
 # Environment:
 #   AGENTIC_EVAL_CACHE            cache root (default /var/cache/agentic-eval)
 #   AGENTIC_EVAL_K8S_VERSION      override the Kubernetes version (v1.34.x)
@@ -235,14 +241,24 @@ run() { # run NAME CMD...: one line per step with its duration
 	say "$name ok in $((ms / 1000)).$(printf '%03d' $((ms % 1000)))s"
 }
 
+mode="${1:-all}"
+case "$mode" in
+all | binaries | images) ;;
+*)
+	say "unknown mode \"$mode\": valid modes are all, binaries and images" >&2
+	exit 2
+	;;
+esac
 mkdir -p "$root"
-run packages install_packages
-run kubernetes build_kubernetes
-run etcd build_etcd
-run containerd build_containerd
-run gvisor-shim build_runsc_shim
-run links link_all
-if [[ -f scripts/kube-images.sh ]]; then
+if [[ "$mode" != images ]]; then
+	run packages install_packages
+	run kubernetes build_kubernetes
+	run etcd build_etcd
+	run containerd build_containerd
+	run gvisor-shim build_runsc_shim
+	run links link_all
+fi
+if [[ "$mode" != binaries && -f scripts/kube-images.sh ]]; then
 	run images images
 fi
-say "done in $((($(now_ms) - start) / 1000))s"
+say "$mode done in $((($(now_ms) - start) / 1000))s"

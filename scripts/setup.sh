@@ -11,12 +11,15 @@
 #   2. the project's directories (state roots, cache, logs);
 #   3. the project's private dockerd (scripts/start-dockerd.sh), started
 #      when it does not answer;
-#   4. scripts/setup-gvisor.sh, scripts/setup-qemu.sh and
-#      scripts/setup-image.sh (the Debian 12 sandbox image), when present;
-#   5. scripts/setup-kubernetes.sh: the binaries of a real single-node
-#      Kubernetes (built from Go modules, cached; about 10 minutes the first
-#      time on 2 cores) that the k8s tests bring up and tear down; skipped
-#      with AGENTIC_EVAL_SKIP_KUBERNETES=1 (those tests then skip and say why);
+#   4. two lanes side by side, each step timed: the builds, which keep the
+#      cores busy (scripts/setup-gvisor.sh, then the binaries of
+#      scripts/setup-kubernetes.sh: a real single-node Kubernetes built from
+#      Go modules, cached; about 16 minutes the first time on 2 cores), and
+#      the downloads, which mostly wait on the network and the disk
+#      (scripts/setup-qemu.sh, then scripts/setup-image.sh: the Debian 12
+#      sandbox image); Kubernetes is skipped with
+#      AGENTIC_EVAL_SKIP_KUBERNETES=1 (its tests then skip and say why);
+#   5. the Kubernetes images, made from the sandbox image;
 #   6. the static probe, built into /var/cache/agentic-eval/bin.
 #
 # Idempotent and safe to re-run: installed packages, a running dockerd and
@@ -25,7 +28,12 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-packages=(runc crun docker.io qemu-system-x86 busybox-static criu iproute2 procps ca-certificates)
+packages=(runc crun docker.io qemu-system-x86 busybox-static criu iproute2 procps ca-certificates
+	# the sandbox image's builder (scripts/setup-image.sh)
+	mmdebstrap
+	# the Kubernetes node (scripts/setup-kubernetes.sh): installed here, so
+	# that no two lanes below wait on dpkg's lock
+	containernetworking-plugins openssl curl iptables conntrack socat)
 # Optional: headless Chromium lays the HTML report out in report/layout_test.go
 # (about 290 MB); without it that test skips and says why.
 optional_packages=(chromium)
@@ -102,11 +110,23 @@ make_dirs() {
 
 run_if_present() {
 	local script="$1"
+	shift
 	if [[ -f "$script" ]]; then
-		bash "$script"
+		bash "$script" "$@"
 	else
 		echo "setup: $script not present: skipped"
 	fi
+}
+
+# The two lanes of step 4. Each runs in a subshell; a failed step ends its
+# lane, and setup fails once both have ended.
+builds_lane() {
+	step "gvisor" run_if_present scripts/setup-gvisor.sh
+	step "kubernetes binaries" run_if_present scripts/setup-kubernetes.sh binaries
+}
+downloads_lane() {
+	step "qemu" run_if_present scripts/setup-qemu.sh
+	step "image" run_if_present scripts/setup-image.sh
 }
 
 build_probe() {
@@ -137,10 +157,21 @@ step "packages" install_packages
 step "directories" make_dirs
 # 9>&-: the daemon must not inherit (and so hold forever) the lock.
 step "dockerd" bash scripts/start-dockerd.sh 9>&-
-step "gvisor" run_if_present scripts/setup-gvisor.sh
-step "qemu" run_if_present scripts/setup-qemu.sh
-step "image" run_if_present scripts/setup-image.sh
-step "kubernetes" run_if_present scripts/setup-kubernetes.sh
+lanes=$(now_ms)
+builds_lane &
+builds=$!
+downloads_lane &
+downloads=$!
+rc=0
+wait "$builds" || rc=$?
+wait "$downloads" || rc=$((rc ? rc : $?))
+if ((rc != 0)); then
+	echo "setup: a lane failed (exit $rc): see its FAILED line above" >&2
+	exit "$rc"
+fi
+ms=$(($(now_ms) - lanes))
+printf 'setup: %-28s ok in %d.%03ds\n' "both lanes" $((ms / 1000)) $((ms % 1000))
+step "kubernetes images" run_if_present scripts/setup-kubernetes.sh images
 step "probe" build_probe
 ms=$(($(now_ms) - total))
 printf 'setup: %-28s ok in %d.%03ds\n' "all" $((ms / 1000)) $((ms % 1000))

@@ -18,6 +18,7 @@ import (
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
 
+	"github.com/agentic-eval/agentic-eval/host"
 	"github.com/agentic-eval/agentic-eval/internal/drivertest"
 	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/probe"
@@ -108,13 +109,36 @@ func assertNothingOfRun(t *testing.T, d *Driver, runID string) {
 	}
 }
 
-// assertNoCgroup checks that no cgroup controller holds a directory for
-// the container id.
+// dockerCgroups maps the id of each container that has a cgroup directory
+// in any hierarchy this host mounts (v1, hybrid or v2) to those
+// directories: <hierarchy>/docker/<id> under the cgroupfs driver,
+// <hierarchy>/<slice>/docker-<id>.scope under systemd's.
+func dockerCgroups(t *testing.T) map[string][]string {
+	t.Helper()
+	mounts, err := host.ReadMountinfo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string][]string{}
+	for _, m := range host.CgroupMounts(mounts) {
+		cgroupfs, _ := filepath.Glob(filepath.Join(m.Point, "docker", "*"))
+		systemd, _ := filepath.Glob(filepath.Join(m.Point, "*", "docker-*.scope"))
+		for _, d := range append(cgroupfs, systemd...) {
+			if fi, err := os.Stat(d); err != nil || !fi.IsDir() {
+				continue
+			}
+			id := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(d), "docker-"), ".scope")
+			ids[id] = append(ids[id], d)
+		}
+	}
+	return ids
+}
+
+// assertNoCgroup checks that no cgroup hierarchy holds a directory for the
+// container id.
 func assertNoCgroup(t *testing.T, id string) {
 	t.Helper()
-	dirs, _ := filepath.Glob("/sys/fs/cgroup/*/docker/" + id)
-	more, _ := filepath.Glob("/sys/fs/cgroup/*/*/docker-" + id + ".scope")
-	for _, d := range append(dirs, more...) {
+	for _, d := range dockerCgroups(t)[id] {
 		t.Errorf("cgroup of container %s left: %s", id, d)
 	}
 }
@@ -295,14 +319,10 @@ func assertNothingOfRunButImage(t *testing.T, d *Driver, runID string) {
 	for _, c := range ctrs {
 		t.Errorf("container left: %v %s (%s)", c.Names, c.ID, c.State)
 	}
-	entries, _ := os.ReadDir("/sys/fs/cgroup/memory/docker")
 	cli, _ := d.client()
-	for _, e := range entries {
-		if !e.IsDir() {
-			continue
-		}
-		if info, err := cli.ContainerInspect(ctx, e.Name()); err == nil && info.Config.Labels[RunLabel] == runID {
-			t.Errorf("cgroup of a container of the run left: %s", e.Name())
+	for id, dirs := range dockerCgroups(t) {
+		if info, err := cli.ContainerInspect(ctx, id); err == nil && info.Config.Labels[RunLabel] == runID {
+			t.Errorf("cgroup of a container of the run left: %s", strings.Join(dirs, " "))
 		}
 	}
 }

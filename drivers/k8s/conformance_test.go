@@ -2,6 +2,7 @@ package k8s
 
 import (
 	"context"
+	"errors"
 	"os"
 	"strconv"
 	"strings"
@@ -74,7 +75,6 @@ func TestGVisorThroughKubernetes(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	t0 := time.Now()
 	sb, err := d.Start(ctx, measure.Spec{ID: id, Probe: env.Probe, Dir: dir, Attach: a.Attach})
 	if err == nil {
 		sb.Destroy(ctx)
@@ -86,8 +86,9 @@ func TestGVisorThroughKubernetes(t *testing.T) {
 	if c := measure.Classify(err); c != measure.ClassRuntime {
 		t.Errorf("class %s, want %s (the runtime cannot start here): %v", c, measure.ClassRuntime, err)
 	}
-	if took := time.Since(t0); took > time.Minute {
-		t.Errorf("the failure took %s: it should come from the kubelet's events, not a timeout", took)
+	// The failure comes from the kubelet's events, not from a timeout.
+	if errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
+		t.Errorf("the failure is a timeout (%v), not the kubelet's event: %v", ctx.Err(), err)
 	}
 	drivertest.AssertNoLeftovers(t, d, id)
 }

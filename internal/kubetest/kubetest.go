@@ -131,11 +131,8 @@ func Residue() []string {
 	} else {
 		out = append(out, "mount table unreadable: "+err.Error())
 	}
-	if ms, _ := filepath.Glob("/sys/fs/cgroup/*/kubepods"); len(ms) > 0 {
-		out = append(out, "cgroups "+strings.Join(ms, " "))
-	}
-	if _, err := os.Stat("/sys/fs/cgroup/unified/kubepods"); err == nil {
-		out = append(out, "cgroup /sys/fs/cgroup/unified/kubepods")
+	if cgs := kubeletCgroups(); len(cgs) > 0 {
+		out = append(out, "cgroups "+strings.Join(cgs, " "))
 	}
 	if _, err := os.Stat("/sys/class/net/" + Bridge); err == nil {
 		out = append(out, "link "+Bridge)
@@ -148,6 +145,25 @@ func Residue() []string {
 		}
 		if bytes.Contains(b, []byte(Dir+"/")) {
 			out = append(out, fmt.Sprintf("process %s: %s", e.Name(), strings.ReplaceAll(string(bytes.TrimRight(b, "\x00")), "\x00", " ")))
+		}
+	}
+	return out
+}
+
+// kubeletCgroups lists the kubelet's pod cgroups in every hierarchy this
+// host mounts, whatever their layout (v1, hybrid or v2): kubepods under
+// the cgroupfs driver, kubepods.slice under systemd's.
+func kubeletCgroups() []string {
+	mounts, err := host.ReadMountinfo()
+	if err != nil {
+		return []string{"mount table unreadable: " + err.Error()}
+	}
+	var out []string
+	for _, m := range host.CgroupMounts(mounts) {
+		for _, name := range []string{"kubepods", "kubepods.slice"} {
+			if fi, err := os.Stat(filepath.Join(m.Point, name)); err == nil && fi.IsDir() {
+				out = append(out, filepath.Join(m.Point, name))
+			}
 		}
 	}
 	return out
