@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	"github.com/agentic-eval/agentic-eval/drivers/ociruntime"
 	"github.com/agentic-eval/agentic-eval/drivers/registry"
 	"github.com/agentic-eval/agentic-eval/drivers/runc"
@@ -21,7 +23,7 @@ import (
 	"github.com/agentic-eval/agentic-eval/oci"
 )
 
-func setup(b *testing.B) (measure.Driver, string) {
+func setup(b *testing.B) (driver.Driver, string) {
 	b.Helper()
 	d := runc.New()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -178,7 +180,7 @@ func benchOverhead(b *testing.B, variant string) {
 		// those processes is slower whoever makes it; in a real run only
 		// the first sample follows them, here every pair's would.
 		s.Samples, s.MinSamples, s.Warmups, s.Phases = 1, 1, 1, []measure.Phase{measure.PhaseStartLatency}
-		res, err := measure.NewRunner(s, probe).Run(context.Background(), []measure.Driver{d})
+		res, err := measure.NewRunner(s, probe).Run(context.Background(), []driver.Driver{d})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -253,7 +255,7 @@ func BenchmarkHarnessRSSHolding200(b *testing.B) {
 				rss, held = rssOf("VmRSS"), e.Done
 			}
 		}
-		res, err := r.Run(context.Background(), []measure.Driver{d})
+		res, err := r.Run(context.Background(), []driver.Driver{d})
 		if err != nil {
 			b.Fatal(err)
 		}

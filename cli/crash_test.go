@@ -77,7 +77,7 @@ func TestKilledRunIsSweptAfterwards(t *testing.T) {
 		cctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		if left, _ := drv.Leftovers(cctx, prefix); len(left) > 0 {
-			drv.Sweep(cctx, prefix)
+			drv.Reap(cctx, prefix)
 		}
 	})
 	before, err := drv.Leftovers(ctx, prefix)

@@ -21,6 +21,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/agentic-eval/agentic-eval/drivers/runc"
@@ -706,7 +708,7 @@ func TestMCPClientGoneMidMeasurementLeavesNothing(t *testing.T) {
 	}
 }
 
-func serverGoneMidMeasurement(t *testing.T, drv measure.Sweeper, how string) {
+func serverGoneMidMeasurement(t *testing.T, drv driver.Reaper, how string) {
 	results, state, scratch := t.TempDir(), t.TempDir(), t.TempDir()
 	s := startRawEnv(t, []string{"AGENTIC_EVAL_STATE=" + state, "TMPDIR=" + scratch}, "--allow-measure", "--results-dir", results)
 	s.initialize()
@@ -747,7 +749,7 @@ func serverGoneMidMeasurement(t *testing.T, drv measure.Sweeper, how string) {
 	assertNothingLeft(t, drv, runID, state, scratch)
 }
 
-func assertNothingLeft(t *testing.T, drv measure.Sweeper, runID, state, scratch string) {
+func assertNothingLeft(t *testing.T, drv driver.Reaper, runID, state, scratch string) {
 	t.Helper()
 	prefix := "ae-" + runID
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -758,7 +760,7 @@ func assertNothingLeft(t *testing.T, drv measure.Sweeper, runID, state, scratch 
 	}
 	if len(left) > 0 {
 		t.Errorf("run %s left %v", runID, left)
-		drv.Sweep(ctx, prefix)
+		drv.Reap(ctx, prefix)
 	}
 	if ents, _ := os.ReadDir(filepath.Join(state, "runs")); len(ents) != 0 {
 		t.Errorf("run %s left %d ledger entries", runID, len(ents))

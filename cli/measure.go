@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
@@ -29,10 +31,10 @@ func init() {
 
 // doctorRow is one driver's fingerprint as doctor reports it.
 type doctorRow struct {
-	System       vms.System           `json:"system"`
-	Variant      string               `json:"variant"`
-	Fingerprint  measure.Fingerprint  `json:"fingerprint"`
-	Capabilities measure.Capabilities `json:"capabilities"`
+	System       vms.System          `json:"system"`
+	Variant      string              `json:"variant"`
+	Fingerprint  driver.Fingerprint  `json:"fingerprint"`
+	Capabilities driver.Capabilities `json:"capabilities"`
 }
 
 func (a *App) doctorCmd() *cobra.Command {
@@ -195,18 +197,18 @@ func (f *measureFlags) settings() (measure.Settings, error) {
 // selectDrivers picks the drivers named by args (systems or variants), or
 // all when none is named. Unavailable ones stay in the list (the run records
 // their reason) unless named without --skip-unavailable, which is an error.
-func selectDrivers(ctx context.Context, args []string, skipUnavailable bool) ([]measure.Driver, error) {
+func selectDrivers(ctx context.Context, args []string, skipUnavailable bool) ([]driver.Driver, error) {
 	all := registry.Drivers()
 	if len(args) == 0 {
 		return all, nil
 	}
-	var picked []measure.Driver
+	var picked []driver.Driver
 	seen := map[string]bool{}
 	for _, arg := range args {
 		// A variant's full name ("docker/runc"), then its runtime part
 		// ("runc", "systrap", "tcg"), then a system name or alias: "runc"
 		// means the runc driver, though the catalog files runc under docker.
-		var match []measure.Driver
+		var match []driver.Driver
 		for _, d := range all {
 			if strings.EqualFold(d.Variant(), arg) {
 				match = append(match, d)
@@ -239,7 +241,7 @@ func selectDrivers(ctx context.Context, args []string, skipUnavailable bool) ([]
 				}
 			}
 		}
-		var usable []measure.Driver
+		var usable []driver.Driver
 		var reasons []string
 		for _, d := range match {
 			fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -269,7 +271,7 @@ func selectDrivers(ctx context.Context, args []string, skipUnavailable bool) ([]
 
 // runMeasurement builds the probe, runs the drivers with live progress on
 // stderr, and writes the results file.
-func (a *App) runMeasurement(ctx context.Context, drivers []measure.Driver, s measure.Settings, out string) (*measure.Results, string, error) {
+func (a *App) runMeasurement(ctx context.Context, drivers []driver.Driver, s measure.Settings, out string) (*measure.Results, string, error) {
 	// What killed runs left behind goes first: the run must not measure
 	// beside it, nor be confused with it.
 	if _, err := sweepStale(ctx, a.stderr, false, measure.DefaultMaxWait); err != nil {
@@ -284,7 +286,7 @@ func (a *App) runMeasurement(ctx context.Context, drivers []measure.Driver, s me
 		// Without the image the phases record why they measured nothing,
 		// and churn pings the probe instead.
 		if img, err := image.Find(image.CacheDir()); err == nil {
-			r.Image = measure.Image{Key: img.Key, Rootfs: img.Rootfs, Tar: img.Tar, TarBytes: img.TarBytes, RootfsBytes: img.RootfsBytes}
+			r.Image = driver.Image{Key: img.Key, Rootfs: img.Rootfs, Tar: img.Tar, TarBytes: img.TarBytes, RootfsBytes: img.RootfsBytes}
 		} else {
 			fmt.Fprintf(a.stderr, "agentic-eval: workload phase: %v\n", err)
 		}

@@ -48,7 +48,7 @@ func TestSIGKILLInEachPhaseIsSweptByTheNextRun(t *testing.T) {
 						t.Skipf("no sandbox image: %v", err)
 					}
 				}
-				d := driver(t, variant)
+				d := usableDriver(t, variant)
 				args := append([]string{"vms", "measure", variant, "--out", filepath.Join(t.TempDir(), "r.json")}, phases[phase]...)
 				if phase == "burst" && variant != "qemu-kvm/tcg" {
 					// A burst of 8 containers is over in tens of
@@ -113,7 +113,7 @@ func criuState(c criu.Host) string {
 // runsc matches IDs by prefix, so ae-X-1 would be ambiguous beside
 // ae-X-10; every sandbox must be sampled and none fail.
 func TestGVisorDensityPastTenHasNoAmbiguousIDs(t *testing.T) {
-	d := driver(t, "gvisor/systrap")
+	d := usableDriver(t, "gvisor/systrap")
 	out := filepath.Join(t.TempDir(), "r.json")
 	// A fill's default time limit is for default runs; on a busy machine
 	// twelve sandboxes can take longer.
@@ -139,7 +139,7 @@ func TestGVisorDensityPastTenHasNoAmbiguousIDs(t *testing.T) {
 // state of it then hangs, and the per-operation timeout must bound the
 // memory reading; the run ends, and leaves nothing.
 func TestAStoppedSandboxCannotHoldDensityPastItsTimeout(t *testing.T) {
-	d := driver(t, "gvisor/systrap")
+	d := usableDriver(t, "gvisor/systrap")
 	out := filepath.Join(t.TempDir(), "r.json")
 	r := start(t, "vms", "measure", "gvisor/systrap", "--phases", "density", "--density", "6", "--timeout", "3s", "--out", out)
 	id := r.id(t)

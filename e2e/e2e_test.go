@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/driver"
 	"github.com/agentic-eval/agentic-eval/drivers/registry"
 	"github.com/agentic-eval/agentic-eval/image"
 	"github.com/agentic-eval/agentic-eval/measure"
@@ -43,9 +44,9 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// driver finds a registered driver by variant and skips the test, with the
+// usableDriver finds a registered driver by variant and skips the test, with the
 // fingerprint's reason, when it cannot run here.
-func driver(t *testing.T, variant string) measure.Driver {
+func usableDriver(t *testing.T, variant string) driver.Driver {
 	t.Helper()
 	for _, d := range registry.Drivers() {
 		if d.Variant() == variant {
@@ -153,14 +154,14 @@ func (r *run) wait(t *testing.T, limit time.Duration) int {
 // leftovers lists what a run left: whatever its drivers can still find of
 // it, and on the host the mounts, cgroups, processes and temp dirs named
 // with its prefix.
-func leftovers(t *testing.T, runID string, drivers ...measure.Driver) []string {
+func leftovers(t *testing.T, runID string, drivers ...driver.Driver) []string {
 	t.Helper()
 	prefix := "ae-" + runID + "-"
 	var out []string
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	for _, d := range drivers {
-		sw, ok := d.(measure.Sweeper)
+		sw, ok := d.(driver.Reaper)
 		if !ok {
 			t.Fatalf("driver %s cannot list leftovers", d.Variant())
 		}
@@ -217,7 +218,7 @@ func readResults(t *testing.T, path string) *measure.Results {
 }
 
 func TestMeasureThroughRuncRecordsEveryAxisAndLeavesNothing(t *testing.T) {
-	d := driver(t, "docker/runc")
+	d := usableDriver(t, "docker/runc")
 	out := filepath.Join(t.TempDir(), "r.json")
 	r := start(t, "vms", "measure", "docker/runc", "--phases", "all", "--samples", "5", "--min-samples", "5", "--warmups", "1", "--burst", "3", "--arrival-rates", "4", "--arrival-hold", "1s", "--density", "4", "--density-time", "2m", "--churn", "20", "--churn-time", "2m", "--forks", "2", "--out", out)
 	id := r.id(t)
@@ -279,7 +280,7 @@ func interruptMidRun(t *testing.T, variant string, sig syscall.Signal, phaseArgs
 
 // interruptHolding is interruptMidRun once the run holds minLive sandboxes.
 func interruptHolding(t *testing.T, variant string, sig syscall.Signal, minLive int, phaseArgs ...string) {
-	d := driver(t, variant)
+	d := usableDriver(t, variant)
 	out := filepath.Join(t.TempDir(), "r.json")
 	args := append([]string{"vms", "measure", variant, "--out", out}, phaseArgs...)
 	r := start(t, args...)
@@ -368,7 +369,7 @@ func TestSIGINTDuringDockerDensityLeavesNothing(t *testing.T) {
 func TestKilledSandboxProcessIsRecordedAndCleanedUp(t *testing.T) {
 	for _, variant := range []string{"docker/runc", "docker/crun", "docker", "gvisor/systrap", "qemu-kvm/tcg"} {
 		t.Run(strings.ReplaceAll(variant, "/", "-"), func(t *testing.T) {
-			d := driver(t, variant)
+			d := usableDriver(t, variant)
 			out := filepath.Join(t.TempDir(), "r.json")
 			r := start(t, "vms", "measure", variant, "--phases", "density", "--density", "5", "--density-time", "5m", "--capacity", "--out", out)
 			id := r.id(t)
@@ -398,7 +399,7 @@ func TestKilledSandboxProcessIsRecordedAndCleanedUp(t *testing.T) {
 // TestKilledRuntimeDaemonChildIsSurvived kills the containerd shim of one
 // held Docker sandbox: a runtime process, not the sandbox's own.
 func TestKilledContainerdShimIsSurvived(t *testing.T) {
-	d := driver(t, "docker")
+	d := usableDriver(t, "docker")
 	out := filepath.Join(t.TempDir(), "r.json")
 	r := start(t, "vms", "measure", "docker", "--phases", "density", "--density", "10", "--out", out)
 	id := r.id(t)
@@ -449,7 +450,7 @@ func parent(pid int) int {
 }
 
 func TestResultsCommandReprintsASavedRun(t *testing.T) {
-	driver(t, "docker/runc")
+	usableDriver(t, "docker/runc")
 	out := filepath.Join(t.TempDir(), "r.json")
 	r := start(t, "vms", "measure", "runc", "--phases", "start-latency", "--samples", "3", "--warmups", "0", "--out", out)
 	if code := r.wait(t, 3*time.Minute); code != 0 {
@@ -541,7 +542,7 @@ func TestIsolationIsObservedThroughEveryRuntime(t *testing.T) {
 		{"qemu-kvm/tcg", vms.BoundaryHardware, false, false},
 	} {
 		t.Run(strings.ReplaceAll(c.variant, "/", "-"), func(t *testing.T) {
-			d := driver(t, c.variant)
+			d := usableDriver(t, c.variant)
 			out := filepath.Join(t.TempDir(), "r.json")
 			r := start(t, "vms", "measure", c.variant, "--phases", "isolation", "--out", out)
 			id := r.id(t)

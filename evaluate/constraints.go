@@ -6,6 +6,8 @@ import (
 	"math"
 	"strings"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	"github.com/agentic-eval/agentic-eval/internal/resultsfile"
 	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/rubric"
@@ -131,7 +133,7 @@ type Facts struct {
 	Results *measure.Results
 	// Declared is, per system, the static capabilities of the variant that
 	// speaks for it (registry order), for systems the run did not measure.
-	Declared map[vms.System]measure.Capabilities
+	Declared map[vms.System]driver.Capabilities
 	// StartWorkload is the workload whose first verified result times the
 	// start ("" is rubric.DefaultStartWorkload).
 	StartWorkload string
@@ -139,8 +141,8 @@ type Facts struct {
 
 // DeclaredOf is Facts.Declared from drivers listed in preference order:
 // per system, the static capabilities of its first driver.
-func DeclaredOf(drivers []measure.Driver) map[vms.System]measure.Capabilities {
-	out := map[vms.System]measure.Capabilities{}
+func DeclaredOf(drivers []driver.Driver) map[vms.System]driver.Capabilities {
+	out := map[vms.System]driver.Capabilities{}
 	for _, d := range drivers {
 		if _, ok := out[d.System()]; !ok {
 			out[d.System()] = d.Capabilities()
@@ -359,7 +361,7 @@ func snapshotCheck(r Row, primary *measure.VariantResult, f Facts) Check {
 
 // declaredSnapshot judges by a driver's declared capabilities: a claim,
 // said to be one.
-func declaredSnapshot(ch Check, caps measure.Capabilities, how string) Check {
+func declaredSnapshot(ch Check, caps driver.Capabilities, how string) Check {
 	ch.Provenance = string(rubric.Declared)
 	ch.Status = passIf(caps.Snapshot && caps.Restore)
 	fork := "one snapshot restores once"

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/vms"
 )
@@ -30,7 +32,7 @@ func withP99(p99 float64) *measure.Results {
 }
 
 func TestEachConstraintPassesFailsOrIsUntestedWithItsFigureAndProvenance(t *testing.T) {
-	declared := map[vms.System]measure.Capabilities{
+	declared := map[vms.System]driver.Capabilities{
 		vms.GVisor:      {Boundary: vms.BoundaryUserspaceKernel, Snapshot: true, Restore: true, RestoreMany: true},
 		vms.Firecracker: {Boundary: vms.BoundaryHardware},
 	}
@@ -130,7 +132,7 @@ func TestRecommendBetweenTiedSystemsSaysTheyTie(t *testing.T) {
 	// only their isolation classes declared, every other system's isolation
 	// limit is untested, so they are the two left, first and tied.
 	ev := Evaluate(nil, vms.Balanced(), Options{})
-	declared := map[vms.System]measure.Capabilities{
+	declared := map[vms.System]driver.Capabilities{
 		vms.GVisor: {Boundary: vms.BoundaryUserspaceKernel}, vms.Docker: {Boundary: vms.BoundarySharedKernel},
 	}
 	rec, err := Recommend(ev, RecommendOptions{Constraints: Constraints{MinIsolation: vms.BoundarySharedKernel}, Facts: Facts{Declared: declared}})

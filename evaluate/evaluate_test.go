@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/probe"
 	"github.com/agentic-eval/agentic-eval/rubric"
@@ -69,13 +71,13 @@ func TestWithoutResultsEveryRowIsCuratedOrPublished(t *testing.T) {
 // driver was unavailable.
 func constructed() *measure.Results {
 	return &measure.Results{Schema: measure.Schema, RunID: "t1", Systems: []measure.VariantResult{
-		{System: vms.Firecracker, Variant: "firecracker", Fingerprint: measure.Fingerprint{Reason: "binary not found on PATH (looked for \"firecracker\")", Fix: "install firecracker"}},
-		declared(measure.VariantResult{System: vms.Docker, Variant: "docker", Fingerprint: measure.Fingerprint{Available: true},
-			Capabilities: measure.Capabilities{Control: measure.ControlPlane{Programmatic: true, MachineErrors: true, DiscoverableSchema: true}},
+		{System: vms.Firecracker, Variant: "firecracker", Fingerprint: driver.Fingerprint{Reason: "binary not found on PATH (looked for \"firecracker\")", Fix: "install firecracker"}},
+		declared(measure.VariantResult{System: vms.Docker, Variant: "docker", Fingerprint: driver.Fingerprint{Available: true},
+			Capabilities: driver.Capabilities{Control: driver.ControlPlane{Programmatic: true, MachineErrors: true, DiscoverableSchema: true}},
 			StartLatency: &measure.Latency{Summary: measure.Summary{N: 20, Median: 1000}},                                      // 0.50 vs curated 0.95
 			Isolation:    &measure.Isolation{Assessment: probe.Assessment{Boundary: vms.BoundarySharedKernel, Observed: true}}, // 0.40 vs 0.35
 		}, vms.BoundarySharedKernel, vms.OpCreate, vms.OpDestroy),
-		declared(measure.VariantResult{System: vms.Docker, Variant: "docker/runc", Fingerprint: measure.Fingerprint{Available: true},
+		declared(measure.VariantResult{System: vms.Docker, Variant: "docker/runc", Fingerprint: driver.Fingerprint{Available: true},
 			StartLatency: &measure.Latency{Summary: measure.Summary{N: 20, Median: 70}}, // 1.00 vs 0.95
 		}, vms.BoundarySharedKernel),
 	}}
@@ -176,7 +178,7 @@ func TestEffectiveProfileComesFromTheMostPreferredMeasuredVariantWhateverTheOrde
 	}
 	runcFirst := Options{Preferred: map[vms.System][]string{vms.Docker: {"docker/runc", "docker"}}}
 	engineDown := constructed()
-	engineDown.Systems[1].Fingerprint = measure.Fingerprint{Reason: "docker.sock not found", Fix: "start dockerd"}
+	engineDown.Systems[1].Fingerprint = driver.Fingerprint{Reason: "docker.sock not found", Fix: "start dockerd"}
 	for _, c := range []struct {
 		name    string
 		res     *measure.Results
@@ -206,11 +208,11 @@ func TestEffectiveProfileComesFromTheMostPreferredMeasuredVariantWhateverTheOrde
 func TestNotMeasuredSaysWhyPerVariantOrForTheWholeSystem(t *testing.T) {
 	res := constructed()
 	res.Systems = append(res.Systems, measure.VariantResult{System: vms.GVisor, Variant: "gvisor/systrap",
-		Fingerprint: measure.Fingerprint{Available: true},
+		Fingerprint: driver.Fingerprint{Available: true},
 		Failures:    []measure.Failure{{Phase: "start-latency", Cause: "runsc create: permission denied"}}},
-		declared(measure.VariantResult{System: vms.QEMUKVM, Variant: "qemu-kvm/tcg", Fingerprint: measure.Fingerprint{Available: true},
+		declared(measure.VariantResult{System: vms.QEMUKVM, Variant: "qemu-kvm/tcg", Fingerprint: driver.Fingerprint{Available: true},
 			StartLatency: &measure.Latency{Summary: measure.Summary{N: 20, Median: 2700}}}, vms.BoundaryHardware),
-		measure.VariantResult{System: vms.QEMUKVM, Variant: "qemu-kvm/kvm", Fingerprint: measure.Fingerprint{Reason: "no usable KVM", Fix: "expose /dev/kvm"}})
+		measure.VariantResult{System: vms.QEMUKVM, Variant: "qemu-kvm/kvm", Fingerprint: driver.Fingerprint{Reason: "no usable KVM", Fix: "expose /dev/kvm"}})
 	ev := Evaluate(res, vms.Balanced(), Options{Preferred: map[vms.System][]string{vms.QEMUKVM: {"qemu-kvm/kvm", "qemu-kvm/tcg"}}})
 	for _, c := range []struct {
 		sys     vms.System
@@ -263,7 +265,7 @@ func TestWarningsComeRunFirstThenPerVariantInCatalogAndPreferenceOrder(t *testin
 func TestSnapshotNotMeasuredForTheEnvironment(t *testing.T) {
 	vr := measure.VariantResult{
 		System: vms.Docker, Variant: "docker/runc",
-		Fingerprint:  measure.Fingerprint{Available: true},
+		Fingerprint:  driver.Fingerprint{Available: true},
 		StartLatency: &measure.Latency{Summary: measure.Summary{N: 5, Median: 80}},
 		Snapshot: &measure.SnapshotResult{Supported: true, Cause: "snapshot failed on this host: the host got in the way, not the runtime: write /tmp/s: no space left on device",
 			CauseClass: measure.ClassEnvironment},

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/rubric"
 	"github.com/agentic-eval/agentic-eval/vms"
@@ -83,7 +85,7 @@ func unmeasured() *measure.Results {
 	res := constructed()
 	for i := range res.Systems {
 		if res.Systems[i].Fingerprint.Available {
-			res.Systems[i].Fingerprint = measure.Fingerprint{Reason: "docker.sock not found"}
+			res.Systems[i].Fingerprint = driver.Fingerprint{Reason: "docker.sock not found"}
 		}
 	}
 	return res

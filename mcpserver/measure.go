@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/agentic-eval/agentic-eval/drivers/registry"
@@ -145,11 +147,11 @@ func measureSettings(in MeasureInput) (measure.Settings, error) {
 
 // measureDrivers finds each variant by its exact name, refusing unknown and
 // unavailable ones with the reason and the fix.
-func measureDrivers(ctx context.Context, names []string, fpTimeout time.Duration) ([]measure.Driver, error) {
+func measureDrivers(ctx context.Context, names []string, fpTimeout time.Duration) ([]driver.Driver, error) {
 	if len(names) == 0 || len(names) > MaxMeasureVariants {
 		return nil, fmt.Errorf("variants: %d given, want 1 to %d of %s", len(names), MaxMeasureVariants, strings.Join(registry.Variants(), ", "))
 	}
-	var out []measure.Driver
+	var out []driver.Driver
 	seen := map[string]bool{}
 	for _, n := range names {
 		d, ok := registry.Lookup(strings.ToLower(strings.TrimSpace(n)))
@@ -215,7 +217,7 @@ func (m *measurer) run(ctx context.Context, req *mcp.CallToolRequest, in Measure
 	}
 	if s.Has(measure.PhaseWorkload) {
 		if img, err := image.Find(image.CacheDir()); err == nil {
-			r.Image = measure.Image{Key: img.Key, Rootfs: img.Rootfs, Tar: img.Tar, TarBytes: img.TarBytes, RootfsBytes: img.RootfsBytes}
+			r.Image = driver.Image{Key: img.Key, Rootfs: img.Rootfs, Tar: img.Tar, TarBytes: img.TarBytes, RootfsBytes: img.RootfsBytes}
 		} else {
 			notes = append(notes, fmt.Sprintf("workload phase: %v", err))
 		}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/agentic-eval/agentic-eval/drivers/registry"
@@ -27,7 +29,7 @@ type Options struct {
 	Version string
 	// Drivers lists the drivers doctor fingerprints; nil means
 	// registry.Drivers.
-	Drivers func() []measure.Driver
+	Drivers func() []driver.Driver
 	// FingerprintTimeout bounds each driver's fingerprint; 0 means 30 s.
 	FingerprintTimeout time.Duration
 	// Preferred lists per system its variants most preferred first, the

@@ -1,8 +1,8 @@
 package mcpserver
 
 import (
+	"github.com/agentic-eval/agentic-eval/driver"
 	"github.com/agentic-eval/agentic-eval/evaluate"
-	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/vms"
 )
 
@@ -155,11 +155,11 @@ type ListPresetsOutput struct {
 
 // DriverStatus is one driver's fingerprint on this host.
 type DriverStatus struct {
-	System       string               `json:"system"`
-	Variant      string               `json:"variant" jsonschema:"the runtime path measured, e.g. docker, gvisor/systrap"`
-	Available    bool                 `json:"available" jsonschema:"whether the variant can be measured on this host"`
-	Fingerprint  measure.Fingerprint  `json:"fingerprint" jsonschema:"why not available and the fix, or the version found"`
-	Capabilities measure.Capabilities `json:"capabilities"`
+	System       string              `json:"system"`
+	Variant      string              `json:"variant" jsonschema:"the runtime path measured, e.g. docker, gvisor/systrap"`
+	Available    bool                `json:"available" jsonschema:"whether the variant can be measured on this host"`
+	Fingerprint  driver.Fingerprint  `json:"fingerprint" jsonschema:"why not available and the fix, or the version found"`
+	Capabilities driver.Capabilities `json:"capabilities"`
 }
 
 // DoctorOutput is doctor's answer.

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	"github.com/agentic-eval/agentic-eval/vms"
 	"github.com/agentic-eval/agentic-eval/workload"
 )
@@ -184,7 +186,7 @@ type ArrivalRate struct {
 
 // measureArrivals climbs the arrival ladder until a rate is not held, the
 // budget would be exceeded, or the ladder ends.
-func (r *Runner) measureArrivals(ctx context.Context, d Driver, vr *VariantResult) {
+func (r *Runner) measureArrivals(ctx context.Context, d driver.Driver, vr *VariantResult) {
 	a := r.Settings.Arrivals
 	until, w, note := r.sweepUntil(vr)
 	seed := a.Seed
@@ -257,7 +259,7 @@ func (r *Runner) measureArrivals(ctx context.Context, d Driver, vr *VariantResul
 
 // arrivalRate offers one rate: it sends each arrival at its scheduled
 // instant, whatever the others are doing, and measures it from then.
-func (r *Runner) arrivalRate(ctx context.Context, d Driver, vr *VariantResult, mu *sync.Mutex, w workload.Workload, rate float64, offsets []time.Duration, limit int) ArrivalRate {
+func (r *Runner) arrivalRate(ctx context.Context, d driver.Driver, vr *VariantResult, mu *sync.Mutex, w workload.Workload, rate float64, offsets []time.Duration, limit int) ArrivalRate {
 	a := r.Settings.Arrivals
 	ar := ArrivalRate{Rate: rate, Scheduled: len(offsets), Offered: float64(len(offsets)) / a.Hold.Seconds()}
 	start := time.Now()

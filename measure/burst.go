@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	"github.com/agentic-eval/agentic-eval/vms"
 	"github.com/agentic-eval/agentic-eval/workload"
 )
@@ -121,7 +123,7 @@ func Knee(levels []BurstLevel) (int, string) {
 const burstBadSuccess = 0.5
 
 // measureBurst climbs the burst ladder.
-func (r *Runner) measureBurst(ctx context.Context, d Driver, vr *VariantResult) {
+func (r *Runner) measureBurst(ctx context.Context, d driver.Driver, vr *VariantResult) {
 	s := r.Settings
 	until, w, note := r.sweepUntil(vr)
 	sw := &BurstSweep{Until: until, UntilNote: note, Ladder: s.BurstLevels(), KneeRule: KneeRule, BudgetNS: int64(s.BurstBudget)}
@@ -218,7 +220,7 @@ func (r *Runner) measureBurst(ctx context.Context, d Driver, vr *VariantResult) 
 // burstLevel requests lvl.K spawns at once, waits for all, records the
 // level and destroys its sandboxes. It reports whether lctx's deadline
 // (the level's hard limit) cut it.
-func (r *Runner) burstLevel(lctx context.Context, d Driver, vr *VariantResult, mu *sync.Mutex, w workload.Workload, lvl *BurstLevel, guard *memoryGuard, availBefore int64) bool {
+func (r *Runner) burstLevel(lctx context.Context, d driver.Driver, vr *VariantResult, mu *sync.Mutex, w workload.Workload, lvl *BurstLevel, guard *memoryGuard, availBefore int64) bool {
 	k := lvl.K
 	results := make([]spawnTimes, k)
 	gate := make(chan struct{})

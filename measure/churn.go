@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	"github.com/agentic-eval/agentic-eval/residue"
 	"github.com/agentic-eval/agentic-eval/vms"
 	"github.com/agentic-eval/agentic-eval/workload"
@@ -61,7 +63,7 @@ type Churn struct {
 // DriftMinCycles that the drift test needs when they fit in
 // ChurnFloorFactor budgets; past that the loop stops and its warning says
 // how long the test would take on this variant.
-func (r *Runner) measureChurn(ctx context.Context, d Driver, vr *VariantResult) {
+func (r *Runner) measureChurn(ctx context.Context, d driver.Driver, vr *VariantResult) {
 	s := r.Settings
 	t0 := time.Now()
 	c := &Churn{Requested: s.Churn, BudgetNS: int64(s.ChurnTime), Workload: "ping"}
@@ -190,7 +192,7 @@ func (r *Runner) measureChurn(ctx context.Context, d Driver, vr *VariantResult) 
 	if ctx.Err() != nil {
 		return // the run's teardown and sweep take over; no after-state of a half loop
 	}
-	if st, ok := d.(Settler); ok {
+	if st, ok := d.(driver.Settler); ok {
 		sctx, cancel := context.WithTimeout(ctx, s.OpTimeout)
 		if err := st.Settle(sctx); err != nil {
 			c.Warnings = append(c.Warnings, fmt.Sprintf("settle %s before the after-state: %v", d.Variant(), err))
@@ -240,7 +242,7 @@ type churnSample struct{ ready, result, teardown, cycle time.Duration }
 // hostState is the host's state for the churn comparison: counts, the
 // run's own objects found by prefix, and what the driver still lists of
 // the run (its Sweeper), each under a deadline.
-func (r *Runner) hostState(ctx context.Context, d Driver) (residue.HostState, error) {
+func (r *Runner) hostState(ctx context.Context, d driver.Driver) (residue.HostState, error) {
 	q := residue.HostQuery{Prefix: r.Prefix() + "-"}
 	if r.runDir != "" {
 		q.Globs = []string{filepath.Join(r.runDir, r.Prefix()+"-*")}
@@ -266,7 +268,7 @@ func (r *Runner) hostState(ctx context.Context, d Driver) (residue.HostState, er
 	case <-opCtx.Done():
 		return st, timeoutCause(opCtx, fmt.Errorf("read the host's state: %w", opCtx.Err()))
 	}
-	if sw, ok := d.(Sweeper); ok {
+	if sw, ok := d.(driver.Reaper); ok {
 		left, err := sw.Leftovers(opCtx, r.Prefix())
 		if err != nil {
 			return st, fmt.Errorf("%s leftovers: %w", d.Variant(), timeoutCause(opCtx, err))

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	"github.com/agentic-eval/agentic-eval/memstat"
 	"github.com/agentic-eval/agentic-eval/vms"
 )
@@ -29,7 +31,7 @@ const mib = 1 << 20
 // transient memory is not in it. It does compress the sandboxes' ages,
 // so memory a runtime allocates lazily minutes after a start is missed
 // alike by either method.
-func (r *Runner) measureDensity(ctx context.Context, d Driver, vr *VariantResult) {
+func (r *Runner) measureDensity(ctx context.Context, d driver.Driver, vr *VariantResult) {
 	s := r.Settings
 	t0 := time.Now()
 	den := &Density{Requested: s.Density}
@@ -286,7 +288,7 @@ type memAccount struct{ total, pss, cgroup int64 }
 //
 // Each call into the driver has its own deadline of timeout: a hung runtime
 // or daemon becomes a timeout-class failure of that sandbox's reading.
-func sandboxMemory(ctx context.Context, sb Sandbox, timeout time.Duration) (memAccount, error) {
+func sandboxMemory(ctx context.Context, sb driver.Sandbox, timeout time.Duration) (memAccount, error) {
 	var a memAccount
 	pidCtx, cancel := context.WithTimeout(ctx, timeout)
 	pids, err := sb.HostPIDs(pidCtx)

@@ -8,8 +8,8 @@
 // and whatever a measurement created is destroyed whether it succeeded,
 // failed, timed out or was interrupted.
 //
-// Drivers plug in behind the small Driver interface: a driver fingerprints
-// itself (available, or unavailable with the precise reason and the fix),
-// states its capabilities as data, starts a sandbox whose entry point is the
-// probe, and destroys it.
+// Drivers plug in behind package driver's small Driver interface: a driver
+// fingerprints itself (available, or unavailable with the precise reason
+// and the fix), states its capabilities as data, starts a sandbox whose
+// entry point is the probe, and destroys it.
 package measure

@@ -9,6 +9,8 @@ import (
 	"path"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	"github.com/agentic-eval/agentic-eval/workload"
 )
 
@@ -19,7 +21,7 @@ type runtimeCopy struct {
 	r   *Runner
 	vr  *VariantResult
 	in  *instance
-	cp  Copier
+	cp  driver.Copier
 	dir string // where the runtime's files go
 	why string // why there, when it is not the work dir
 	cap string // why nothing moves through it
@@ -35,9 +37,9 @@ const copyCheckBytes = 64
 // probe does not find those bytes there (Docker's archive API does not see
 // into a tmpfs mount, and /work is one), the files go to the sandbox's
 // fallback directory, and every row says why.
-func (r *Runner) findRuntimeCopy(ctx context.Context, d Driver, vr *VariantResult, in *instance) *runtimeCopy {
+func (r *Runner) findRuntimeCopy(ctx context.Context, d driver.Driver, vr *VariantResult, in *instance) *runtimeCopy {
 	rc := &runtimeCopy{r: r, vr: vr, in: in, dir: workload.WorkDir}
-	cp, ok := in.sb.(Copier)
+	cp, ok := in.sb.(driver.Copier)
 	if !ok {
 		rc.cap = fmt.Sprintf("driver %s has no copy path of its own: files move only through the probe", d.Variant())
 		return rc

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	"github.com/agentic-eval/agentic-eval/drivers/runc"
 	"github.com/agentic-eval/agentic-eval/image"
 	"github.com/agentic-eval/agentic-eval/measure"
@@ -43,9 +45,9 @@ func runFleetPhases(t *testing.T, mut func(*measure.Settings), withImage bool) *
 		if err != nil {
 			t.Skipf("no sandbox image: %v", err)
 		}
-		r.Image = measure.Image{Key: img.Key, Rootfs: img.Rootfs, Tar: img.Tar, TarBytes: img.TarBytes, RootfsBytes: img.RootfsBytes}
+		r.Image = driver.Image{Key: img.Key, Rootfs: img.Rootfs, Tar: img.Tar, TarBytes: img.TarBytes, RootfsBytes: img.RootfsBytes}
 	}
-	res, err := r.Run(ctx, []measure.Driver{d})
+	res, err := r.Run(ctx, []driver.Driver{d})
 	if err != nil {
 		t.Fatal(err)
 	}

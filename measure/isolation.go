@@ -3,9 +3,11 @@ package measure
 import (
 	"context"
 	"fmt"
-	"github.com/agentic-eval/agentic-eval/vms"
 	"net"
 	"strings"
+
+	"github.com/agentic-eval/agentic-eval/driver"
+	"github.com/agentic-eval/agentic-eval/vms"
 
 	"github.com/agentic-eval/agentic-eval/probe"
 )
@@ -14,7 +16,7 @@ import (
 // start-latency phase left, or a new one), with a
 // listener open on the host's loopback to see whether it is reachable from
 // inside, and assesses the boundary against the host's identity.
-func (r *Runner) measureIsolation(ctx context.Context, d Driver, vr *VariantResult, hostID probe.HostIdentity) {
+func (r *Runner) measureIsolation(ctx context.Context, d driver.Driver, vr *VariantResult, hostID probe.HostIdentity) {
 	r.progress(Event{Variant: d.Variant(), Phase: PhaseIsolation, Done: 0, Total: 1})
 	defer r.progress(Event{Variant: d.Variant(), Phase: PhaseIsolation, Done: 1, Total: 1})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -72,8 +74,8 @@ func (r *Runner) measureIsolation(ctx context.Context, d Driver, vr *VariantResu
 // tryExec runs the probe a second time inside the sandbox through the
 // runtime's exec, when the driver offers it, and records the operation when
 // the exec'd probe answered.
-func (r *Runner) tryExec(ctx context.Context, d Driver, vr *VariantResult, in *instance) {
-	ex, ok := in.sb.(Execer)
+func (r *Runner) tryExec(ctx context.Context, d driver.Driver, vr *VariantResult, in *instance) {
+	ex, ok := in.sb.(driver.Execer)
 	if !ok {
 		return
 	}

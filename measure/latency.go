@@ -3,8 +3,10 @@ package measure
 import (
 	"context"
 	"fmt"
-	"github.com/agentic-eval/agentic-eval/vms"
 	"time"
+
+	"github.com/agentic-eval/agentic-eval/driver"
+	"github.com/agentic-eval/agentic-eval/vms"
 )
 
 // measureLatency spawns fresh sandboxes one after another: Warmups not
@@ -13,7 +15,7 @@ import (
 // the harness's own preparation and each teardown are timed apart. When
 // the isolation phase follows, the last sandbox is kept for it (r.spare),
 // so its teardown is not among the teardown samples.
-func (r *Runner) measureLatency(ctx context.Context, d Driver, vr *VariantResult) {
+func (r *Runner) measureLatency(ctx context.Context, d driver.Driver, vr *VariantResult) {
 	s := r.Settings
 	var starts, preps, teardowns []time.Duration
 	var stages phaseAcc

@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	"github.com/agentic-eval/agentic-eval/host"
 )
 
@@ -407,7 +409,7 @@ func (o SweepOptions) withDefaults() SweepOptions {
 // hands, and what they create after the first listing is found by the
 // later ones. Runs still alive are not touched; malformed ledgers are
 // reported. A dry run lists once.
-func SweepStale(ctx context.Context, dir string, drivers []Driver, opts SweepOptions) ([]SweptRun, error) {
+func SweepStale(ctx context.Context, dir string, drivers []driver.Driver, opts SweepOptions) ([]SweptRun, error) {
 	opts = opts.withDefaults()
 	recs, err := ReadLedgers(dir)
 	if err != nil {
@@ -430,7 +432,7 @@ func SweepStale(ctx context.Context, dir string, drivers []Driver, opts SweepOpt
 // sweepRun lists and removes a dead run's objects, again and again, until
 // listings have found nothing for opts.Settle and its runtimes hold nothing
 // in flight for it; then it removes the run's record.
-func sweepRun(ctx context.Context, dir string, rec LedgerRecord, drivers []Driver, opts SweepOptions) SweptRun {
+func sweepRun(ctx context.Context, dir string, rec LedgerRecord, drivers []driver.Driver, opts SweepOptions) SweptRun {
 	e := rec.Entry
 	sr := SweptRun{RunID: e.RunID, Ledger: rec.Path}
 	ordered := runDriversFirst(e, drivers)
@@ -532,8 +534,8 @@ func leftoverKey(line string) string {
 // is theirs. Others may find the same objects (processes and cgroups named
 // with the prefix); each object is listed once, by the first driver that
 // found it.
-func runDriversFirst(e LedgerEntry, drivers []Driver) []Driver {
-	ordered := make([]Driver, 0, len(drivers))
+func runDriversFirst(e LedgerEntry, drivers []driver.Driver) []driver.Driver {
+	ordered := make([]driver.Driver, 0, len(drivers))
 	for _, d := range drivers {
 		if containsString(e.Drivers, d.Variant()) {
 			ordered = append(ordered, d)
@@ -555,12 +557,12 @@ type passResult struct {
 	left    []string
 }
 
-func sweepPass(ctx context.Context, e LedgerEntry, drivers []Driver, opts SweepOptions) passResult {
+func sweepPass(ctx context.Context, e LedgerEntry, drivers []driver.Driver, opts SweepOptions) passResult {
 	var p passResult
 	prefix := e.Prefix()
 	seen := map[string]bool{}
 	for _, d := range drivers {
-		sw, ok := d.(Sweeper)
+		sw, ok := d.(driver.Reaper)
 		if !ok {
 			continue
 		}
@@ -593,7 +595,7 @@ func sweepPass(ctx context.Context, e LedgerEntry, drivers []Driver, opts SweepO
 			continue
 		}
 		sctx, cancel := context.WithTimeout(ctx, opts.Timeout)
-		err = timeoutCause(sctx, sw.Sweep(sctx, prefix))
+		err = timeoutCause(sctx, sw.Reap(sctx, prefix))
 		cancel()
 		lctx, cancel = context.WithTimeout(ctx, opts.Timeout)
 		still, lerr := sw.Leftovers(lctx, prefix)
@@ -618,12 +620,12 @@ func sweepPass(ctx context.Context, e LedgerEntry, drivers []Driver, opts SweepO
 
 // inFlightFor sums what the run's drivers' daemons still handle for
 // clients that are gone, and says so in a phrase.
-func inFlightFor(ctx context.Context, e LedgerEntry, drivers []Driver, timeout time.Duration) (int, string) {
+func inFlightFor(ctx context.Context, e LedgerEntry, drivers []driver.Driver, timeout time.Duration) (int, string) {
 	total := 0
 	var parts []string
 	asked := map[string]bool{}
 	for _, d := range drivers {
-		f, ok := d.(InFlighter)
+		f, ok := d.(driver.InFlighter)
 		if !ok || !containsString(e.Drivers, d.Variant()) {
 			continue
 		}

@@ -10,6 +10,8 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	"github.com/agentic-eval/agentic-eval/host"
 	"github.com/agentic-eval/agentic-eval/probe"
 )
@@ -42,7 +44,7 @@ func ToolInfo() Tool {
 // returns early, keeping what was measured, when ctx ends (an interrupt);
 // in every case everything the run created is destroyed before it returns.
 // Unavailable drivers are recorded with their fingerprint and not measured.
-func (r *Runner) Run(ctx context.Context, drivers []Driver) (*Results, error) {
+func (r *Runner) Run(ctx context.Context, drivers []driver.Driver) (*Results, error) {
 	if err := r.Settings.Validate(); err != nil {
 		return nil, err
 	}
@@ -114,7 +116,7 @@ func (r *Runner) Run(ctx context.Context, drivers []Driver) (*Results, error) {
 }
 
 // runDriver measures one driver, always cleaning up after it.
-func (r *Runner) runDriver(ctx context.Context, d Driver, hostID probe.HostIdentity) (vr VariantResult) {
+func (r *Runner) runDriver(ctx context.Context, d driver.Driver, hostID probe.HostIdentity) (vr VariantResult) {
 	vr = VariantResult{System: d.System(), Variant: d.Variant()}
 	fpCtx, cancel := context.WithTimeout(ctx, r.Settings.OpTimeout)
 	vr.Fingerprint = d.Fingerprint(fpCtx)
@@ -134,10 +136,10 @@ func (r *Runner) runDriver(ctx context.Context, d Driver, hostID probe.HostIdent
 		vr.PhaseNS["cleanup"] = int64(time.Since(t))
 		vr.ElapsedNS = int64(time.Since(began))
 	}()
-	if p, ok := d.(Preparer); ok {
+	if p, ok := d.(driver.Preparer); ok {
 		t := time.Now()
 		pctx, cancel := context.WithTimeout(ctx, r.Settings.OpTimeout)
-		env := RunEnv{RunID: r.runID, Probe: r.Probe, Dir: r.runDir}
+		env := driver.RunEnv{RunID: r.runID, Probe: r.Probe, Dir: r.runDir}
 		if s := r.Settings; s.UsesImage() && vr.Capabilities.Image {
 			env.Image = r.Image
 		}
@@ -217,23 +219,23 @@ func neverStarts(vr *VariantResult) string {
 
 // cleanupDriver destroys every sandbox still held, closes the driver's
 // per-run state and sweeps anything of the run the driver can still find.
-func (r *Runner) cleanupDriver(d Driver, vr *VariantResult) {
+func (r *Runner) cleanupDriver(d driver.Driver, vr *VariantResult) {
 	r.spare = nil // destroyed below with everything else still held
 	destroyErrs := r.destroyAll()
 	for _, err := range destroyErrs {
 		vr.fail("teardown", "", err)
 	}
-	if _, ok := d.(Sweeper); !ok && len(destroyErrs) > 0 {
+	if _, ok := d.(driver.Reaper); !ok && len(destroyErrs) > 0 {
 		r.dirty.Store(true)
 	}
-	if p, ok := d.(Preparer); ok {
+	if p, ok := d.(driver.Preparer); ok {
 		ctx, cancel := r.cleanupCtx()
 		if err := p.Close(ctx); err != nil {
 			vr.fail("teardown", "", fmt.Errorf("close %s: %w", d.Variant(), err))
 		}
 		cancel()
 	}
-	if sw, ok := d.(Sweeper); ok {
+	if sw, ok := d.(driver.Reaper); ok {
 		// Listing and sweeping have a deadline each.
 		ctx, cancel := r.cleanupCtx()
 		left, err := sw.Leftovers(ctx, r.Prefix())
@@ -245,7 +247,7 @@ func (r *Runner) cleanupDriver(d Driver, vr *VariantResult) {
 			vr.fail("teardown", "", fmt.Errorf("swept leftovers: %v", left))
 			ctx, cancel := r.cleanupCtx()
 			defer cancel()
-			if err := sw.Sweep(ctx, r.Prefix()); err != nil {
+			if err := sw.Reap(ctx, r.Prefix()); err != nil {
 				r.dirty.Store(true)
 				vr.fail("teardown", "", fmt.Errorf("sweep %s: %w", d.Variant(), err))
 			}

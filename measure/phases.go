@@ -1,22 +1,10 @@
 package measure
 
-import "time"
+import (
+	"time"
 
-// PhaseMark is one moment of a sandbox's start as its driver saw it: the
-// named step was reached After the driver asked the runtime (Spec.Asking).
-// Drivers whose runtime goes through several stages (Kubernetes: accepted,
-// scheduled, sandbox created, started, Ready) report them, so that a start
-// can be read stage by stage.
-type PhaseMark struct {
-	Name  string
-	After time.Duration
-}
-
-// PhaseReporter is implemented by sandboxes that report the stages of
-// their start. Phases is read once, after Start returned.
-type PhaseReporter interface {
-	Phases() []PhaseMark
-}
+	"github.com/agentic-eval/agentic-eval/driver"
+)
 
 // PhaseSamples are one stage's times over the start-latency samples, each
 // from the moment the runtime was asked; a stage a sample never reported
@@ -35,15 +23,15 @@ type phaseAcc struct {
 	samples map[string][]time.Duration
 }
 
-func (a *phaseAcc) add(sb Sandbox) {
-	pr, ok := sb.(PhaseReporter)
+func (a *phaseAcc) add(sb driver.Sandbox) {
+	pr, ok := sb.(driver.StageReporter)
 	if !ok {
 		return
 	}
 	if a.samples == nil {
 		a.samples = map[string][]time.Duration{}
 	}
-	for _, m := range pr.Phases() {
+	for _, m := range pr.Stages() {
 		if _, ok := a.samples[m.Name]; !ok {
 			a.order = append(a.order, m.Name)
 		}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	"github.com/agentic-eval/agentic-eval/host"
 	"github.com/agentic-eval/agentic-eval/internal/resultsfile"
 	"github.com/agentic-eval/agentic-eval/probe"
@@ -50,11 +52,11 @@ type Tool struct {
 
 // VariantResult is everything measured for one driver.
 type VariantResult struct {
-	System       vms.System   `json:"system"`
-	Variant      string       `json:"variant"`
-	Fingerprint  Fingerprint  `json:"fingerprint"`
-	Capabilities Capabilities `json:"capabilities"`
-	StartLatency *Latency     `json:"start_latency,omitempty"`
+	System       vms.System          `json:"system"`
+	Variant      string              `json:"variant"`
+	Fingerprint  driver.Fingerprint  `json:"fingerprint"`
+	Capabilities driver.Capabilities `json:"capabilities"`
+	StartLatency *Latency            `json:"start_latency,omitempty"`
 	// Burst is the single burst of documents written before the ladder:
 	// still read, no longer written (BurstOf reads either).
 	Burst *Burst `json:"burst,omitempty"`

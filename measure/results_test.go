@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	"github.com/agentic-eval/agentic-eval/vms"
 )
 
@@ -14,7 +16,7 @@ func TestResultsRoundTripThroughTheirFile(t *testing.T) {
 	in := &Results{Schema: Schema, Tool: ToolInfo(), RunID: "abc", Settings: DefaultSettings(),
 		Systems: []VariantResult{{
 			System: vms.Docker, Variant: "docker/runc",
-			Fingerprint:  Fingerprint{Available: true, Version: "runc 1.1.5"},
+			Fingerprint:  driver.Fingerprint{Available: true, Version: "runc 1.1.5"},
 			StartLatency: &Latency{SamplesNS: []int64{70e6, 72e6}, Summary: Summarize(Durations([]int64{70e6, 72e6})), Warmups: 2},
 			Operations:   []vms.Operation{vms.OpCreate, vms.OpDestroy},
 			Failures:     []Failure{{Phase: "snapshot", Cause: "criu failed"}},

@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	"github.com/agentic-eval/agentic-eval/probe"
 )
 
@@ -41,7 +43,7 @@ type Runner struct {
 	Log func(format string, args ...any)
 	// Image is the sandbox image the workload phase runs; zero when none
 	// was built (the phase then records why it measured nothing).
-	Image Image
+	Image driver.Image
 	// LedgerDir, when set, is where the run records itself before it
 	// creates anything, and each sandbox ID before it asks for it (see
 	// OpenLedger), so that a later run can sweep what a killed one left.
@@ -99,7 +101,7 @@ func (r *Runner) progress(e Event) {
 type instance struct {
 	id        string
 	dir       string
-	sb        Sandbox
+	sb        driver.Sandbox
 	stream    *probe.Stream
 	args      []string  // the probe's arguments
 	requested time.Time // when the harness asked the driver
@@ -138,24 +140,24 @@ func SandboxID(prefix string, n int64) (string, error) {
 	return fmt.Sprintf("%s-%06d", prefix, n), nil
 }
 
-func (r *Runner) newSpec() (Spec, error) {
+func (r *Runner) newSpec() (driver.Spec, error) {
 	id, err := SandboxID(r.Prefix(), r.seq.Add(1))
 	if err != nil {
-		return Spec{}, err
+		return driver.Spec{}, err
 	}
 	dir := filepath.Join(r.runDir, id)
 	if err := os.Mkdir(dir, 0o700); err != nil {
-		return Spec{}, fmt.Errorf("sandbox dir: %w", err)
+		return driver.Spec{}, fmt.Errorf("sandbox dir: %w", err)
 	}
 	// The sandbox's name rides on the probe's command line, so that a
 	// stray probe process on the host is findable by the run's prefix.
-	return Spec{ID: id, Probe: r.Probe, Dir: dir, Args: []string{"--sandbox=" + id}}, nil
+	return driver.Spec{ID: id, Probe: r.Probe, Dir: dir, Args: []string{"--sandbox=" + id}}, nil
 }
 
 // spawn starts one sandbox and waits for the probe's ready line. The
 // returned instance is registered as live until destroy. On failure
 // everything is already cleaned up.
-func (r *Runner) spawn(ctx context.Context, d Driver) (*instance, error) {
+func (r *Runner) spawn(ctx context.Context, d driver.Driver) (*instance, error) {
 	return r.launch(ctx, "start", nil, d.Start, func(ctx context.Context, s *probe.Stream) (probe.Msg, error) {
 		return s.Ready(ctx)
 	})
@@ -167,8 +169,10 @@ func (r *Runner) spawn(ctx context.Context, d Driver) (*instance, error) {
 // The restored sandbox keeps the snapshotted probe's command line (srcArgs):
 // runtimes such as runsc refuse a restore whose process arguments differ,
 // and it is the same process, restored.
-func (r *Runner) restore(ctx context.Context, sn Restorer, snap Snapshot, srcArgs []string) (*instance, error) {
-	start := func(ctx context.Context, spec Spec) (Sandbox, error) { return sn.Restore(ctx, snap, spec) }
+func (r *Runner) restore(ctx context.Context, sn driver.Restorer, snap driver.Snapshot, srcArgs []string) (*instance, error) {
+	start := func(ctx context.Context, spec driver.Spec) (driver.Sandbox, error) {
+		return sn.Restore(ctx, snap, spec)
+	}
 	return r.launch(ctx, "restore", srcArgs, start, func(ctx context.Context, s *probe.Stream) (probe.Msg, error) {
 		return s.Request(ctx, "ping")
 	})
@@ -178,7 +182,7 @@ func (r *Runner) restore(ctx context.Context, sn Restorer, snap Snapshot, srcArg
 // the request to the probe message that proves it ready, read by the
 // harness. args replaces the probe's default arguments when not nil.
 func (r *Runner) launch(ctx context.Context, what string, args []string,
-	start func(context.Context, Spec) (Sandbox, error),
+	start func(context.Context, driver.Spec) (driver.Sandbox, error),
 	ready func(context.Context, *probe.Stream) (probe.Msg, error)) (*instance, error) {
 	spec, err := r.newSpec()
 	if err != nil {

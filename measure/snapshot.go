@@ -5,11 +5,13 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"github.com/agentic-eval/agentic-eval/vms"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/agentic-eval/agentic-eval/driver"
+	"github.com/agentic-eval/agentic-eval/vms"
 )
 
 // measureSnapshot branches a warm sandbox: the probe holds a random token in
@@ -20,10 +22,10 @@ import (
 // is reached). Each restore is timed to the restored probe's answer and
 // counts only if the probe still holds the token. A snapshot that fails
 // here is itself the result.
-func (r *Runner) measureSnapshot(ctx context.Context, d Driver, vr *VariantResult) {
+func (r *Runner) measureSnapshot(ctx context.Context, d driver.Driver, vr *VariantResult) {
 	res := &SnapshotResult{}
 	vr.Snapshot = res
-	sn, ok := d.(Restorer)
+	sn, ok := d.(driver.Restorer)
 	if !ok || !vr.Capabilities.Snapshot {
 		res.Cause = fmt.Sprintf("driver %s cannot snapshot a running sandbox", d.Variant())
 		if why := vr.Fingerprint.Details["snapshot"]; why != "" {
@@ -69,7 +71,7 @@ func (r *Runner) measureSnapshot(ctx context.Context, d Driver, vr *VariantResul
 	defer os.RemoveAll(snapDir)
 	r.progress(Event{Variant: d.Variant(), Phase: PhaseSnapshot, Done: 0, Total: total, Message: "snapshot"})
 	t0 := time.Now()
-	ss, ok := src.sb.(Snapshotter)
+	ss, ok := src.sb.(driver.Snapshotter)
 	if !ok {
 		res.Cause = fmt.Sprintf("driver %s offers snapshots, but its sandbox %s cannot take one", d.Variant(), src.id)
 		return

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	"github.com/agentic-eval/agentic-eval/vms"
 	"github.com/agentic-eval/agentic-eval/workload"
 )
@@ -109,7 +111,7 @@ type spawnTimes struct {
 // sweepSpawn starts one sandbox (on the image when w runs) and, when w
 // runs, its first verified result. The sandbox stays live in t.in, for the
 // caller to destroy, unless it failed.
-func (r *Runner) sweepSpawn(ctx context.Context, d Driver, w workload.Workload) (t spawnTimes) {
+func (r *Runner) sweepSpawn(ctx context.Context, d driver.Driver, w workload.Workload) (t spawnTimes) {
 	defer func() { t.end = time.Now() }()
 	var in *instance
 	var err error

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	"github.com/agentic-eval/agentic-eval/drivers/runc"
 	"github.com/agentic-eval/agentic-eval/image"
 	"github.com/agentic-eval/agentic-eval/internal/drivertest"
@@ -16,7 +18,7 @@ import (
 
 // runcSweeps runs the burst ladder and the arrival ladder through real
 // runc with small settings, and checks the run left nothing.
-func runcSweeps(t *testing.T, until string, img measure.Image) measure.VariantResult {
+func runcSweeps(t *testing.T, until string, img driver.Image) measure.VariantResult {
 	t.Helper()
 	d := runc.New()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -32,7 +34,7 @@ func runcSweeps(t *testing.T, until string, img measure.Image) measure.VariantRe
 	r := measure.NewRunner(s, drivertest.Probe(t))
 	r.Image = img
 	r.Dir = t.TempDir()
-	res, err := r.Run(ctx, []measure.Driver{d})
+	res, err := r.Run(ctx, []driver.Driver{d})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +117,7 @@ func levelsLine(sw *measure.BurstSweep) string {
 }
 
 func TestRuncBurstAndArrivalLaddersToTheReadyLine(t *testing.T) {
-	v := runcSweeps(t, measure.UntilReady, measure.Image{})
+	v := runcSweeps(t, measure.UntilReady, driver.Image{})
 	checkSweeps(t, v, measure.UntilReady)
 }
 
@@ -124,6 +126,6 @@ func TestRuncBurstAndArrivalLaddersToPythonHello(t *testing.T) {
 	if err != nil {
 		t.Skipf("no sandbox image: %v", err)
 	}
-	v := runcSweeps(t, workload.PythonHello, measure.Image{Key: img.Key, Rootfs: img.Rootfs, Tar: img.Tar, TarBytes: img.TarBytes, RootfsBytes: img.RootfsBytes})
+	v := runcSweeps(t, workload.PythonHello, driver.Image{Key: img.Key, Rootfs: img.Rootfs, Tar: img.Tar, TarBytes: img.TarBytes, RootfsBytes: img.RootfsBytes})
 	checkSweeps(t, v, workload.PythonHello)
 }

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	"github.com/agentic-eval/agentic-eval/drivers/runc"
 	"github.com/agentic-eval/agentic-eval/measure"
 )
@@ -65,7 +67,7 @@ func TestSweepFindsWhatAKilledRunsRuntimeCreatesAfterTheFirstListing(t *testing.
 			}
 		},
 	}
-	swept, err := measure.SweepStale(ctx, dir, []measure.Driver{d}, opts)
+	swept, err := measure.SweepStale(ctx, dir, []driver.Driver{d}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

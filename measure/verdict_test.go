@@ -3,10 +3,12 @@ package measure
 import (
 	"strings"
 	"testing"
+
+	"github.com/agentic-eval/agentic-eval/driver"
 )
 
 func TestEnvironmentFailure(t *testing.T) {
-	avail := Fingerprint{Available: true}
+	avail := driver.Fingerprint{Available: true}
 	tests := []struct {
 		name    string
 		systems []VariantResult

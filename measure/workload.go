@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	"github.com/agentic-eval/agentic-eval/probe"
 	"github.com/agentic-eval/agentic-eval/vms"
 	"github.com/agentic-eval/agentic-eval/workload"
@@ -98,8 +100,8 @@ func (s WorkloadSettings) workloads() ([]workload.Workload, error) {
 
 // WorkloadResult is the workload phase's result for one variant.
 type WorkloadResult struct {
-	Version string `json:"version"` // workload.Version
-	Image   Image  `json:"image"`
+	Version string       `json:"version"` // workload.Version
+	Image   driver.Image `json:"image"`
 	// Cause says why nothing was measured (no image, a driver that runs
 	// none); empty when measured.
 	Cause string           `json:"cause,omitempty"`
@@ -188,7 +190,7 @@ const (
 )
 
 // measureWorkloads runs the workload phase for d.
-func (r *Runner) measureWorkloads(ctx context.Context, d Driver, vr *VariantResult) {
+func (r *Runner) measureWorkloads(ctx context.Context, d driver.Driver, vr *VariantResult) {
 	res := &WorkloadResult{Version: workload.Version, Image: r.Image}
 	vr.Workloads = res
 	ws, err := r.Settings.Workload.workloads()
@@ -264,9 +266,9 @@ func (r *Runner) measureWorkloads(ctx context.Context, d Driver, vr *VariantResu
 }
 
 // spawnOnImage starts a sandbox on the run's image.
-func (r *Runner) spawnOnImage(ctx context.Context, d Driver) (*instance, error) {
+func (r *Runner) spawnOnImage(ctx context.Context, d driver.Driver) (*instance, error) {
 	img := r.Image
-	start := func(ctx context.Context, spec Spec) (Sandbox, error) {
+	start := func(ctx context.Context, spec driver.Spec) (driver.Sandbox, error) {
 		spec.Image = img
 		return d.Start(ctx, spec)
 	}
@@ -301,7 +303,7 @@ func (r *Runner) workloadTimeout(w workload.Workload) time.Duration {
 // timeToInteract times fresh sandboxes on the image to w's first and second
 // results. When the sampling rule will take no more, the last sandbox is
 // offered to adopt (nil: none is) instead of being destroyed.
-func (r *Runner) timeToInteract(ctx context.Context, d Driver, vr *VariantResult, w workload.Workload, adopt func(*instance) bool) TimeToInteract {
+func (r *Runner) timeToInteract(ctx context.Context, d driver.Driver, vr *VariantResult, w workload.Workload, adopt func(*instance) bool) TimeToInteract {
 	t := TimeToInteract{Workload: w.Name, ExecPath: ExecPathProbe}
 	var returned, ready, first, second []time.Duration
 	var penalties []float64
@@ -405,7 +407,7 @@ func (r *Runner) warmExec(ctx context.Context, vr *VariantResult, w workload.Wor
 	viaProbe.SamplesNS, viaProbe.ProbeNS, viaProbe.Summary = nsList(took), nsList(inside), Summarize(took)
 	viaProbe.Stop = sp.result()
 	out := []WarmExec{viaProbe}
-	ex, ok := in.sb.(Execer)
+	ex, ok := in.sb.(driver.Execer)
 	if !ok {
 		return out
 	}
@@ -453,7 +455,7 @@ func (r *Runner) warmExec(ctx context.Context, vr *VariantResult, w workload.Wor
 // gets them back, through the probe in chunks, each verified by SHA-256;
 // then through the runtime's own copy path where the sandbox has one
 // (runtimeCopy), or a row per size and direction that says it has none.
-func (r *Runner) fileTransfers(ctx context.Context, d Driver, vr *VariantResult, pool func() (*instance, error)) []FileTransfer {
+func (r *Runner) fileTransfers(ctx context.Context, d driver.Driver, vr *VariantResult, pool func() (*instance, error)) []FileTransfer {
 	s := r.Settings.Workload
 	if s.FileReps == 0 || len(s.FileSizes) == 0 {
 		return nil
@@ -596,9 +598,9 @@ type PrimedFork struct {
 // primedFork measures the primed interpreter forked, on the image, in the
 // sandbox take hands over (the warm one, which it then owns: a snapshot may
 // stop it).
-func (r *Runner) primedFork(ctx context.Context, d Driver, vr *VariantResult, take func() (*instance, error)) *PrimedFork {
+func (r *Runner) primedFork(ctx context.Context, d driver.Driver, vr *VariantResult, take func() (*instance, error)) *PrimedFork {
 	pf := &PrimedFork{}
-	rs, ok := d.(Restorer)
+	rs, ok := d.(driver.Restorer)
 	if !ok || !vr.Capabilities.Snapshot {
 		pf.Cause = fmt.Sprintf("driver %s cannot snapshot a running sandbox", d.Variant())
 		return pf
@@ -656,7 +658,7 @@ func (r *Runner) primedFork(ctx context.Context, d Driver, vr *VariantResult, ta
 		return pf
 	}
 	pf.PrimeNS = int64(took)
-	ss, ok := src.sb.(Snapshotter)
+	ss, ok := src.sb.(driver.Snapshotter)
 	if !ok {
 		pf.Cause = fmt.Sprintf("driver %s offers snapshots, but its sandbox %s cannot take one", d.Variant(), src.id)
 		return pf
@@ -683,7 +685,7 @@ func (r *Runner) primedFork(ctx context.Context, d Driver, vr *VariantResult, ta
 		vr.fail("teardown", src.id, err)
 	}
 	img := r.Image
-	restore := func(ctx context.Context, spec Spec) (Sandbox, error) {
+	restore := func(ctx context.Context, spec driver.Spec) (driver.Sandbox, error) {
 		spec.Image = img
 		return rs.Restore(ctx, snap, spec)
 	}

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	"github.com/agentic-eval/agentic-eval/drivers/ociruntime"
 	"github.com/agentic-eval/agentic-eval/drivers/runc"
 	"github.com/agentic-eval/agentic-eval/image"
@@ -21,7 +23,7 @@ type countingStarts struct {
 	starts atomic.Int64
 }
 
-func (c *countingStarts) Start(ctx context.Context, spec measure.Spec) (measure.Sandbox, error) {
+func (c *countingStarts) Start(ctx context.Context, spec driver.Spec) (driver.Sandbox, error) {
 	c.starts.Add(1)
 	return c.Driver.Start(ctx, spec)
 }
@@ -48,9 +50,9 @@ func TestTheLastFreshSandboxServesTheWarmRuns(t *testing.T) {
 	s.Workload.Samples, s.Workload.WarmRuns = 6, 6 // the floor is the ceiling: 6 fresh sandboxes exactly
 	s.Workload.FileSizes, s.Workload.FileReps = []int64{4096}, 1
 	r := measure.NewRunner(s, drivertest.Probe(t))
-	r.Image = measure.Image{Key: img.Key, Rootfs: img.Rootfs, Tar: img.Tar, TarBytes: img.TarBytes, RootfsBytes: img.RootfsBytes}
+	r.Image = driver.Image{Key: img.Key, Rootfs: img.Rootfs, Tar: img.Tar, TarBytes: img.TarBytes, RootfsBytes: img.RootfsBytes}
 	r.Dir = t.TempDir()
-	res, err := r.Run(ctx, []measure.Driver{d})
+	res, err := r.Run(ctx, []driver.Driver{d})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/probe"
 	"github.com/agentic-eval/agentic-eval/vms"
@@ -52,8 +54,8 @@ func TestControlChecklistWeightsSumToOne(t *testing.T) {
 func recorded() measure.VariantResult {
 	return declared(measure.VariantResult{
 		System: vms.Docker, Variant: "docker/runc",
-		Fingerprint:  measure.Fingerprint{Available: true},
-		Capabilities: measure.Capabilities{Control: measure.ControlPlane{Kind: "CLI (OCI runtime)"}},
+		Fingerprint:  driver.Fingerprint{Available: true},
+		Capabilities: driver.Capabilities{Control: driver.ControlPlane{Kind: "CLI (OCI runtime)"}},
 		StartLatency: &measure.Latency{Summary: measure.Summary{N: 20, Median: 72.4}},
 		Density:      &measure.Density{Started: 50, PerInstanceMiB: measure.Summary{N: 50, Median: 0.7}},
 		Isolation: &measure.Isolation{Assessment: probe.Assessment{Boundary: vms.BoundarySharedKernel, Observed: true,
@@ -139,7 +141,7 @@ func TestUnobservedBoundaryIsLabelledDeclared(t *testing.T) {
 }
 
 func TestUnmeasuredAxesAreAbsentNotZero(t *testing.T) {
-	vr := declared(measure.VariantResult{System: vms.GVisor, Variant: "gvisor/systrap", Fingerprint: measure.Fingerprint{Available: true}},
+	vr := declared(measure.VariantResult{System: vms.GVisor, Variant: "gvisor/systrap", Fingerprint: driver.Fingerprint{Available: true}},
 		vms.BoundaryUserspaceKernel)
 	s := Score(vr)
 	if _, ok := s.Axis(vms.StartLatency); ok {
@@ -225,7 +227,7 @@ func TestRubric2ScoresTheFirstVerifiedResult(t *testing.T) {
 	first := measure.Summarize([]time.Duration{900 * time.Millisecond, 1000 * time.Millisecond, 1100 * time.Millisecond})
 	numpy := measure.Summarize([]time.Duration{3 * time.Second, 3 * time.Second, 3 * time.Second})
 	vr := measure.VariantResult{
-		Fingerprint:  measure.Fingerprint{Available: true},
+		Fingerprint:  driver.Fingerprint{Available: true},
 		StartLatency: &measure.Latency{Summary: ready},
 		Workloads: &measure.WorkloadResult{TTI: []measure.TimeToInteract{
 			{Workload: "python-hello", FirstResult: first, Ready: ready},

@@ -4,9 +4,10 @@ import (
 	"context"
 	"strings"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	"github.com/agentic-eval/agentic-eval/drivers/ociruntime"
 	"github.com/agentic-eval/agentic-eval/host"
-	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/oci"
 	"github.com/agentic-eval/agentic-eval/vms"
 )
@@ -26,7 +27,7 @@ func Config() ociruntime.Config {
 		Wrapper:    wrapper,
 		Boundary:   vms.BoundarySharedKernel,
 		Checkpoint: ociruntime.CRIU,
-		Control:    measure.ControlPlane{Kind: "CLI (OCI runtime)"},
+		Control:    driver.ControlPlane{Kind: "CLI (OCI runtime)"},
 		Warnings: []string{
 			"isolation is the project's bundle (runc's default spec): shared host kernel, no seccomp filter, 3 capabilities",
 		},
@@ -64,7 +65,7 @@ func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''
 
 // fingerprint records the hybrid-host quirk and whether this build has
 // CRIU support (crun prints +CRIU among its features when it does).
-func fingerprint(ctx context.Context, rt *oci.Runtime, fp *measure.Fingerprint) {
+func fingerprint(ctx context.Context, rt *oci.Runtime, fp *driver.Fingerprint) {
 	if len(rt.Wrapper) > 0 {
 		fp.Details["cgroup_quirk"] = "hybrid cgroup host: crun runs in a private mount namespace without the cgroup2 mount"
 	}

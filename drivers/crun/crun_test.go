@@ -5,13 +5,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	"github.com/agentic-eval/agentic-eval/host"
 	"github.com/agentic-eval/agentic-eval/internal/drivertest"
-	"github.com/agentic-eval/agentic-eval/measure"
 )
 
 func TestConformance(t *testing.T) {
-	drivertest.Conformance(t, func() measure.Driver { return New() })
+	drivertest.Conformance(t, func() driver.Driver { return New() })
 }
 
 func TestWrapperOnlyOnAHybridHost(t *testing.T) {

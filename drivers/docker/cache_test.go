@@ -9,11 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/image"
 
 	"github.com/agentic-eval/agentic-eval/internal/drivertest"
-	"github.com/agentic-eval/agentic-eval/measure"
 )
 
 // TestSandboxImageStaysCachedBetweenRuns prepares two runs on the image
@@ -31,7 +32,7 @@ func TestSandboxImageStaysCachedBetweenRuns(t *testing.T) {
 	}
 	var refs []string
 	for i := range 2 {
-		env := measure.RunEnv{RunID: newRunID(t), Probe: probeBin, Dir: t.TempDir(), Image: img}
+		env := driver.RunEnv{RunID: newRunID(t), Probe: probeBin, Dir: t.TempDir(), Image: img}
 		if err := d.Prepare(ctx, env); err != nil {
 			t.Fatalf("Prepare of run %d: %v", i+1, err)
 		}

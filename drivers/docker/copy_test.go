@@ -11,21 +11,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	"github.com/agentic-eval/agentic-eval/image"
 	"github.com/agentic-eval/agentic-eval/internal/drivertest"
-	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/probe"
 	"github.com/agentic-eval/agentic-eval/workload"
 )
 
 // sandboxImage is the run's sandbox image, or skips with the reason.
-func sandboxImage(t testing.TB) measure.Image {
+func sandboxImage(t testing.TB) driver.Image {
 	t.Helper()
 	img, err := image.Find(image.CacheDir())
 	if err != nil {
 		t.Skipf("no sandbox image: %v", err)
 	}
-	return measure.Image{Key: img.Key, Rootfs: img.Rootfs, Tar: img.Tar, TarBytes: img.TarBytes, RootfsBytes: img.RootfsBytes}
+	return driver.Image{Key: img.Key, Rootfs: img.Rootfs, Tar: img.Tar, TarBytes: img.TarBytes, RootfsBytes: img.RootfsBytes}
 }
 
 // onImage prepares a run with the sandbox image and starts one container
@@ -34,7 +35,7 @@ func onImage(t *testing.T) (*sandbox, *probe.Stream) {
 	t.Helper()
 	d := engine(t)
 	img := sandboxImage(t)
-	env := measure.RunEnv{RunID: newRunID(t), Probe: drivertest.Probe(t), Dir: t.TempDir(), Image: img}
+	env := driver.RunEnv{RunID: newRunID(t), Probe: drivertest.Probe(t), Dir: t.TempDir(), Image: img}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	t.Cleanup(func() {

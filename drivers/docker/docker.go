@@ -11,9 +11,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	"github.com/docker/docker/client"
 
-	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/vms"
 )
 
@@ -64,14 +65,14 @@ type Driver struct {
 }
 
 var (
-	_ measure.Driver      = (*Driver)(nil)
-	_ measure.Preparer    = (*Driver)(nil)
-	_ measure.Sweeper     = (*Driver)(nil)
-	_ measure.InFlighter  = (*Driver)(nil)
-	_ measure.Restorer    = (*Driver)(nil)
-	_ measure.Snapshotter = (*sandbox)(nil)
-	_ measure.Execer      = (*sandbox)(nil)
-	_ measure.Copier      = (*sandbox)(nil)
+	_ driver.Driver      = (*Driver)(nil)
+	_ driver.Preparer    = (*Driver)(nil)
+	_ driver.Reaper      = (*Driver)(nil)
+	_ driver.InFlighter  = (*Driver)(nil)
+	_ driver.Restorer    = (*Driver)(nil)
+	_ driver.Snapshotter = (*sandbox)(nil)
+	_ driver.Execer      = (*sandbox)(nil)
+	_ driver.Copier      = (*sandbox)(nil)
 )
 
 // New returns a driver for the daemon at $DOCKER_HOST, else the project's
@@ -101,8 +102,8 @@ func (d *Driver) Variant() string { return Variant }
 // offered when the daemon runs in experimental mode and criu is on PATH:
 // what Fingerprint found, or, before any Fingerprint, what a ping of the
 // daemon says (false when it does not answer).
-func (d *Driver) Capabilities() measure.Capabilities {
-	return measure.Capabilities{
+func (d *Driver) Capabilities() driver.Capabilities {
+	return driver.Capabilities{
 		// The Engine's checkpoint API, through CRIU: whether the daemon
 		// offers it here (experimental mode, criu installed) and whether
 		// CRIU works on this kernel is what the attempt finds out.
@@ -112,7 +113,7 @@ func (d *Driver) Capabilities() measure.Capabilities {
 		Exec:        true, // POST /containers/{id}/exec
 		Image:       true, // the sandbox image, imported from its tar
 		Boundary:    vms.BoundarySharedKernel,
-		Control: measure.ControlPlane{
+		Control: driver.ControlPlane{
 			Kind:               "Docker Engine REST API (unix socket)",
 			Programmatic:       true,
 			MachineErrors:      true, // JSON error bodies with HTTP status codes
@@ -141,8 +142,8 @@ func (d *Driver) client() (*client.Client, error) {
 
 // Fingerprint says whether the daemon answers, and what it is. It starts
 // nothing.
-func (d *Driver) Fingerprint(ctx context.Context) measure.Fingerprint {
-	fp := measure.Fingerprint{
+func (d *Driver) Fingerprint(ctx context.Context) driver.Fingerprint {
+	fp := driver.Fingerprint{
 		Details: map[string]string{"host": d.host, "host_source": d.hostSource},
 	}
 	criu := hostCRIU(ctx)
@@ -154,7 +155,7 @@ func (d *Driver) Fingerprint(ctx context.Context) measure.Fingerprint {
 		fp.Details["criu_check"] = criu.CheckError
 	}
 	fp.Details["snapshot"] = "not offered: dockerd does not answer, so whether it is in experimental mode (which docker checkpoint needs) is unknown"
-	unavailable := func(reason, fix string) measure.Fingerprint {
+	unavailable := func(reason, fix string) driver.Fingerprint {
 		fp.Available, fp.Reason, fp.Fix = false, reason, fix
 		return fp
 	}

@@ -14,13 +14,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
 
 	"github.com/agentic-eval/agentic-eval/host"
 	"github.com/agentic-eval/agentic-eval/internal/drivertest"
-	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/probe"
 )
 
@@ -50,9 +51,9 @@ func newRunID(t testing.TB) string {
 
 // prepared imports a run's probe image and closes the run at the end of the
 // test, checking that Close leaves nothing of it.
-func prepared(t *testing.T, d *Driver) measure.RunEnv {
+func prepared(t *testing.T, d *Driver) driver.RunEnv {
 	t.Helper()
-	env := measure.RunEnv{RunID: newRunID(t), Probe: drivertest.Probe(t), Dir: t.TempDir()}
+	env := driver.RunEnv{RunID: newRunID(t), Probe: drivertest.Probe(t), Dir: t.TempDir()}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	t.Cleanup(func() {
@@ -144,12 +145,12 @@ func assertNoCgroup(t *testing.T, id string) {
 }
 
 // sandboxSpec is the spec of the run's sandbox n, as the harness makes it.
-func sandboxSpec(env measure.RunEnv, n int, attach func(io.Reader, io.Writer)) measure.Spec {
-	return measure.Spec{ID: fmt.Sprintf("ae-%s-%d", env.RunID, n), Probe: env.Probe, Dir: env.Dir, Attach: attach}
+func sandboxSpec(env driver.RunEnv, n int, attach func(io.Reader, io.Writer)) driver.Spec {
+	return driver.Spec{ID: fmt.Sprintf("ae-%s-%d", env.RunID, n), Probe: env.Probe, Dir: env.Dir, Attach: attach}
 }
 
 // attached starts a sandbox whose streams go to a probe.Stream.
-func attached(ctx context.Context, d *Driver, env measure.RunEnv, n int) (measure.Sandbox, *probe.Stream, error) {
+func attached(ctx context.Context, d *Driver, env driver.RunEnv, n int) (driver.Sandbox, *probe.Stream, error) {
 	var st *probe.Stream
 	sb, err := d.Start(ctx, sandboxSpec(env, n, func(out io.Reader, in io.Writer) { st = probe.NewStream(out, in) }))
 	if err != nil && st != nil {
@@ -235,14 +236,14 @@ func TestCapabilitiesAreTheEngines(t *testing.T) {
 	if !c.Exec || c.Boundary != "shared-kernel" {
 		t.Errorf("exec %v boundary %q", c.Exec, c.Boundary)
 	}
-	want := measure.ControlPlane{Kind: "Docker Engine REST API (unix socket)", Programmatic: true, MachineErrors: true, DiscoverableSchema: true}
+	want := driver.ControlPlane{Kind: "Docker Engine REST API (unix socket)", Programmatic: true, MachineErrors: true, DiscoverableSchema: true}
 	if c.Control != want {
 		t.Errorf("control %+v, want %+v", c.Control, want)
 	}
 }
 
 func TestStartNeedsAPreparedRun(t *testing.T) {
-	_, err := New().Start(context.Background(), measure.Spec{ID: "ae-x-1", Attach: func(io.Reader, io.Writer) {}})
+	_, err := New().Start(context.Background(), driver.Spec{ID: "ae-x-1", Attach: func(io.Reader, io.Writer) {}})
 	if err == nil || !strings.Contains(err.Error(), "Prepare") {
 		t.Errorf("Start without Prepare: %v", err)
 	}
@@ -250,7 +251,7 @@ func TestStartNeedsAPreparedRun(t *testing.T) {
 
 func TestPrepareRefusesARunIDThatCannotNameAnImage(t *testing.T) {
 	d := New()
-	err := d.Prepare(context.Background(), measure.RunEnv{RunID: "Run_ID", Probe: "/nonexistent"})
+	err := d.Prepare(context.Background(), driver.RunEnv{RunID: "Run_ID", Probe: "/nonexistent"})
 	if err == nil || !strings.Contains(err.Error(), "run id") {
 		t.Errorf("Prepare(Run_ID): %v", err)
 	}
@@ -284,7 +285,7 @@ func TestStartCancelledBeforeTheContainerStartsLeavesNothing(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var st *probe.Stream
-	_, err := d.Start(ctx, measure.Spec{
+	_, err := d.Start(ctx, driver.Spec{
 		ID: "ae-" + env.RunID + "-1", Probe: env.Probe, Dir: env.Dir,
 		Attach: func(out io.Reader, in io.Writer) {
 			st = probe.NewStream(out, in)
@@ -329,7 +330,7 @@ func assertNothingOfRunButImage(t *testing.T, d *Driver, runID string) {
 
 func TestCloseRemovesContainersStillThere(t *testing.T) {
 	d := engine(t)
-	env := measure.RunEnv{RunID: newRunID(t), Probe: drivertest.Probe(t), Dir: t.TempDir()}
+	env := driver.RunEnv{RunID: newRunID(t), Probe: drivertest.Probe(t), Dir: t.TempDir()}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := d.Prepare(ctx, env); err != nil {
@@ -357,7 +358,7 @@ func TestCloseRemovesContainersStillThere(t *testing.T) {
 		assertNoCgroup(t, id)
 	}
 	// The driver can serve the next run.
-	if err := d.Prepare(ctx, measure.RunEnv{RunID: newRunID(t), Probe: drivertest.Probe(t)}); err != nil {
+	if err := d.Prepare(ctx, driver.RunEnv{RunID: newRunID(t), Probe: drivertest.Probe(t)}); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.Close(ctx); err != nil {
@@ -372,7 +373,7 @@ func TestConcurrentStartsEachGetTheirOwnStreams(t *testing.T) {
 	defer cancel()
 	const k = 8 // the harness's default burst
 	type started struct {
-		sb  measure.Sandbox
+		sb  driver.Sandbox
 		st  *probe.Stream
 		err error
 	}
@@ -420,7 +421,7 @@ func TestConcurrentStartsEachGetTheirOwnStreams(t *testing.T) {
 // reports its median. Teardown is outside the timed span.
 func BenchmarkStartToReady(b *testing.B) {
 	d := engine(b)
-	env := measure.RunEnv{RunID: newRunID(b), Probe: drivertest.Probe(b), Dir: b.TempDir()}
+	env := driver.RunEnv{RunID: newRunID(b), Probe: drivertest.Probe(b), Dir: b.TempDir()}
 	ctx := context.Background()
 	if err := d.Prepare(ctx, env); err != nil {
 		b.Fatal(err)

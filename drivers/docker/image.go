@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
@@ -23,7 +25,6 @@ import (
 	"github.com/docker/docker/pkg/jsonmessage"
 
 	"github.com/agentic-eval/agentic-eval/internal/filehash"
-	"github.com/agentic-eval/agentic-eval/measure"
 )
 
 // probePath is where the probe lives in the image: the container's command.
@@ -40,7 +41,7 @@ func imageRef(runID string) string { return "ae-" + runID + "-probe:latest" }
 // in-memory rootfs holding only the probe: no registry is needed. The run is
 // recorded before the import, so that Close removes whatever a failed or
 // interrupted Prepare left.
-func (d *Driver) Prepare(ctx context.Context, env measure.RunEnv) error {
+func (d *Driver) Prepare(ctx context.Context, env driver.RunEnv) error {
 	if !runIDPattern.MatchString(env.RunID) {
 		return fmt.Errorf("prepare docker run %q: run id must be lowercase letters, digits and single . _ - separators to name an image", env.RunID)
 	}
@@ -101,7 +102,7 @@ const CacheLabel = "agentic-eval.cache"
 
 // cachedImageRef names the cached sandbox image of the image key and size
 // with the probe whose SHA-256 is probeSum.
-func cachedImageRef(img measure.Image, probeSum string) string {
+func cachedImageRef(img driver.Image, probeSum string) string {
 	return fmt.Sprintf("agentic-eval/sandbox:%s-%d-%s", img.Key, img.TarBytes, probeSum[:12])
 }
 
@@ -109,7 +110,7 @@ func cachedImageRef(img measure.Image, probeSum string) string {
 // put in place of its /sandbox-probe) available: the cached one when the
 // daemon has it, or an import, streamed (the 170 MB tar is never held in
 // memory), under the run's name first and then tagged as the cache.
-func (d *Driver) importImage(ctx context.Context, cli *client.Client, env measure.RunEnv) error {
+func (d *Driver) importImage(ctx context.Context, cli *client.Client, env driver.RunEnv) error {
 	sum, err := filehash.SHA256(env.Probe)
 	if err != nil {
 		return fmt.Errorf("sandbox image: %w", err)
@@ -268,7 +269,7 @@ func (d *Driver) Close(ctx context.Context) error {
 	if err := d.Settle(ctx); err != nil {
 		return fmt.Errorf("close docker run %s: %w", runID, err)
 	}
-	if err := d.Sweep(ctx, "ae-"+runID+"-"); err != nil {
+	if err := d.Reap(ctx, "ae-"+runID+"-"); err != nil {
 		return fmt.Errorf("close docker run %s: %w", runID, err)
 	}
 	d.mu.Lock()

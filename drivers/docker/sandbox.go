@@ -7,12 +7,13 @@ import (
 	"io"
 	"sync"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	"github.com/docker/docker/api/types"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/stdcopy"
 
-	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/memstat"
 )
 
@@ -23,7 +24,7 @@ import (
 // the context's end included, it removes the container. The attached
 // streams outlive ctx: they end with Destroy. Start is safe for concurrent
 // use.
-func (d *Driver) Start(ctx context.Context, spec measure.Spec) (measure.Sandbox, error) {
+func (d *Driver) Start(ctx context.Context, spec driver.Spec) (driver.Sandbox, error) {
 	sb, err := d.launch(ctx, spec, container.StartOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("start docker sandbox %s: %w", spec.ID, err)
@@ -34,7 +35,7 @@ func (d *Driver) Start(ctx context.Context, spec measure.Spec) (measure.Sandbox,
 // launch is Start and Restore: create the container, attach to it, hand
 // the streams to spec.Attach, then start it with opts (a checkpoint to
 // start from, for Restore). On failure it removes the container.
-func (d *Driver) launch(ctx context.Context, spec measure.Spec, opts container.StartOptions) (*sandbox, error) {
+func (d *Driver) launch(ctx context.Context, spec driver.Spec, opts container.StartOptions) (*sandbox, error) {
 	d.mu.Lock()
 	runID, img := d.runID, d.image
 	if !spec.Image.IsZero() {

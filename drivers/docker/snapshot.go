@@ -6,12 +6,13 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	"github.com/docker/docker/api/types/checkpoint"
 	"github.com/docker/docker/api/types/container"
 
 	"github.com/agentic-eval/agentic-eval/criu"
 	"github.com/agentic-eval/agentic-eval/internal/sandboxio"
-	"github.com/agentic-eval/agentic-eval/measure"
 )
 
 // checkpointSuffix makes a sandbox's checkpoint name: "<sandbox id>-checkpoint".
@@ -51,11 +52,11 @@ func (e *CheckpointError) Unwrap() error { return e.Err }
 // carries the daemon's message and, when the daemon is local, CRIU's own
 // first error from the log the message names; the container is left
 // running, or removed when it is not.
-func (s *sandbox) Snapshot(ctx context.Context, dir string) (measure.Snapshot, error) {
+func (s *sandbox) Snapshot(ctx context.Context, dir string) (driver.Snapshot, error) {
 	d := s.d
 	abs, err := sandboxio.SnapshotDir(dir)
 	if err != nil {
-		return measure.Snapshot{}, fmt.Errorf("snapshot docker sandbox %s: %w", s.name, err)
+		return driver.Snapshot{}, fmt.Errorf("snapshot docker sandbox %s: %w", s.name, err)
 	}
 	name := s.name + checkpointSuffix
 	err = s.cli.CheckpointCreate(ctx, s.id, checkpoint.CreateOptions{CheckpointID: name, CheckpointDir: abs, Exit: false})
@@ -69,14 +70,14 @@ func (s *sandbox) Snapshot(ctx context.Context, dir string) (measure.Snapshot, e
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 		defer cancel()
 		cerr.After = s.settleCheckpointFailure(cctx)
-		return measure.Snapshot{}, cerr
+		return driver.Snapshot{}, cerr
 	}
 	snapDir := filepath.Join(abs, name)
 	n, err := sandboxio.DirBytes(snapDir)
 	if err != nil {
-		return measure.Snapshot{}, fmt.Errorf("snapshot docker sandbox %s: size of %s: %w", s.name, snapDir, err)
+		return driver.Snapshot{}, fmt.Errorf("snapshot docker sandbox %s: size of %s: %w", s.name, snapDir, err)
 	}
-	return measure.Snapshot{Dir: snapDir, Bytes: n}, nil
+	return driver.Snapshot{Dir: snapDir, Bytes: n}, nil
 }
 
 // settleCheckpointFailure leaves the container of a failed checkpoint
@@ -110,7 +111,7 @@ func (s *sandbox) settleCheckpointFailure(ctx context.Context) string {
 // from the checkpoint (StartOptions CheckpointID and CheckpointDir: the
 // Snapshot's Dir is CheckpointDir/CheckpointID). One checkpoint restores
 // any number of times.
-func (d *Driver) Restore(ctx context.Context, snap measure.Snapshot, spec measure.Spec) (measure.Sandbox, error) {
+func (d *Driver) Restore(ctx context.Context, snap driver.Snapshot, spec driver.Spec) (driver.Sandbox, error) {
 	if fi, err := os.Stat(snap.Dir); err != nil || !fi.IsDir() {
 		return nil, fmt.Errorf("restore docker sandbox %s: no checkpoint at %q: %v", spec.ID, snap.Dir, err)
 	}

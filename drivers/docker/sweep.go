@@ -33,11 +33,11 @@ func (d *Driver) Leftovers(ctx context.Context, prefix string) ([]string, error)
 	return out, nil
 }
 
-// Sweep removes what Leftovers lists: containers first (forced, with their
+// Reap removes what Leftovers lists: containers first (forced, with their
 // volumes), then images (forced, with untagged parents). Containers are
 // removed several at a time, each under ctx: a daemon that is still
 // working off a killed client's requests answers each removal slowly.
-func (d *Driver) Sweep(ctx context.Context, prefix string) error {
+func (d *Driver) Reap(ctx context.Context, prefix string) error {
 	ctrs, imgs, err := d.leftovers(ctx, prefix)
 	if err != nil {
 		return err

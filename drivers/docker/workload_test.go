@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	"github.com/agentic-eval/agentic-eval/internal/drivertest"
 	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/workload"
@@ -27,7 +29,7 @@ func TestWorkloadPhaseTimesTheArchiveAPIBesideTheProbe(t *testing.T) {
 	r.Dir, r.Image = t.TempDir(), img
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	res, err := r.Run(ctx, []measure.Driver{d})
+	res, err := r.Run(ctx, []driver.Driver{d})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,14 +3,15 @@ package gvisor
 import (
 	"testing"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	"github.com/agentic-eval/agentic-eval/internal/drivertest"
-	"github.com/agentic-eval/agentic-eval/measure"
 )
 
 func TestConformance(t *testing.T) {
 	for _, p := range Platforms {
 		t.Run(string(p), func(t *testing.T) {
-			drivertest.Conformance(t, func() measure.Driver { return New(p) })
+			drivertest.Conformance(t, func() driver.Driver { return New(p) })
 		})
 	}
 }

@@ -11,8 +11,9 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	"github.com/agentic-eval/agentic-eval/drivers/ociruntime"
-	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/oci"
 	"github.com/agentic-eval/agentic-eval/vms"
 )
@@ -65,8 +66,8 @@ func Config(p Platform) ociruntime.Config {
 		// A command line; errors are text on stderr even with
 		// --log-format=json (that flag formats the debug log only:
 		// testdata/kill-missing-log-format-json.txt).
-		Control:     measure.ControlPlane{Kind: "CLI (OCI runtime)"},
-		Fingerprint: func(ctx context.Context, rt *oci.Runtime, fp *measure.Fingerprint) { fingerprint(p, rt, fp) },
+		Control:     driver.ControlPlane{Kind: "CLI (OCI runtime)"},
+		Fingerprint: func(ctx context.Context, rt *oci.Runtime, fp *driver.Fingerprint) { fingerprint(p, rt, fp) },
 		Version: func(out string) (string, map[string]string) {
 			v, spec := parseVersion(out)
 			return v, map[string]string{"runsc_version": v, "oci_spec": spec}
@@ -103,7 +104,7 @@ func find() (path string, looked []string, err error) {
 
 // fingerprint adds runsc's own checks: static, its module version, and
 // the platform usable here.
-func fingerprint(p Platform, rt *oci.Runtime, fp *measure.Fingerprint) {
+func fingerprint(p Platform, rt *oci.Runtime, fp *driver.Fingerprint) {
 	fp.Details["platform"] = string(p)
 	bin := rt.Binary
 	if real, err := filepath.EvalSymlinks(bin); err == nil && real != bin {

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	"github.com/agentic-eval/agentic-eval/internal/drivertest"
 	"github.com/agentic-eval/agentic-eval/internal/kubetest"
 	"github.com/agentic-eval/agentic-eval/measure"
@@ -18,7 +20,7 @@ func TestMain(m *testing.M) { os.Exit(kubetest.Main(m)) }
 
 func TestConformanceRunc(t *testing.T) {
 	kubetest.Skip(t)
-	drivertest.Conformance(t, func() measure.Driver { return New(Runc) }, drivertest.ProbeFromImage)
+	drivertest.Conformance(t, func() driver.Driver { return New(Runc) }, drivertest.ProbeFromImage)
 }
 
 // capSysResource is CAP_SYS_RESOURCE's bit in /proc/self/status's CapBnd.
@@ -49,7 +51,7 @@ func hostHasCapSysResource(t *testing.T) bool {
 func TestGVisorThroughKubernetes(t *testing.T) {
 	kubetest.Skip(t)
 	if hostHasCapSysResource(t) {
-		drivertest.Conformance(t, func() measure.Driver { return New(GVisor) }, drivertest.ProbeFromImage)
+		drivertest.Conformance(t, func() driver.Driver { return New(GVisor) }, drivertest.ProbeFromImage)
 		return
 	}
 	d := New(GVisor)
@@ -58,7 +60,7 @@ func TestGVisorThroughKubernetes(t *testing.T) {
 	if fp := d.Fingerprint(ctx); !fp.Available {
 		t.Skipf("k8s/gvisor unavailable: %s (fix: %s)", fp.Reason, fp.Fix)
 	}
-	env := measure.RunEnv{RunID: drivertest.NewRunID(t), Probe: drivertest.Probe(t), Dir: t.TempDir()}
+	env := driver.RunEnv{RunID: drivertest.NewRunID(t), Probe: drivertest.Probe(t), Dir: t.TempDir()}
 	if err := d.Prepare(ctx, env); err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +77,7 @@ func TestGVisorThroughKubernetes(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	sb, err := d.Start(ctx, measure.Spec{ID: id, Probe: env.Probe, Dir: dir, Attach: a.Attach})
+	sb, err := d.Start(ctx, driver.Spec{ID: id, Probe: env.Probe, Dir: dir, Attach: a.Attach})
 	if err == nil {
 		sb.Destroy(ctx)
 		t.Fatal("a gVisor pod started on a host without CAP_SYS_RESOURCE: this test's premise is out of date; run the conformance suite instead")

@@ -10,10 +10,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/vms"
 )
 
@@ -81,11 +82,11 @@ type Driver struct {
 }
 
 var (
-	_ measure.Driver   = (*Driver)(nil)
-	_ measure.Preparer = (*Driver)(nil)
-	_ measure.Sweeper  = (*Driver)(nil)
-	_ measure.Settler  = (*Driver)(nil)
-	_ measure.Execer   = (*sandbox)(nil)
+	_ driver.Driver   = (*Driver)(nil)
+	_ driver.Preparer = (*Driver)(nil)
+	_ driver.Reaper   = (*Driver)(nil)
+	_ driver.Settler  = (*Driver)(nil)
+	_ driver.Execer   = (*sandbox)(nil)
 )
 
 // New returns a driver for the kind.
@@ -100,12 +101,12 @@ func (d *Driver) Variant() string { return "k8s/" + d.kind.Name }
 // Capabilities are the Kubernetes API's, for a Pod: exec (the API's exec
 // subresource) and images; no snapshot (the kubelet's checkpoint API is not
 // driven here, and it needs CRIU).
-func (d *Driver) Capabilities() measure.Capabilities {
-	return measure.Capabilities{
+func (d *Driver) Capabilities() driver.Capabilities {
+	return driver.Capabilities{
 		Exec:     true,
 		Image:    true,
 		Boundary: d.kind.Boundary,
-		Control: measure.ControlPlane{
+		Control: driver.ControlPlane{
 			Kind:               "Kubernetes API (REST with watch; exec and attach over WebSocket or SPDY)",
 			Programmatic:       true,
 			MachineErrors:      true, // metav1.Status with reason and code
@@ -119,9 +120,9 @@ func (d *Driver) Capabilities() measure.Capabilities {
 // RuntimeClass for the kind and a Ready, schedulable node, and whether that
 // node is this host (then pods are pinned to it, and density is measured
 // from the node's view). It creates nothing.
-func (d *Driver) Fingerprint(ctx context.Context) measure.Fingerprint {
-	fp := measure.Fingerprint{Details: map[string]string{}}
-	no := func(reason, fix string) measure.Fingerprint {
+func (d *Driver) Fingerprint(ctx context.Context) driver.Fingerprint {
+	fp := driver.Fingerprint{Details: map[string]string{}}
+	no := func(reason, fix string) driver.Fingerprint {
 		fp.Available, fp.Reason, fp.Fix = false, reason, fix
 		return fp
 	}

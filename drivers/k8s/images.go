@@ -12,7 +12,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	"github.com/agentic-eval/agentic-eval/ociimage"
 )
 
@@ -165,7 +166,7 @@ func probeImage(ref, probe string) (ociimage.Image, error) {
 }
 
 // sandboxImage is the sandbox image's tar with the probe laid over it.
-func sandboxImage(ref, probe string, im measure.Image) (ociimage.Image, error) {
+func sandboxImage(ref, probe string, im driver.Image) (ociimage.Image, error) {
 	bin, err := ociimage.ReadExecutable(probe)
 	if err != nil {
 		return ociimage.Image{}, fmt.Errorf("read probe: %w", err)

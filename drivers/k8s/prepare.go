@@ -8,12 +8,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 
-	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/ociimage"
 )
 
@@ -23,7 +24,7 @@ func namespaceOf(runID string) string { return "ae-" + runID }
 // Prepare makes the run's namespace and imports the run's images into the
 // local node's containerd: the probe alone, and the sandbox image when the
 // run measures workloads. Pods are pinned to that node.
-func (d *Driver) Prepare(ctx context.Context, env measure.RunEnv) error {
+func (d *Driver) Prepare(ctx context.Context, env driver.RunEnv) error {
 	conn, err := d.connected()
 	if err != nil {
 		return err
@@ -172,8 +173,8 @@ func (d *Driver) Leftovers(ctx context.Context, prefix string) ([]string, error)
 	return out, nil
 }
 
-// Sweep removes what Leftovers lists.
-func (d *Driver) Sweep(ctx context.Context, prefix string) error {
+// Reap removes what Leftovers lists.
+func (d *Driver) Reap(ctx context.Context, prefix string) error {
 	nss, imgs, err := d.leftovers(ctx, prefix)
 	if err != nil {
 		return err

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -26,8 +28,6 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/remotecommand"
-
-	"github.com/agentic-eval/agentic-eval/measure"
 )
 
 // container is the probe's container name in every pod.
@@ -61,7 +61,7 @@ type sandbox struct {
 	uid  string
 
 	asked  time.Time
-	phases []measure.PhaseMark
+	phases []driver.Stage
 
 	mu       sync.Mutex
 	attachIn *io.PipeWriter // the harness's writes, fed to the attach's stdin
@@ -71,15 +71,15 @@ type sandbox struct {
 	done     bool
 }
 
-var _ measure.PhaseReporter = (*sandbox)(nil)
+var _ driver.StageReporter = (*sandbox)(nil)
 
 func (s *sandbox) ID() string { return s.name }
 
-// Phases are the moments of the start, from the request to the runtime.
-func (s *sandbox) Phases() []measure.PhaseMark { return append([]measure.PhaseMark(nil), s.phases...) }
+// Stages are the moments of the start, from the request to the runtime.
+func (s *sandbox) Stages() []driver.Stage { return append([]driver.Stage(nil), s.phases...) }
 
 func (s *sandbox) mark(name string) {
-	s.phases = append(s.phases, measure.PhaseMark{Name: name, After: time.Since(s.asked)})
+	s.phases = append(s.phases, driver.Stage{Name: name, After: time.Since(s.asked)})
 }
 
 // Start creates the probe's pod in the run's namespace, pinned to the local
@@ -87,7 +87,7 @@ func (s *sandbox) mark(name string) {
 // it reads from the pod's log. The probe's input and the rest of its
 // output go through the pod's attach, opened when the harness first writes
 // to the probe: an agent that only waits for readiness pays for no attach.
-func (d *Driver) Start(ctx context.Context, spec measure.Spec) (measure.Sandbox, error) {
+func (d *Driver) Start(ctx context.Context, spec driver.Spec) (driver.Sandbox, error) {
 	if err := checkSpec(spec); err != nil {
 		return nil, err
 	}
@@ -148,7 +148,7 @@ func (d *Driver) Start(ctx context.Context, spec measure.Spec) (measure.Sandbox,
 	}
 	s.uid = string(created.UID)
 	s.mark(PhaseAccepted)
-	fail := func(err error) (measure.Sandbox, error) {
+	fail := func(err error) (driver.Sandbox, error) {
 		s.closeStreams(err)
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deleteTimeout)
 		defer cancel()
@@ -166,7 +166,7 @@ func (d *Driver) Start(ctx context.Context, spec measure.Spec) (measure.Sandbox,
 	}
 	s.mark(PhaseProbe)
 	if !printed.IsZero() {
-		s.phases = append(s.phases, measure.PhaseMark{Name: PhasePrinted, After: printed.Sub(s.asked)})
+		s.phases = append(s.phases, driver.Stage{Name: PhasePrinted, After: printed.Sub(s.asked)})
 	}
 	go func() {
 		// The harness reads the ready line here; the pipe blocks until it
@@ -180,7 +180,7 @@ func (d *Driver) Start(ctx context.Context, spec measure.Spec) (measure.Sandbox,
 
 // checkSpec refuses a spec that cannot name a pod or has nowhere to send
 // the probe's streams.
-func checkSpec(spec measure.Spec) error {
+func checkSpec(spec driver.Spec) error {
 	if errs := validation.IsDNS1123Label(spec.ID); len(errs) > 0 {
 		return fmt.Errorf("sandbox ID %q cannot name a pod: %s", spec.ID, strings.Join(errs, "; "))
 	}
@@ -193,7 +193,7 @@ func checkSpec(spec measure.Spec) error {
 // podFor is the probe's pod: one container, stdin open for the probe's
 // protocol (attach), a memory-backed /work for the image, no service
 // account token, no service links, no restarts, a one-second grace.
-func podFor(spec measure.Spec, ns, runID, node, class, ref string) *corev1.Pod {
+func podFor(spec driver.Spec, ns, runID, node, class, ref string) *corev1.Pod {
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: spec.ID, Namespace: ns, Labels: map[string]string{RunLabel: runID, SandboxLabel: spec.ID}},
 		Spec: corev1.PodSpec{
@@ -619,7 +619,7 @@ func comm(pid int) string {
 	return strings.TrimSpace(string(b))
 }
 
-func seenList(marks []measure.PhaseMark) string {
+func seenList(marks []driver.Stage) string {
 	var names []string
 	for _, m := range marks {
 		names = append(names, m.Name)

@@ -11,9 +11,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	"github.com/agentic-eval/agentic-eval/criu"
 	"github.com/agentic-eval/agentic-eval/host"
-	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/oci"
 	"github.com/agentic-eval/agentic-eval/vms"
 )
@@ -65,7 +66,7 @@ type Config struct {
 	Wrapper func() []string
 
 	Boundary   vms.Boundary
-	Control    measure.ControlPlane
+	Control    driver.ControlPlane
 	Checkpoint Checkpointing
 	// Warnings qualify every figure measured through the runtime.
 	Warnings []string
@@ -73,7 +74,7 @@ type Config struct {
 	// Fingerprint adds the runtime's own checks once its binary answered
 	// --version; it sets fp.Reason and fp.Fix when the runtime cannot run
 	// here.
-	Fingerprint func(ctx context.Context, rt *oci.Runtime, fp *measure.Fingerprint)
+	Fingerprint func(ctx context.Context, rt *oci.Runtime, fp *driver.Fingerprint)
 	// Version parses `--version`; nil reads "<name> version V".
 	Version func(out string) (version string, details map[string]string)
 	// Release runs when the root holds no container any more, at the end
@@ -97,10 +98,10 @@ type Driver struct {
 func New(cfg Config) *Driver { return &Driver{cfg: cfg} }
 
 var (
-	_ measure.Driver   = (*Driver)(nil)
-	_ measure.Preparer = (*Driver)(nil)
-	_ measure.Sweeper  = (*Driver)(nil)
-	_ measure.Restorer = (*Driver)(nil)
+	_ driver.Driver   = (*Driver)(nil)
+	_ driver.Preparer = (*Driver)(nil)
+	_ driver.Reaper   = (*Driver)(nil)
+	_ driver.Restorer = (*Driver)(nil)
 )
 
 // System is the catalog row.
@@ -115,9 +116,9 @@ func (d *Driver) Root() string { return d.cfg.Root }
 // Capabilities are the configuration's: exec always, checkpoint and
 // restore (many times from one image) as the runtime checkpoints. Whether
 // a checkpoint works on this host is what the attempt finds out.
-func (d *Driver) Capabilities() measure.Capabilities {
+func (d *Driver) Capabilities() driver.Capabilities {
 	snap := d.cfg.Checkpoint != NoCheckpoint
-	return measure.Capabilities{
+	return driver.Capabilities{
 		Snapshot:    snap,
 		Restore:     snap,
 		RestoreMany: snap,
@@ -146,12 +147,12 @@ func (d *Driver) Runtime() (*oci.Runtime, error) {
 
 // Fingerprint checks the binary and its version, root, a memory cgroup for
 // each sandbox, then the runtime's own checks. It starts no sandbox.
-func (d *Driver) Fingerprint(ctx context.Context) measure.Fingerprint {
-	fp := measure.Fingerprint{Details: map[string]string{"state_root": d.cfg.Root}}
+func (d *Driver) Fingerprint(ctx context.Context) driver.Fingerprint {
+	fp := driver.Fingerprint{Details: map[string]string{"state_root": d.cfg.Root}}
 	fp.Warnings = append(fp.Warnings, d.cfg.Warnings...)
 	// The binary, root and a memory cgroup are checked each on its own:
 	// every one missing is named.
-	var lacks measure.Lacks
+	var lacks driver.Lacks
 	rt, err := d.Runtime()
 	if err != nil {
 		lacks.Add(err.Error(), d.cfg.Fix)
@@ -295,7 +296,7 @@ const sharedRootfsName = "rootfs"
 // Prepare writes the run's shared read-only rootfs (the probe, hard-linked
 // when it can be, and the mount points) under env.Dir, so that Start
 // writes only a config.json per sandbox.
-func (d *Driver) Prepare(ctx context.Context, env measure.RunEnv) error {
+func (d *Driver) Prepare(ctx context.Context, env driver.RunEnv) error {
 	if env.Dir == "" || env.Probe == "" {
 		return fmt.Errorf("prepare %s driver: run needs Dir and Probe", d.cfg.Variant)
 	}

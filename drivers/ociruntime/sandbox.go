@@ -10,9 +10,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	"github.com/agentic-eval/agentic-eval/host"
 	"github.com/agentic-eval/agentic-eval/internal/sandboxio"
-	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/memstat"
 	"github.com/agentic-eval/agentic-eval/oci"
 )
@@ -20,7 +21,7 @@ import (
 // Start writes the sandbox's bundle under spec.Dir, hands the probe's
 // pipes to spec.Attach and runs `run --detach`, whose container inherits
 // them.
-func (d *Driver) Start(ctx context.Context, spec measure.Spec) (measure.Sandbox, error) {
+func (d *Driver) Start(ctx context.Context, spec driver.Spec) (driver.Sandbox, error) {
 	sb, err := d.launch(ctx, spec, "run", func(bundle string) []string { return oci.RunArgs(spec.ID, bundle) })
 	if err != nil {
 		return nil, fmt.Errorf("start %s sandbox %s: %w", d.cfg.Variant, spec.ID, err)
@@ -33,7 +34,7 @@ func cgroupOf(id string) string { return CgroupParent + "/" + id }
 
 // writeBundle writes spec's bundle: a config.json on the shared rootfs when
 // Prepare made one for this probe, a whole bundle otherwise.
-func (d *Driver) writeBundle(spec measure.Spec, bundle string) error {
+func (d *Driver) writeBundle(spec driver.Spec, bundle string) error {
 	o := oci.Options{
 		ID:             spec.ID,
 		Probe:          spec.Probe,
@@ -80,7 +81,7 @@ func (d *Driver) writeBundle(spec measure.Spec, bundle string) error {
 // args returns for the bundle. The runtime's stderr goes to a file in the
 // sandbox's directory: a pipe there would keep the command waiting on the
 // detached sandbox that inherits it. On error it removes whatever it made.
-func (d *Driver) launch(ctx context.Context, spec measure.Spec, what string, args func(bundle string) []string) (_ *sandbox, err error) {
+func (d *Driver) launch(ctx context.Context, spec driver.Spec, what string, args func(bundle string) []string) (_ *sandbox, err error) {
 	if spec.ID == "" || spec.Dir == "" || spec.Probe == "" || spec.Attach == nil {
 		return nil, errors.New("spec needs ID, Dir, Probe and Attach")
 	}
@@ -150,9 +151,9 @@ type sandbox struct {
 }
 
 var (
-	_ measure.Sandbox     = (*sandbox)(nil)
-	_ measure.Execer      = (*sandbox)(nil)
-	_ measure.Snapshotter = (*sandbox)(nil)
+	_ driver.Sandbox     = (*sandbox)(nil)
+	_ driver.Execer      = (*sandbox)(nil)
+	_ driver.Snapshotter = (*sandbox)(nil)
 )
 
 func (s *sandbox) ID() string { return s.id }

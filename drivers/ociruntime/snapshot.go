@@ -7,9 +7,10 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	"github.com/agentic-eval/agentic-eval/criu"
 	"github.com/agentic-eval/agentic-eval/internal/sandboxio"
-	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/oci"
 )
 
@@ -74,13 +75,13 @@ func (d *Driver) checkpointOpts(image, work string) oci.CheckpointOpts {
 // Snapshot checkpoints the container, memory included, into dir. After a
 // failure the container is left running, resumed, or removed, and the
 // error says which.
-func (s *sandbox) Snapshot(ctx context.Context, dir string) (measure.Snapshot, error) {
+func (s *sandbox) Snapshot(ctx context.Context, dir string) (driver.Snapshot, error) {
 	if s.d.cfg.Checkpoint == NoCheckpoint {
-		return measure.Snapshot{}, fmt.Errorf("snapshot %s sandbox %s: %s does not checkpoint", s.d.cfg.Variant, s.id, s.d.cfg.Name)
+		return driver.Snapshot{}, fmt.Errorf("snapshot %s sandbox %s: %s does not checkpoint", s.d.cfg.Variant, s.id, s.d.cfg.Name)
 	}
 	abs, err := sandboxio.SnapshotDir(dir)
 	if err != nil {
-		return measure.Snapshot{}, fmt.Errorf("snapshot %s sandbox %s: %w", s.d.cfg.Variant, s.id, err)
+		return driver.Snapshot{}, fmt.Errorf("snapshot %s sandbox %s: %w", s.d.cfg.Variant, s.id, err)
 	}
 	work := filepath.Join(abs, criuWorkDir)
 	if err := s.rt.Checkpoint(ctx, s.id, s.d.checkpointOpts(abs, work)); err != nil {
@@ -89,13 +90,13 @@ func (s *sandbox) Snapshot(ctx context.Context, dir string) (measure.Snapshot, e
 		defer cancel()
 		after, serr := s.settleCheckpointFailure(cctx)
 		cerr.After = after
-		return measure.Snapshot{}, fmt.Errorf("snapshot %s sandbox %s: %w", s.d.cfg.Variant, s.id, errors.Join(cerr, serr))
+		return driver.Snapshot{}, fmt.Errorf("snapshot %s sandbox %s: %w", s.d.cfg.Variant, s.id, errors.Join(cerr, serr))
 	}
 	n, err := sandboxio.DirBytes(abs, criuWorkDir)
 	if err != nil {
-		return measure.Snapshot{}, fmt.Errorf("snapshot %s sandbox %s: size of %s: %w", s.d.cfg.Variant, s.id, abs, err)
+		return driver.Snapshot{}, fmt.Errorf("snapshot %s sandbox %s: size of %s: %w", s.d.cfg.Variant, s.id, abs, err)
 	}
-	return measure.Snapshot{Dir: abs, Bytes: n}, nil
+	return driver.Snapshot{Dir: abs, Bytes: n}, nil
 }
 
 // settleCheckpointFailure leaves the container of a failed checkpoint
@@ -135,7 +136,7 @@ func (d *Driver) imageMarker() string {
 
 // Restore starts a new container from snap, with fresh pipes handed to
 // spec.Attach; one snapshot restores any number of times.
-func (d *Driver) Restore(ctx context.Context, snap measure.Snapshot, spec measure.Spec) (measure.Sandbox, error) {
+func (d *Driver) Restore(ctx context.Context, snap driver.Snapshot, spec driver.Spec) (driver.Sandbox, error) {
 	if d.cfg.Checkpoint == NoCheckpoint {
 		return nil, fmt.Errorf("restore %s sandbox %s: %s does not restore", d.cfg.Variant, spec.ID, d.cfg.Name)
 	}

@@ -114,8 +114,8 @@ func (d *Driver) leftovers(ctx context.Context, prefix string) (leftovers, error
 	return l, nil
 }
 
-// Sweep removes what Leftovers lists, then checks that nothing is left.
-func (d *Driver) Sweep(ctx context.Context, prefix string) error {
+// Reap removes what Leftovers lists, then checks that nothing is left.
+func (d *Driver) Reap(ctx context.Context, prefix string) error {
 	l, err := d.leftovers(ctx, prefix)
 	if err != nil {
 		return fmt.Errorf("%s sweep %q: %w", d.cfg.Variant, prefix, err)

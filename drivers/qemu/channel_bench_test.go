@@ -6,8 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	"github.com/agentic-eval/agentic-eval/internal/drivertest"
-	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/probe"
 )
 
@@ -30,11 +31,11 @@ func BenchmarkPutThroughTheAgentChannel(b *testing.B) {
 			if fp := d.Fingerprint(context.Background()); !fp.Available {
 				b.Skipf("qemu-kvm/tcg unavailable here: %s", fp.Reason)
 			}
-			var img measure.Image
+			var img driver.Image
 			if tc.image {
 				img = benchImage(b)
 			}
-			env := measure.RunEnv{RunID: drivertest.NewRunID(b), Probe: drivertest.Probe(b), Dir: b.TempDir(), Image: img}
+			env := driver.RunEnv{RunID: drivertest.NewRunID(b), Probe: drivertest.Probe(b), Dir: b.TempDir(), Image: img}
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 			defer cancel()
 			if err := d.Prepare(ctx, env); err != nil {
@@ -43,7 +44,7 @@ func BenchmarkPutThroughTheAgentChannel(b *testing.B) {
 			defer d.Close(context.Background())
 			var a drivertest.Attached
 			defer a.Close()
-			spec := measure.Spec{ID: "ae-" + env.RunID + "-000001", Probe: env.Probe, Dir: env.Dir, Image: img, Attach: a.Attach}
+			spec := driver.Spec{ID: "ae-" + env.RunID + "-000001", Probe: env.Probe, Dir: env.Dir, Image: img, Attach: a.Attach}
 			sb, _, _ := drivertest.StartReady(ctx, b, d, &a, spec)
 			defer sb.Destroy(context.Background())
 			b.SetBytes(int64(len(data)))
@@ -62,7 +63,7 @@ func BenchmarkPutThroughTheAgentChannel(b *testing.B) {
 	}
 }
 
-func benchImage(b *testing.B) measure.Image {
+func benchImage(b *testing.B) driver.Image {
 	img, err := findImage()
 	if err != nil {
 		b.Skip(err)

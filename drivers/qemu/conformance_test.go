@@ -3,8 +3,9 @@ package qemu
 import (
 	"testing"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	"github.com/agentic-eval/agentic-eval/internal/drivertest"
-	"github.com/agentic-eval/agentic-eval/measure"
 )
 
 // TestConformance runs the suite on the sandbox image: exec goes through
@@ -16,7 +17,7 @@ func TestConformance(t *testing.T) {
 		new  func() *Driver
 	}{{"tcg", NewTCG}, {"kvm", NewKVM}} {
 		t.Run(tc.name, func(t *testing.T) {
-			drivertest.Conformance(t, func() measure.Driver { return tc.new() }, drivertest.OnImage)
+			drivertest.Conformance(t, func() driver.Driver { return tc.new() }, drivertest.OnImage)
 		})
 	}
 }

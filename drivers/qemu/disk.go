@@ -13,7 +13,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/driver"
 )
 
 // The image's disk: an ext4 file built from the image's unpacked tree with
@@ -39,7 +39,7 @@ var imageKeyRE = regexp.MustCompile(`^[0-9a-f]{16}$`)
 func cacheDir(kernel string) string { return filepath.Dir(kernel) }
 
 // diskName is the cached disk of img.
-func diskName(img measure.Image) (string, error) {
+func diskName(img driver.Image) (string, error) {
 	if !imageKeyRE.MatchString(img.Key) {
 		return "", fmt.Errorf("image key %q is not 16 hex digits", img.Key)
 	}
@@ -48,7 +48,7 @@ func diskName(img measure.Image) (string, error) {
 
 // ensureDisk returns the cached disk of img in dir, building it first when
 // there is none. runID names the temporary file of a build.
-func ensureDisk(ctx context.Context, dir string, img measure.Image, runID string) (string, error) {
+func ensureDisk(ctx context.Context, dir string, img driver.Image, runID string) (string, error) {
 	name, err := diskName(img)
 	if err != nil {
 		return "", err

@@ -9,16 +9,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/driver"
 )
 
 func TestDiskNameIsKeyedByTheImageAndRefusesOtherKeys(t *testing.T) {
-	name, err := diskName(measure.Image{Key: "0123456789abcdef", TarBytes: 42})
+	name, err := diskName(driver.Image{Key: "0123456789abcdef", TarBytes: 42})
 	if err != nil || name != "0123456789abcdef-42-f1.ext4" {
 		t.Errorf("diskName = %q, %v", name, err)
 	}
 	for _, key := range []string{"", "../../etc", "0123456789ABCDEF", "0123456789abcdef0"} {
-		if _, err := diskName(measure.Image{Key: key}); err == nil {
+		if _, err := diskName(driver.Image{Key: key}); err == nil {
 			t.Errorf("key %q accepted", key)
 		}
 	}
@@ -58,7 +58,7 @@ func TestEnsureDiskBuildsOnceAndRemovesAKilledBuild(t *testing.T) {
 	if got := diskBuildsOf(dir, "ae-tdead"); len(got) != 1 {
 		t.Errorf("the killed build's file is not found by its run's prefix: %q", got)
 	}
-	img := measure.Image{Key: "0123456789abcdef", Rootfs: root, TarBytes: 1}
+	img := driver.Image{Key: "0123456789abcdef", Rootfs: root, TarBytes: 1}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	p, err := ensureDisk(ctx, dir, img, "tlive")
@@ -84,7 +84,7 @@ func TestEnsureDiskBuildsOnceAndRemovesAKilledBuild(t *testing.T) {
 	if len(left) != 0 {
 		t.Errorf("temporary files left: %q", left)
 	}
-	if _, err := ensureDisk(ctx, dir, measure.Image{Key: "fedcba9876543210", Rootfs: filepath.Join(root, "missing")}, "tlive"); err == nil || !strings.Contains(err.Error(), "setup") {
+	if _, err := ensureDisk(ctx, dir, driver.Image{Key: "fedcba9876543210", Rootfs: filepath.Join(root, "missing")}, "tlive"); err == nil || !strings.Contains(err.Error(), "setup") {
 		t.Errorf("a missing tree: %v, want an error with the fix", err)
 	}
 }

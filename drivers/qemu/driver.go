@@ -9,7 +9,8 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	"github.com/agentic-eval/agentic-eval/probe"
 	"github.com/agentic-eval/agentic-eval/vms"
 )
@@ -61,13 +62,13 @@ type Driver struct {
 }
 
 var (
-	_ measure.Driver      = (*Driver)(nil)
-	_ measure.Preparer    = (*Driver)(nil)
-	_ measure.Restorer    = (*Driver)(nil)
-	_ measure.Snapshotter = (*vm)(nil)
-	_ measure.Snapshotter = imageVM{}
-	_ measure.Execer      = imageVM{}
-	_ measure.Sweeper     = (*Driver)(nil)
+	_ driver.Driver      = (*Driver)(nil)
+	_ driver.Preparer    = (*Driver)(nil)
+	_ driver.Restorer    = (*Driver)(nil)
+	_ driver.Snapshotter = (*vm)(nil)
+	_ driver.Snapshotter = imageVM{}
+	_ driver.Execer      = imageVM{}
+	_ driver.Reaper      = (*Driver)(nil)
 )
 
 // NewKVM returns the "qemu-kvm/kvm" variant. Its Fingerprint decides
@@ -79,7 +80,7 @@ func NewTCG() *Driver { return &Driver{accel: TCG, live: map[*vm]struct{}{}} }
 
 // Drivers returns both variants; the KVM one's Fingerprint says whether it
 // can run here.
-func Drivers() []measure.Driver { return []measure.Driver{NewKVM(), NewTCG()} }
+func Drivers() []driver.Driver { return []driver.Driver{NewKVM(), NewTCG()} }
 
 // System is the catalog's qemu-kvm row.
 func (d *Driver) System() vms.System { return vms.QEMUKVM }
@@ -95,15 +96,15 @@ func (d *Driver) Accelerator() Accelerator { return d.accel }
 // (guest-exec), which runs in a guest on the image (the probe-only
 // initramfs of the ready baseline holds no agent, and its sandboxes do not
 // exec); QMP as the control plane.
-func (d *Driver) Capabilities() measure.Capabilities {
-	return measure.Capabilities{
+func (d *Driver) Capabilities() driver.Capabilities {
+	return driver.Capabilities{
 		Snapshot:    true,
 		Restore:     true,
 		RestoreMany: true,
 		Exec:        true,
 		Image:       true,
 		Boundary:    vms.BoundaryHardware,
-		Control: measure.ControlPlane{
+		Control: driver.ControlPlane{
 			Kind:               "QMP (JSON over a unix socket)",
 			Programmatic:       true,
 			MachineErrors:      true, // {"error": {"class", "desc"}}
@@ -120,14 +121,14 @@ func (d *Driver) Capabilities() measure.Capabilities {
 // for the life of the process. The prerequisites that do not depend on
 // each other (the binary, the kernel, /dev/kvm or the TSC frequency) are
 // all checked, and every one missing is named.
-func (d *Driver) Fingerprint(ctx context.Context) measure.Fingerprint {
-	fp := measure.Fingerprint{Details: map[string]string{"accelerator": string(d.accel)}}
+func (d *Driver) Fingerprint(ctx context.Context) driver.Fingerprint {
+	fp := driver.Fingerprint{Details: map[string]string{"accelerator": string(d.accel)}}
 	if d.accel == TCG {
 		fp.Warnings = append(fp.Warnings, TCGWarning)
 	}
-	var lacks measure.Lacks
+	var lacks driver.Lacks
 	lack := lacks.Add
-	unavailable := func() measure.Fingerprint { return lacks.Fill(fp) }
+	unavailable := func() driver.Fingerprint { return lacks.Fill(fp) }
 	bin, err := findQEMU()
 	if err != nil {
 		lack(err.Error(), "apt-get install qemu-system-x86, or "+setupFix)
@@ -221,7 +222,7 @@ func contains(list []string, s string) bool {
 // modules setup-qemu.sh keeps for the kernel) once, and when the run has an
 // image, finds or builds its disk. A missing module or disk fails only the
 // sandboxes on the image, with the cause; the ready baseline boots without.
-func (d *Driver) Prepare(ctx context.Context, env measure.RunEnv) error {
+func (d *Driver) Prepare(ctx context.Context, env driver.RunEnv) error {
 	if env.Probe == "" {
 		return fmt.Errorf("prepare %s: no probe binary", d.Variant())
 	}
@@ -291,7 +292,7 @@ func findModules(kernel string) ([]string, error) {
 }
 
 // disk returns the disk of img, building it once per image key.
-func (d *Driver) disk(ctx context.Context, img measure.Image) (string, error) {
+func (d *Driver) disk(ctx context.Context, img driver.Image) (string, error) {
 	d.mu.Lock()
 	if p, ok := d.disks[img.Key]; ok {
 		d.mu.Unlock()

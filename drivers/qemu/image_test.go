@@ -10,15 +10,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	"github.com/agentic-eval/agentic-eval/image"
 	"github.com/agentic-eval/agentic-eval/internal/drivertest"
-	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/probe"
 )
 
 // needImage skips with the reason when the sandbox image or the guest
 // modules are missing, and returns the image as the harness passes it.
-func needImage(t *testing.T) measure.Image {
+func needImage(t *testing.T) driver.Image {
 	t.Helper()
 	img, err := findImage()
 	if err != nil {
@@ -29,22 +30,22 @@ func needImage(t *testing.T) measure.Image {
 
 // findImage is the sandbox image as the harness passes it, or why a guest
 // cannot run it here.
-func findImage() (measure.Image, error) {
+func findImage() (driver.Image, error) {
 	img, err := image.Find(image.CacheDir())
 	if err != nil {
-		return measure.Image{}, fmt.Errorf("no sandbox image: %w", err)
+		return driver.Image{}, fmt.Errorf("no sandbox image: %w", err)
 	}
 	kernel, err := findKernel()
 	if err != nil {
-		return measure.Image{}, fmt.Errorf("no guest kernel: %w", err)
+		return driver.Image{}, fmt.Errorf("no guest kernel: %w", err)
 	}
 	if _, err := findModules(kernel); err != nil {
-		return measure.Image{}, fmt.Errorf("no guest modules: %w", err)
+		return driver.Image{}, fmt.Errorf("no guest modules: %w", err)
 	}
-	return measure.Image{Key: img.Key, Rootfs: img.Rootfs, Tar: img.Tar, TarBytes: img.TarBytes, RootfsBytes: img.RootfsBytes}, nil
+	return driver.Image{Key: img.Key, Rootfs: img.Rootfs, Tar: img.Tar, TarBytes: img.TarBytes, RootfsBytes: img.RootfsBytes}, nil
 }
 
-func preparedOnImage(t *testing.T, d *Driver, img measure.Image) measure.RunEnv {
+func preparedOnImage(t *testing.T, d *Driver, img driver.Image) driver.RunEnv {
 	t.Helper()
 	// Not t.TempDir(): a long test name would make the sockets' paths
 	// longer than a unix socket's may be.
@@ -53,7 +54,7 @@ func preparedOnImage(t *testing.T, d *Driver, img measure.Image) measure.RunEnv 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	env := measure.RunEnv{RunID: drivertest.NewRunID(t), Probe: drivertest.Probe(t), Dir: dir, Image: img}
+	env := driver.RunEnv{RunID: drivertest.NewRunID(t), Probe: drivertest.Probe(t), Dir: dir, Image: img}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if err := d.Prepare(ctx, env); err != nil {
@@ -67,7 +68,7 @@ func preparedOnImage(t *testing.T, d *Driver, img measure.Image) measure.RunEnv 
 	return env
 }
 
-func startOnImage(t *testing.T, ctx context.Context, d *Driver, env measure.RunEnv) *guest {
+func startOnImage(t *testing.T, ctx context.Context, d *Driver, env driver.RunEnv) *guest {
 	t.Helper()
 	g := &guest{}
 	g.spec = newSpec(t, env, g)
@@ -116,7 +117,7 @@ func TestGuestOnTheImageRunsPythonAndExecsThroughTheGuestAgent(t *testing.T) {
 		t.Errorf("writing / in the guest: exit %d, stderr %q: want a read-only root", res.Exit, res.Stderr)
 	}
 
-	ex, ok := g.sb.(measure.Execer)
+	ex, ok := g.sb.(driver.Execer)
 	if !ok {
 		t.Fatal("a sandbox on the image is no measure.Execer")
 	}
@@ -178,7 +179,7 @@ func TestGuestOnTheImageSnapshotsAndRestoresTwice(t *testing.T) {
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	snap, err := g.sb.(measure.Snapshotter).Snapshot(ctx, dir)
+	snap, err := g.sb.(driver.Snapshotter).Snapshot(ctx, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +191,7 @@ func TestGuestOnTheImageSnapshotsAndRestoresTwice(t *testing.T) {
 		if err := r.stream.Call(ctx, probe.ReqSessionSend, probe.SessionSend{V: probe.AgentVersion, Line: "print(v, 'numpy' in sys.modules)", TimeoutMS: 60_000}, &rep); err != nil || rep.Line != "12345 True" {
 			t.Errorf("restore %d: %v %+v", i, err, rep)
 		}
-		ex, ok := r.sb.(measure.Execer)
+		ex, ok := r.sb.(driver.Execer)
 		if !ok {
 			t.Fatalf("restore %d on the image is no measure.Execer", i)
 		}

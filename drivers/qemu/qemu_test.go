@@ -13,17 +13,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/agentic-eval/agentic-eval/internal/drivertest"
-	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/probe"
 )
 
 var sandboxSeq atomic.Int64
 
 // needQEMU skips with the precise reason when this host cannot run d.
-func needQEMU(t *testing.T, d *Driver) measure.Fingerprint {
+func needQEMU(t *testing.T, d *Driver) driver.Fingerprint {
 	t.Helper()
 	fp := d.Fingerprint(context.Background())
 	if !fp.Available {
@@ -34,9 +35,9 @@ func needQEMU(t *testing.T, d *Driver) measure.Fingerprint {
 }
 
 // prepared returns d prepared for a run, closed at the end of the test.
-func prepared(t *testing.T, d *Driver) measure.RunEnv {
+func prepared(t *testing.T, d *Driver) driver.RunEnv {
 	t.Helper()
-	env := measure.RunEnv{RunID: fmt.Sprintf("qt%d", os.Getpid()), Probe: drivertest.Probe(t), Dir: t.TempDir()}
+	env := driver.RunEnv{RunID: fmt.Sprintf("qt%d", os.Getpid()), Probe: drivertest.Probe(t), Dir: t.TempDir()}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := d.Prepare(ctx, env); err != nil {
@@ -52,12 +53,12 @@ func prepared(t *testing.T, d *Driver) measure.RunEnv {
 
 // guest is one sandbox and the harness's stream to its probe.
 type guest struct {
-	sb     measure.Sandbox
+	sb     driver.Sandbox
 	stream *probe.Stream
-	spec   measure.Spec
+	spec   driver.Spec
 }
 
-func newSpec(t *testing.T, env measure.RunEnv, g *guest) measure.Spec {
+func newSpec(t *testing.T, env driver.RunEnv, g *guest) driver.Spec {
 	n := sandboxSeq.Add(1)
 	dir, err := os.MkdirTemp(env.Dir, "sb")
 	if err != nil {
@@ -65,7 +66,7 @@ func newSpec(t *testing.T, env measure.RunEnv, g *guest) measure.Spec {
 	}
 	attached := 0
 	id := fmt.Sprintf("ae-%s-%d", env.RunID, n)
-	return measure.Spec{
+	return driver.Spec{
 		ID:    id,
 		Probe: env.Probe,
 		Args:  []string{"--sandbox=" + id}, // as the harness passes it
@@ -93,7 +94,7 @@ func destroyAtEnd(t *testing.T, g *guest) {
 	})
 }
 
-func start(t *testing.T, ctx context.Context, d *Driver, env measure.RunEnv) *guest {
+func start(t *testing.T, ctx context.Context, d *Driver, env driver.RunEnv) *guest {
 	t.Helper()
 	g := &guest{}
 	g.spec = newSpec(t, env, g)
@@ -106,7 +107,7 @@ func start(t *testing.T, ctx context.Context, d *Driver, env measure.RunEnv) *gu
 	return g
 }
 
-func restore(t *testing.T, ctx context.Context, d *Driver, env measure.RunEnv, snap measure.Snapshot) *guest {
+func restore(t *testing.T, ctx context.Context, d *Driver, env driver.RunEnv, snap driver.Snapshot) *guest {
 	t.Helper()
 	g := &guest{}
 	g.spec = newSpec(t, env, g)
@@ -129,7 +130,7 @@ func request(t *testing.T, ctx context.Context, g *guest, verb string, args ...s
 }
 
 // assertNothingLeft checks that no process or file of the run remains.
-func assertNothingLeft(t *testing.T, d *Driver, env measure.RunEnv, dirs ...string) {
+func assertNothingLeft(t *testing.T, d *Driver, env driver.RunEnv, dirs ...string) {
 	t.Helper()
 	for _, dir := range dirs {
 		entries, err := os.ReadDir(dir)
@@ -317,7 +318,7 @@ func TestFingerprintKVMOnThisHostAgreesWithItsDevice(t *testing.T) {
 func TestStartBeforePrepareFailsAndLeavesNothing(t *testing.T) {
 	d := NewTCG()
 	g := &guest{}
-	env := measure.RunEnv{RunID: "unprepared", Probe: "/nonexistent", Dir: t.TempDir()}
+	env := driver.RunEnv{RunID: "unprepared", Probe: "/nonexistent", Dir: t.TempDir()}
 	spec := newSpec(t, env, g)
 	if _, err := d.Start(context.Background(), spec); err == nil || !strings.Contains(err.Error(), "Prepare") {
 		t.Fatalf("Start before Prepare: err = %v, want one naming Prepare", err)

@@ -11,7 +11,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/driver"
 )
 
 const (
@@ -25,24 +25,24 @@ const (
 // dir/state.mig through `exec:cat > FILE`, the file: transport being refused
 // by QEMU 7.2. When it returns, the source VM is paused (QEMU's
 // "postmigrate" state); Destroy it as usual.
-func (v *vm) Snapshot(ctx context.Context, dir string) (measure.Snapshot, error) {
+func (v *vm) Snapshot(ctx context.Context, dir string) (driver.Snapshot, error) {
 	snap, err := v.snapshot(ctx, dir)
 	if err != nil {
-		return measure.Snapshot{}, fmt.Errorf("snapshot qemu vm %s: %w", v.id, err)
+		return driver.Snapshot{}, fmt.Errorf("snapshot qemu vm %s: %w", v.id, err)
 	}
 	return snap, nil
 }
 
-func (v *vm) snapshot(ctx context.Context, dir string) (_ measure.Snapshot, err error) {
+func (v *vm) snapshot(ctx context.Context, dir string) (_ driver.Snapshot, err error) {
 	if v.mon == nil {
-		return measure.Snapshot{}, errNoMonitor
+		return driver.Snapshot{}, errNoMonitor
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return measure.Snapshot{}, err
+		return driver.Snapshot{}, err
 	}
 	state := filepath.Join(dir, stateFileName)
 	if strings.ContainsAny(state, "'\n") {
-		return measure.Snapshot{}, fmt.Errorf("snapshot path %q cannot be quoted for exec:", state)
+		return driver.Snapshot{}, fmt.Errorf("snapshot path %q cannot be quoted for exec:", state)
 	}
 	defer func() {
 		if err != nil {
@@ -55,37 +55,37 @@ func (v *vm) snapshot(ctx context.Context, dir string) (_ measure.Snapshot, err 
 	}()
 	meta, err := json.MarshalIndent(v.cfg, "", "  ")
 	if err != nil {
-		return measure.Snapshot{}, err
+		return driver.Snapshot{}, err
 	}
 	if err := os.WriteFile(filepath.Join(dir, metaFileName), meta, 0o644); err != nil {
-		return measure.Snapshot{}, err
+		return driver.Snapshot{}, err
 	}
 	if err := v.mon.exec(ctx, "migrate-set-parameters", map[string]any{"max-bandwidth": maxBandwidth}); err != nil {
-		return measure.Snapshot{}, err
+		return driver.Snapshot{}, err
 	}
 	if err := v.mon.exec(ctx, "migrate", map[string]any{"uri": "exec:cat > '" + state + "'"}); err != nil {
-		return measure.Snapshot{}, err
+		return driver.Snapshot{}, err
 	}
 	for {
 		m, err := v.mon.queryMigrate(ctx)
 		if err != nil {
-			return measure.Snapshot{}, v.cancelMigration(err)
+			return driver.Snapshot{}, v.cancelMigration(err)
 		}
 		switch m.Status {
 		case "completed":
 			fi, err := os.Stat(state)
 			if err != nil {
-				return measure.Snapshot{}, err
+				return driver.Snapshot{}, err
 			}
-			return measure.Snapshot{Dir: dir, Bytes: fi.Size()}, nil
+			return driver.Snapshot{Dir: dir, Bytes: fi.Size()}, nil
 		case "failed", "cancelled":
-			return measure.Snapshot{}, v.withLog(fmt.Errorf("migration %s: %s", m.Status, m.ErrorDesc))
+			return driver.Snapshot{}, v.withLog(fmt.Errorf("migration %s: %s", m.Status, m.ErrorDesc))
 		}
 		select {
 		case <-ctx.Done():
-			return measure.Snapshot{}, v.cancelMigration(ctx.Err())
+			return driver.Snapshot{}, v.cancelMigration(ctx.Err())
 		case <-v.exited:
-			return measure.Snapshot{}, v.withLog(errors.New("qemu exited during the migration"))
+			return driver.Snapshot{}, v.withLog(errors.New("qemu exited during the migration"))
 		case <-time.After(pollEvery):
 		}
 	}
@@ -122,7 +122,7 @@ func (v *vm) cancelMigration(cause error) error {
 // to spec.Attach, and resumes the guest if QEMU left it paused. A guest on
 // the image gets the same read-only disk and devices, and a guest agent
 // socket of its own. One snapshot restores any number of times.
-func (d *Driver) Restore(ctx context.Context, snap measure.Snapshot, spec measure.Spec) (measure.Sandbox, error) {
+func (d *Driver) Restore(ctx context.Context, snap driver.Snapshot, spec driver.Spec) (driver.Sandbox, error) {
 	v, err := d.restore(ctx, snap, spec)
 	if err != nil {
 		return nil, fmt.Errorf("restore qemu vm %s from %s: %w", spec.ID, snap.Dir, err)
@@ -130,7 +130,7 @@ func (d *Driver) Restore(ctx context.Context, snap measure.Snapshot, spec measur
 	return v.sandbox(), nil
 }
 
-func (d *Driver) restore(ctx context.Context, snap measure.Snapshot, spec measure.Spec) (_ *vm, err error) {
+func (d *Driver) restore(ctx context.Context, snap driver.Snapshot, spec driver.Spec) (_ *vm, err error) {
 	state := filepath.Join(snap.Dir, stateFileName)
 	if err := regularFile(state); err != nil {
 		return nil, err

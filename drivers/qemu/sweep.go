@@ -145,7 +145,7 @@ func vmFilesUnder(root, prefix string, depth int) []string {
 
 // Sweep ends every QEMU process Leftovers lists (SIGTERM, then SIGKILL),
 // waits until they are gone and removes the files.
-func (d *Driver) Sweep(ctx context.Context, prefix string) error {
+func (d *Driver) Reap(ctx context.Context, prefix string) error {
 	if prefix == "" {
 		return errors.New("qemu sweep: empty prefix")
 	}

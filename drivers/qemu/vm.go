@@ -12,8 +12,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	"github.com/agentic-eval/agentic-eval/internal/sandboxio"
-	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/probe"
 )
 
@@ -93,7 +94,7 @@ func (v imageVM) Exec(ctx context.Context, args ...string) ([]byte, error) {
 }
 
 // sandbox is v as the harness sees it: an Execer when it runs the image.
-func (v *vm) sandbox() measure.Sandbox {
+func (v *vm) sandbox() driver.Sandbox {
 	if v.cfg.Disk != "" {
 		return imageVM{v}
 	}
@@ -104,7 +105,7 @@ func (v *vm) sandbox() measure.Sandbox {
 // the probe talks on the serial console; on the image (spec.Image) it
 // talks on a virtio-serial port, the serial console going to ID.console.
 // Either channel is a pair of pipes handed to spec.Attach.
-func (d *Driver) Start(ctx context.Context, spec measure.Spec) (measure.Sandbox, error) {
+func (d *Driver) Start(ctx context.Context, spec driver.Spec) (driver.Sandbox, error) {
 	disk := ""
 	if !spec.Image.IsZero() {
 		var err error
@@ -169,7 +170,7 @@ func (v *vm) args(incoming string) []string {
 
 // launch starts QEMU for spec and connects its QMP socket. On error it
 // leaves nothing behind.
-func (d *Driver) launch(ctx context.Context, spec measure.Spec, cfg bootConfig, incoming string) (_ *vm, err error) {
+func (d *Driver) launch(ctx context.Context, spec driver.Spec, cfg bootConfig, incoming string) (_ *vm, err error) {
 	if spec.ID == "" || spec.Dir == "" {
 		return nil, errors.New("spec needs an ID and a Dir")
 	}

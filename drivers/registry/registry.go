@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	"github.com/agentic-eval/agentic-eval/drivers/crun"
 	"github.com/agentic-eval/agentic-eval/drivers/docker"
 	"github.com/agentic-eval/agentic-eval/drivers/gvisor"
@@ -18,7 +20,6 @@ import (
 	"github.com/agentic-eval/agentic-eval/drivers/qemu"
 	"github.com/agentic-eval/agentic-eval/drivers/runc"
 	"github.com/agentic-eval/agentic-eval/drivers/unavailable"
-	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/vms"
 )
 
@@ -27,27 +28,27 @@ type Entry struct {
 	// Variant is the driver's variant name (measure.Driver.Variant).
 	Variant string
 	// New returns a fresh driver for the variant.
-	New func() measure.Driver
+	New func() driver.Driver
 }
 
 // entries are in catalog order (aethervm, firecracker, cloud-hypervisor,
 // gvisor, kata, qemu-kvm, docker) and, within a system, in its preference
 // order.
 var entries = []Entry{
-	{"aethervm", func() measure.Driver { return unavailable.AetherVM() }},
-	{"firecracker", func() measure.Driver { return unavailable.Firecracker() }},
-	{"cloud-hypervisor", func() measure.Driver { return unavailable.CloudHypervisor() }},
-	{"gvisor/systrap", func() measure.Driver { return gvisor.New(gvisor.Systrap) }},
-	{"gvisor/ptrace", func() measure.Driver { return gvisor.New(gvisor.Ptrace) }},
-	{"k8s/gvisor", func() measure.Driver { return k8s.New(k8s.GVisor) }},
-	{"kata", func() measure.Driver { return unavailable.Kata() }},
-	{"k8s/kata", func() measure.Driver { return k8s.New(k8s.Kata) }},
-	{"qemu-kvm/kvm", func() measure.Driver { return qemu.NewKVM() }},
-	{"qemu-kvm/tcg", func() measure.Driver { return qemu.NewTCG() }},
-	{"docker", func() measure.Driver { return docker.New() }},
-	{"docker/crun", func() measure.Driver { return crun.New() }},
-	{"docker/runc", func() measure.Driver { return runc.New() }},
-	{"k8s/runc", func() measure.Driver { return k8s.New(k8s.Runc) }},
+	{"aethervm", func() driver.Driver { return unavailable.AetherVM() }},
+	{"firecracker", func() driver.Driver { return unavailable.Firecracker() }},
+	{"cloud-hypervisor", func() driver.Driver { return unavailable.CloudHypervisor() }},
+	{"gvisor/systrap", func() driver.Driver { return gvisor.New(gvisor.Systrap) }},
+	{"gvisor/ptrace", func() driver.Driver { return gvisor.New(gvisor.Ptrace) }},
+	{"k8s/gvisor", func() driver.Driver { return k8s.New(k8s.GVisor) }},
+	{"kata", func() driver.Driver { return unavailable.Kata() }},
+	{"k8s/kata", func() driver.Driver { return k8s.New(k8s.Kata) }},
+	{"qemu-kvm/kvm", func() driver.Driver { return qemu.NewKVM() }},
+	{"qemu-kvm/tcg", func() driver.Driver { return qemu.NewTCG() }},
+	{"docker", func() driver.Driver { return docker.New() }},
+	{"docker/crun", func() driver.Driver { return crun.New() }},
+	{"docker/runc", func() driver.Driver { return runc.New() }},
+	{"k8s/runc", func() driver.Driver { return k8s.New(k8s.Runc) }},
 }
 
 // preferred states, per system with more than one way to run it, which
@@ -82,8 +83,8 @@ func SetKubeconfig(path string) error {
 func Entries() []Entry { return append([]Entry(nil), entries...) }
 
 // Drivers returns fresh drivers for every variant, in Entries order.
-func Drivers() []measure.Driver {
-	out := make([]measure.Driver, 0, len(entries))
+func Drivers() []driver.Driver {
+	out := make([]driver.Driver, 0, len(entries))
 	for _, e := range entries {
 		out = append(out, e.New())
 	}
@@ -100,7 +101,7 @@ func Variants() []string {
 }
 
 // Lookup returns a fresh driver for the variant named exactly so.
-func Lookup(variant string) (measure.Driver, bool) {
+func Lookup(variant string) (driver.Driver, bool) {
 	for _, e := range entries {
 		if e.Variant == variant {
 			return e.New(), true

@@ -1,8 +1,8 @@
 package runc
 
 import (
+	"github.com/agentic-eval/agentic-eval/driver"
 	"github.com/agentic-eval/agentic-eval/drivers/ociruntime"
-	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/vms"
 )
 
@@ -24,7 +24,7 @@ func Config() ociruntime.Config {
 		Flags:      []string{"--log-format", "json"},
 		Boundary:   vms.BoundarySharedKernel,
 		Checkpoint: ociruntime.CRIU,
-		Control: measure.ControlPlane{
+		Control: driver.ControlPlane{
 			Kind: "CLI (OCI runtime)",
 			// A command line, no API. Its JSON log lines are free text with
 			// no code or field to act on: not machine errors.

@@ -7,8 +7,9 @@ import (
 	"os/exec"
 	"strings"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	"github.com/agentic-eval/agentic-eval/host"
-	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/vms"
 )
 
@@ -21,7 +22,7 @@ type Driver struct {
 	noRelease string
 	install   string // how to get the binary
 	boundary  vms.Boundary
-	control   measure.ControlPlane
+	control   driver.ControlPlane
 	// LookPath and KVM are the host checks, inputs of the fingerprint:
 	// tests give them a PATH and a KVM of their own, so that the verdict
 	// holds whatever this host has. The defaults are the real ones.
@@ -35,7 +36,7 @@ func Firecracker() *Driver {
 		system: vms.Firecracker, binaries: []string{"firecracker"}, needsKVM: true,
 		install:  "install the firecracker release binary on PATH (no Debian package exists)",
 		boundary: vms.BoundaryHardware,
-		control:  measure.ControlPlane{Kind: "REST API on a unix socket", Programmatic: true, MachineErrors: true, DiscoverableSchema: true},
+		control:  driver.ControlPlane{Kind: "REST API on a unix socket", Programmatic: true, MachineErrors: true, DiscoverableSchema: true},
 	}
 }
 
@@ -45,7 +46,7 @@ func CloudHypervisor() *Driver {
 		system: vms.CloudHypervisor, binaries: []string{"cloud-hypervisor"}, needsKVM: true,
 		install:  "install the cloud-hypervisor release binary on PATH (no package in Debian 12)",
 		boundary: vms.BoundaryHardware,
-		control:  measure.ControlPlane{Kind: "REST API on a unix socket, D-Bus", Programmatic: true, MachineErrors: true, DiscoverableSchema: true},
+		control:  driver.ControlPlane{Kind: "REST API on a unix socket, D-Bus", Programmatic: true, MachineErrors: true, DiscoverableSchema: true},
 	}
 }
 
@@ -55,7 +56,7 @@ func Kata() *Driver {
 		system: vms.Kata, binaries: []string{"kata-runtime", "containerd-shim-kata-v2"}, needsKVM: true,
 		install:  "install Kata Containers (kata-runtime and its guest assets; no package in Debian 12)",
 		boundary: vms.BoundaryHardware,
-		control:  measure.ControlPlane{Kind: "OCI runtime behind containerd (CRI)", Programmatic: true, MachineErrors: true},
+		control:  driver.ControlPlane{Kind: "OCI runtime behind containerd (CRI)", Programmatic: true, MachineErrors: true},
 	}
 }
 
@@ -66,7 +67,7 @@ func AetherVM() *Driver {
 		noRelease: "AetherVM has no public release or documented interface to drive, so its figures cannot be measured by a third party",
 		install:   "a public AetherVM release with a documented control API, and a driver for it in this project",
 		boundary:  vms.BoundaryHardware,
-		control:   measure.ControlPlane{Kind: "MCP tool registry and REST agent API (as claimed)", Programmatic: true, ToolNative: true},
+		control:   driver.ControlPlane{Kind: "MCP tool registry and REST agent API (as claimed)", Programmatic: true, ToolNative: true},
 	}
 }
 
@@ -81,15 +82,15 @@ func (d *Driver) Variant() string { return d.system.Name() }
 
 // Capabilities implements measure.Driver. They are the system's declared
 // abilities; none is exercised here.
-func (d *Driver) Capabilities() measure.Capabilities {
-	return measure.Capabilities{Boundary: d.boundary, Control: d.control}
+func (d *Driver) Capabilities() driver.Capabilities {
+	return driver.Capabilities{Boundary: d.boundary, Control: d.control}
 }
 
 // Fingerprint implements measure.Driver: always unavailable, with every
 // missing piece named, and the binary named where one was found (a user
 // who installed it is told that it was seen, whatever else is missing).
-func (d *Driver) Fingerprint(ctx context.Context) measure.Fingerprint {
-	fp := measure.Fingerprint{Details: map[string]string{}}
+func (d *Driver) Fingerprint(ctx context.Context) driver.Fingerprint {
+	fp := driver.Fingerprint{Details: map[string]string{}}
 	var missing []string
 	if d.noRelease != "" {
 		missing = append(missing, d.noRelease)
@@ -146,7 +147,7 @@ func (d *Driver) Fingerprint(ctx context.Context) measure.Fingerprint {
 var ErrUnavailable = errors.New("no driver can start this system on this host")
 
 // Start implements measure.Driver by refusing, with the fingerprint's reason.
-func (d *Driver) Start(ctx context.Context, spec measure.Spec) (measure.Sandbox, error) {
+func (d *Driver) Start(ctx context.Context, spec driver.Spec) (driver.Sandbox, error) {
 	return nil, fmt.Errorf("start %s sandbox %s: %w: %s", d.system.Name(), spec.ID, ErrUnavailable, d.Fingerprint(ctx).Reason)
 }
 

@@ -7,12 +7,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	"github.com/agentic-eval/agentic-eval/host"
-	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/vms"
 )
 
-var _ measure.Driver = (*Driver)(nil)
+var _ driver.Driver = (*Driver)(nil)
 
 func notFound(string) (string, error) { return "", exec.ErrNotFound }
 
@@ -131,7 +132,7 @@ func TestAetherVMHasNoReleaseToDrive(t *testing.T) {
 func TestStartRefusesWithTheReason(t *testing.T) {
 	d := Firecracker()
 	d.LookPath, d.KVM = notFound, usableKVM
-	_, err := d.Start(context.Background(), measure.Spec{ID: "ae-x-1"})
+	_, err := d.Start(context.Background(), driver.Spec{ID: "ae-x-1"})
 	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "firecracker") {
 		t.Errorf("Start error %v", err)
 	}

@@ -13,8 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	"github.com/agentic-eval/agentic-eval/image"
-	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/probe"
 )
 
@@ -33,7 +34,7 @@ import (
 // snapshot; Destroy is idempotent and leaves nothing; a start cut short at
 // any moment leaves nothing; an abandoned run is found and swept by a fresh
 // driver.
-func Conformance(t *testing.T, newDriver func() measure.Driver, opts ...Option) {
+func Conformance(t *testing.T, newDriver func() driver.Driver, opts ...Option) {
 	d := newDriver()
 	var o options
 	for _, opt := range opts {
@@ -68,7 +69,7 @@ func Conformance(t *testing.T, newDriver func() measure.Driver, opts ...Option) 
 		if caps.Restore != caps.Snapshot || caps.RestoreMany && !caps.Restore {
 			t.Errorf("snapshot, restore and restore-many disagree: %+v", caps)
 		}
-		if _, ok := d.(measure.Restorer); caps.Restore && !ok {
+		if _, ok := d.(driver.Restorer); caps.Restore && !ok {
 			t.Errorf("capabilities claim restore, the driver is no measure.Restorer")
 		}
 	})
@@ -81,7 +82,7 @@ func Conformance(t *testing.T, newDriver func() measure.Driver, opts ...Option) 
 		if err != nil {
 			t.Skipf("%s runs the suite on the sandbox image, and there is none: %v", d.Variant(), err)
 		}
-		c.img = measure.Image{Key: img.Key, Rootfs: img.Rootfs, Tar: img.Tar, TarBytes: img.TarBytes, RootfsBytes: img.RootfsBytes}
+		c.img = driver.Image{Key: img.Key, Rootfs: img.Rootfs, Tar: img.Tar, TarBytes: img.TarBytes, RootfsBytes: img.RootfsBytes}
 	}
 	c.env = c.prepare(t, d)
 
@@ -95,13 +96,13 @@ func Conformance(t *testing.T, newDriver func() measure.Driver, opts ...Option) 
 
 type conformance struct {
 	t         *testing.T
-	d         measure.Driver
-	caps      measure.Capabilities
-	newDriver func() measure.Driver
-	env       measure.RunEnv
+	d         driver.Driver
+	caps      driver.Capabilities
+	newDriver func() driver.Driver
+	env       driver.RunEnv
 	seq       int
 	opts      options
-	img       measure.Image // every sandbox's, with OnImage
+	img       driver.Image // every sandbox's, with OnImage
 }
 
 // Option qualifies the suite for a driver.
@@ -131,9 +132,9 @@ func NewRunID(t testing.TB) string {
 
 // prepare prepares d for a run of its own, closed and checked for
 // leftovers when t ends.
-func (c *conformance) prepare(t *testing.T, d measure.Driver) measure.RunEnv {
-	env := measure.RunEnv{RunID: NewRunID(t), Probe: Probe(t), Dir: t.TempDir(), Image: c.img}
-	if p, ok := d.(measure.Preparer); ok {
+func (c *conformance) prepare(t *testing.T, d driver.Driver) driver.RunEnv {
+	env := driver.RunEnv{RunID: NewRunID(t), Probe: Probe(t), Dir: t.TempDir(), Image: c.img}
+	if p, ok := d.(driver.Preparer); ok {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		if err := p.Prepare(ctx, env); err != nil {
@@ -153,14 +154,14 @@ func (c *conformance) prepare(t *testing.T, d measure.Driver) measure.RunEnv {
 
 // spec is a fresh sandbox spec of the run, with its own directory, as the
 // harness makes them (IDs never prefix each other).
-func (c *conformance) spec(t *testing.T, a *Attached) measure.Spec {
+func (c *conformance) spec(t *testing.T, a *Attached) driver.Spec {
 	c.seq++
 	id := fmt.Sprintf("ae-%s-%06d", c.env.RunID, c.seq)
 	dir := filepath.Join(c.env.Dir, id)
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	return measure.Spec{ID: id, Probe: c.env.Probe, Dir: dir, Args: []string{"--sandbox=" + id}, Attach: a.Attach, Image: c.img}
+	return driver.Spec{ID: id, Probe: c.env.Probe, Dir: dir, Args: []string{"--sandbox=" + id}, Attach: a.Attach, Image: c.img}
 }
 
 func opCtx(t *testing.T) context.Context {
@@ -209,7 +210,7 @@ func (c *conformance) exec(t *testing.T) {
 	var a Attached
 	defer a.Close()
 	sb, _, _ := StartReady(ctx, t, c.d, &a, c.spec(t, &a))
-	ex, ok := sb.(measure.Execer)
+	ex, ok := sb.(driver.Execer)
 	if ok != c.caps.Exec {
 		t.Fatalf("the sandbox implements exec: %v; the capabilities say %v", ok, c.caps.Exec)
 	}
@@ -240,7 +241,7 @@ func (c *conformance) snapshot(t *testing.T) {
 	var a Attached
 	defer a.Close()
 	sb, _, _ := StartReady(ctx, t, c.d, &a, c.spec(t, &a))
-	ss, ok := sb.(measure.Snapshotter)
+	ss, ok := sb.(driver.Snapshotter)
 	if c.caps.Snapshot && !ok {
 		t.Fatalf("capabilities claim snapshots, the sandbox is no measure.Snapshotter")
 	}
@@ -276,7 +277,7 @@ func (c *conformance) snapshot(t *testing.T) {
 	if err := sb.Destroy(ctx); err != nil {
 		t.Fatal(err)
 	}
-	r := c.d.(measure.Restorer)
+	r := c.d.(driver.Restorer)
 	// Two restores from one snapshot, held at once: a fork.
 	for i := 0; i < 2; i++ {
 		var ra Attached
@@ -305,7 +306,7 @@ func (c *conformance) snapshot(t *testing.T) {
 	}
 	var ba Attached
 	spec := c.spec(t, &ba)
-	if _, err := r.Restore(ctx, measure.Snapshot{Dir: t.TempDir()}, spec); err == nil {
+	if _, err := r.Restore(ctx, driver.Snapshot{Dir: t.TempDir()}, spec); err == nil {
 		t.Error("a restore from an empty directory succeeded")
 	}
 	ba.Close()
@@ -336,7 +337,7 @@ func (c *conformance) cutShort(t *testing.T) {
 
 func (c *conformance) failedStart(t *testing.T) {
 	ctx := opCtx(t)
-	if _, err := c.d.Start(ctx, measure.Spec{}); err == nil {
+	if _, err := c.d.Start(ctx, driver.Spec{}); err == nil {
 		t.Error("a start of an empty spec succeeded")
 	}
 	if !c.opts.probeFromImage {
@@ -393,7 +394,7 @@ func (c *conformance) abandoned(t *testing.T) {
 		a.Close()
 	}
 	fresh := c.newDriver()
-	sw, ok := fresh.(measure.Sweeper)
+	sw, ok := fresh.(driver.Reaper)
 	if !ok {
 		t.Fatalf("%s is no measure.Sweeper", fresh.Variant())
 	}
@@ -405,7 +406,7 @@ func (c *conformance) abandoned(t *testing.T) {
 	if len(left) < 2 {
 		t.Errorf("a fresh driver finds %d leftovers of two abandoned sandboxes: %q", len(left), left)
 	}
-	if err := sw.Sweep(ctx, prefix); err != nil {
+	if err := sw.Reap(ctx, prefix); err != nil {
 		t.Fatalf("Sweep: %v", err)
 	}
 	AssertProcessesGone(t, pids)
@@ -414,15 +415,15 @@ func (c *conformance) abandoned(t *testing.T) {
 
 // AssertNoLeftovers fails t when d's Sweeper lists anything named with
 // prefix.
-func AssertNoLeftovers(t testing.TB, d measure.Driver, prefix string) {
+func AssertNoLeftovers(t testing.TB, d driver.Driver, prefix string) {
 	t.Helper()
-	sw, ok := d.(measure.Sweeper)
+	sw, ok := d.(driver.Reaper)
 	if !ok {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if st, ok := d.(measure.Settler); ok {
+	if st, ok := d.(driver.Settler); ok {
 		if err := st.Settle(ctx); err != nil {
 			t.Errorf("settle %s: %v", d.Variant(), err)
 		}
@@ -434,7 +435,7 @@ func AssertNoLeftovers(t testing.TB, d measure.Driver, prefix string) {
 	}
 	if len(left) > 0 {
 		t.Errorf("%s left behind: %s", prefix, strings.Join(left, "; "))
-		if err := sw.Sweep(ctx, prefix); err != nil && !errors.Is(err, context.Canceled) {
+		if err := sw.Reap(ctx, prefix); err != nil && !errors.Is(err, context.Canceled) {
 			t.Logf("sweep of %s: %v", prefix, err)
 		}
 	}

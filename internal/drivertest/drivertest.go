@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	"github.com/agentic-eval/agentic-eval/host"
 	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/probe"
@@ -82,7 +84,7 @@ func (a *Attached) Close() {
 // (after the test's own Destroy, which that must survive), waits on a's
 // stream for the probe's ready line, and returns the sandbox, that line and
 // the sandbox's host pids. spec.Attach must be a.Attach.
-func StartReady(ctx context.Context, t testing.TB, d measure.Driver, a *Attached, spec measure.Spec) (measure.Sandbox, probe.Msg, []int) {
+func StartReady(ctx context.Context, t testing.TB, d driver.Driver, a *Attached, spec driver.Spec) (driver.Sandbox, probe.Msg, []int) {
 	t.Helper()
 	sb, err := d.Start(ctx, spec)
 	if err != nil {

@@ -15,6 +15,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+
 	"github.com/agentic-eval/agentic-eval/host"
 	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/probe"
@@ -106,10 +108,10 @@ func main() {
 		Settings: measure.DefaultSettings(),
 		Warnings: []string{"TEST FIXTURE: hand-made figures for the report and mcpserver tests, not a measurement"},
 	}
-	unavailable := func(s vms.System, reason, fix string, boundary vms.Boundary, cp measure.ControlPlane) measure.VariantResult {
+	unavailable := func(s vms.System, reason, fix string, boundary vms.Boundary, cp driver.ControlPlane) measure.VariantResult {
 		return declared(measure.VariantResult{System: s, Variant: s.Name(),
-			Fingerprint:  measure.Fingerprint{Available: false, Reason: reason, Fix: fix},
-			Capabilities: measure.Capabilities{Control: cp}}, boundary)
+			Fingerprint:  driver.Fingerprint{Available: false, Reason: reason, Fix: fix},
+			Capabilities: driver.Capabilities{Control: cp}}, boundary)
 	}
 	hostID := func() *measure.Isolation {
 		return &measure.Isolation{HostBootID: res.Host.BootID, HostKernelRelease: res.Host.KernelRelease}
@@ -134,10 +136,10 @@ func main() {
 
 	gvisor := func(variant string, lat, sigma float64) measure.VariantResult {
 		return declared(measure.VariantResult{System: vms.GVisor, Variant: variant,
-			Fingerprint: measure.Fingerprint{Available: true, Version: "runsc release-20241104.0",
+			Fingerprint: driver.Fingerprint{Available: true, Version: "runsc release-20241104.0",
 				Details: map[string]string{"binary": "/var/cache/agentic-eval/bin/runsc", "platform": variant[len("gvisor/"):]}},
-			Capabilities: measure.Capabilities{Snapshot: true, Restore: true, RestoreMany: true, Exec: true,
-				Control: measure.ControlPlane{Kind: "CLI (OCI runtime)"}},
+			Capabilities: driver.Capabilities{Snapshot: true, Restore: true, RestoreMany: true, Exec: true,
+				Control: driver.ControlPlane{Kind: "CLI (OCI runtime)"}},
 			StartLatency: latency(r, 20, lat, sigma, 61),
 			Burst:        burst(r, 8, lat*2.6),
 			Density:      density(r, 50, 31.5, 12.0, memBefore),
@@ -150,10 +152,10 @@ func main() {
 	ptrace := gvisor("gvisor/ptrace", 231, 0.12)
 	ptrace.Fingerprint.Warnings = []string{"ptrace platform: system calls are slower than with systrap; figures do not represent a production gVisor"}
 	docker := declared(measure.VariantResult{System: vms.Docker, Variant: "docker",
-		Fingerprint: measure.Fingerprint{Available: true, Version: "Docker Engine 20.10.24+dfsg1 (API 1.41)",
+		Fingerprint: driver.Fingerprint{Available: true, Version: "Docker Engine 20.10.24+dfsg1 (API 1.41)",
 			Details: map[string]string{"socket": "unix:///run/agentic-eval/dockerd.sock"}},
-		Capabilities: measure.Capabilities{Snapshot: true, Restore: true, Exec: true,
-			Control: measure.ControlPlane{Kind: "REST API on a unix socket (Docker Engine API)", Programmatic: true, MachineErrors: true, DiscoverableSchema: true}},
+		Capabilities: driver.Capabilities{Snapshot: true, Restore: true, Exec: true,
+			Control: driver.ControlPlane{Kind: "REST API on a unix socket (Docker Engine API)", Programmatic: true, MachineErrors: true, DiscoverableSchema: true}},
 		StartLatency: latency(r, 20, 452, 0.08, 188),
 		Burst:        burst(r, 8, 1210),
 		Density:      density(r, 50, 8.9, 0.6, memBefore),
@@ -163,10 +165,10 @@ func main() {
 			Cause: "docker checkpoint create ae-fixture01-57: criu: vdso: Unexpected rt vDSO area bounds"}},
 	}, vms.BoundarySharedKernel, vms.OpCreate, vms.OpExec, vms.OpDestroy)
 	qemu := declared(measure.VariantResult{System: vms.QEMUKVM, Variant: "qemu-kvm/kvm",
-		Fingerprint: measure.Fingerprint{Available: true, Version: "QEMU emulator version 7.2.15 (Debian 1:7.2+dfsg-7+deb12u12)",
+		Fingerprint: driver.Fingerprint{Available: true, Version: "QEMU emulator version 7.2.15 (Debian 1:7.2+dfsg-7+deb12u12)",
 			Details: map[string]string{"accelerator": "kvm", "machine": "microvm", "kernel": "/var/cache/agentic-eval/qemu/vmlinuz"}},
-		Capabilities: measure.Capabilities{Snapshot: true, Restore: true, RestoreMany: true,
-			Control: measure.ControlPlane{Kind: "QMP (JSON over a socket)", Programmatic: true, MachineErrors: true, DiscoverableSchema: true}},
+		Capabilities: driver.Capabilities{Snapshot: true, Restore: true, RestoreMany: true,
+			Control: driver.ControlPlane{Kind: "QMP (JSON over a socket)", Programmatic: true, MachineErrors: true, DiscoverableSchema: true}},
 		StartLatency: latency(r, 20, 905, 0.06, 48),
 		Burst:        burst(r, 8, 1840),
 		Density:      density(r, 50, 141, 0, memBefore),
@@ -175,14 +177,14 @@ func main() {
 			RestoreNS: ns([]float64{602.4, 588.0, 640.9, 611.3, 597.8}), Restore: measure.SummarizeValues([]float64{602.4, 588.0, 640.9, 611.3, 597.8}, "ms"),
 			Forks: 4, Verified: 5},
 	}, vms.BoundaryHardware, vms.OpCreate, vms.OpSnapshot, vms.OpRestore, vms.OpFork, vms.OpDestroy)
-	noKVMNeeded := measure.ControlPlane{Kind: "REST API on a unix socket", Programmatic: true, MachineErrors: true, DiscoverableSchema: true}
+	noKVMNeeded := driver.ControlPlane{Kind: "REST API on a unix socket", Programmatic: true, MachineErrors: true, DiscoverableSchema: true}
 	res.Systems = []measure.VariantResult{
-		unavailable(vms.AetherVM, "no aethervm binary on PATH: it has no public release to install on Linux", "install aethervm when a Linux release exists", vms.BoundaryHardware, measure.ControlPlane{Kind: "MCP and REST", Programmatic: true, MachineErrors: true, DiscoverableSchema: true, ToolNative: true}),
+		unavailable(vms.AetherVM, "no aethervm binary on PATH: it has no public release to install on Linux", "install aethervm when a Linux release exists", vms.BoundaryHardware, driver.ControlPlane{Kind: "MCP and REST", Programmatic: true, MachineErrors: true, DiscoverableSchema: true, ToolNative: true}),
 		unavailable(vms.Firecracker, "firecracker not found on PATH", "install the firecracker release binary on PATH (no Debian package exists)", vms.BoundaryHardware, noKVMNeeded),
 		unavailable(vms.CloudHypervisor, "cloud-hypervisor not found on PATH", "install the cloud-hypervisor release binary on PATH (no package in Debian 12)", vms.BoundaryHardware, noKVMNeeded),
 		gvisor("gvisor/systrap", 176, 0.1),
 		ptrace,
-		unavailable(vms.Kata, "neither kata-runtime nor containerd-shim-kata-v2 found on PATH", "install Kata Containers (kata-runtime and its guest assets; no package in Debian 12)", vms.BoundaryHardware, measure.ControlPlane{Kind: "OCI runtime behind containerd (CRI)", Programmatic: true, MachineErrors: true}),
+		unavailable(vms.Kata, "neither kata-runtime nor containerd-shim-kata-v2 found on PATH", "install Kata Containers (kata-runtime and its guest assets; no package in Debian 12)", vms.BoundaryHardware, driver.ControlPlane{Kind: "OCI runtime behind containerd (CRI)", Programmatic: true, MachineErrors: true}),
 		qemu,
 		docker,
 	}

@@ -1,9 +1,8 @@
-package measure
+package driver
 
 import (
 	"context"
 	"io"
-	"strings"
 
 	"github.com/agentic-eval/agentic-eval/vms"
 )
@@ -34,9 +33,9 @@ type Driver interface {
 // Spec is what the harness asks a driver to start.
 type Spec struct {
 	// ID is the harness's unique name for the sandbox ("ae-<run>-<n>", n in
-	// six digits: no ID is a prefix of another; see SandboxID),
-	// usable as a container or VM name. Every object the driver creates
-	// carries it, so that leftovers are findable.
+	// six digits: no ID is a prefix of another), usable as a container or
+	// VM name. Every object the driver creates carries it, so that
+	// leftovers are findable.
 	ID string
 	// Probe is the host path of the static probe binary, the sandbox's
 	// entry point.
@@ -80,21 +79,6 @@ type Sandbox interface {
 	Destroy(ctx context.Context) error
 }
 
-// Snapshotter is implemented by sandboxes whose runtime can capture a
-// running sandbox's full state, memory included. The sandbox may be stopped
-// by it (runsc checkpoint stops it).
-type Snapshotter interface {
-	Snapshot(ctx context.Context, dir string) (Snapshot, error)
-}
-
-// Restorer is implemented by drivers that start a new sandbox from a
-// snapshot, possibly many times from one. spec.Attach is called as in
-// Start; the restored probe does not print a new ready line, it answers the
-// harness's ping.
-type Restorer interface {
-	Restore(ctx context.Context, snap Snapshot, spec Spec) (Sandbox, error)
-}
-
 // Image is a root filesystem built for sandboxes: Debian with python3 and
 // numpy, and the probe's mount point (package image builds and finds it).
 type Image struct {
@@ -108,12 +92,6 @@ type Image struct {
 
 // IsZero reports whether i is the probe-only rootfs.
 func (i Image) IsZero() bool { return i.Rootfs == "" }
-
-// Snapshot is a driver's handle to saved state.
-type Snapshot struct {
-	Dir   string // where the state lives
-	Bytes int64  // its size on disk, when known
-}
 
 // Fingerprint is a driver's account of itself on this host.
 type Fingerprint struct {
@@ -155,15 +133,6 @@ type ControlPlane struct {
 	ToolNative         bool   `json:"tool_native"`         // MCP or tool-call native
 }
 
-// Preparer is implemented by drivers that need per-run set-up, such as an
-// image to import. Prepare runs once before the run's first Start; Close
-// runs once at the end of the run, always (success, error, timeout or
-// interrupt), and removes everything Prepare made.
-type Preparer interface {
-	Prepare(ctx context.Context, env RunEnv) error
-	Close(ctx context.Context) error
-}
-
 // RunEnv is what a driver learns about the run it takes part in.
 type RunEnv struct {
 	RunID string // unique per run; every sandbox ID starts with "ae-"+RunID
@@ -172,85 +141,4 @@ type RunEnv struct {
 	// Image is the image the run's workloads use, when they are measured;
 	// a driver that imports images does so in Prepare.
 	Image Image
-}
-
-// Sweeper is implemented by drivers that can list what a run left behind
-// (containers, images, VMs, mounts, cgroups, processes), by ID prefix. Tests
-// use it to prove nothing is left; the harness uses it after an interrupt.
-type Sweeper interface {
-	Leftovers(ctx context.Context, prefix string) ([]string, error)
-	// Sweep removes what Leftovers lists.
-	Sweep(ctx context.Context, prefix string) error
-}
-
-// Execer is implemented by sandboxes whose runtime can start a further
-// process in them (docker exec, runc exec, runsc exec). The harness execs
-// the probe binary with probe.ExecFlag and expects its exec-ok line: proof
-// that the runtime's exec works here, for the agent-control checklist.
-type Execer interface {
-	// Exec runs the sandbox's probe (/sandbox-probe inside) with args and
-	// returns what it wrote to stdout. ctx bounds it.
-	Exec(ctx context.Context, args ...string) ([]byte, error)
-}
-
-// Settler is implemented by drivers that finish some clean-up in the
-// background (the removal of a container whose start was cut short):
-// Settle waits until it is done, or ctx ends. The harness settles before a
-// run's leftovers are checked.
-type Settler interface {
-	Settle(ctx context.Context) error
-}
-
-// Copier is implemented by sandboxes whose runtime has a copy path of its
-// own for files in and out by path (Docker's archive API), beside the
-// probe's agent protocol. The workload phase times it as exec path
-// "runtime" and checks it against the probe: a file one path wrote must be
-// the file the other reads.
-type Copier interface {
-	// CopyIn writes data as the regular file at path (an absolute path
-	// whose directory exists in the sandbox), replacing one already there.
-	// ctx bounds it.
-	CopyIn(ctx context.Context, path string, data []byte) error
-	// CopyOut reads the regular file at path. Anything else at path, or a
-	// file of more than limit bytes, is an error. ctx bounds it.
-	CopyOut(ctx context.Context, path string, limit int64) ([]byte, error)
-	// CopyFallback is a directory the copy path reaches in every sandbox
-	// of the driver, and why it does, for when the work dir turns out to
-	// be out of its reach (a mount the runtime's copy does not see into).
-	CopyFallback() (dir, why string)
-}
-
-// InFlighter is implemented by drivers whose runtime is a daemon that
-// keeps handling a request after its client is gone (dockerd finishes the
-// creates and starts of a killed client): InFlight counts such requests
-// and names the daemon. The sweep of a killed run waits until they are
-// done before it trusts a listing that finds nothing. The count is the
-// daemon's, not one run's: other dead clients' requests are in it too.
-type InFlighter interface {
-	InFlight(ctx context.Context) (n int, daemon string, err error)
-}
-
-// Lacks gathers what a fingerprint found missing: each prerequisite that
-// does not depend on another is checked and named, so that a user learns
-// everything to fix at once, not one thing a run.
-type Lacks struct {
-	reasons, fixes []string
-}
-
-// Add records one missing prerequisite and what fixes it ("" when nothing
-// to say); the same fix is said once.
-func (l *Lacks) Add(reason, fix string) {
-	l.reasons = append(l.reasons, reason)
-	if fix != "" && !containsString(l.fixes, fix) {
-		l.fixes = append(l.fixes, fix)
-	}
-}
-
-// Any reports whether something is missing.
-func (l *Lacks) Any() bool { return len(l.reasons) > 0 }
-
-// Fill sets fp's Reason and Fix from what is missing, and returns fp.
-func (l *Lacks) Fill(fp Fingerprint) Fingerprint {
-	fp.Reason, fp.Fix = strings.Join(l.reasons, "; "), strings.Join(l.fixes, "; ")
-	return fp
 }
