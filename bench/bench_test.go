@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/results"
+
 	"github.com/agentic-eval/agentic-eval/driver"
 
 	"github.com/agentic-eval/agentic-eval/drivers/ociruntime"
@@ -174,12 +176,12 @@ func benchOverhead(b *testing.B, variant string) {
 	defer d.Close(context.Background())
 	dir := b.TempDir()
 	harnessStart := func() (start, prep time.Duration) {
-		s := measure.DefaultSettings()
+		s := results.DefaultSettings()
 		// One warm-up start, not counted: a Runner fingerprints its driver
 		// first (`runc --version`, `criu check`), and a start right after
 		// those processes is slower whoever makes it; in a real run only
 		// the first sample follows them, here every pair's would.
-		s.Samples, s.MinSamples, s.Warmups, s.Phases = 1, 1, 1, []measure.Phase{measure.PhaseStartLatency}
+		s.Samples, s.MinSamples, s.Warmups, s.Phases = 1, 1, 1, []results.Phase{results.PhaseStartLatency}
 		res, err := measure.NewRunner(s, probe).Run(context.Background(), []driver.Driver{d})
 		if err != nil {
 			b.Fatal(err)
@@ -243,14 +245,14 @@ func rssOf(field string) int64 {
 func BenchmarkHarnessRSSHolding200(b *testing.B) {
 	d, probe := setup(b)
 	for i := 0; i < b.N; i++ {
-		s := measure.DefaultSettings()
-		s.Density, s.Phases = 200, []measure.Phase{measure.PhaseDensity}
+		s := results.DefaultSettings()
+		s.Density, s.Phases = 200, []results.Phase{results.PhaseDensity}
 		s.Capacity, s.DensityTime = true, 10*time.Minute // fill to 200, not to a stable slope
 		r := measure.NewRunner(s, probe)
 		var rss int64
 		held := 0
 		r.Progress = func(e measure.Event) {
-			if e.Phase == measure.PhaseDensity && e.Message == "reading memory" {
+			if e.Phase == results.PhaseDensity && e.Message == "reading memory" {
 				runtime.GC()
 				rss, held = rssOf("VmRSS"), e.Done
 			}

@@ -6,8 +6,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/agentic-eval/agentic-eval/vms"
 	"github.com/spf13/cobra"
+
+	"github.com/agentic-eval/agentic-eval/vms"
 )
 
 func init() {

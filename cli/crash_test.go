@@ -17,12 +17,12 @@ import (
 	"github.com/agentic-eval/agentic-eval/drivers/runc"
 )
 
-// TestKilledRunIsSweptAfterwards runs a real density measurement through
+// TestKilledRunIsReapedAfterwards runs a real density measurement through
 // runc in a child process of the built CLI, SIGKILLs it mid-density (after
-// its ledger lists three sandboxes), then runs `vms sweep` and checks
+// its ledger lists three sandboxes), then runs `vms reap` and checks
 // through the runc driver's Leftovers and the ledger directory that nothing
 // of the run is left.
-func TestKilledRunIsSweptAfterwards(t *testing.T) {
+func TestKilledRunIsReapedAfterwards(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: runc containers and cgroups")
 	}
@@ -91,21 +91,21 @@ func TestKilledRunIsSweptAfterwards(t *testing.T) {
 		t.Fatalf("the killed run's scratch dir: %v", err)
 	}
 
-	sweep := exec.CommandContext(ctx, binary, "vms", "sweep")
-	sweep.Env = env
+	reaper := exec.CommandContext(ctx, binary, "vms", "reap")
+	reaper.Env = env
 	t0 := time.Now()
-	so, err := sweep.CombinedOutput()
+	so, err := reaper.CombinedOutput()
 	took := time.Since(t0)
 	if err != nil {
-		t.Fatalf("vms sweep: %v\n%s", err, so)
+		t.Fatalf("vms reap: %v\n%s", err, so)
 	}
 	line := strings.TrimSpace(string(so))
-	if strings.Count(line, "\n") != 0 || !strings.Contains(line, "swept stale run "+runID) {
-		t.Errorf("vms sweep printed %q: want one line for run %s", line, runID)
+	if strings.Count(line, "\n") != 0 || !strings.Contains(line, "reaped stale run "+runID) {
+		t.Errorf("vms reap printed %q: want one line for run %s", line, runID)
 	}
 	removed := regexp.MustCompile(`(\d+) removed`).FindStringSubmatch(line)
 	if removed == nil {
-		t.Errorf("vms sweep did not say how much it removed: %q", line)
+		t.Errorf("vms reap did not say how much it removed: %q", line)
 	}
 
 	after, err := drv.Leftovers(ctx, prefix)
@@ -113,22 +113,22 @@ func TestKilledRunIsSweptAfterwards(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(after) > 0 {
-		t.Errorf("left after the sweep: %v", after)
+		t.Errorf("left after the reap: %v", after)
 	}
 	if ents, err := os.ReadDir(ledgers); err != nil || len(ents) != 0 {
-		t.Errorf("ledger dir after the sweep: %d entries (%v), want none", len(ents), err)
+		t.Errorf("ledger dir after the reap: %d entries (%v), want none", len(ents), err)
 	}
 	if _, err := os.Stat(filepath.Join(scratch, prefix+"_scratch")); !os.IsNotExist(err) {
-		t.Errorf("scratch dir after the sweep: %v, want it gone", err)
+		t.Errorf("scratch dir after the reap: %v, want it gone", err)
 	}
-	t.Logf("killed run %s after %d sandboxes recorded; %d runc leftovers before the sweep; the sweep removed %s objects in %s",
+	t.Logf("killed run %s after %d sandboxes recorded; %d runc leftovers before the reap; the reap removed %s objects in %s",
 		runID, recorded, len(before), removed[1], took.Round(time.Millisecond))
 
-	// Nothing is left, so another sweep has nothing to do and exits 0.
-	again := exec.CommandContext(ctx, binary, "vms", "sweep")
+	// Nothing is left, so another reap has nothing to do and exits 0.
+	again := exec.CommandContext(ctx, binary, "vms", "reap")
 	again.Env = env
 	if b, err := again.CombinedOutput(); err != nil || !strings.Contains(string(b), "no stale runs") {
-		t.Errorf("second sweep: %v, %q", err, b)
+		t.Errorf("second reap: %v, %q", err, b)
 	}
 }
 

@@ -5,11 +5,11 @@ import (
 	"io"
 	"strings"
 
+	"github.com/agentic-eval/agentic-eval/results"
+
 	"github.com/spf13/cobra"
 
 	"github.com/agentic-eval/agentic-eval/compare"
-	"github.com/agentic-eval/agentic-eval/internal/resultsfile"
-	"github.com/agentic-eval/agentic-eval/measure"
 )
 
 func init() {
@@ -35,11 +35,11 @@ side only, is said to be so. Exit status 1 when any figure regressed, so CI can 
 			if err := rule.Validate(); err != nil {
 				return usagef("%v", err)
 			}
-			base, err := measure.ReadResultsFile(args[0])
+			base, err := results.ReadResultsFile(args[0])
 			if err != nil {
 				return asUsage(err)
 			}
-			next, err := measure.ReadResultsFile(args[1])
+			next, err := results.ReadResultsFile(args[1])
 			if err != nil {
 				return asUsage(err)
 			}
@@ -152,7 +152,7 @@ the run did not measure fails: a check that cannot be made is not a pass.`,
 			if err != nil {
 				return usagef("%v", err)
 			}
-			res, err := measure.ReadResultsFile(args[0])
+			res, err := results.ReadResultsFile(args[0])
 			if err != nil {
 				return asUsage(err)
 			}
@@ -191,7 +191,7 @@ the run did not measure fails: a check that cannot be made is not a pass.`,
 // readBaseline opens a baseline as the results reader opens results: a
 // regular file, checked on the opened descriptor, never a FIFO or device.
 func readBaseline(path string) ([]compare.Bound, error) {
-	f, err := resultsfile.Open(path, resultsfile.Options{MaxBytes: compare.MaxBaselineBytes, Subject: "baseline"})
+	f, err := results.Open(path, results.Options{MaxBytes: compare.MaxBaselineBytes, Subject: "baseline"})
 	if err != nil {
 		return nil, err
 	}

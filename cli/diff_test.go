@@ -8,7 +8,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/results"
 )
 
 const recordedRun = "../docs/host-run.json"
@@ -17,7 +17,7 @@ const recordedRun = "../docs/host-run.json"
 // latencies multiplied by factor.
 func slowed(t *testing.T, variant string, factor float64) string {
 	t.Helper()
-	res, err := measure.ReadResultsFile(recordedRun)
+	res, err := results.ReadResultsFile(recordedRun)
 	if err != nil {
 		t.Fatal(err)
 	}

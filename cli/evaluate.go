@@ -8,7 +8,7 @@ import (
 
 	"github.com/agentic-eval/agentic-eval/drivers/registry"
 	"github.com/agentic-eval/agentic-eval/evaluate"
-	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/results"
 	"github.com/agentic-eval/agentic-eval/rubric"
 	"github.com/agentic-eval/agentic-eval/workload"
 )
@@ -17,10 +17,10 @@ func init() { registerVMS((*App).evaluateCmd) }
 
 func (a *App) evaluateCmd() *cobra.Command {
 	var (
-		f       measureFlags
-		wf      weightFlags
-		rf      rubricFlags
-		results []string
+		f     measureFlags
+		wf    weightFlags
+		rf    rubricFlags
+		files []string
 	)
 	cmd := &cobra.Command{
 		Use:   "evaluate [SYSTEM|VARIANT...]",
@@ -42,15 +42,15 @@ that cannot be measured here keep their curated row and say why.`,
 			if err != nil {
 				return err
 			}
-			var res *measure.Results
-			if len(results) > 0 {
+			var res *results.Results
+			if len(files) > 0 {
 				if len(args) > 0 {
 					return usagef("--results reads a saved run: name no systems with it")
 				}
-				if len(results) > maxFiles {
-					return usagef("--results given %d times: at most %d runs side by side", len(results), maxFiles)
+				if len(files) > maxFiles {
+					return usagef("--results given %d times: at most %d runs side by side", len(files), maxFiles)
 				}
-				runs, fromSet, err := a.readRunFiles(results)
+				runs, fromSet, err := a.readRunFiles(files)
 				if err != nil {
 					return err
 				}
@@ -94,7 +94,7 @@ that cannot be measured here keep their curated row and say why.`,
 			}
 			// A run this command made, whose daemon vanished or whose every
 			// variant failed for the host, is no evaluation to rely on.
-			if len(results) == 0 {
+			if len(files) == 0 {
 				if why := res.EnvironmentFailure(); why != "" {
 					return fmt.Errorf("%s", why)
 				}
@@ -104,7 +104,7 @@ that cannot be measured here keep their curated row and say why.`,
 	}
 	f.add(cmd)
 	wf.add(cmd)
-	cmd.Flags().StringArrayVar(&results, "results", nil, "evaluate a saved results file instead of measuring; give it more than once to set several runs (hosts) side by side")
+	cmd.Flags().StringArrayVar(&files, "results", nil, "evaluate a saved results file instead of measuring; give it more than once to set several runs (hosts) side by side")
 	rf.add(cmd)
 	return cmd
 }

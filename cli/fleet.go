@@ -5,12 +5,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/results"
+	"github.com/agentic-eval/agentic-eval/stats"
 )
 
 // fleetTables are the churn and capacity tables of a run, each only when
 // some variant measured it.
-func fleetTables(res *measure.Results) []*Table {
+func fleetTables(res *results.Results) []*Table {
 	var out []*Table
 	if t := churnTable(res); t != nil {
 		out = append(out, t)
@@ -23,7 +24,7 @@ func fleetTables(res *measure.Results) []*Table {
 
 // churnTable is one row per variant that churned: cycles, the result's
 // and teardown's medians, their drift and what the loop left.
-func churnTable(res *measure.Results) *Table {
+func churnTable(res *results.Results) *Table {
 	t := NewTable("VARIANT", "CHURN", "CYCLES", "STOPPED BY", "RESULT p50 [95% CI]", "TEARDOWN p50", "RESULT DRIFT (first → last tenth)", "TEARDOWN DRIFT", "OWN RESIDUE", "HOST-WIDE GROWTH (noisy)", "TIME")
 	t.AlignRight(2, 4, 5, 10)
 	any := false
@@ -59,12 +60,12 @@ func churnTable(res *measure.Results) *Table {
 // driftCell is "30.1 → 31.0 ms (+3.0%), p=0.41: no drift"; a "no drift"
 // from groups under measure.DriftWeakGroup says what so few cycles can
 // see: "no gross drift (2×5)".
-func driftCell(d measure.Drift) string {
+func driftCell(d stats.Drift) string {
 	if d.K == 0 {
 		return fmt.Sprintf("%s (n=%d)", d.Verdict, d.N)
 	}
 	verdict := d.Verdict
-	if d.Verdict == measure.DriftNone && d.K < measure.DriftWeakGroup {
+	if d.Verdict == stats.DriftNone && d.K < stats.DriftWeakGroup {
 		verdict = fmt.Sprintf("no gross drift (2×%d)", d.K)
 	}
 	return fmt.Sprintf("%s → %s (%+.0f%%), p=%.2g: %s", ms(d.FirstMedian), ms(d.LastMedian), d.ChangePct, d.P, verdict)
@@ -72,7 +73,7 @@ func driftCell(d measure.Drift) string {
 
 // residueCells are the run's own residue ("none", or a count) and the
 // host-wide growths, each with its figure.
-func residueCells(c *measure.Churn) (own, wide string) {
+func residueCells(c *results.Churn) (own, wide string) {
 	if c.Residue == nil {
 		if c.HostStateError != "" {
 			return "not read: " + oneLine(c.HostStateError), "-"
@@ -99,7 +100,7 @@ func residueCells(c *measure.Churn) (own, wide string) {
 // capacityTable is one row per variant that filled: how many were held
 // and why the fill stopped, the slope with its interval, the accounting
 // beside it, sandboxes per GiB and the projection to this host, KSM.
-func capacityTable(res *measure.Results) *Table {
+func capacityTable(res *results.Results) *Table {
 	t := NewTable("VARIANT", "HELD", "STOPPED BY", "SLOPE MiB/SANDBOX [95% CI]", "ACCOUNTING MiB [95% CI]", "PER GiB (slope / accounting)", "THIS HOST (slope / accounting)", "KSM", "TIME")
 	t.AlignRight(1, 3, 4, 5, 6, 8)
 	any := false
@@ -140,7 +141,7 @@ func capacityTable(res *measure.Results) *Table {
 
 // projCell is a projected figure, or "-" where the cost did not support
 // one (its interval includes zero, or there was none).
-func projCell(v float64, p measure.Projection) string {
+func projCell(v float64, p results.Projection) string {
 	if p.Cause != "" || v <= 0 {
 		return "-"
 	}
@@ -163,7 +164,7 @@ func secs(ns int64) string {
 // fleetNotes are the lines under the tables that a figure of the fleet
 // phases needs: residue of the run, why a fill stopped, projections not
 // made, warnings.
-func fleetNotes(v measure.VariantResult) []string {
+func fleetNotes(v results.VariantResult) []string {
 	var out []string
 	if c := v.Churn; c != nil {
 		if c.WorkloadCause != "" {

@@ -6,17 +6,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/results"
+
 	"github.com/spf13/cobra"
 
-	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/residue"
 )
 
-func fleetRun(t *testing.T) *measure.Results {
+func fleetRun(t *testing.T) *results.Results {
 	t.Helper()
 	// A recorded gVisor run of the density fill and a 3 s churn, on a
 	// shared host (fleet-run.json).
-	res, err := measure.ReadResultsFile(filepath.Join("testdata", "fleet-run.json"))
+	res, err := results.ReadResultsFile(filepath.Join("testdata", "fleet-run.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +54,7 @@ func TestCapacityTableOfARecordedFill(t *testing.T) {
 func TestCapacityWithoutASlopeProjectionShowsADashAndWhy(t *testing.T) {
 	res := fleetRun(t)
 	c := res.Systems[0].Density.Capacity
-	c.BySlope = measure.Project("slope", 1.15, -1.97, 4.27, c.MemTotalBytes, res.Systems[0].Density.MemAvailableBefore, c.GuardBytes)
+	c.BySlope = results.Project("slope", 1.15, -1.97, 4.27, c.MemTotalBytes, res.Systems[0].Density.MemAvailableBefore, c.GuardBytes)
 	row := capacityTable(res).Rows[0]
 	if row[5] != "- / 66" || row[6] != "- / 1245" {
 		t.Errorf("per GiB %q, host %q", row[5], row[6])
@@ -115,9 +116,9 @@ func TestCapacityFlagLiftsTheFillsBounds(t *testing.T) {
 		capMode bool
 	}{
 		{nil, 16, 6 * time.Second, false},
-		{[]string{"--capacity"}, measure.MaxCapacityFill, measure.CapacityTime, true},
-		{[]string{"--capacity", "--density", "30"}, 30, measure.CapacityTime, true},
-		{[]string{"--capacity", "--density-time", "90s"}, measure.MaxCapacityFill, 90 * time.Second, true},
+		{[]string{"--capacity"}, results.MaxCapacityFill, results.CapacityTime, true},
+		{[]string{"--capacity", "--density", "30"}, 30, results.CapacityTime, true},
+		{[]string{"--capacity", "--density-time", "90s"}, results.MaxCapacityFill, 90 * time.Second, true},
 	} {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
 			var f measureFlags

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/results"
+
 	"github.com/spf13/cobra"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -44,7 +46,7 @@ type fleetFlags struct {
 
 func (a *App) fleetMeasureCmd() *cobra.Command {
 	var f fleetFlags
-	def := measure.DefaultSettings()
+	def := results.DefaultSettings()
 	cmd := &cobra.Command{
 		Use:   "measure",
 		Short: "Run `vms measure` on every Ready node (or those picked) as Kubernetes Jobs and merge the results",
@@ -70,7 +72,7 @@ named: they would measure the cluster from inside itself. Everything the run cre
 	fl.StringVar(&f.selector, "selector", "", "label selector on nodes (e.g. node-role=sandbox); default every Ready node")
 	fl.StringVar(&f.nodes, "nodes", "", "comma-separated node names to measure, instead of every Ready node")
 	fl.StringVar(&f.variants, "variants", "", "comma-separated variants (or systems) each node measures (default every variant but k8s/*, unavailable ones skipped)")
-	fl.StringVar(&f.phases, "phases", "", "comma-separated phases each node runs (default "+phaseNames(def.Phases)+"): "+phaseNames(measure.AllPhases()))
+	fl.StringVar(&f.phases, "phases", "", "comma-separated phases each node runs (default "+phaseNames(def.Phases)+"): "+phaseNames(results.AllPhases()))
 	fl.IntVar(&f.samples, "samples", def.Samples, "most start-latency samples per variant on each node")
 	fl.IntVar(&f.minSamples, "min-samples", def.MinSamples, "fewest samples of every repeated measurement on each node")
 	fl.IntVar(&f.warmups, "warmups", def.Warmups, "start-latency warm-up spawns on each node, not counted")
@@ -118,7 +120,7 @@ func (f fleetFlags) measureArgs(changed func(string) bool) (args []string, note 
 		}
 	}
 	if f.phases != "" {
-		if _, err := measure.ParsePhases(f.phases); err != nil {
+		if _, err := results.ParsePhases(f.phases); err != nil {
 			return nil, "", usagef("--phases: %v", err)
 		}
 		args = append(args, "--phases", f.phases)
@@ -251,7 +253,7 @@ func (a *App) fleetMeasure(cmd *cobra.Command, f fleetFlags) error {
 	return nil
 }
 
-func (a *App) writeSet(set *measure.FleetSet, out string) error {
+func (a *App) writeSet(set *results.FleetSet, out string) error {
 	b, err := json.MarshalIndent(set, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode the fleet set: %w", err)
@@ -272,9 +274,9 @@ func (a *App) writeSet(set *measure.FleetSet, out string) error {
 // its measured nodes (labelled with their names); the nodes a set could
 // not measure are noted on stderr. fromSet says whether any file was a
 // set, so that even one node is shown as a host with its name.
-func (a *App) readRunFiles(paths []string) (runs []*measure.Results, fromSet bool, err error) {
+func (a *App) readRunFiles(paths []string) (runs []*results.Results, fromSet bool, err error) {
 	for _, p := range paths {
-		rs, set, err := measure.ReadRunsFile(p)
+		rs, set, err := results.ReadRunsFile(p)
 		if err != nil {
 			return nil, false, asUsage(err)
 		}

@@ -3,9 +3,10 @@ package cli
 import (
 	"fmt"
 
+	"github.com/agentic-eval/agentic-eval/results"
+
 	"github.com/spf13/cobra"
 
-	"github.com/agentic-eval/agentic-eval/internal/resultsfile"
 	"github.com/agentic-eval/agentic-eval/mcpserver"
 )
 
@@ -52,7 +53,7 @@ at most 64 MiB holding one results document.
 Register it with an MCP client as the command: agentic-eval mcp`,
 		Args: noArgs(),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			roots, err := resultsfile.ResolveDirs(dirs)
+			roots, err := results.ResolveDirs(dirs)
 			if err != nil {
 				return usagef("--results-dir: %v", err)
 			}

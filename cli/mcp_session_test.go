@@ -22,11 +22,11 @@ import (
 	"time"
 
 	"github.com/agentic-eval/agentic-eval/driver"
+	"github.com/agentic-eval/agentic-eval/results"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/agentic-eval/agentic-eval/drivers/runc"
-	"github.com/agentic-eval/agentic-eval/measure"
 )
 
 // rawSession is the built binary's MCP server on stdio, spoken to line by
@@ -558,7 +558,7 @@ func TestMCPMeasureRunsAndCancelsARealMeasurement(t *testing.T) {
 	if fp := drv.Fingerprint(context.Background()); !fp.Available {
 		t.Skipf("runc is not usable here: %s", fp.Reason)
 	}
-	results, state, scratch := t.TempDir(), t.TempDir(), t.TempDir()
+	resultsDir, state, scratch := t.TempDir(), t.TempDir(), t.TempDir()
 	var mu sync.Mutex
 	var progress []string
 	opts := &mcp.ClientOptions{ProgressNotificationHandler: func(_ context.Context, r *mcp.ProgressNotificationClientRequest) {
@@ -566,7 +566,7 @@ func TestMCPMeasureRunsAndCancelsARealMeasurement(t *testing.T) {
 		progress = append(progress, r.Params.Message)
 		mu.Unlock()
 	}}
-	cs, _ := connectStdio(t, []string{"AGENTIC_EVAL_STATE=" + state, "TMPDIR=" + scratch}, opts, "--allow-measure", "--results-dir", results)
+	cs, _ := connectStdio(t, []string{"AGENTIC_EVAL_STATE=" + state, "TMPDIR=" + scratch}, opts, "--allow-measure", "--results-dir", resultsDir)
 	tools, err := cs.ListTools(context.Background(), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -612,7 +612,7 @@ func TestMCPMeasureRunsAndCancelsARealMeasurement(t *testing.T) {
 		ResourceURI *string `json:"resource_uri"`
 		Interrupted *bool   `json:"interrupted"`
 	}{&out.RunID, &out.ResultsPath, &out.ResourceURI, &out.Interrupted})
-	if out.RunID == "" || filepath.Dir(out.ResultsPath) != results || out.Interrupted {
+	if out.RunID == "" || filepath.Dir(out.ResultsPath) != resultsDir || out.Interrupted {
 		t.Fatalf("measure answered %s", b)
 	}
 	mu.Lock()
@@ -668,7 +668,7 @@ func TestMCPMeasureRunsAndCancelsARealMeasurement(t *testing.T) {
 	}
 	// The server stops the runner and cleans up; then it writes the
 	// partial results, which is the sign the run has ended.
-	partial := filepath.Join(results, "agentic-eval-results-"+runID+".json")
+	partial := filepath.Join(resultsDir, "agentic-eval-results-"+runID+".json")
 	for time.Now().Before(t0.Add(90 * time.Second)) {
 		if _, err := os.Stat(partial); err == nil {
 			break
@@ -676,7 +676,7 @@ func TestMCPMeasureRunsAndCancelsARealMeasurement(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	took := time.Since(t0)
-	r, err := measure.ReadResultsFile(partial)
+	r, err := results.ReadResultsFile(partial)
 	if err != nil {
 		t.Fatalf("the cancelled run's partial results: %v", err)
 	}
@@ -709,8 +709,8 @@ func TestMCPClientGoneMidMeasurementLeavesNothing(t *testing.T) {
 }
 
 func serverGoneMidMeasurement(t *testing.T, drv driver.Reaper, how string) {
-	results, state, scratch := t.TempDir(), t.TempDir(), t.TempDir()
-	s := startRawEnv(t, []string{"AGENTIC_EVAL_STATE=" + state, "TMPDIR=" + scratch}, "--allow-measure", "--results-dir", results)
+	resultsDir, state, scratch := t.TempDir(), t.TempDir(), t.TempDir()
+	s := startRawEnv(t, []string{"AGENTIC_EVAL_STATE=" + state, "TMPDIR=" + scratch}, "--allow-measure", "--results-dir", resultsDir)
 	s.initialize()
 	s.send(`{"jsonrpc":"2.0","id":"m","method":"tools/call","params":{"name":"measure","arguments":{"variants":["docker/runc"],"samples":200},"_meta":{"progressToken":"gone"}}}`)
 	var runID string
@@ -734,7 +734,7 @@ func serverGoneMidMeasurement(t *testing.T, drv driver.Reaper, how string) {
 	for range s.lines { // stdout closes when the server exits
 	}
 	took := time.Since(t0)
-	r, err := measure.ReadResultsFile(filepath.Join(results, "agentic-eval-results-"+runID+".json"))
+	r, err := results.ReadResultsFile(filepath.Join(resultsDir, "agentic-eval-results-"+runID+".json"))
 	if err != nil {
 		t.Fatalf("the run's partial results: %v", err)
 	}

@@ -10,6 +10,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/reap"
+	"github.com/agentic-eval/agentic-eval/results"
+	"github.com/agentic-eval/agentic-eval/stats"
+
 	"github.com/agentic-eval/agentic-eval/driver"
 
 	"github.com/spf13/cobra"
@@ -104,7 +108,7 @@ type measureFlags struct {
 }
 
 func (f *measureFlags) add(cmd *cobra.Command) {
-	def := measure.DefaultSettings()
+	def := results.DefaultSettings()
 	fl := cmd.Flags()
 	fl.IntVar(&f.samples, "samples", def.Samples, "hard maximum of start-latency samples (and restores) per variant, after the warm-ups; sampling stops sooner, at --precision or at the ceiling --phase-budget buys")
 	fl.IntVar(&f.minSamples, "min-samples", def.MinSamples, "fewest samples of every repeated measurement (start latency, time to interactive, warm runs), whatever the precision or budget")
@@ -120,7 +124,7 @@ func (f *measureFlags) add(cmd *cobra.Command) {
 	fl.DurationVar(&f.churnTime, "churn-time", def.ChurnTime, "time budget of the churn phase per variant; it stops at --churn cycles or this, whichever first")
 	fl.IntVar(&f.forks, "forks", def.Forks, "restores from one snapshot held at once, after the first restore")
 	fl.DurationVar(&f.timeout, "timeout", def.OpTimeout, "limit for every single runtime operation; a hung runtime becomes a failure")
-	fl.StringVar(&f.phases, "phases", "", "comma-separated phases to run (default "+phaseNames(measure.DefaultSettings().Phases)+"): "+phaseNames(measure.AllPhases()))
+	fl.StringVar(&f.phases, "phases", "", "comma-separated phases to run (default "+phaseNames(results.DefaultSettings().Phases)+"): "+phaseNames(results.AllPhases()))
 	fl.StringVar(&f.workloads, "workloads", strings.Join(def.Workload.Names, ","), "workloads of the workload phase, comma-separated: "+strings.Join(workload.Names(), ", "))
 	fl.StringVar(&f.workloadCmd, "workload-cmd", "", "also measure this command line against the image (split on spaces), verified by its exit status")
 	fl.IntVar(&f.workloadSamples, "workload-samples", def.Workload.Samples, "hard maximum of fresh sandboxes timing each workload's time to interactive (the sampling rule stops sooner)")
@@ -134,8 +138,8 @@ func (f *measureFlags) add(cmd *cobra.Command) {
 	f.changed = func(name string) bool { return fl.Changed(name) }
 }
 
-func (f *measureFlags) settings() (measure.Settings, error) {
-	s := measure.DefaultSettings()
+func (f *measureFlags) settings() (results.Settings, error) {
+	s := results.DefaultSettings()
 	if f.kubeconfig != "" {
 		if err := registry.SetKubeconfig(f.kubeconfig); err != nil {
 			return s, usagef("--kubeconfig: %v", err)
@@ -143,17 +147,17 @@ func (f *measureFlags) settings() (measure.Settings, error) {
 	}
 	s.Samples, s.Warmups, s.Burst, s.Density, s.Forks, s.OpTimeout = f.samples, f.warmups, f.burst, f.density, f.forks, f.timeout
 	s.MinSamples, s.Precision, s.PhaseBudget = f.minSamples, f.precision, f.phaseBudget
-	if def := measure.DefaultSettings(); f.minSamples == def.MinSamples && s.Samples < s.MinSamples {
+	if def := results.DefaultSettings(); f.minSamples == def.MinSamples && s.Samples < s.MinSamples {
 		s.MinSamples = s.Samples // --samples below the default floor lowers the floor with it
 	}
 	s.DropCaches = !f.noDrop
 	s.Churn, s.ChurnTime, s.DensityTime, s.FillConcurrency, s.Capacity = f.churn, f.churnTime, f.densityTime, f.fillConcurrency, f.capacity
 	if f.capacity && f.changed != nil {
 		if !f.changed("density") {
-			s.Density = measure.MaxCapacityFill
+			s.Density = results.MaxCapacityFill
 		}
 		if !f.changed("density-time") {
-			s.DensityTime = measure.CapacityTime
+			s.DensityTime = results.CapacityTime
 		}
 	}
 	s.Workload.Samples, s.Workload.WarmRuns = f.workloadSamples, f.warmRuns
@@ -182,7 +186,7 @@ func (f *measureFlags) settings() (measure.Settings, error) {
 		return s, err
 	}
 	if f.phases != "" {
-		ph, err := measure.ParsePhases(f.phases)
+		ph, err := results.ParsePhases(f.phases)
 		if err != nil {
 			return s, usagef("--phases: %v", err)
 		}
@@ -271,10 +275,10 @@ func selectDrivers(ctx context.Context, args []string, skipUnavailable bool) ([]
 
 // runMeasurement builds the probe, runs the drivers with live progress on
 // stderr, and writes the results file.
-func (a *App) runMeasurement(ctx context.Context, drivers []driver.Driver, s measure.Settings, out string) (*measure.Results, string, error) {
+func (a *App) runMeasurement(ctx context.Context, drivers []driver.Driver, s results.Settings, out string) (*results.Results, string, error) {
 	// What killed runs left behind goes first: the run must not measure
 	// beside it, nor be confused with it.
-	if _, err := sweepStale(ctx, a.stderr, false, measure.DefaultMaxWait); err != nil {
+	if _, err := reapStale(ctx, a.stderr, a.stderr, false, reap.DefaultMaxWait); err != nil {
 		return nil, "", err
 	}
 	probePath, err := measure.BuildProbe(ctx)
@@ -291,7 +295,7 @@ func (a *App) runMeasurement(ctx context.Context, drivers []driver.Driver, s mea
 			fmt.Fprintf(a.stderr, "agentic-eval: workload phase: %v\n", err)
 		}
 	}
-	r.LedgerDir = measure.LedgerDir()
+	r.LedgerDir = reap.LedgerDir()
 	pr := newProgress(a.stderr)
 	r.Progress = pr.event
 	r.Log = pr.logf
@@ -300,10 +304,10 @@ func (a *App) runMeasurement(ctx context.Context, drivers []driver.Driver, s mea
 	if err != nil {
 		return nil, "", err
 	}
-	// A killed run's runtimes can create objects after the first sweep
-	// watched it: what appeared while this run measured is swept now.
+	// A killed run's runtimes can create objects after the first reap
+	// watched it: what appeared while this run measured is reaped now.
 	if ctx.Err() == nil {
-		if _, err := sweepStale(ctx, a.stderr, false, endSweepMaxWait); err != nil {
+		if _, err := reapStale(ctx, a.stderr, a.stderr, false, endReapMaxWait); err != nil {
 			fmt.Fprintf(a.stderr, "agentic-eval: %v\n", err)
 		}
 	}
@@ -334,8 +338,8 @@ fork, verified by a token in memory) through every available driver, or those na
 Everything the run creates is removed at the end, on error, on timeout and on
 SIGINT/SIGTERM, except the caches it keeps on purpose for the next run (QEMU's
 extracted guest kernel and image disk in /var/cache/agentic-eval/qemu, Docker's
-sandbox image agentic-eval/sandbox:<key>-<size>-<probe>). A run records itself in the state directory first, and sweeps what
-runs that were killed left behind (see 'vms sweep'). The results JSON holds raw
+sandbox image agentic-eval/sandbox:<key>-<size>-<probe>). A run records itself in the state directory first, and reaps what
+runs that were killed left behind (see 'vms reap'). The results JSON holds raw
 samples, summaries, failures (each classed runtime, environment or timeout) and
 settings. Exit status 1 when a daemon became unreachable or every variant failed
 for the environment; runtime failures alone are results and exit 0.`,
@@ -402,7 +406,7 @@ median and 95% interval, with a warning wherever the runs' shapes differ.`,
 }
 
 // emitResults prints a run's summary: one row per variant.
-func (a *App) emitResults(cmd *cobra.Command, res *measure.Results) error {
+func (a *App) emitResults(cmd *cobra.Command, res *results.Results) error {
 	if a.format() == FormatJSON {
 		return a.emit(cmd, Output{JSON: res})
 	}
@@ -447,7 +451,7 @@ func (a *App) emitResults(cmd *cobra.Command, res *measure.Results) error {
 
 // resultTables are the tables after the headline one, each only when the
 // run has its figures.
-func resultTables(res *measure.Results) []*Table {
+func resultTables(res *results.Results) []*Table {
 	var out []*Table
 	if t := phasesTable(res); t != nil {
 		out = append(out, t)
@@ -455,14 +459,14 @@ func resultTables(res *measure.Results) []*Table {
 	return append(append(append(out, workloadTables(res)...), sweepTables(res)...), fleetTables(res)...)
 }
 
-func hostLabel(res *measure.Results) string {
+func hostLabel(res *results.Results) string {
 	if res.Host.OS != "" {
 		return res.Host.OS
 	}
 	return "this host"
 }
 
-func kvmLabel(res *measure.Results) string {
+func kvmLabel(res *results.Results) string {
 	if res.Host.KVM.Usable {
 		return "/dev/kvm creates VMs"
 	}
@@ -470,7 +474,7 @@ func kvmLabel(res *measure.Results) string {
 }
 
 // resultsTable is the one-row-per-variant summary of a run.
-func resultsTable(res *measure.Results) *Table {
+func resultsTable(res *results.Results) *Table {
 	t := NewTable("VARIANT", "START p50 [95% CI]", "p90", "TEARDOWN p50", "BURST", "MiB/INSTANCE", "ΔMemAvail MiB", "ISOLATION", "RESTORE p50", "FAILURES")
 	t.AlignRight(1, 2, 3, 4, 5, 6, 8, 9)
 	for _, v := range res.Systems {
@@ -518,7 +522,7 @@ func resultsTable(res *measure.Results) *Table {
 
 // resultNotes lists warnings and failure causes under the table, so a
 // figure is never read without its caveats.
-func resultNotes(res *measure.Results) string {
+func resultNotes(res *results.Results) string {
 	var b strings.Builder
 	for _, w := range res.Warnings {
 		fmt.Fprintf(&b, "warning: %s\n", w)
@@ -554,7 +558,7 @@ func resultNotes(res *measure.Results) string {
 		}
 		for _, f := range v.Failures {
 			key := f.Phase + f.Cause
-			if seen[key] || (v.Snapshot != nil && f.Phase == string(measure.PhaseSnapshot) && strings.Contains(v.Snapshot.Cause, f.Cause)) {
+			if seen[key] || (v.Snapshot != nil && f.Phase == string(results.PhaseSnapshot) && strings.Contains(v.Snapshot.Cause, f.Cause)) {
 				continue
 			}
 			seen[key] = true
@@ -567,7 +571,7 @@ func resultNotes(res *measure.Results) string {
 	}
 	precision := res.Settings.Precision
 	if precision <= 0 {
-		precision = measure.DefaultSettings().Precision
+		precision = results.DefaultSettings().Precision
 	}
 	if met, total, misses := res.PrecisionNote(precision); total > 0 {
 		fmt.Fprintf(&b, "medians known within ±%.0f%% (95%% interval): %d of %d\n", precision*100, met, total)
@@ -656,7 +660,7 @@ func (p *progress) finish() {
 
 // sampledNote says how many samples a figure has and why no more were
 // taken.
-func sampledNote(n int, stop *measure.Stop) string {
+func sampledNote(n int, stop *stats.Stop) string {
 	if stop == nil {
 		return fmt.Sprintf("%d samples", n)
 	}
@@ -664,7 +668,7 @@ func sampledNote(n int, stop *measure.Stop) string {
 }
 
 // phaseNames lists phases comma-separated.
-func phaseNames(ps []measure.Phase) string {
+func phaseNames(ps []results.Phase) string {
 	var n []string
 	for _, p := range ps {
 		n = append(n, string(p))
@@ -720,7 +724,7 @@ func parseSizes(list string) ([]int64, error) {
 // phaseTimes lists a variant's steps in run order with their times.
 func phaseTimes(m map[string]int64) string {
 	order := []string{"prepare"}
-	for _, p := range measure.AllPhases() {
+	for _, p := range results.AllPhases() {
 		order = append(order, string(p))
 	}
 	order = append(order, "cleanup")

@@ -5,7 +5,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/agentic-eval/agentic-eval/internal/resultsfile"
+	"github.com/agentic-eval/agentic-eval/results"
 )
 
 // checkOut makes sure the results can be written to path before a
@@ -41,4 +41,4 @@ func checkOut(path string) error {
 
 // shorten is an argument fit to echo in an error: quoted, at most 80
 // characters.
-func shorten(s string) string { return resultsfile.Shorten(s) }
+func shorten(s string) string { return results.Shorten(s) }

@@ -3,7 +3,7 @@ package cli
 import (
 	"fmt"
 
-	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/results"
 )
 
 // phasesTable is the stages of a start for the variants whose driver
@@ -11,7 +11,7 @@ import (
 // Ready, the ready line printed and read), each a median from the moment
 // the runtime was asked, with the step from the stage before; nil when no
 // variant reports stages.
-func phasesTable(res *measure.Results) *Table {
+func phasesTable(res *results.Results) *Table {
 	var rows [][]string
 	for _, v := range res.Systems {
 		sl := v.StartLatency

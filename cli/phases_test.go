@@ -4,16 +4,17 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/results"
+	"github.com/agentic-eval/agentic-eval/stats"
 )
 
 func TestPhasesTableShowsEachStageWithItsStep(t *testing.T) {
-	stage := func(name string, ms float64) measure.PhaseSamples {
-		return measure.PhaseSamples{Name: name, Summary: measure.Summary{N: 6, Unit: "ms", Median: ms, Lo: ms - 1, Hi: ms + 1}}
+	stage := func(name string, ms float64) results.StageSamples {
+		return results.StageSamples{Name: name, Summary: stats.Summary{N: 6, Unit: "ms", Median: ms, Lo: ms - 1, Hi: ms + 1}}
 	}
-	res := &measure.Results{Systems: []measure.VariantResult{
-		{Variant: "docker/runc", StartLatency: &measure.Latency{}},
-		{Variant: "k8s/runc", StartLatency: &measure.Latency{Phases: []measure.PhaseSamples{
+	res := &results.Results{Systems: []results.VariantResult{
+		{Variant: "docker/runc", StartLatency: &results.Latency{}},
+		{Variant: "k8s/runc", StartLatency: &results.Latency{Phases: []results.StageSamples{
 			stage("accepted", 9), stage("scheduled", 17), stage("sandbox", 987), stage("probe", 996),
 		}}},
 	}}
@@ -34,7 +35,7 @@ func TestPhasesTableShowsEachStageWithItsStep(t *testing.T) {
 	if strings.Contains(out, "docker/runc") {
 		t.Errorf("a variant without stages has rows:\n%s", out)
 	}
-	if phasesTable(&measure.Results{Systems: []measure.VariantResult{{Variant: "docker/runc"}}}) != nil {
+	if phasesTable(&results.Results{Systems: []results.VariantResult{{Variant: "docker/runc"}}}) != nil {
 		t.Error("a table for a run without stages")
 	}
 }

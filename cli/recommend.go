@@ -11,7 +11,7 @@ import (
 
 	"github.com/agentic-eval/agentic-eval/drivers/registry"
 	"github.com/agentic-eval/agentic-eval/evaluate"
-	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/results"
 )
 
 func init() { registerVMS((*App).recommendCmd) }
@@ -19,7 +19,7 @@ func init() { registerVMS((*App).recommendCmd) }
 func (a *App) recommendCmd() *cobra.Command {
 	var (
 		wf              weightFlags
-		results         string
+		files           string
 		requireMeasured bool
 		cf              constraintFlags
 	)
@@ -52,12 +52,12 @@ printed and the exit status is 1.`,
 			if err != nil {
 				return err
 			}
-			if requireMeasured && results == "" {
+			if requireMeasured && files == "" {
 				return usagef("--require-measured needs --results FILE: a results file written by vms measure")
 			}
-			var res *measure.Results
-			if results != "" {
-				if res, err = measure.ReadResultsFile(results); err != nil {
+			var res *results.Results
+			if files != "" {
+				if res, err = results.ReadResultsFile(files); err != nil {
 					return asUsage(err)
 				}
 			}
@@ -94,7 +94,7 @@ printed and the exit status is 1.`,
 		},
 	}
 	wf.add(cmd)
-	cmd.Flags().StringVar(&results, "results", "", "a results `FILE` written by `vms measure`; without it the recommendation rests on the curated catalog")
+	cmd.Flags().StringVar(&files, "results", "", "a results `FILE` written by `vms measure`; without it the recommendation rests on the curated catalog")
 	cmd.Flags().BoolVar(&requireMeasured, "require-measured", false, "recommend only a system measured in --results")
 	cf.add(cmd)
 	return cmd

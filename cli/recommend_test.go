@@ -7,9 +7,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/agentic-eval/agentic-eval/results"
+
 	"github.com/agentic-eval/agentic-eval/drivers/registry"
 	"github.com/agentic-eval/agentic-eval/evaluate"
-	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/vms"
 )
 
@@ -17,9 +18,9 @@ const fixture = "../report/testdata/results-fixture.json"
 
 // writeResults writes a copy of the fixture, changed by edit, and returns
 // its path.
-func writeResults(t *testing.T, edit func(*measure.Results)) string {
+func writeResults(t *testing.T, edit func(*results.Results)) string {
 	t.Helper()
-	res, err := measure.ReadResultsFile(fixture)
+	res, err := results.ReadResultsFile(fixture)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +49,7 @@ func TestRecommendJSONIsEvaluatesRecommendation(t *testing.T) {
 		}},
 		{"measured only, weights", []string{"--results", fixture, "--weights", "isolation=3,start-latency=2", "--require-measured"}, func(t *testing.T) evaluate.Recommendation {
 			w, _ := vms.ParseWeights("isolation=3,start-latency=2")
-			res, err := measure.ReadResultsFile(fixture)
+			res, err := results.ReadResultsFile(fixture)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -81,7 +82,7 @@ func TestRecommendJSONIsEvaluatesRecommendation(t *testing.T) {
 }
 
 // facts are what the CLI tests constraints against.
-func facts(res *measure.Results) evaluate.Facts {
+func facts(res *results.Results) evaluate.Facts {
 	return evaluate.Facts{Results: res, Declared: evaluate.DeclaredOf(registry.Drivers())}
 }
 
@@ -109,8 +110,8 @@ func TestRecommendTextAndMarkdownNameTheSystemReasonsAndCaveats(t *testing.T) {
 }
 
 func TestRecommendBadInputIsOneLineAndExitTwo(t *testing.T) {
-	nothingMeasured := writeResults(t, func(res *measure.Results) {
-		res.Systems = slices.DeleteFunc(res.Systems, func(v measure.VariantResult) bool { return v.Fingerprint.Available })
+	nothingMeasured := writeResults(t, func(res *results.Results) {
+		res.Systems = slices.DeleteFunc(res.Systems, func(v results.VariantResult) bool { return v.Fingerprint.Available })
 	})
 	for _, c := range []struct {
 		name    string
@@ -147,7 +148,7 @@ func TestRecommendBadInputIsOneLineAndExitTwo(t *testing.T) {
 }
 
 func TestEvaluateDoesNotDependOnTheOrderOfTheResultsFile(t *testing.T) {
-	reversed := writeResults(t, func(res *measure.Results) { slices.Reverse(res.Systems) })
+	reversed := writeResults(t, func(res *results.Results) { slices.Reverse(res.Systems) })
 	a := ok(t, "vms", "evaluate", "--results", fixture, "--format", "json")
 	b := ok(t, "vms", "evaluate", "--results", reversed, "--format", "json")
 	if a != b {

@@ -12,8 +12,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/agentic-eval/agentic-eval/drivers/registry"
-	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/report"
+	"github.com/agentic-eval/agentic-eval/results"
 )
 
 func init() { registerVMS((*App).reportCmd) }
@@ -27,9 +27,9 @@ type reportWritten struct {
 
 func (a *App) reportCmd() *cobra.Command {
 	var (
-		wf      weightFlags
-		results []string
-		out     string
+		wf    weightFlags
+		files []string
+		out   string
 	)
 	cmd := &cobra.Command{
 		Use:   "report --out FILE.html [--results FILE] [--weights AXIS=W,... | --preset NAME]",
@@ -51,12 +51,12 @@ Without --results the page shows the curated catalog only, and says so.`,
 			if err != nil {
 				return err
 			}
-			var res *measure.Results
-			var others []*measure.Results
-			if len(results) > maxFiles {
-				return usagef("--results given %d times: at most %d runs side by side", len(results), maxFiles)
+			var res *results.Results
+			var others []*results.Results
+			if len(files) > maxFiles {
+				return usagef("--results given %d times: at most %d runs side by side", len(files), maxFiles)
 			}
-			runs, _, err := a.readRunFiles(results)
+			runs, _, err := a.readRunFiles(files)
 			if err != nil {
 				return err
 			}
@@ -68,13 +68,13 @@ Without --results the page shows the curated catalog only, and says so.`,
 				}
 			}
 			first := ""
-			if len(results) > 0 {
-				first = results[0]
+			if len(files) > 0 {
+				first = files[0]
 			}
 			var page bytes.Buffer
 			if err := report.Render(&page, report.Options{
 				Results: res, Others: others, ResultsPath: first, Weights: w.Weights, Weighting: w.label(),
-				ToolVersion: measure.ToolInfo().Version, Generated: time.Now(), Preferred: registry.Preferred(),
+				ToolVersion: results.ToolInfo().Version, Generated: time.Now(), Preferred: registry.Preferred(),
 			}); err != nil {
 				return err
 			}
@@ -96,7 +96,7 @@ Without --results the page shows the curated catalog only, and says so.`,
 		},
 	}
 	wf.add(cmd)
-	cmd.Flags().StringArrayVar(&results, "results", nil, "a results `FILE` written by `vms measure`; without it the page is the curated catalog only; given again, more runs (hosts) set side by side with the first")
+	cmd.Flags().StringArrayVar(&files, "results", nil, "a results `FILE` written by `vms measure`; without it the page is the curated catalog only; given again, more runs (hosts) set side by side with the first")
 	cmd.Flags().StringVar(&out, "out", "", "write the page to `FILE.html` (required)")
 	return cmd
 }

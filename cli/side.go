@@ -5,11 +5,12 @@ import (
 	"io"
 	"strings"
 
+	"github.com/agentic-eval/agentic-eval/results"
+
 	"github.com/spf13/cobra"
 
 	"github.com/agentic-eval/agentic-eval/compare"
 	"github.com/agentic-eval/agentic-eval/evaluate"
-	"github.com/agentic-eval/agentic-eval/measure"
 )
 
 // sideFigures are the headline figures `vms results` sets side by side
@@ -97,7 +98,7 @@ func cellText(c compare.Cell, unit string) string {
 
 // emitEvaluations sets the evaluations of several runs side by side: per
 // system, each host's fitness with its interval and rank.
-func (a *App) emitEvaluations(cmd *cobra.Command, runs []*measure.Results, evs []evaluate.Evaluation, w weighting) error {
+func (a *App) emitEvaluations(cmd *cobra.Command, runs []*results.Results, evs []evaluate.Evaluation, w weighting) error {
 	side := compare.SideBySide(runs, "none")
 	type cell struct {
 		Host    string   `json:"host"`

@@ -6,9 +6,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/results"
+
 	"github.com/spf13/pflag"
 
-	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/workload"
 )
 
@@ -38,7 +39,7 @@ func joinRates(v []float64) string {
 }
 
 func (f *sweepFlags) add(fl *pflag.FlagSet) {
-	def := measure.DefaultSettings()
+	def := results.DefaultSettings()
 	fl.StringVar(&f.ladder, "burst-ladder", joinInts(def.BurstLadder), "burst levels (spawns at once) climbed below --burst, comma-separated, increasing")
 	fl.DurationVar(&f.burstBudget, "burst-budget", def.BurstBudget, "time budget of the burst ladder per variant: a level that would exceed it is not started")
 	fl.StringVar(&f.until, "sweep-until", def.SweepUntil, "what the burst and arrival sweeps time each spawn until: ready (the probe's ready line) or a workload ("+workload.PythonHello+"); drivers without the image use ready")
@@ -52,7 +53,7 @@ func (f *sweepFlags) add(fl *pflag.FlagSet) {
 
 // apply sets the sweeps' settings from the flags; Settings.Validate checks
 // their ranges.
-func (f *sweepFlags) apply(s *measure.Settings) error {
+func (f *sweepFlags) apply(s *results.Settings) error {
 	s.BurstLadder = nil
 	for _, part := range strings.Split(f.ladder, ",") {
 		part = strings.TrimSpace(part)
@@ -81,7 +82,7 @@ func (f *sweepFlags) apply(s *measure.Settings) error {
 
 // sweepTables are the burst ladder and the arrival ladder, one row per
 // level and per rate; nil when the run measured neither.
-func sweepTables(res *measure.Results) []*Table {
+func sweepTables(res *results.Results) []*Table {
 	burst := NewTable("VARIANT", "BURST k", "UNTIL", "OK", "FIRST", "ALL", "p50", "p99*", "SPAWNS/s", "KNEE", "HARNESS CPU / RSS")
 	burst.AlignRight(1, 3, 4, 5, 6, 7, 8)
 	arr := NewTable("VARIANT", "RATE/s", "UNTIL", "OFFERED/s", "ACHIEVED/s", "DONE", "p50", "p99*", "HELD", "HARNESS CPU / RSS", "LATE SENDS max")
@@ -150,7 +151,7 @@ func sweepTables(res *measure.Results) []*Table {
 
 // sweepNotes are the sweeps' lines under the tables: the knee, the highest
 // rate held and why each climb stopped.
-func sweepNotes(res *measure.Results) string {
+func sweepNotes(res *results.Results) string {
 	var b strings.Builder
 	any := false
 	for _, v := range res.Systems {
@@ -192,7 +193,7 @@ func sweepNotes(res *measure.Results) string {
 	return b.String()
 }
 
-func costCell(c *measure.HarnessCost) string {
+func costCell(c *results.HarnessCost) string {
 	if c == nil {
 		return ""
 	}
@@ -200,7 +201,7 @@ func costCell(c *measure.HarnessCost) string {
 }
 
 // burstCell is the results table's one-cell summary of a burst sweep.
-func burstCell(sw *measure.BurstSweep) string {
+func burstCell(sw *results.BurstSweep) string {
 	if sw == nil {
 		return "-"
 	}

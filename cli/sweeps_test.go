@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/results"
 )
 
 func tablesText(t *testing.T, tables []*Table) string {
@@ -22,7 +22,7 @@ func tablesText(t *testing.T, tables []*Table) string {
 // An older document's single burst of 8 shows as a ladder of one level,
 // said to be so, with no knee.
 func TestSweepTablesOfAnOlderDocumentsSingleBurst(t *testing.T) {
-	res, err := measure.ReadResultsFile("../docs/run-crun-runc.json")
+	res, err := results.ReadResultsFile("../docs/run-crun-runc.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func TestSweepTablesOfAnOlderDocumentsSingleBurst(t *testing.T) {
 	if !strings.Contains(notes, "only one level measured (k=8)") || !strings.Contains(notes, "a single burst of an older document") {
 		t.Errorf("notes:\n%s", notes)
 	}
-	if sweepTables(&measure.Results{}) != nil || sweepNotes(&measure.Results{}) != "" {
+	if sweepTables(&results.Results{}) != nil || sweepNotes(&results.Results{}) != "" {
 		t.Error("a run without sweeps has sweep tables or notes")
 	}
 }
@@ -48,7 +48,7 @@ func TestSweepTablesOfAnOlderDocumentsSingleBurst(t *testing.T) {
 // TestSweepTablesOfARecordedRun renders a real run of both sweeps (runc,
 // crun, gVisor, Docker, QEMU under TCG: ../report/testdata/sweep-run.json).
 func TestSweepTablesOfARecordedRun(t *testing.T) {
-	res, err := measure.ReadResultsFile("../report/testdata/sweep-run.json")
+	res, err := results.ReadResultsFile("../report/testdata/sweep-run.json")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,9 @@
 package cli
 
 import (
-	"github.com/agentic-eval/agentic-eval/vms"
 	"github.com/spf13/cobra"
+
+	"github.com/agentic-eval/agentic-eval/vms"
 )
 
 // vmsSubcommands are the constructors of the `vms` subcommands, added by each

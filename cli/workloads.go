@@ -5,13 +5,14 @@ import (
 	"path"
 	"strings"
 
-	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/results"
+	"github.com/agentic-eval/agentic-eval/stats"
 )
 
 // workloadTables are what an agent waits for, per variant: time to
 // interactive and warm exec per workload, files moved, and the primed
 // interpreter forked. nil when the run measured no workload.
-func workloadTables(res *measure.Results) []*Table {
+func workloadTables(res *results.Results) []*Table {
 	tti := NewTable("VARIANT", "WORKLOAD", "READY p50", "FIRST RESULT p50 [95% CI]", "SECOND p50", "FIRST/SECOND", "WARM (probe) p50", "WARM (runtime exec) p50", "FAILED")
 	tti.AlignRight(2, 3, 4, 5, 6, 7, 8)
 	files := NewTable("VARIANT", "FILE", "PATH", "PUT p50", "PUT MB/s", "GET p50", "GET MB/s", "VERIFIED", "CROSS-CHECKED")
@@ -30,10 +31,10 @@ func workloadTables(res *measure.Results) []*Table {
 			tti.AddRow(v.Variant, "-", "not measured: "+w.Cause, "", "", "", "", "", "")
 			continue
 		}
-		warm := map[string]map[string]measure.WarmExec{}
+		warm := map[string]map[string]results.WarmExec{}
 		for _, e := range w.Warm {
 			if warm[e.Workload] == nil {
-				warm[e.Workload] = map[string]measure.WarmExec{}
+				warm[e.Workload] = map[string]results.WarmExec{}
 			}
 			warm[e.Workload][e.ExecPath] = e
 		}
@@ -43,7 +44,7 @@ func workloadTables(res *measure.Results) []*Table {
 				first = fmt.Sprintf("%s [%s, %s]", ms(t.FirstResult.Median), ms(t.FirstResult.Lo), ms(t.FirstResult.Hi))
 			}
 			tti.AddRow(v.Variant, t.Workload, msOr(t.Ready), first, msOr(t.SecondResult), ratio(t.FirstPenalty),
-				warmCell(warm[t.Workload][measure.ExecPathProbe]), warmCell(warm[t.Workload][measure.ExecPathRuntime]), fmt.Sprint(t.Failed))
+				warmCell(warm[t.Workload][results.ExecPathProbe]), warmCell(warm[t.Workload][results.ExecPathRuntime]), fmt.Sprint(t.Failed))
 		}
 		fileRows(files, copyPaths, v.Variant, w.Files)
 		if p := w.Primed; p != nil {
@@ -55,7 +56,7 @@ func workloadTables(res *measure.Results) []*Table {
 					answer = append(answer, float64(ns)/1e6)
 				}
 				primed.AddRow(v.Variant, fmt.Sprintf("%.1f MB snapshot", float64(p.SnapshotBytes)/1e6), ms(float64(p.PrimeNS)/1e6), ms(float64(p.SnapshotNS)/1e6),
-					msOr(p.Restore), msOr(measure.SummarizeValues(answer, "ms")), fmt.Sprintf("%d/%d", p.Verified, p.Verified+p.Failed))
+					msOr(p.Restore), msOr(stats.SummarizeValues(answer, "ms")), fmt.Sprintf("%d/%d", p.Verified, p.Verified+p.Failed))
 			}
 		}
 	}
@@ -79,11 +80,11 @@ func workloadTables(res *measure.Results) []*Table {
 // its exec path: the probe's rows, then the runtime copy path's; a copy
 // path's place and reason, or why there is none, go to copyPaths, once
 // per variant.
-func fileRows(files, copyPaths *Table, variant string, fs []measure.FileTransfer) {
+func fileRows(files, copyPaths *Table, variant string, fs []results.FileTransfer) {
 	noted := false
 	for i := 0; i+1 < len(fs); i += 2 {
 		put, get := fs[i], fs[i+1]
-		if put.ExecPath == measure.ExecPathRuntime && !noted {
+		if put.ExecPath == results.ExecPathRuntime && !noted {
 			noted = true
 			switch {
 			case put.Cap != "":
@@ -102,7 +103,7 @@ func fileRows(files, copyPaths *Table, variant string, fs []measure.FileTransfer
 			where += ": " + path.Dir(put.Path)
 		}
 		crossed := "-"
-		if put.ExecPath == measure.ExecPathRuntime {
+		if put.ExecPath == results.ExecPathRuntime {
 			crossed = fmt.Sprintf("%d/%d", put.CrossVerified+get.CrossVerified, put.Verified+put.Failed+get.Verified+get.Failed)
 		}
 		files.AddRow(variant, bytesLabel(put.Bytes), where, msOr(put.Summary), mbps(put.MBps), msOr(get.Summary), mbps(get.MBps),
@@ -110,14 +111,14 @@ func fileRows(files, copyPaths *Table, variant string, fs []measure.FileTransfer
 	}
 }
 
-func msOr(s measure.Summary) string {
+func msOr(s stats.Summary) string {
 	if s.N == 0 {
 		return "-"
 	}
 	return ms(s.Median)
 }
 
-func warmCell(e measure.WarmExec) string {
+func warmCell(e results.WarmExec) string {
 	if e.Summary.N == 0 {
 		if e.Failed > 0 {
 			return fmt.Sprintf("failed %d", e.Failed)

@@ -6,14 +6,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/results"
 )
 
 // TestWorkloadTablesOfARecordedRun renders a real run (gVisor and runc,
 // python-hello, files, the primed interpreter forked: testdata/
 // workload-run.json) and finds its figures.
 func TestWorkloadTablesOfARecordedRun(t *testing.T) {
-	res, err := measure.ReadResultsFile(filepath.Join("testdata", "workload-run.json"))
+	res, err := results.ReadResultsFile(filepath.Join("testdata", "workload-run.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func TestWorkloadTablesOfARecordedRun(t *testing.T) {
 			t.Errorf("no %q in\n%s", want, out)
 		}
 	}
-	if workloadTables(&measure.Results{}) != nil {
+	if workloadTables(&results.Results{}) != nil {
 		t.Error("a run without workloads has workload tables")
 	}
 }
@@ -50,7 +50,7 @@ func TestWorkloadTablesOfARecordedRun(t *testing.T) {
 // as its README says): docker's archive-API rows beside the probe's, with
 // where they went and why, and runc's lack of a copy path said once.
 func TestFilesTableShowsTheRuntimeCopyPathBesideTheProbe(t *testing.T) {
-	res, err := measure.ReadResultsFile(filepath.Join("..", "mcpserver", "testdata", "workload-run.json"))
+	res, err := results.ReadResultsFile(filepath.Join("..", "mcpserver", "testdata", "workload-run.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

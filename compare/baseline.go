@@ -9,7 +9,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/results"
+	"github.com/agentic-eval/agentic-eval/stats"
 )
 
 // Bound is one line of a baseline: a statistic of one variant's figure
@@ -124,7 +125,7 @@ type Outcome struct {
 
 // Check holds every bound against res. A bound whose figure was not
 // measured fails: a check that cannot be made is not a pass.
-func Check(res *measure.Results, bounds []Bound) []Outcome {
+func Check(res *results.Results, bounds []Bound) []Outcome {
 	figs := figureMap(res)
 	out := make([]Outcome, 0, len(bounds))
 	for _, b := range bounds {
@@ -154,7 +155,7 @@ func Check(res *measure.Results, bounds []Bound) []Outcome {
 }
 
 func stat(vals []float64, name string) float64 {
-	s := measure.SummarizeValues(vals, "")
+	s := stats.SummarizeValues(vals, "")
 	switch name {
 	case "min":
 		return s.Min

@@ -6,19 +6,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/results"
 )
 
 // run is a results document with one variant whose start latencies are
 // the given milliseconds.
-func run(id, variant string, ms ...float64) *measure.Results {
+func run(id, variant string, ms ...float64) *results.Results {
 	ns := make([]int64, len(ms))
 	for i, v := range ms {
 		ns[i] = int64(v * float64(time.Millisecond))
 	}
-	v := measure.VariantResult{Variant: variant, StartLatency: &measure.Latency{SamplesNS: ns}}
+	v := results.VariantResult{Variant: variant, StartLatency: &results.Latency{SamplesNS: ns}}
 	v.Fingerprint.Available = true
-	return &measure.Results{Schema: measure.Schema, RunID: id, Systems: []measure.VariantResult{v}}
+	return &results.Results{Schema: results.Schema, RunID: id, Systems: []results.VariantResult{v}}
 }
 
 // spread is n values around m, ±2%, in a fixed order.
@@ -87,7 +87,7 @@ func TestDiffRefusesABadRule(t *testing.T) {
 // A recorded run against itself: every figure is there on both sides and
 // none has changed.
 func TestDiffRecordedRunAgainstItself(t *testing.T) {
-	res, err := measure.ReadResultsFile("../docs/host-run.json")
+	res, err := results.ReadResultsFile("../docs/host-run.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +172,7 @@ func TestFiguresOfARecordedRunAreNamedStably(t *testing.T) {
 	if _, err := os.Stat("../docs/run-crun-runc.json"); err != nil {
 		t.Skip("no recorded crun/runc run")
 	}
-	res, err := measure.ReadResultsFile("../docs/run-crun-runc.json")
+	res, err := results.ReadResultsFile("../docs/run-crun-runc.json")
 	if err != nil {
 		t.Fatal(err)
 	}

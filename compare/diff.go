@@ -5,9 +5,10 @@ import (
 	"math"
 	"sort"
 
-	"golang.org/x/perf/benchmath"
+	"github.com/agentic-eval/agentic-eval/results"
+	"github.com/agentic-eval/agentic-eval/stats"
 
-	"github.com/agentic-eval/agentic-eval/measure"
+	"golang.org/x/perf/benchmath"
 )
 
 // Rule decides when a change is a regression: significant at Alpha and
@@ -85,7 +86,7 @@ func (r Report) Regressions() int {
 }
 
 // Diff compares every figure of every variant measured in either run.
-func Diff(base, next *measure.Results, rule Rule) (Report, error) {
+func Diff(base, next *results.Results, rule Rule) (Report, error) {
 	if err := rule.Validate(); err != nil {
 		return Report{}, err
 	}
@@ -139,12 +140,12 @@ func compareFigure(variant, name string, b Figure, inBase bool, n Figure, inNew 
 	if inBase {
 		row.Unit, row.BaseN = b.Unit, len(b.Values)
 		bs = benchmath.NewSample(b.Values, th)
-		row.BaseMedian = benchmath.AssumeNothing.Summary(bs, measure.Confidence).Center
+		row.BaseMedian = benchmath.AssumeNothing.Summary(bs, stats.Confidence).Center
 	}
 	if inNew {
 		row.Unit, row.NewN = n.Unit, len(n.Values)
 		ns = benchmath.NewSample(n.Values, th)
-		row.NewMedian = benchmath.AssumeNothing.Summary(ns, measure.Confidence).Center
+		row.NewMedian = benchmath.AssumeNothing.Summary(ns, stats.Confidence).Center
 	}
 	switch {
 	case !inNew:
@@ -182,7 +183,7 @@ func compareFigure(variant, name string, b Figure, inBase bool, n Figure, inNew 
 
 // hostWarnings says where the two runs' hosts or settings differ, since a
 // change may then be the host's.
-func hostWarnings(base, next *measure.Results) []string {
+func hostWarnings(base, next *results.Results) []string {
 	var w []string
 	bh, nh := base.Host, next.Host
 	diff := func(what, a, b string) {

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/results"
 )
 
 // Figure is one sampled quantity of one variant, under a stable name.
@@ -39,7 +39,7 @@ func sizeName(n int64) string {
 
 // Figures lists every sampled figure of a variant, sorted by name. Every
 // figure is one where lower is better (a duration, a memory cost).
-func Figures(v measure.VariantResult) []Figure {
+func Figures(v results.VariantResult) []Figure {
 	var out []Figure
 	add := func(name, unit string, vals []float64) {
 		if len(vals) > 0 {
@@ -92,7 +92,7 @@ func Figures(v measure.VariantResult) []Figure {
 }
 
 // figureMap indexes a run's figures by variant and name.
-func figureMap(res *measure.Results) map[string]map[string]Figure {
+func figureMap(res *results.Results) map[string]map[string]Figure {
 	m := map[string]map[string]Figure{}
 	for _, v := range res.Systems {
 		if !v.Fingerprint.Available {

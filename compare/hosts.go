@@ -5,7 +5,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/results"
+	"github.com/agentic-eval/agentic-eval/stats"
 )
 
 // Host is one run's column: which run, and the host it ran on.
@@ -49,7 +50,7 @@ type Side struct {
 // one column per run, and warns where the runs' shapes differ (settings,
 // phases, image, tool) so that a difference is not read as the host's
 // alone. Only the figures in keep are rows, all when keep is empty.
-func SideBySide(runs []*measure.Results, keep ...string) Side {
+func SideBySide(runs []*results.Results, keep ...string) Side {
 	var s Side
 	maps := make([]map[string]map[string]Figure, len(runs))
 	type key struct{ variant, figure string }
@@ -80,7 +81,7 @@ func SideBySide(runs []*measure.Results, keep ...string) Side {
 		for i := range runs {
 			c := Cell{}
 			if f, ok := maps[i][k.variant][k.figure]; ok {
-				sum := measure.SummarizeValues(f.Values, f.Unit)
+				sum := stats.SummarizeValues(f.Values, f.Unit)
 				c = Cell{Measured: true, Median: sum.Median, Lo: sum.Lo, Hi: sum.Hi, N: sum.N}
 			}
 			row.Cells = append(row.Cells, c)
@@ -91,7 +92,7 @@ func SideBySide(runs []*measure.Results, keep ...string) Side {
 	return s
 }
 
-func hostOf(r *measure.Results, i int) Host {
+func hostOf(r *results.Results, i int) Host {
 	h := r.Host
 	label := columnLabel(i)
 	if r.Node != "" {
@@ -114,12 +115,12 @@ func columnLabel(i int) string {
 }
 
 // shapeWarnings names what differs between runs beyond the host.
-func shapeWarnings(runs []*measure.Results, hosts []Host) []string {
+func shapeWarnings(runs []*results.Results, hosts []Host) []string {
 	if len(runs) < 2 {
 		return nil
 	}
 	var w []string
-	differ := func(what string, of func(*measure.Results) string) {
+	differ := func(what string, of func(*results.Results) string) {
 		vals := map[string][]string{}
 		var order []string
 		for i, r := range runs {
@@ -142,19 +143,19 @@ func shapeWarnings(runs []*measure.Results, hosts []Host) []string {
 		}
 		w = append(w, fmt.Sprintf("%s differs: %s", what, strings.Join(parts, "; ")))
 	}
-	differ("tool version", func(r *measure.Results) string { return r.Tool.Version })
-	differ("phases", func(r *measure.Results) string {
+	differ("tool version", func(r *results.Results) string { return r.Tool.Version })
+	differ("phases", func(r *results.Results) string {
 		var p []string
 		for _, ph := range r.Settings.Phases {
 			p = append(p, string(ph))
 		}
 		return strings.Join(p, ",")
 	})
-	differ("start-latency sampling", func(r *measure.Results) string {
+	differ("start-latency sampling", func(r *results.Results) string {
 		s := r.Settings
 		return fmt.Sprintf("%d-%d samples, ±%.0f%%", s.MinSamples, s.Samples, s.Precision*100)
 	})
-	differ("sandbox image", func(r *measure.Results) string {
+	differ("sandbox image", func(r *results.Results) string {
 		for _, v := range r.Systems {
 			if v.Workloads != nil && v.Workloads.Image.Key != "" {
 				return v.Workloads.Image.Key

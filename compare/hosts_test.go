@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/results"
 )
 
 func TestColumnLabels(t *testing.T) {
@@ -16,15 +16,15 @@ func TestColumnLabels(t *testing.T) {
 }
 
 func TestSideBySideOfTwoRecordedRuns(t *testing.T) {
-	a, err := measure.ReadResultsFile("../docs/host-run.json")
+	a, err := results.ReadResultsFile("../docs/host-run.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := measure.ReadResultsFile("../docs/run-crun-runc.json")
+	b, err := results.ReadResultsFile("../docs/run-crun-runc.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := SideBySide([]*measure.Results{a, b}, "start-latency", "tti/python-hello/first-result")
+	s := SideBySide([]*results.Results{a, b}, "start-latency", "tti/python-hello/first-result")
 	if len(s.Hosts) != 2 || s.Hosts[0].Label != "A" || s.Hosts[1].RunID != b.RunID || s.Hosts[0].CPU == "" || s.Hosts[0].Cores == 0 {
 		t.Fatalf("hosts %+v", s.Hosts)
 	}
@@ -53,7 +53,7 @@ func TestSideBySideOfTwoRecordedRuns(t *testing.T) {
 			t.Errorf("warnings lack %q:\n%s", want, joined)
 		}
 	}
-	if w := SideBySide([]*measure.Results{a, a}).Warnings; len(w) != 0 {
+	if w := SideBySide([]*results.Results{a, a}).Warnings; len(w) != 0 {
 		t.Errorf("a run beside itself warns: %v", w)
 	}
 }

@@ -92,12 +92,13 @@ type Settler interface {
 
 // InFlighter is implemented by drivers whose runtime is a daemon that
 // keeps handling a request after its client is gone (dockerd finishes the
-// creates and starts of a killed client): InFlight counts such requests
-// and names the daemon. The reap of a killed run waits until they are
-// done before it trusts a listing that finds nothing. The count is the
-// daemon's, not one run's: other dead clients' requests are in it too.
+// creates and starts of a killed client): InFlight lists such requests,
+// each by an identity that lasts as long as the request, and names the
+// daemon. The reap of a killed run waits until they are done before it
+// trusts a listing that finds nothing. The list is the daemon's, not one
+// run's: other dead clients' requests are in it too.
 type InFlighter interface {
-	InFlight(ctx context.Context) (n int, daemon string, err error)
+	InFlight(ctx context.Context) (ids []string, daemon string, err error)
 }
 
 // Stage is one moment of a sandbox's start as its driver saw it: the named

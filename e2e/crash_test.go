@@ -12,14 +12,14 @@ import (
 	"github.com/agentic-eval/agentic-eval/criu"
 	"github.com/agentic-eval/agentic-eval/host"
 	"github.com/agentic-eval/agentic-eval/image"
-	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/reap"
 	"github.com/agentic-eval/agentic-eval/residue"
 )
 
 // TestSIGKILLInEachPhaseIsSweptByTheNextRun kills the CLI with SIGKILL,
 // which it cannot catch, in each phase of each variant once it holds a
 // sandbox; the next plain `vms measure` (of another, quick variant) must
-// find the dead run in the ledger and sweep everything it left: runtime
+// find the dead run in the ledger and reap everything it left: runtime
 // lists, processes, mounts, cgroups, runtime roots, images, the scratch
 // dir and the ledger itself.
 func TestSIGKILLInEachPhaseIsSweptByTheNextRun(t *testing.T) {
@@ -66,7 +66,7 @@ func TestSIGKILLInEachPhaseIsSweptByTheNextRun(t *testing.T) {
 					t.Fatal(err)
 				}
 				r.wait(t, time.Minute)
-				ledger := filepath.Join(measure.LedgerDir(), id+".json")
+				ledger := filepath.Join(reap.LedgerDir(), id+".json")
 				if _, err := os.Stat(ledger); err != nil {
 					t.Fatalf("the killed run did not record itself in %s: %v", ledger, err)
 				}
@@ -75,22 +75,22 @@ func TestSIGKILLInEachPhaseIsSweptByTheNextRun(t *testing.T) {
 					t.Fatalf("the next run exited %d:\n%s", code, next.stderr())
 				}
 				if !strings.Contains(next.stderr(), id) {
-					t.Errorf("the next run did not say it swept run %s:\n%s", id, next.stderr())
+					t.Errorf("the next run did not say it reaped run %s:\n%s", id, next.stderr())
 				}
 				if left := leftovers(t, id, d); len(left) > 0 {
 					t.Errorf("after SIGKILL and the next run, run %s left:\n%s", id, strings.Join(left, "\n"))
 				}
 				if _, err := os.Stat(ledger); err == nil {
 					// Something was still being removed when the next run
-					// swept (a Docker removal in progress): the ledger stays
-					// for the next sweep, which must finish the job.
-					sw := start(t, "vms", "sweep")
+					// reaped (a Docker removal in progress): the ledger stays
+					// for the next reap, which must finish the job.
+					sw := start(t, "vms", "reap")
 					if code := sw.wait(t, 2*time.Minute); code != 0 {
-						t.Errorf("vms sweep exited %d:\n%s", code, sw.stderr())
+						t.Errorf("vms reap exited %d:\n%s", code, sw.stderr())
 					}
 				}
 				if _, err := os.Stat(ledger); !os.IsNotExist(err) {
-					t.Errorf("the swept run's ledger %s is still there (%v)", ledger, err)
+					t.Errorf("the reaped run's ledger %s is still there (%v)", ledger, err)
 				}
 			})
 		}

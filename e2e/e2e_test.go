@@ -16,10 +16,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/results"
+
 	"github.com/agentic-eval/agentic-eval/driver"
 	"github.com/agentic-eval/agentic-eval/drivers/registry"
 	"github.com/agentic-eval/agentic-eval/image"
-	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/residue"
 	"github.com/agentic-eval/agentic-eval/vms"
 )
@@ -208,9 +209,9 @@ func liveSandboxes(runID string) int {
 	return len(ids)
 }
 
-func readResults(t *testing.T, path string) *measure.Results {
+func readResults(t *testing.T, path string) *results.Results {
 	t.Helper()
-	res, err := measure.ReadResultsFile(path)
+	res, err := results.ReadResultsFile(path)
 	if err != nil {
 		t.Fatalf("results: %v", err)
 	}
@@ -464,8 +465,8 @@ func TestResultsCommandReprintsASavedRun(t *testing.T) {
 		}
 		switch format {
 		case "json":
-			var res measure.Results
-			if err := json.Unmarshal(b, &res); err != nil || res.Schema != measure.Schema {
+			var res results.Results
+			if err := json.Unmarshal(b, &res); err != nil || res.Schema != results.Schema {
 				t.Errorf("json output does not parse as results: %v", err)
 			}
 		default:

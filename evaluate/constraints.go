@@ -6,10 +6,11 @@ import (
 	"math"
 	"strings"
 
+	"github.com/agentic-eval/agentic-eval/results"
+	"github.com/agentic-eval/agentic-eval/stats"
+
 	"github.com/agentic-eval/agentic-eval/driver"
 
-	"github.com/agentic-eval/agentic-eval/internal/resultsfile"
-	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/rubric"
 	"github.com/agentic-eval/agentic-eval/vms"
 )
@@ -57,7 +58,7 @@ func (c Constraints) Validate() error {
 		return err
 	}
 	if c.MinIsolation != "" && !c.MinIsolation.Valid() {
-		return fmt.Errorf("unknown isolation class %s: valid classes, weakest first, are %s", resultsfile.Shorten(string(c.MinIsolation)), boundaryNames())
+		return fmt.Errorf("unknown isolation class %s: valid classes, weakest first, are %s", results.Shorten(string(c.MinIsolation)), boundaryNames())
 	}
 	return nil
 }
@@ -69,7 +70,7 @@ func ParseBoundary(s string) (vms.Boundary, error) {
 		b = vms.BoundaryHardware
 	}
 	if !b.Valid() {
-		return "", fmt.Errorf("unknown isolation class %s: valid classes, weakest first, are %s", resultsfile.Shorten(s), boundaryNames())
+		return "", fmt.Errorf("unknown isolation class %s: valid classes, weakest first, are %s", results.Shorten(s), boundaryNames())
 	}
 	return b, nil
 }
@@ -130,7 +131,7 @@ func (v Verdict) Failing() []Check {
 // Facts are what constraints are tested against besides the evaluation.
 type Facts struct {
 	// Results is the evaluated run (nil: nothing measured).
-	Results *measure.Results
+	Results *results.Results
 	// Declared is, per system, the static capabilities of the variant that
 	// speaks for it (registry order), for systems the run did not measure.
 	Declared map[vms.System]driver.Capabilities
@@ -164,7 +165,7 @@ const provNone = "none"
 
 func checkRow(r Row, c Constraints, f Facts) Verdict {
 	v := Verdict{System: r.System, Status: Pass}
-	var primary *measure.VariantResult
+	var primary *results.VariantResult
 	if f.Results != nil && r.Primary != "" {
 		primary = f.Results.Variant(r.Primary)
 	}
@@ -242,7 +243,7 @@ func passIf(ok bool) Status {
 
 func msText(v float64) string { return fmt.Sprintf("%g ms", v) }
 
-func runnable(r Row, res *measure.Results) Check {
+func runnable(r Row, res *results.Results) Check {
 	name := "runnable on this host (a variant available in the results)"
 	if res == nil {
 		return Check{Constraint: name, Status: Untested, Figure: "no results file: measure this host with agentic-eval vms measure and pass its results", Provenance: provNone}
@@ -264,9 +265,9 @@ func runnable(r Row, res *measure.Results) Check {
 	return Check{Constraint: name, Status: Fail, Provenance: string(rubric.Measured), Figure: "unavailable in run " + res.RunID + ": " + strings.Join(tried, "; ")}
 }
 
-func startCheck(name string, vr measure.VariantResult, wl string, bound float64, p99 bool) Check {
+func startCheck(name string, vr results.VariantResult, wl string, bound float64, p99 bool) Check {
 	ch := Check{Constraint: name, Variant: vr.Variant, Provenance: string(rubric.Measured)}
-	var s measure.Summary
+	var s stats.Summary
 	var what string
 	if vr.Workloads != nil {
 		for _, t := range vr.Workloads.TTI {
@@ -297,7 +298,7 @@ func startCheck(name string, vr measure.VariantResult, wl string, bound float64,
 	return ch
 }
 
-func isolationCheck(r Row, primary *measure.VariantResult, min vms.Boundary, f Facts) Check {
+func isolationCheck(r Row, primary *results.VariantResult, min vms.Boundary, f Facts) Check {
 	ch := Check{Constraint: "isolation at least " + string(min)}
 	judge := func(b vms.Boundary, how string) Check {
 		ch.Status = passIf(b.Strength() >= min.Strength())
@@ -323,7 +324,7 @@ func isolationCheck(r Row, primary *measure.VariantResult, min vms.Boundary, f F
 	return ch
 }
 
-func snapshotCheck(r Row, primary *measure.VariantResult, f Facts) Check {
+func snapshotCheck(r Row, primary *results.VariantResult, f Facts) Check {
 	ch := Check{Constraint: "snapshot and restore (fork) supported"}
 	if primary != nil {
 		ch.Variant = primary.Variant

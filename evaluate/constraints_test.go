@@ -5,9 +5,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/agentic-eval/agentic-eval/results"
+	"github.com/agentic-eval/agentic-eval/stats"
+
 	"github.com/agentic-eval/agentic-eval/driver"
 
-	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/vms"
 )
 
@@ -23,11 +25,11 @@ func verdictOf(t *testing.T, vs []Verdict, s vms.System) Verdict {
 }
 
 // withP99 is constructed() with docker's start sampled 100 times.
-func withP99(p99 float64) *measure.Results {
+func withP99(p99 float64) *results.Results {
 	res := constructed()
 	res.Systems[1].StartLatency.Summary.N = 100
 	res.Systems[1].StartLatency.Summary.P99 = &p99
-	res.Systems[1].Density = &measure.Density{Started: 5, PerInstanceMiB: measure.Summary{N: 5, Median: 0.6, Lo: 0.5, Hi: 0.7}}
+	res.Systems[1].Density = &results.Density{Started: 5, PerInstanceMiB: stats.Summary{N: 5, Median: 0.6, Lo: 0.5, Hi: 0.7}}
 	return res
 }
 
@@ -38,7 +40,7 @@ func TestEachConstraintPassesFailsOrIsUntestedWithItsFigureAndProvenance(t *test
 	}
 	for _, c := range []struct {
 		name       string
-		res        *measure.Results
+		res        *results.Results
 		limits     Constraints
 		sys        vms.System
 		status     Status

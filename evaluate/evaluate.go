@@ -5,7 +5,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/results"
+
 	"github.com/agentic-eval/agentic-eval/rubric"
 	"github.com/agentic-eval/agentic-eval/vms"
 )
@@ -151,12 +152,12 @@ type Options struct {
 
 // Evaluate combines results (nil: nothing measured) with the catalog under
 // weights w.
-func Evaluate(res *measure.Results, w vms.Weights, opts Options) Evaluation {
+func Evaluate(res *results.Results, w vms.Weights, opts Options) Evaluation {
 	ev := Evaluation{Rubric: rubric.Version, Weights: w}
 	if opts.Rubric.Version != "" && rubric.CheckVersion(opts.Rubric.Version) == nil {
 		ev.Rubric = opts.Rubric.Version
 	}
-	var variants []measure.VariantResult
+	var variants []results.VariantResult
 	if res != nil {
 		ev.Measured = true
 		ev.RunID = res.RunID
@@ -196,7 +197,7 @@ func Evaluate(res *measure.Results, w vms.Weights, opts Options) Evaluation {
 }
 
 // evaluateSystem scores sys's variants, given in preference order.
-func evaluateSystem(sys vms.System, variants []measure.VariantResult, w vms.Weights, measured bool, ro rubric.Options) Row {
+func evaluateSystem(sys vms.System, variants []results.VariantResult, w vms.Weights, measured bool, ro rubric.Options) Row {
 	cur := vms.ProfileOf(sys)
 	row := Row{System: sys, Curated: cur, Effective: cur, CuratedFitness: w.Fitness(cur)}
 	var reasons []NotMeasured
@@ -281,7 +282,7 @@ func evaluateSystem(sys vms.System, variants []measure.VariantResult, w vms.Weig
 }
 
 // noFigure says why an available variant produced no measured axis.
-func noFigure(vr measure.VariantResult) string {
+func noFigure(vr results.VariantResult) string {
 	why := "available, but no phase produced a measured figure"
 	if len(vr.Failures) > 0 {
 		f := vr.Failures[0]

@@ -7,9 +7,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/agentic-eval/agentic-eval/results"
+	"github.com/agentic-eval/agentic-eval/stats"
+
 	"github.com/agentic-eval/agentic-eval/driver"
 
-	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/probe"
 	"github.com/agentic-eval/agentic-eval/rubric"
 	"github.com/agentic-eval/agentic-eval/vms"
@@ -69,16 +71,16 @@ func TestWithoutResultsEveryRowIsCuratedOrPublished(t *testing.T) {
 // constructed is a run whose docker row measures far from the catalog on
 // start-latency (slow) and isolation (as curated), and whose firecracker
 // driver was unavailable.
-func constructed() *measure.Results {
-	return &measure.Results{Schema: measure.Schema, RunID: "t1", Systems: []measure.VariantResult{
+func constructed() *results.Results {
+	return &results.Results{Schema: results.Schema, RunID: "t1", Systems: []results.VariantResult{
 		{System: vms.Firecracker, Variant: "firecracker", Fingerprint: driver.Fingerprint{Reason: "binary not found on PATH (looked for \"firecracker\")", Fix: "install firecracker"}},
-		declared(measure.VariantResult{System: vms.Docker, Variant: "docker", Fingerprint: driver.Fingerprint{Available: true},
+		declared(results.VariantResult{System: vms.Docker, Variant: "docker", Fingerprint: driver.Fingerprint{Available: true},
 			Capabilities: driver.Capabilities{Control: driver.ControlPlane{Programmatic: true, MachineErrors: true, DiscoverableSchema: true}},
-			StartLatency: &measure.Latency{Summary: measure.Summary{N: 20, Median: 1000}},                                      // 0.50 vs curated 0.95
-			Isolation:    &measure.Isolation{Assessment: probe.Assessment{Boundary: vms.BoundarySharedKernel, Observed: true}}, // 0.40 vs 0.35
+			StartLatency: &results.Latency{Summary: stats.Summary{N: 20, Median: 1000}},                                        // 0.50 vs curated 0.95
+			Isolation:    &results.Isolation{Assessment: probe.Assessment{Boundary: vms.BoundarySharedKernel, Observed: true}}, // 0.40 vs 0.35
 		}, vms.BoundarySharedKernel, vms.OpCreate, vms.OpDestroy),
-		declared(measure.VariantResult{System: vms.Docker, Variant: "docker/runc", Fingerprint: driver.Fingerprint{Available: true},
-			StartLatency: &measure.Latency{Summary: measure.Summary{N: 20, Median: 70}}, // 1.00 vs 0.95
+		declared(results.VariantResult{System: vms.Docker, Variant: "docker/runc", Fingerprint: driver.Fingerprint{Available: true},
+			StartLatency: &results.Latency{Summary: stats.Summary{N: 20, Median: 70}}, // 1.00 vs 0.95
 		}, vms.BoundarySharedKernel),
 	}}
 }
@@ -163,14 +165,14 @@ func TestRankingFollowsEffectiveFitnessUnderWeights(t *testing.T) {
 
 // declared sets a driver's declared boundary and lifecycle operations on
 // vr.
-func declared(vr measure.VariantResult, b vms.Boundary, ops ...vms.Operation) measure.VariantResult {
+func declared(vr results.VariantResult, b vms.Boundary, ops ...vms.Operation) results.VariantResult {
 	vr.Capabilities.Boundary = b
 	vr.Operations = ops
 	return vr
 }
 
 func TestEffectiveProfileComesFromTheMostPreferredMeasuredVariantWhateverTheOrder(t *testing.T) {
-	reversed := func(res *measure.Results) *measure.Results {
+	reversed := func(res *results.Results) *results.Results {
 		r := *res
 		r.Systems = slices.Clone(res.Systems)
 		slices.Reverse(r.Systems)
@@ -181,7 +183,7 @@ func TestEffectiveProfileComesFromTheMostPreferredMeasuredVariantWhateverTheOrde
 	engineDown.Systems[1].Fingerprint = driver.Fingerprint{Reason: "docker.sock not found", Fix: "start dockerd"}
 	for _, c := range []struct {
 		name    string
-		res     *measure.Results
+		res     *results.Results
 		opts    Options
 		primary string
 	}{
@@ -207,12 +209,12 @@ func TestEffectiveProfileComesFromTheMostPreferredMeasuredVariantWhateverTheOrde
 
 func TestNotMeasuredSaysWhyPerVariantOrForTheWholeSystem(t *testing.T) {
 	res := constructed()
-	res.Systems = append(res.Systems, measure.VariantResult{System: vms.GVisor, Variant: "gvisor/systrap",
+	res.Systems = append(res.Systems, results.VariantResult{System: vms.GVisor, Variant: "gvisor/systrap",
 		Fingerprint: driver.Fingerprint{Available: true},
-		Failures:    []measure.Failure{{Phase: "start-latency", Cause: "runsc create: permission denied"}}},
-		declared(measure.VariantResult{System: vms.QEMUKVM, Variant: "qemu-kvm/tcg", Fingerprint: driver.Fingerprint{Available: true},
-			StartLatency: &measure.Latency{Summary: measure.Summary{N: 20, Median: 2700}}}, vms.BoundaryHardware),
-		measure.VariantResult{System: vms.QEMUKVM, Variant: "qemu-kvm/kvm", Fingerprint: driver.Fingerprint{Reason: "no usable KVM", Fix: "expose /dev/kvm"}})
+		Failures:    []results.Failure{{Phase: "start-latency", Cause: "runsc create: permission denied"}}},
+		declared(results.VariantResult{System: vms.QEMUKVM, Variant: "qemu-kvm/tcg", Fingerprint: driver.Fingerprint{Available: true},
+			StartLatency: &results.Latency{Summary: stats.Summary{N: 20, Median: 2700}}}, vms.BoundaryHardware),
+		results.VariantResult{System: vms.QEMUKVM, Variant: "qemu-kvm/kvm", Fingerprint: driver.Fingerprint{Reason: "no usable KVM", Fix: "expose /dev/kvm"}})
 	ev := Evaluate(res, vms.Balanced(), Options{Preferred: map[vms.System][]string{vms.QEMUKVM: {"qemu-kvm/kvm", "qemu-kvm/tcg"}}})
 	for _, c := range []struct {
 		sys     vms.System
@@ -263,14 +265,14 @@ func TestWarningsComeRunFirstThenPerVariantInCatalogAndPreferenceOrder(t *testin
 }
 
 func TestSnapshotNotMeasuredForTheEnvironment(t *testing.T) {
-	vr := measure.VariantResult{
+	vr := results.VariantResult{
 		System: vms.Docker, Variant: "docker/runc",
 		Fingerprint:  driver.Fingerprint{Available: true},
-		StartLatency: &measure.Latency{Summary: measure.Summary{N: 5, Median: 80}},
-		Snapshot: &measure.SnapshotResult{Supported: true, Cause: "snapshot failed on this host: the host got in the way, not the runtime: write /tmp/s: no space left on device",
-			CauseClass: measure.ClassEnvironment},
+		StartLatency: &results.Latency{Summary: stats.Summary{N: 5, Median: 80}},
+		Snapshot: &results.SnapshotResult{Supported: true, Cause: "snapshot failed on this host: the host got in the way, not the runtime: write /tmp/s: no space left on device",
+			CauseClass: results.ClassEnvironment},
 	}
-	row := evaluateSystem(vms.Docker, []measure.VariantResult{vr}, vms.Balanced(), true, rubric.Options{})
+	row := evaluateSystem(vms.Docker, []results.VariantResult{vr}, vms.Balanced(), true, rubric.Options{})
 	for _, ax := range row.Axes {
 		if ax.Axis != vms.Snapshotting.Name() {
 			continue

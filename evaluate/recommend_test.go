@@ -5,9 +5,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/agentic-eval/agentic-eval/results"
+
 	"github.com/agentic-eval/agentic-eval/driver"
 
-	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/rubric"
 	"github.com/agentic-eval/agentic-eval/vms"
 )
@@ -81,7 +82,7 @@ func TestRecommendRequireMeasuredWithNothingMeasuredIsErrNothingMeasured(t *test
 }
 
 // unmeasured is constructed with no variant available.
-func unmeasured() *measure.Results {
+func unmeasured() *results.Results {
 	res := constructed()
 	for i := range res.Systems {
 		if res.Systems[i].Fingerprint.Available {

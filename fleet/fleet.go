@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/results"
+
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -23,8 +25,6 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 
 	"github.com/agentic-eval/agentic-eval/drivers/k8s"
-	"github.com/agentic-eval/agentic-eval/internal/resultsfile"
-	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/ociimage"
 )
 
@@ -54,7 +54,7 @@ const (
 	cleanupTimeout = 2 * time.Minute
 	// logLimit bounds one pod's log read: a document at the reader's
 	// limit plus the harness's own lines.
-	logLimit = resultsfile.DefaultMaxBytes + 1<<20
+	logLimit = results.DefaultMaxBytes + 1<<20
 )
 
 // ImageRef is the run's harness image on the local node.
@@ -69,7 +69,7 @@ var ErrUsage = errors.New("usage")
 // Run measures the picked nodes and returns the merged set. The set is
 // returned, with what was measured, also when ctx is cancelled (marked
 // interrupted); everything the run made is removed before Run returns.
-func Run(ctx context.Context, o Options) (set *measure.FleetSet, err error) {
+func Run(ctx context.Context, o Options) (set *results.FleetSet, err error) {
 	if o.RunID == "" {
 		var b [4]byte
 		if _, err := rand.Read(b[:]); err != nil {
@@ -82,7 +82,7 @@ func Run(ctx context.Context, o Options) (set *measure.FleetSet, err error) {
 	}
 	sel, err := labels.Parse(o.Selector)
 	if err != nil {
-		return nil, fmt.Errorf("%w: --selector %s: %v", ErrUsage, resultsfile.Shorten(o.Selector), err)
+		return nil, fmt.Errorf("%w: --selector %s: %v", ErrUsage, results.Shorten(o.Selector), err)
 	}
 	began := time.Now()
 	say := func(format string, args ...any) {
@@ -90,7 +90,7 @@ func Run(ctx context.Context, o Options) (set *measure.FleetSet, err error) {
 			fmt.Fprintf(o.Progress, "fleet %s: %5.1f s: %s\n", o.RunID, time.Since(began).Seconds(), fmt.Sprintf(format, args...))
 		}
 	}
-	set = &measure.FleetSet{Schema: measure.FleetSchema, Tool: measure.ToolInfo(), RunID: o.RunID, Started: time.Now().UTC(), MeasureArgs: o.MeasureArgs}
+	set = &results.FleetSet{Schema: results.FleetSchema, Tool: results.ToolInfo(), RunID: o.RunID, Started: time.Now().UTC(), MeasureArgs: o.MeasureArgs}
 	defer func() {
 		if set == nil {
 			return
@@ -117,14 +117,14 @@ func Run(ctx context.Context, o Options) (set *measure.FleetSet, err error) {
 	for _, n := range nodes {
 		switch {
 		case !ready(n):
-			set.Nodes = append(set.Nodes, measure.FleetNode{Node: n.Name, Cause: "the node is not Ready and schedulable"})
+			set.Nodes = append(set.Nodes, results.FleetNode{Node: n.Name, Cause: "the node is not Ready and schedulable"})
 		case k8s.IsLocalNode(n):
 			localImport = true
 			run = append(run, n)
 		case hasImage(n, ref):
 			run = append(run, n)
 		default:
-			set.Nodes = append(set.Nodes, measure.FleetNode{Node: n.Name, Cause: fmt.Sprintf(
+			set.Nodes = append(set.Nodes, results.FleetNode{Node: n.Name, Cause: fmt.Sprintf(
 				"image %s is not on the node (Node.Status.Images) and cannot be imported from here: the harness's image is imported into this host's containerd only, with no registry; run fleet measure on that node, or import the image there", ref)})
 		}
 	}
@@ -207,10 +207,10 @@ func Run(ctx context.Context, o Options) (set *measure.FleetSet, err error) {
 			if ctx.Err() == nil && err != nil {
 				cause = err.Error()
 			}
-			set.Nodes = append(set.Nodes, measure.FleetNode{Node: node, Cause: cause})
+			set.Nodes = append(set.Nodes, results.FleetNode{Node: node, Cause: cause})
 		}
 	}
-	slices.SortFunc(set.Nodes, func(a, b measure.FleetNode) int { return strings.Compare(a.Node, b.Node) })
+	slices.SortFunc(set.Nodes, func(a, b results.FleetNode) int { return strings.Compare(a.Node, b.Node) })
 	if ctx.Err() != nil {
 		return set, fmt.Errorf("fleet run %s interrupted: %w", o.RunID, ctx.Err())
 	}
@@ -225,7 +225,7 @@ func pick(all []corev1.Node, names []string, selector string) ([]corev1.Node, er
 	if len(names) == 0 {
 		if len(all) == 0 {
 			if selector != "" {
-				return nil, fmt.Errorf("no node matches the selector %s", resultsfile.Shorten(selector))
+				return nil, fmt.Errorf("no node matches the selector %s", results.Shorten(selector))
 			}
 			return nil, errors.New("the cluster has no node")
 		}
@@ -247,7 +247,7 @@ func pick(all []corev1.Node, names []string, selector string) ([]corev1.Node, er
 			for _, n := range all {
 				have = append(have, n.Name)
 			}
-			return nil, fmt.Errorf("%w: no node %s (selected: %s)", ErrUsage, resultsfile.Shorten(want), strings.Join(have, ", "))
+			return nil, fmt.Errorf("%w: no node %s (selected: %s)", ErrUsage, results.Shorten(want), strings.Join(have, ", "))
 		}
 	}
 	return out, nil
@@ -367,8 +367,8 @@ func waitJobs(ctx context.Context, conn *k8s.Conn, ns string, jobs map[string]st
 }
 
 // collect reads a finished Job's pod log and makes the node's entry.
-func collect(ctx context.Context, conn *k8s.Conn, ns string, j *batchv1.Job, node, runID string, timeout time.Duration) measure.FleetNode {
-	fn := measure.FleetNode{Node: node}
+func collect(ctx context.Context, conn *k8s.Conn, ns string, j *batchv1.Job, node, runID string, timeout time.Duration) results.FleetNode {
+	fn := results.FleetNode{Node: node}
 	cond, _ := jobFinished(j)
 	lctx, cancel := context.WithTimeout(ctx, apiTimeout)
 	pods, err := conn.Client.CoreV1().Pods(ns).List(lctx, metav1.ListOptions{LabelSelector: "batch.kubernetes.io/job-name=" + j.Name})
@@ -477,13 +477,13 @@ func deref(p *int) int {
 // CheckSelector says whether s is a label selector.
 func CheckSelector(s string) error {
 	if _, err := labels.Parse(s); err != nil {
-		return fmt.Errorf("--selector %s: %v", resultsfile.Shorten(s), err)
+		return fmt.Errorf("--selector %s: %v", results.Shorten(s), err)
 	}
 	return nil
 }
 
 // writeJSON writes the set as the CLI does: indented, one document.
-func writeJSON(w io.Writer, set *measure.FleetSet) error {
+func writeJSON(w io.Writer, set *results.FleetSet) error {
 	b, err := json.MarshalIndent(set, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode the fleet set: %w", err)

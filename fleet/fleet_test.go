@@ -21,6 +21,7 @@ import (
 	"github.com/agentic-eval/agentic-eval/drivers/k8s"
 	"github.com/agentic-eval/agentic-eval/internal/kubetest"
 	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/reap"
 )
 
 func TestMain(m *testing.M) {
@@ -205,7 +206,7 @@ func TestACancelledFleetRunLeavesNothing(t *testing.T) {
 // packages, record themselves there too: the entry's process must be the
 // binary the fleet run copied to the node).
 func nodeHarnessRuns(fleetRun string) bool {
-	ents, _ := os.ReadDir(measure.LedgerDir())
+	ents, _ := os.ReadDir(reap.LedgerDir())
 	for _, e := range ents {
 		if harnessEntry(e.Name(), fleetRun) {
 			return true
@@ -220,7 +221,7 @@ func harnessEntry(name, fleetRun string) bool {
 	if !strings.HasSuffix(name, ".json") {
 		return false
 	}
-	le, err := measure.ReadLedger(filepath.Join(measure.LedgerDir(), name))
+	le, err := reap.ReadLedger(filepath.Join(reap.LedgerDir(), name))
 	if err != nil || le.PID <= 0 {
 		return false
 	}
@@ -230,7 +231,7 @@ func harnessEntry(name, fleetRun string) bool {
 
 // ledger lists the measurement runs recorded on this host.
 func ledger(t *testing.T) []string {
-	ents, err := os.ReadDir(measure.LedgerDir())
+	ents, err := os.ReadDir(reap.LedgerDir())
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("read the ledger: %v", err)
 	}

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/results"
 )
 
 // The marker lines around a node's document in its Job's log. The run's
@@ -31,7 +31,7 @@ var (
 // in a Job's log and reads it through the safe reader. Lines before the
 // begin marker and after the end marker are the harness's own output and
 // ignored.
-func ParseLog(log []byte, runID string) (*measure.Results, error) {
+func ParseLog(log []byte, runID string) (*results.Results, error) {
 	begin, end := []byte(beginMarker(runID)), []byte(endMarker(runID))
 	var doc []byte
 	in, found := false, false
@@ -58,7 +58,7 @@ func ParseLog(log []byte, runID string) (*measure.Results, error) {
 	if !found {
 		return nil, ErrNoDocument
 	}
-	res, err := measure.ReadResults(bytes.NewReader(doc))
+	res, err := results.ReadResults(bytes.NewReader(doc))
 	if err != nil {
 		return nil, err
 	}

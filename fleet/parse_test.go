@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/agentic-eval/agentic-eval/internal/resultsfile"
+	"github.com/agentic-eval/agentic-eval/results"
 )
 
 // The logs in testdata are a real node's: the harness's own lines around
@@ -24,9 +24,9 @@ func TestParseLogFindsTheOneDocumentBetweenTheMarkers(t *testing.T) {
 		{"end-only.log", ErrNoDocument},
 		{"other-run.log", ErrNoDocument},
 		{"truncated.log", ErrTruncated},
-		{"cut-json.log", resultsfile.ErrNotJSON},
+		{"cut-json.log", results.ErrNotJSON},
 		{"two-docs.log", ErrTwoDocs},
-		{"not-results.log", resultsfile.ErrNotResults},
+		{"not-results.log", results.ErrNotResults},
 	}
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {

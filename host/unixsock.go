@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"os"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -15,7 +14,7 @@ import (
 // container create or start whose client was killed. Such work is visible
 // from outside: the daemon still holds the accepted socket, and the kernel
 // marks it shut down in both directions with a peer that no longer exists.
-// GoneClients counts those sockets, from the kernel's socket table
+// GoneClients lists those sockets, from the kernel's socket table
 // (sock_diag), so that a clean-up can wait until a dead client's requests
 // have all been handled before it believes a listing.
 
@@ -58,21 +57,22 @@ const (
 	sizeofUnixDiagMsg = 16
 )
 
-// GoneClients counts the connected sockets bound to path (a daemon's API
-// socket) whose client is gone: requests the daemon is still handling for
-// a process that no longer exists.
-func GoneClients(path string) (int, error) {
+// GoneClients lists, by inode, the connected sockets bound to path (a
+// daemon's API socket) whose client is gone: requests the daemon is still
+// handling for a process that no longer exists, or connections it has
+// leaked.
+func GoneClients(path string) ([]uint32, error) {
 	conns, err := UnixConns()
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	n := 0
+	var out []uint32
 	for _, c := range conns {
 		if c.Name == path && c.PeerGone() {
-			n++
+			out = append(out, c.Inode)
 		}
 	}
-	return n, nil
+	return out, nil
 }
 
 // UnixConns lists the connected unix stream sockets of this network
@@ -136,6 +136,9 @@ func unixDiagRequest(seq uint32) []byte {
 // the sockets it holds, and whether it ended the dump. Messages of another
 // sequence number are skipped; an error message is an error.
 func ParseUnixDiag(b []byte, seq uint32) (conns []UnixConn, done bool, err error) {
+	if len(b) < unix.NLMSG_HDRLEN {
+		return nil, false, fmt.Errorf("unix sockets: sock_diag reply of %d bytes, shorter than a netlink header", len(b))
+	}
 	msgs, err := syscall.ParseNetlinkMessage(b)
 	if err != nil {
 		return nil, false, fmt.Errorf("unix sockets: sock_diag reply: %w", err)
@@ -226,15 +229,4 @@ func sockName(b []byte) string {
 		}
 	}
 	return string(b)
-}
-
-// SameFile reports whether two paths name the same file: a daemon's socket
-// named through a symlink or a relative path is still its socket.
-func SameFile(a, b string) bool {
-	fa, err := os.Stat(a)
-	if err != nil {
-		return false
-	}
-	fb, err := os.Stat(b)
-	return err == nil && os.SameFile(fa, fb)
 }

@@ -1,13 +1,14 @@
 package mcpserver
 
 import (
-	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/results"
+	"github.com/agentic-eval/agentic-eval/stats"
 )
 
 // figuresOf renders the measured figures of res's variants that keep
 // accepts (nil: every variant), in the results' order. Raw samples stay
 // in the results file: an answer carries the summaries only.
-func figuresOf(res *measure.Results, keep func(measure.VariantResult) bool) []VariantFigures {
+func figuresOf(res *results.Results, keep func(results.VariantResult) bool) []VariantFigures {
 	if res == nil {
 		return nil
 	}
@@ -19,7 +20,7 @@ func figuresOf(res *measure.Results, keep func(measure.VariantResult) bool) []Va
 		f := VariantFigures{Variant: v.Variant}
 		if l := v.StartLatency; l != nil {
 			f.StartLatency = &StartFigure{
-				ExecPath: measure.ExecPathProbe,
+				ExecPath: results.ExecPathProbe,
 				Measures: "request to the probe's ready line, in a rootfs holding only the probe",
 				Figure:   figure(l.Summary),
 			}
@@ -36,7 +37,7 @@ func figuresOf(res *measure.Results, keep func(measure.VariantResult) bool) []Va
 	return out
 }
 
-func figure(s measure.Summary) Figure {
+func figure(s stats.Summary) Figure {
 	f := Figure{N: s.N, MedianMS: round3(s.Median), CILoMS: round3(s.Lo), CIHiMS: round3(s.Hi)}
 	if s.P99 != nil {
 		p := round3(*s.P99)
@@ -45,7 +46,7 @@ func figure(s measure.Summary) Figure {
 	return f
 }
 
-func workloadFigures(w *measure.WorkloadResult) *WorkloadFigures {
+func workloadFigures(w *results.WorkloadResult) *WorkloadFigures {
 	out := &WorkloadFigures{Version: w.Version, ImageKey: w.Image.Key, ImageBytes: w.Image.TarBytes, NotMeasured: w.Cause}
 	for _, t := range w.TTI {
 		out.TimeToInteract = append(out.TimeToInteract, TTIFigure{

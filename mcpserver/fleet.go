@@ -1,6 +1,6 @@
 package mcpserver
 
-import "github.com/agentic-eval/agentic-eval/measure"
+import "github.com/agentic-eval/agentic-eval/results"
 
 // FleetFigures are the fleet-scale phases' summaries for one variant: the
 // burst ladder, the open-loop arrivals, the capacity fill and the churn
@@ -82,7 +82,7 @@ type DriftFigure struct {
 	Verdict   string  `json:"verdict"`
 }
 
-func fleetFigures(v measure.VariantResult) *FleetFigures {
+func fleetFigures(v results.VariantResult) *FleetFigures {
 	var f FleetFigures
 	if b := v.BurstOf(); b != nil {
 		bf := &BurstFigures{Until: b.Until, Knee: b.Knee, KneeNote: b.KneeNote, StoppedBy: b.StoppedBy}

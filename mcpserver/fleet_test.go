@@ -3,21 +3,21 @@ package mcpserver
 import (
 	"testing"
 
-	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/results"
 )
 
 // The fleet phases of recorded runs reach the tools' answers.
 func TestFleetFiguresOfRecordedRuns(t *testing.T) {
-	sweeps, err := measure.ReadResultsFile("../docs/sweep-run.json")
+	sweeps, err := results.ReadResultsFile("../docs/sweep-run.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	fleet, err := measure.ReadResultsFile("../cli/testdata/fleet-run.json")
+	fleet, err := results.ReadResultsFile("../cli/testdata/fleet-run.json")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var burst, arrivals, capacity, churn bool
-	for _, res := range []*measure.Results{sweeps, fleet} {
+	for _, res := range []*results.Results{sweeps, fleet} {
 		for _, v := range res.Systems {
 			f := fleetFigures(v)
 			if f == nil {

@@ -11,10 +11,10 @@ import (
 	"regexp"
 	"sync"
 
+	"github.com/agentic-eval/agentic-eval/results"
+
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
-
-	"github.com/agentic-eval/agentic-eval/internal/resultsfile"
 )
 
 // The stdio framing of this server. The SDK's own stdio transport (go-sdk
@@ -225,7 +225,7 @@ func (c *frameConn) decode(line []byte, over int) (jsonrpc.Message, *rejection) 
 	dec := json.NewDecoder(bytes.NewReader(line))
 	var raw json.RawMessage
 	if err := dec.Decode(&raw); err != nil {
-		return nil, parseErr("%s in frame %s", jsonError(err, line), resultsfile.Shorten(string(line)))
+		return nil, parseErr("%s in frame %s", jsonError(err, line), results.Shorten(string(line)))
 	}
 	if off := dec.InputOffset(); len(bytes.TrimSpace(line[off:])) > 0 {
 		return nil, parseErr("more than one JSON value on one line (the second at byte %d)", off+1)
@@ -255,20 +255,20 @@ func (c *frameConn) decode(line []byte, over int) (jsonrpc.Message, *rejection) 
 			case "null", "boolean", "string":
 				what = "a " + kindOf(id[0])
 			}
-			return nil, invalid(nil, "id is %s (%s): an id is a string or an integer", what, resultsfile.Shorten(string(id)))
+			return nil, invalid(nil, "id is %s (%s): an id is a string or an integer", what, results.Shorten(string(id)))
 		}
 	}
 	if v := string(bytes.TrimSpace(fields["jsonrpc"])); v != `"2.0"` {
 		if v == "" {
 			return nil, invalid(id, `the member "jsonrpc" is missing: it must be "2.0"`)
 		}
-		return nil, invalid(id, `"jsonrpc" is %s: it must be "2.0"`, resultsfile.Shorten(v))
+		return nil, invalid(id, `"jsonrpc" is %s: it must be "2.0"`, results.Shorten(v))
 	}
 	method, hasMethod := fields["method"]
 	if hasMethod {
 		var m string
 		if json.Unmarshal(method, &m) != nil || m == "" {
-			return nil, invalid(id, `"method" must be a non-empty string, got %s`, resultsfile.Shorten(string(method)))
+			return nil, invalid(id, `"method" must be a non-empty string, got %s`, results.Shorten(string(method)))
 		}
 	} else {
 		_, res := fields["result"]
@@ -284,7 +284,7 @@ func (c *frameConn) decode(line []byte, over int) (jsonrpc.Message, *rejection) 
 	}
 	msg, err := jsonrpc.DecodeMessage(raw)
 	if err != nil {
-		return nil, invalid(id, "%s", resultsfile.Shorten(err.Error()))
+		return nil, invalid(id, "%s", results.Shorten(err.Error()))
 	}
 	return msg, nil
 }
@@ -342,5 +342,5 @@ func jsonError(err error, text []byte) string {
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		return fmt.Sprintf("the JSON text ends early, after %d bytes (a truncated message?)", len(text))
 	}
-	return resultsfile.Shorten(err.Error())
+	return results.Shorten(err.Error())
 }

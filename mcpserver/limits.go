@@ -9,9 +9,9 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/agentic-eval/agentic-eval/results"
 
-	"github.com/agentic-eval/agentic-eval/internal/resultsfile"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 // MaxArgumentBytes caps every string in a tool's arguments (values and
@@ -70,7 +70,7 @@ func limitArguments() mcp.Middleware {
 // where naming it ("results_path", "weights.<key>").
 func walkStrings(where string, v any, f func(where, s string)) {
 	name := func(k string) string {
-		k = resultsfile.Shorten(k)
+		k = results.Shorten(k)
 		if where == "" {
 			return k
 		}
@@ -95,7 +95,7 @@ func walkStrings(where string, v any, f func(where, s string)) {
 // shortened quoted form.
 func shortenEchoes(msg string, long []string) string {
 	for _, s := range long {
-		short := resultsfile.Shorten(s)
+		short := results.Shorten(s)
 		msg = strings.ReplaceAll(msg, strconv.Quote(s), short)
 		if b, err := json.Marshal(s); err == nil {
 			msg = strings.ReplaceAll(msg, string(b), short)

@@ -10,13 +10,15 @@ import (
 	"sync"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/reap"
+	"github.com/agentic-eval/agentic-eval/results"
+
 	"github.com/agentic-eval/agentic-eval/driver"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/agentic-eval/agentic-eval/drivers/registry"
 	"github.com/agentic-eval/agentic-eval/image"
-	"github.com/agentic-eval/agentic-eval/internal/resultsfile"
 	"github.com/agentic-eval/agentic-eval/measure"
 )
 
@@ -24,7 +26,7 @@ import (
 // runner as `agentic-eval vms measure`, registered only when the server is
 // started with --allow-measure. A cancelled call stops the runner through
 // its context; the runner destroys what it made, and its ledger lets the
-// next run sweep what a killed server could not.
+// next run reap what a killed server could not.
 
 // Bounds of one measurement started by an agent.
 const (
@@ -113,8 +115,8 @@ func (m *measurer) claim(what string) (release func(), err error) {
 }
 
 // settings turns an agent's request into capped run settings.
-func measureSettings(in MeasureInput) (measure.Settings, error) {
-	s := measure.DefaultSettings()
+func measureSettings(in MeasureInput) (results.Settings, error) {
+	s := results.DefaultSettings()
 	n := in.Samples
 	if n == 0 {
 		n = DefaultMeasureN
@@ -127,18 +129,18 @@ func measureSettings(in MeasureInput) (measure.Settings, error) {
 	s.Burst, s.Density, s.Forks = min(s.Burst, maxMeasureBurst), min(s.Density, maxMeasureDensity), min(s.Forks, maxMeasureForks)
 	// The host is shared: an agent's run does not drop the page cache.
 	s.DropCaches = false
-	s.Phases = []measure.Phase{measure.PhaseStartLatency}
+	s.Phases = []results.Phase{results.PhaseStartLatency}
 	if len(in.Phases) > 0 {
-		if len(in.Phases) > len(measure.AllPhases()) {
-			return s, fmt.Errorf("phases: %d given, at most %d", len(in.Phases), len(measure.AllPhases()))
+		if len(in.Phases) > len(results.AllPhases()) {
+			return s, fmt.Errorf("phases: %d given, at most %d", len(in.Phases), len(results.AllPhases()))
 		}
-		ph, err := measure.ParsePhases(strings.Join(in.Phases, ","))
+		ph, err := results.ParsePhases(strings.Join(in.Phases, ","))
 		if err != nil {
 			return s, fmt.Errorf("phases: %w", err)
 		}
 		s.Phases = ph
 	}
-	if s.Has(measure.PhaseWorkload) {
+	if s.Has(results.PhaseWorkload) {
 		s.Workload.Samples = min(s.Workload.Samples, n)
 		s.Workload.WarmRuns = min(s.Workload.WarmRuns, n)
 	}
@@ -196,13 +198,13 @@ func (m *measurer) run(ctx context.Context, req *mcp.CallToolRequest, in Measure
 	}
 	prog := newProgressSender(req)
 	defer prog.stop()
-	prog.send("sweeping what killed runs left behind")
-	swept, err := measure.SweepStale(ctx, measure.LedgerDir(), registry.Drivers(), measure.SweepOptions{
+	prog.send("reaping what killed runs left behind")
+	swept, err := reap.Stale(ctx, reap.LedgerDir(), registry.Drivers(), reap.Options{
 		Timeout: 30 * time.Second,
 		Log:     func(format string, args ...any) { prog.send(fmt.Sprintf(format, args...)) },
 	})
 	if err != nil {
-		return nil, MeasureOutput{}, fmt.Errorf("sweep stale runs: %w", err)
+		return nil, MeasureOutput{}, fmt.Errorf("reap stale runs: %w", err)
 	}
 	prog.send("building the sandbox probe")
 	probePath, err := measure.BuildProbe(ctx)
@@ -210,12 +212,12 @@ func (m *measurer) run(ctx context.Context, req *mcp.CallToolRequest, in Measure
 		return nil, MeasureOutput{}, fmt.Errorf("build the sandbox probe: %w", err)
 	}
 	r := measure.NewRunner(s, probePath)
-	r.LedgerDir = measure.LedgerDir()
+	r.LedgerDir = reap.LedgerDir()
 	var notes []string
 	for _, sw := range swept {
-		notes = append(notes, fmt.Sprintf("swept stale run %s first: %d removed, %d left", sw.RunID, len(sw.Removed), len(sw.Left)))
+		notes = append(notes, fmt.Sprintf("reaped stale run %s first: %d removed, %d left", sw.RunID, len(sw.Removed), len(sw.Left)))
 	}
-	if s.Has(measure.PhaseWorkload) {
+	if s.Has(results.PhaseWorkload) {
 		if img, err := image.Find(image.CacheDir()); err == nil {
 			r.Image = driver.Image{Key: img.Key, Rootfs: img.Rootfs, Tar: img.Tar, TarBytes: img.TarBytes, RootfsBytes: img.RootfsBytes}
 		} else {
@@ -234,15 +236,15 @@ func (m *measurer) run(ctx context.Context, req *mcp.CallToolRequest, in Measure
 	if err != nil {
 		return nil, MeasureOutput{}, fmt.Errorf("measure run %s: %w", r.RunID(), err)
 	}
-	// A killed run's runtimes can create objects after the first sweep
-	// watched it: what appeared while this run measured is swept now.
+	// A killed run's runtimes can create objects after the first reap
+	// watched it: what appeared while this run measured is reaped now.
 	if ctx.Err() == nil {
-		late, err := measure.SweepStale(ctx, measure.LedgerDir(), registry.Drivers(), measure.SweepOptions{Timeout: 30 * time.Second, MaxWait: 30 * time.Second})
+		late, err := reap.Stale(ctx, reap.LedgerDir(), registry.Drivers(), reap.Options{Timeout: 30 * time.Second, MaxWait: 30 * time.Second})
 		if err != nil {
-			notes = append(notes, fmt.Sprintf("sweep stale runs after the run: %v", err))
+			notes = append(notes, fmt.Sprintf("reap stale runs after the run: %v", err))
 		}
 		for _, sw := range late {
-			notes = append(notes, fmt.Sprintf("swept stale run %s after the run: %d removed, %d left", sw.RunID, len(sw.Removed), len(sw.Left)))
+			notes = append(notes, fmt.Sprintf("reaped stale run %s after the run: %d removed, %d left", sw.RunID, len(sw.Removed), len(sw.Left)))
 		}
 	}
 	path := filepath.Join(dir, fmt.Sprintf("agentic-eval-results-%s.json", res.RunID))
@@ -256,7 +258,7 @@ func (m *measurer) run(ctx context.Context, req *mcp.CallToolRequest, in Measure
 			st.Reason = v.Fingerprint.Reason + " (fix: " + v.Fingerprint.Fix + ")"
 		}
 		for _, f := range v.Failures {
-			st.Failures = append(st.Failures, fmt.Sprintf("%s (%s): %s", f.Phase, f.Class.Of(), resultsfile.Shorten(f.Cause)))
+			st.Failures = append(st.Failures, fmt.Sprintf("%s (%s): %s", f.Phase, f.Class.Of(), results.Shorten(f.Cause)))
 		}
 		out.Variants = append(out.Variants, st)
 	}
@@ -331,4 +333,4 @@ func writableDir(dir string) error {
 	return os.Remove(name)
 }
 
-func shortQuote(s string) string { return resultsfile.Shorten(s) }
+func shortQuote(s string) string { return results.Shorten(s) }

@@ -11,9 +11,9 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/agentic-eval/agentic-eval/results"
 
-	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 // Results files as MCP resources: every *.json file directly inside the
@@ -121,7 +121,7 @@ func (rr *resultResources) read(ctx context.Context, req *mcp.ReadResourceReques
 	if err != nil || u.Scheme != "file" || (u.Host != "" && u.Host != "localhost") || !filepath.IsAbs(u.Path) {
 		return nil, fmt.Errorf("resource %s: want file:///ABSOLUTE/PATH of a results file in the server's results directories", shortQuote(uri))
 	}
-	res, err := measure.ReadResultsFileIn(u.Path, rr.dirs)
+	res, err := results.ReadResultsFileIn(u.Path, rr.dirs)
 	if err != nil {
 		return nil, fmt.Errorf("resource %s: %w", shortQuote(uri), err)
 	}

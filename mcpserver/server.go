@@ -10,14 +10,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/results"
+
 	"github.com/agentic-eval/agentic-eval/driver"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/agentic-eval/agentic-eval/drivers/registry"
 	"github.com/agentic-eval/agentic-eval/evaluate"
-	"github.com/agentic-eval/agentic-eval/internal/resultsfile"
-	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/rubric"
 	"github.com/agentic-eval/agentic-eval/vms"
 )
@@ -82,7 +82,7 @@ const drainTimeout = 2 * time.Minute
 // build is New, with the measurer (nil without AllowMeasure).
 func build(opts Options) (*mcp.Server, *measurer) {
 	if opts.Version == "" {
-		opts.Version = measure.ToolInfo().Version
+		opts.Version = results.ToolInfo().Version
 	}
 	if opts.Drivers == nil {
 		opts.Drivers = registry.Drivers
@@ -478,11 +478,11 @@ func doctor(ctx context.Context, opts Options) (*mcp.CallToolResult, DoctorOutpu
 // loadResults reads the optional results file, only from opts.ResultsDirs
 // and under the rules of package resultsfile. The error names the path,
 // shortened, and the rule; never the file's content.
-func loadResults(opts Options, path string) (*measure.Results, error) {
+func loadResults(opts Options, path string) (*results.Results, error) {
 	if path == "" {
 		return nil, nil
 	}
-	res, err := measure.ReadResultsFileIn(path, opts.ResultsDirs)
+	res, err := results.ReadResultsFileIn(path, opts.ResultsDirs)
 	if err != nil {
 		return nil, fmt.Errorf("results_path: %w (give the path of a JSON file written by agentic-eval vms measure --out, inside the server's results directories, or leave results_path out for the curated catalog only)", err)
 	}
@@ -527,7 +527,7 @@ func evaluatedRow(rank int, r evaluate.Row) EvaluatedSystem {
 }
 
 // evaluationNotes renders what qualifies ev; res only names the host.
-func evaluationNotes(ev evaluate.Evaluation, res *measure.Results) []string {
+func evaluationNotes(ev evaluate.Evaluation, res *results.Results) []string {
 	if !ev.Measured || res == nil {
 		return []string{curatedOnlyNote}
 	}
@@ -545,7 +545,7 @@ func evaluationNotes(ev evaluate.Evaluation, res *measure.Results) []string {
 	return notes
 }
 
-func hostLine(res *measure.Results) string {
+func hostLine(res *results.Results) string {
 	h := res.Host
 	parts := []string{}
 	if h.OS != "" {
@@ -610,13 +610,13 @@ func recommend(ctx context.Context, opts Options, in RecommendInput) (*mcp.CallT
 	switch {
 	case errors.Is(err, evaluate.ErrNoSystemPasses):
 		out.Verdict = "no system passes every constraint: see constraints.excluded for the limit each fails or leaves untested, with its figure and provenance"
-		out.Reasons, out.Caveats, out.Axes, out.Strongest, out.Ranking = []string{resultsfile.Shorten(err.Error())}, []string{}, []RecommendedAxis{}, []RecommendedAxis{}, []Contender{}
+		out.Reasons, out.Caveats, out.Axes, out.Strongest, out.Ranking = []string{results.Shorten(err.Error())}, []string{}, []RecommendedAxis{}, []RecommendedAxis{}, []Contender{}
 		if res == nil {
 			out.Caveats = append(out.Caveats, "no results_path: limits on measured figures (start, memory, runnable) are untested for every system; pass a results file from this host")
 		}
 		return nil, out, nil
 	case errors.Is(err, evaluate.ErrNothingMeasured):
-		return nil, RecommendOutput{}, fmt.Errorf("require_measured: %w (results %s); measure one with agentic-eval vms measure, or drop require_measured to fall back on curated scores", err, resultsfile.Shorten(in.ResultsPath))
+		return nil, RecommendOutput{}, fmt.Errorf("require_measured: %w (results %s); measure one with agentic-eval vms measure, or drop require_measured to fall back on curated scores", err, results.Shorten(in.ResultsPath))
 	case err != nil:
 		return nil, RecommendOutput{}, err
 	}
@@ -641,7 +641,7 @@ func recommend(ctx context.Context, opts Options, in RecommendInput) (*mcp.CallT
 	for _, c := range rec.Ranking {
 		out.Ranking = append(out.Ranking, Contender{System: c.System.Name(), Fitness: c.Fitness, Measured: c.Measured, FitnessLo: c.FitnessLo, FitnessHi: c.FitnessHi, Rank: c.Rank, Tied: c.Tied})
 	}
-	out.Figures = figuresOf(res, func(v measure.VariantResult) bool { return v.System == rec.System })
+	out.Figures = figuresOf(res, func(v results.VariantResult) bool { return v.System == rec.System })
 	return nil, out, nil
 }
 

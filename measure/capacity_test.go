@@ -7,12 +7,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/agentic-eval/agentic-eval/results"
+	"github.com/agentic-eval/agentic-eval/stats"
 )
 
 func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
 
 func TestFitSlopeOfPointsOnALineIsExact(t *testing.T) {
-	fit, err := FitSlope([]float64{0, 4, 8, 12}, []float64{100, 108, 116, 124})
+	fit, err := stats.FitSlope([]float64{0, 4, 8, 12}, []float64{100, 108, 116, 124})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,21 +35,21 @@ func TestFitSlopeRefusesWhatHasNoSlope(t *testing.T) {
 		{"unequal lengths", []float64{0, 1, 2}, []float64{0, 1}, "3 x values against 2 y values"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			if _, err := FitSlope(c.xs, c.ys); err == nil || !strings.Contains(err.Error(), c.want) {
+			if _, err := stats.FitSlope(c.xs, c.ys); err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("err %v, want %q", err, c.want)
 			}
 		})
 	}
 }
 
-func recordedFill(t *testing.T) []FillPoint {
+func recordedFill(t *testing.T) []results.FillPoint {
 	t.Helper()
 	b, err := os.ReadFile("testdata/fill-gvisor-systrap.json")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var rec struct {
-		Points []FillPoint `json:"points"`
+		Points []results.FillPoint `json:"points"`
 	}
 	if err := json.Unmarshal(b, &rec); err != nil {
 		t.Fatal(err)
@@ -74,17 +77,17 @@ func TestFitOfARecordedGVisorFill(t *testing.T) {
 func TestSlopeStableRule(t *testing.T) {
 	for _, c := range []struct {
 		name string
-		fit  Slope
+		fit  stats.Slope
 		held int
 		want bool
 	}{
-		{"tight, enough held", Slope{N: 5, Slope: 200, Lo: 190, Hi: 210}, 16, true},
-		{"tight, too few held", Slope{N: 5, Slope: 200, Lo: 195, Hi: 205}, 7, false},
-		{"tight, too few points", Slope{N: 3, Slope: 200, Lo: 195, Hi: 205}, 8, false},
-		{"just past 10%", Slope{N: 5, Slope: 200, Lo: 179, Hi: 221}, 16, false},
-		{"small cost, within 0.5 MiB", Slope{N: 7, Slope: 0.9, Lo: 0.45, Hi: 1.35}, 24, true},
-		{"small cost, past 0.5 MiB", Slope{N: 7, Slope: 0.9, Lo: 0.3, Hi: 1.5}, 24, false},
-		{"negative slope, wide", Slope{N: 7, Slope: -1, Lo: -4, Hi: 2}, 24, false},
+		{"tight, enough held", stats.Slope{N: 5, Slope: 200, Lo: 190, Hi: 210}, 16, true},
+		{"tight, too few held", stats.Slope{N: 5, Slope: 200, Lo: 195, Hi: 205}, 7, false},
+		{"tight, too few points", stats.Slope{N: 3, Slope: 200, Lo: 195, Hi: 205}, 8, false},
+		{"just past 10%", stats.Slope{N: 5, Slope: 200, Lo: 179, Hi: 221}, 16, false},
+		{"small cost, within 0.5 MiB", stats.Slope{N: 7, Slope: 0.9, Lo: 0.45, Hi: 1.35}, 24, true},
+		{"small cost, past 0.5 MiB", stats.Slope{N: 7, Slope: 0.9, Lo: 0.3, Hi: 1.5}, 24, false},
+		{"negative slope, wide", stats.Slope{N: 7, Slope: -1, Lo: -4, Hi: 2}, 24, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if got := SlopeStable(c.fit, c.held); got != c.want {
@@ -161,15 +164,15 @@ func TestNextBatchStopsAtTheCapAndTheGuard(t *testing.T) {
 // guard; none when the cost's interval includes zero.
 func TestProjectACostToTheHost(t *testing.T) {
 	const gib = int64(1 << 30)
-	p := Project("slope", 200, 180, 220, 24*gib, 20*gib, 4*gib)
+	p := results.Project("slope", 200, 180, 220, 24*gib, 20*gib, 4*gib)
 	if !near(p.PerGiB, 5.12, 1e-9) || !near(p.PerGiBLo, 1024.0/220, 1e-9) || !near(p.PerGiBHi, 1024.0/180, 1e-9) ||
 		p.FitsFromStart != 81 || p.HostProjection != 102 || p.Cause != "" {
 		t.Errorf("projection %+v", p)
 	}
-	if p := Project("slope", 1.15, -1.97, 4.27, 24*gib, 20*gib, 4*gib); p.Cause == "" || p.HostProjection != 0 || !strings.Contains(p.Cause, "includes zero") {
+	if p := results.Project("slope", 1.15, -1.97, 4.27, 24*gib, 20*gib, 4*gib); p.Cause == "" || p.HostProjection != 0 || !strings.Contains(p.Cause, "includes zero") {
 		t.Errorf("an interval through zero: %+v", p)
 	}
-	if p := Project("slope", -0.2, -3, 2, 24*gib, 20*gib, 4*gib); p.Cause == "" || p.PerGiB != 0 {
+	if p := results.Project("slope", -0.2, -3, 2, 24*gib, 20*gib, 4*gib); p.Cause == "" || p.PerGiB != 0 {
 		t.Errorf("a negative cost: %+v", p)
 	}
 }

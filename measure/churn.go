@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/results"
+	"github.com/agentic-eval/agentic-eval/stats"
+
 	"github.com/agentic-eval/agentic-eval/driver"
 
 	"github.com/agentic-eval/agentic-eval/residue"
@@ -14,59 +17,16 @@ import (
 	"github.com/agentic-eval/agentic-eval/workload"
 )
 
-// PhaseChurn is create, run the workload, destroy, in a loop: whether a
-// runtime degrades or leaks over many cycles.
-const PhaseChurn Phase = "churn"
-
-// MaxChurn is the most cycles one variant's churn may ask for: each cycle
-// takes a sandbox ID, and a run has MaxSandboxes.
-const MaxChurn = 100000
-
-// Churn is the churn phase's result: cycles of create, run, destroy, one
-// after another, the latency's drift from the first tenth to the last, and
-// what the host holds after the loop against before.
-type Churn struct {
-	Requested int   `json:"requested"`
-	BudgetNS  int64 `json:"budget_ns"`
-	Cycles    int   `json:"cycles"` // completed and verified
-	Failed    int   `json:"failed"`
-	// Workload is what each cycle ran: workload.PythonHello on the image,
-	// or "ping" (the probe's answer) with WorkloadCause saying why.
-	Workload      string `json:"workload"`
-	WorkloadCause string `json:"workload_cause,omitempty"`
-	StoppedBy     string `json:"stopped_by"`
-	// Per cycle, in loop order, from the request: the probe's ready line,
-	// the verified result, and the teardown's own time; CycleNS is the
-	// whole cycle, teardown included.
-	ReadyNS    []int64 `json:"ready_ns"`
-	ResultNS   []int64 `json:"result_ns"`
-	TeardownNS []int64 `json:"teardown_ns"`
-	CycleNS    []int64 `json:"cycle_ns"`
-	Result     Summary `json:"result"`
-	Teardown   Summary `json:"teardown"`
-	Cycle      Summary `json:"cycle"`
-	// Drift tests the result and the teardown for drift over the loop.
-	Drift []Drift `json:"drift"`
-	// Before and After are the host's state around the loop; Residue
-	// compares them. HostStateError says why they are missing.
-	Before         *residue.HostState `json:"before,omitempty"`
-	After          *residue.HostState `json:"after,omitempty"`
-	Residue        *residue.HostDiff  `json:"residue,omitempty"`
-	HostStateError string             `json:"host_state_error,omitempty"`
-	WallNS         int64              `json:"wall_ns"`
-	Warnings       []string           `json:"warnings,omitempty"`
-}
-
 // measureChurn runs create, workload, destroy cycles until Settings.Churn
 // cycles or Settings.ChurnTime, whichever first, and compares the host
 // before and after. The time budget does not stop a loop before the
 // DriftMinCycles that the drift test needs when they fit in
 // ChurnFloorFactor budgets; past that the loop stops and its warning says
 // how long the test would take on this variant.
-func (r *Runner) measureChurn(ctx context.Context, d driver.Driver, vr *VariantResult) {
+func (r *Runner) measureChurn(ctx context.Context, d driver.Driver, vr *results.VariantResult) {
 	s := r.Settings
 	t0 := time.Now()
-	c := &Churn{Requested: s.Churn, BudgetNS: int64(s.ChurnTime), Workload: "ping"}
+	c := &results.Churn{Requested: s.Churn, BudgetNS: int64(s.ChurnTime), Workload: "ping"}
 	vr.Churn = c
 	defer func() { c.WallNS = int64(time.Since(t0)) }()
 	var w workload.Workload
@@ -95,13 +55,13 @@ func (r *Runner) measureChurn(ctx context.Context, d driver.Driver, vr *VariantR
 		if err != nil {
 			return sample, err
 		}
-		vr.did(vms.OpCreate)
+		vr.Did(vms.OpCreate)
 		if onImage {
 			_, _, err = r.runOnce(ctx, in, w)
 		} else {
 			opCtx, cancel := context.WithTimeout(ctx, s.OpTimeout)
 			_, err = in.stream.Request(opCtx, "ping")
-			err = timeoutCause(opCtx, err)
+			err = driver.TimedOut(opCtx, err)
 			cancel()
 			if err != nil {
 				err = fmt.Errorf("ping %s: %w", in.id, err)
@@ -110,10 +70,10 @@ func (r *Runner) measureChurn(ctx context.Context, d driver.Driver, vr *VariantR
 		done := time.Now()
 		td, derr := r.destroy(in)
 		if derr != nil {
-			vr.fail("teardown", in.id, derr)
+			recordFailure(vr, "teardown", in.id, derr)
 			return sample, errors.Join(err, derr)
 		}
-		vr.did(vms.OpDestroy)
+		vr.Did(vms.OpDestroy)
 		sample = churnSample{ready: in.latency(), result: done.Sub(in.requested), teardown: td, cycle: time.Since(in.requested)}
 		return sample, err
 	}
@@ -146,20 +106,20 @@ func (r *Runner) measureChurn(ctx context.Context, d driver.Driver, vr *VariantR
 			// what the test would take.
 			spent := time.Since(loop)
 			need := churnNeed(spent, i+1)
-			if len(result) < DriftMinCycles && c.Failed == 0 && need <= ChurnFloorFactor*s.ChurnTime {
+			if len(result) < stats.DriftMinCycles && c.Failed == 0 && need <= ChurnFloorFactor*s.ChurnTime {
 				break
 			}
 			c.StoppedBy = fmt.Sprintf("time budget: %s", s.ChurnTime)
-			if len(result) < DriftMinCycles {
+			if len(result) < stats.DriftMinCycles {
 				c.Warnings = append(c.Warnings, fmt.Sprintf("too few cycles for a drift test: %d in %s, and the test needs %d, about %s of cycles here (--churn-time %s)",
-					len(result), spent.Round(100*time.Millisecond), DriftMinCycles, need.Round(time.Second), need.Round(time.Second)))
+					len(result), spent.Round(100*time.Millisecond), stats.DriftMinCycles, need.Round(time.Second), need.Round(time.Second)))
 			}
 		}
 		if c.StoppedBy != "" {
 			break
 		}
 		if i%10 == 0 {
-			r.progress(Event{Variant: d.Variant(), Phase: PhaseChurn, Done: i, Total: s.Churn})
+			r.progress(Event{Variant: d.Variant(), Phase: results.PhaseChurn, Done: i, Total: s.Churn})
 		}
 		sample, err := cycle()
 		if err != nil {
@@ -167,7 +127,7 @@ func (r *Runner) measureChurn(ctx context.Context, d driver.Driver, vr *VariantR
 				continue // the switch above records the interrupt
 			}
 			c.Failed++
-			vr.fail(PhaseChurn, "", err)
+			recordFailure(vr, results.PhaseChurn, "", err)
 			if consecutive++; consecutive >= 3 {
 				c.StoppedBy = fmt.Sprintf("3 cycles in a row failed; last: %v", err)
 				break
@@ -182,15 +142,15 @@ func (r *Runner) measureChurn(ctx context.Context, d driver.Driver, vr *VariantR
 	}
 	c.Cycles = len(result)
 	c.ReadyNS, c.ResultNS, c.TeardownNS, c.CycleNS = nsList(ready), nsList(result), nsList(teardown), nsList(cycles)
-	c.Result, c.Teardown, c.Cycle = Summarize(result), Summarize(teardown), Summarize(cycles)
+	c.Result, c.Teardown, c.Cycle = stats.Summarize(result), stats.Summarize(teardown), stats.Summarize(cycles)
 	series := "first-result"
 	if !onImage {
 		series = "ping"
 	}
-	c.Drift = []Drift{DriftOf(series, msValues(result), "ms"), DriftOf("teardown", msValues(teardown), "ms")}
-	r.progress(Event{Variant: d.Variant(), Phase: PhaseChurn, Done: s.Churn, Total: s.Churn, Message: "host residue"})
+	c.Drift = []stats.Drift{stats.DriftOf(series, stats.Millis(result), "ms"), stats.DriftOf("teardown", stats.Millis(teardown), "ms")}
+	r.progress(Event{Variant: d.Variant(), Phase: results.PhaseChurn, Done: s.Churn, Total: s.Churn, Message: "host residue"})
 	if ctx.Err() != nil {
-		return // the run's teardown and sweep take over; no after-state of a half loop
+		return // the run's teardown and reap take over; no after-state of a half loop
 	}
 	if st, ok := d.(driver.Settler); ok {
 		sctx, cancel := context.WithTimeout(ctx, s.OpTimeout)
@@ -209,11 +169,11 @@ func (r *Runner) measureChurn(ctx context.Context, d driver.Driver, vr *VariantR
 		diff := residue.CompareHost(*c.Before, after)
 		c.Residue = &diff
 		if len(diff.Own) > 0 {
-			vr.fail(PhaseChurn, "", fmt.Errorf("the churn loop left %d objects of the run: %v", len(diff.Own), diff.Own))
+			recordFailure(vr, results.PhaseChurn, "", fmt.Errorf("the churn loop left %d objects of the run: %v", len(diff.Own), diff.Own))
 		}
 		if hostWide := len(diff.Findings) - len(diff.Own); hostWide > 0 {
 			for _, dr := range c.Drift {
-				if dr.Verdict == DriftSlower || dr.Verdict == DriftFaster {
+				if dr.Verdict == stats.DriftSlower || dr.Verdict == stats.DriftFaster {
 					c.Warnings = append(c.Warnings, fmt.Sprintf("%s drifted while the host changed in %d other ways (see the residue's findings): the drift may be the neighbours'; re-run on a quiet host", dr.Series, hostWide))
 				}
 			}
@@ -232,7 +192,7 @@ const ChurnFloorFactor = 5
 // warm-up among them) would take to its first DriftMinCycles counted, the
 // warm-up included, at the same pace.
 func churnNeed(spent time.Duration, cycles int) time.Duration {
-	return spent / time.Duration(max(cycles, 1)) * time.Duration(DriftMinCycles+1)
+	return spent / time.Duration(max(cycles, 1)) * time.Duration(stats.DriftMinCycles+1)
 }
 
 // churnSample is one cycle's times, each from the request but the
@@ -241,7 +201,7 @@ type churnSample struct{ ready, result, teardown, cycle time.Duration }
 
 // hostState is the host's state for the churn comparison: counts, the
 // run's own objects found by prefix, and what the driver still lists of
-// the run (its Sweeper), each under a deadline.
+// the run (its Reaper), each under a deadline.
 func (r *Runner) hostState(ctx context.Context, d driver.Driver) (residue.HostState, error) {
 	q := residue.HostQuery{Prefix: r.Prefix() + "-"}
 	if r.runDir != "" {
@@ -266,25 +226,16 @@ func (r *Runner) hostState(ctx context.Context, d driver.Driver) (residue.HostSt
 		}
 		st = x.st
 	case <-opCtx.Done():
-		return st, timeoutCause(opCtx, fmt.Errorf("read the host's state: %w", opCtx.Err()))
+		return st, driver.TimedOut(opCtx, fmt.Errorf("read the host's state: %w", opCtx.Err()))
 	}
 	if sw, ok := d.(driver.Reaper); ok {
 		left, err := sw.Leftovers(opCtx, r.Prefix())
 		if err != nil {
-			return st, fmt.Errorf("%s leftovers: %w", d.Variant(), timeoutCause(opCtx, err))
+			return st, fmt.Errorf("%s leftovers: %w", d.Variant(), driver.TimedOut(opCtx, err))
 		}
 		for _, l := range left {
 			st.Own = append(st.Own, d.Variant()+": "+l)
 		}
 	}
 	return st, nil
-}
-
-// msValues are durations in milliseconds.
-func msValues(ds []time.Duration) []float64 {
-	out := make([]float64, len(ds))
-	for i, d := range ds {
-		out[i] = float64(d) / float64(time.Millisecond)
-	}
-	return out
 }

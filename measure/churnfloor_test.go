@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/agentic-eval/agentic-eval/stats"
 )
 
 func TestDriftFromSmallGroupsSaysItSeesOnlyGrossDrift(t *testing.T) {
@@ -15,9 +17,9 @@ func TestDriftFromSmallGroupsSaysItSeesOnlyGrossDrift(t *testing.T) {
 		for i := range vals {
 			vals[i] = 30 + float64(i%3)
 		}
-		d := DriftOf("first-result", vals, "ms")
+		d := stats.DriftOf("first-result", vals, "ms")
 		weak := strings.Contains(strings.Join(d.Warnings, " "), "only a gross drift")
-		if d.Verdict != DriftNone || weak != c.weak {
+		if d.Verdict != stats.DriftNone || weak != c.weak {
 			t.Errorf("n=%d: %s, warnings %q; want no drift, weak=%v", c.n, d.Verdict, d.Warnings, c.weak)
 		}
 	}

@@ -6,37 +6,10 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/agentic-eval/agentic-eval/results"
+
 	"github.com/agentic-eval/agentic-eval/oci"
 )
-
-// Class says whose fault a failure is, which decides what it means for the
-// scores.
-type Class string
-
-// The failure classes.
-const (
-	// ClassRuntime: this runtime cannot do it on this host. The failure is
-	// a result and is scored.
-	ClassRuntime Class = "runtime"
-	// ClassEnvironment: the host got in the way (no space left, a daemon
-	// unreachable, a process killed from outside, a file system error). It
-	// says nothing about the runtime and is not scored.
-	ClassEnvironment Class = "environment"
-	// ClassTimeout: an operation's deadline ended it. Not scored.
-	ClassTimeout Class = "timeout"
-)
-
-// Scored reports whether a failure of class c is a measured result. The
-// empty class (documents written before classes existed) is runtime.
-func (c Class) Scored() bool { return c == "" || c == ClassRuntime }
-
-// Of is c, with the empty class of older documents read as runtime.
-func (c Class) Of() Class {
-	if c == "" {
-		return ClassRuntime
-	}
-	return c
-}
 
 // environmentErrnos are errnos that say the host, not the runtime, failed.
 var environmentErrnos = []syscall.Errno{
@@ -72,39 +45,39 @@ var (
 // deadline ended it, runtime otherwise. No space and an unreachable daemon
 // win over a timeout (they are the cause of it); a timeout wins over a
 // killed process (a deadline kills the runtime's command). nil is runtime.
-func Classify(err error) Class {
+func Classify(err error) results.Class {
 	if err == nil {
-		return ClassRuntime
+		return results.ClassRuntime
 	}
 	msg := strings.ToLower(err.Error())
 	for _, e := range []syscall.Errno{syscall.ENOSPC, syscall.EDQUOT, syscall.ECONNREFUSED} {
 		if errors.Is(err, e) {
-			return ClassEnvironment
+			return results.ClassEnvironment
 		}
 	}
 	if containsAny(msg, environmentStrong) {
-		return ClassEnvironment
+		return results.ClassEnvironment
 	}
 	var oe *oci.Error
 	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &oe) && oe.TimedOut) || containsAny(msg, timeoutText) {
-		return ClassTimeout
+		return results.ClassTimeout
 	}
 	for _, e := range environmentErrnos {
 		if errors.Is(err, e) {
-			return ClassEnvironment
+			return results.ClassEnvironment
 		}
 	}
 	if containsAny(msg, environmentWeak) {
-		return ClassEnvironment
+		return results.ClassEnvironment
 	}
-	return ClassRuntime
+	return results.ClassRuntime
 }
 
 // ClassifyText classifies a recorded cause by its text alone, for causes
 // kept as strings.
-func ClassifyText(cause string) Class {
+func ClassifyText(cause string) results.Class {
 	if cause == "" {
-		return ClassRuntime
+		return results.ClassRuntime
 	}
 	return Classify(errors.New(cause))
 }
@@ -116,17 +89,4 @@ func containsAny(s string, subs []string) bool {
 		}
 	}
 	return false
-}
-
-// daemonUnreachable are the texts of a daemon that is gone.
-var daemonUnreachable = []string{
-	"cannot connect to the docker daemon",
-	"is the docker daemon running",
-	"connection refused",
-}
-
-// DaemonUnreachable reports whether a recorded cause says a daemon the
-// runtime goes through could not be reached.
-func DaemonUnreachable(cause string) bool {
-	return containsAny(strings.ToLower(cause), daemonUnreachable)
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/results"
+
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/client"
 )
@@ -28,10 +30,10 @@ func TestDockerDaemonGoneIsEnvironment(t *testing.T) {
 		t.Fatal("listed containers of a daemon that does not exist")
 	}
 	err = fmt.Errorf("start ae-0a1b2c3d-000004: %w", err)
-	if c := Classify(err); c != ClassEnvironment {
+	if c := Classify(err); c != results.ClassEnvironment {
 		t.Errorf("Classify(%v) = %q, want environment", err, c)
 	}
-	if !DaemonUnreachable(err.Error()) {
+	if !results.DaemonUnreachable(err.Error()) {
 		t.Errorf("DaemonUnreachable(%q) = false", err)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/agentic-eval/agentic-eval/results"
 )
 
 // hung is a sandbox whose every query waits until its context ends, as a
@@ -34,7 +36,7 @@ func TestDensityReadingsHaveTheOperationDeadline(t *testing.T) {
 	if errors.Is(err, context.Canceled) {
 		t.Fatalf("a hung sandbox's memory reading ran until the test's guard ended it (%v): it must end at the operation timeout", err)
 	}
-	if !errors.Is(err, context.DeadlineExceeded) || Classify(err) != ClassTimeout {
+	if !errors.Is(err, context.DeadlineExceeded) || Classify(err) != results.ClassTimeout {
 		t.Errorf("error %v (class %q): want the operation's timeout", err, Classify(err))
 	}
 }

@@ -7,6 +7,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/results"
+	"github.com/agentic-eval/agentic-eval/stats"
+
 	"github.com/agentic-eval/agentic-eval/driver"
 
 	"github.com/agentic-eval/agentic-eval/memstat"
@@ -31,27 +34,27 @@ const mib = 1 << 20
 // transient memory is not in it. It does compress the sandboxes' ages,
 // so memory a runtime allocates lazily minutes after a start is missed
 // alike by either method.
-func (r *Runner) measureDensity(ctx context.Context, d driver.Driver, vr *VariantResult) {
+func (r *Runner) measureDensity(ctx context.Context, d driver.Driver, vr *results.VariantResult) {
 	s := r.Settings
 	t0 := time.Now()
-	den := &Density{Requested: s.Density}
+	den := &results.Density{Requested: s.Density}
 	vr.Density = den
-	c := &Capacity{Mode: FillStable, Concurrency: FillBatch(s.FillConcurrency, s.Density), StopRule: StableRule}
+	c := &results.Capacity{Mode: results.FillStable, Concurrency: FillBatch(s.FillConcurrency, s.Density), StopRule: results.StableRule}
 	if s.Capacity {
-		c.Mode, c.StopRule = FillGuard, "fill until the memory guard, the cap or the time bound"
+		c.Mode, c.StopRule = results.FillGuard, "fill until the memory guard, the cap or the time bound"
 	}
 	den.Capacity = c
 	c.KSMBefore = memstat.ReadKSM(memstat.KSMDir)
 	total, availBefore, dropped, err := r.memAvailable(true)
 	if err != nil {
-		vr.fail(PhaseDensity, "", err)
+		recordFailure(vr, results.PhaseDensity, "", err)
 		return
 	}
 	den.MemAvailableBefore = availBefore
 	den.CachesDropped = dropped
 	guard := int64(float64(total) * s.MinAvailable)
 	c.MemTotalBytes, c.GuardBytes = total, guard
-	c.Points = append(c.Points, FillPoint{Held: 0, UsedBytes: total - availBefore, MemAvailableBytes: availBefore})
+	c.Points = append(c.Points, results.FillPoint{Held: 0, UsedBytes: total - availBefore, MemAvailableBytes: availBefore})
 
 	var (
 		mu   sync.Mutex
@@ -59,7 +62,7 @@ func (r *Runner) measureDensity(ctx context.Context, d driver.Driver, vr *Varian
 	)
 	defer func() {
 		for _, err := range r.destroyEach(held, c.Concurrency) {
-			vr.fail("teardown", "", err)
+			recordFailure(vr, "teardown", "", err)
 		}
 	}()
 	failures := 0
@@ -69,7 +72,7 @@ func (r *Runner) measureDensity(ctx context.Context, d driver.Driver, vr *Varian
 			stop("time bound: %s reached with %d held", s.DensityTime, len(held))
 			break
 		}
-		r.progress(Event{Variant: d.Variant(), Phase: PhaseDensity, Done: len(held), Total: s.Density})
+		r.progress(Event{Variant: d.Variant(), Phase: results.PhaseDensity, Done: len(held), Total: s.Density})
 		avail := c.Points[len(c.Points)-1].MemAvailableBytes
 		// Expect the next sandbox to cost what the fill's slope says, or
 		// the average so far, and at least 64 MiB before any has started.
@@ -112,11 +115,11 @@ func (r *Runner) measureDensity(ctx context.Context, d driver.Driver, vr *Varian
 			break
 		}
 		if len(errs) < n {
-			vr.did(vms.OpCreate)
+			vr.Did(vms.OpCreate)
 			failures = 0
 		}
 		for _, err := range errs {
-			vr.fail(PhaseDensity, "", err)
+			recordFailure(vr, results.PhaseDensity, "", err)
 			failures++
 		}
 		if failures >= 3 {
@@ -128,10 +131,10 @@ func (r *Runner) measureDensity(ctx context.Context, d driver.Driver, vr *Varian
 		time.Sleep(fillSettle)
 		_, a, _, err := r.memAvailable(false)
 		if err != nil {
-			vr.fail(PhaseDensity, "", err)
+			recordFailure(vr, results.PhaseDensity, "", err)
 			break
 		}
-		c.Points = append(c.Points, FillPoint{Held: len(held), UsedBytes: total - a, MemAvailableBytes: a, AtNS: int64(time.Since(t0))})
+		c.Points = append(c.Points, results.FillPoint{Held: len(held), UsedBytes: total - a, MemAvailableBytes: a, AtNS: int64(time.Since(t0))})
 		if fit, err := FitPoints(c.Points); err == nil {
 			c.Fit = &fit
 			if !s.Capacity && SlopeStable(fit, len(held)) {
@@ -148,7 +151,7 @@ func (r *Runner) measureDensity(ctx context.Context, d driver.Driver, vr *Varian
 	c.FillNS = int64(time.Since(t0))
 	den.Started = len(held)
 	c.Held = len(held)
-	r.progress(Event{Variant: d.Variant(), Phase: PhaseDensity, Done: len(held), Total: s.Density, Message: "reading memory"})
+	r.progress(Event{Variant: d.Variant(), Phase: results.PhaseDensity, Done: len(held), Total: s.Density, Message: "reading memory"})
 	defer func() { c.WallNS = int64(time.Since(t0)) }()
 	if ctx.Err() != nil || len(held) == 0 {
 		return
@@ -166,7 +169,7 @@ func (r *Runner) measureDensity(ctx context.Context, d driver.Driver, vr *Varian
 	for _, in := range held {
 		acct, err := sandboxMemory(ctx, in.sb, r.Settings.OpTimeout)
 		if err != nil {
-			vr.fail(PhaseDensity, in.id, err)
+			recordFailure(vr, results.PhaseDensity, in.id, err)
 			continue
 		}
 		den.PerInstanceBytes = append(den.PerInstanceBytes, acct.total)
@@ -174,24 +177,24 @@ func (r *Runner) measureDensity(ctx context.Context, d driver.Driver, vr *Varian
 		den.CgroupBytes = append(den.CgroupBytes, acct.cgroup)
 		per = append(per, float64(acct.total)/mib)
 	}
-	den.PerInstanceMiB = SummarizeValues(per, "MiB")
+	den.PerInstanceMiB = stats.SummarizeValues(per, "MiB")
 	_, availAfter, _, err := r.memAvailable(true)
 	if err != nil {
-		vr.fail(PhaseDensity, "", err)
+		recordFailure(vr, results.PhaseDensity, "", err)
 		return
 	}
 	c.KSMAfter = memstat.ReadKSM(memstat.KSMDir)
 	den.MemAvailableAfter = availAfter
 	den.DeltaPerInstanceMiB = float64(availBefore-availAfter) / float64(len(held)) / mib
 	if c.Fit != nil {
-		c.BySlope = Project("slope", c.Fit.Slope, c.Fit.Lo, c.Fit.Hi, total, availBefore, guard)
+		c.BySlope = results.Project("slope", c.Fit.Slope, c.Fit.Lo, c.Fit.Hi, total, availBefore, guard)
 	} else {
-		c.BySlope = Projection{Method: "slope", Cause: c.FitError}
+		c.BySlope = results.Projection{Method: "slope", Cause: c.FitError}
 	}
 	if m := den.PerInstanceMiB; m.N > 0 {
-		c.ByAccounting = Project("accounting", m.Median, m.Lo, m.Hi, total, availBefore, guard)
+		c.ByAccounting = results.Project("accounting", m.Median, m.Lo, m.Hi, total, availBefore, guard)
 	} else {
-		c.ByAccounting = Projection{Method: "accounting", Cause: "no sandbox's memory could be read"}
+		c.ByAccounting = results.Projection{Method: "accounting", Cause: "no sandbox's memory could be read"}
 	}
 	if c.Fit != nil && !c.Stable {
 		c.Warnings = append(c.Warnings, fmt.Sprintf("the slope did not stabilise (±%.2f MiB over %d held): the host's other work moved MemAvailable more than the sandboxes did; the accounting is the steadier figure", c.Fit.HalfWidth(), len(held)))
@@ -292,14 +295,14 @@ func sandboxMemory(ctx context.Context, sb driver.Sandbox, timeout time.Duration
 	var a memAccount
 	pidCtx, cancel := context.WithTimeout(ctx, timeout)
 	pids, err := sb.HostPIDs(pidCtx)
-	err = timeoutCause(pidCtx, err)
+	err = driver.TimedOut(pidCtx, err)
 	cancel()
 	if err != nil {
 		return a, fmt.Errorf("host processes of %s: %w", sb.ID(), err)
 	}
 	cgCtx, cancel := context.WithTimeout(ctx, timeout)
 	cg, err := sb.MemoryCgroup(cgCtx)
-	err = timeoutCause(cgCtx, err)
+	err = driver.TimedOut(cgCtx, err)
 	cancel()
 	if err != nil {
 		return a, fmt.Errorf("memory cgroup of %s: %w", sb.ID(), err)

@@ -9,6 +9,9 @@ import (
 	"path"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/results"
+	"github.com/agentic-eval/agentic-eval/stats"
+
 	"github.com/agentic-eval/agentic-eval/driver"
 
 	"github.com/agentic-eval/agentic-eval/workload"
@@ -19,7 +22,7 @@ import (
 // no file moves through it.
 type runtimeCopy struct {
 	r   *Runner
-	vr  *VariantResult
+	vr  *results.VariantResult
 	in  *instance
 	cp  driver.Copier
 	dir string // where the runtime's files go
@@ -37,7 +40,7 @@ const copyCheckBytes = 64
 // probe does not find those bytes there (Docker's archive API does not see
 // into a tmpfs mount, and /work is one), the files go to the sandbox's
 // fallback directory, and every row says why.
-func (r *Runner) findRuntimeCopy(ctx context.Context, d driver.Driver, vr *VariantResult, in *instance) *runtimeCopy {
+func (r *Runner) findRuntimeCopy(ctx context.Context, d driver.Driver, vr *results.VariantResult, in *instance) *runtimeCopy {
 	rc := &runtimeCopy{r: r, vr: vr, in: in, dir: workload.WorkDir}
 	cp, ok := in.sb.(driver.Copier)
 	if !ok {
@@ -56,7 +59,7 @@ func (r *Runner) findRuntimeCopy(ctx context.Context, d driver.Driver, vr *Varia
 	err := cp.CopyIn(opCtx, p, data)
 	cancel()
 	if err != nil {
-		cause = fmt.Sprintf("the runtime's copy of a %d-byte file into it failed (%v)", copyCheckBytes, timeoutCause(opCtx, err))
+		cause = fmt.Sprintf("the runtime's copy of a %d-byte file into it failed (%v)", copyCheckBytes, driver.TimedOut(opCtx, err))
 	} else {
 		back, err := getFile(ctx, in.stream, p, copyCheckBytes, r.Settings.OpTimeout)
 		switch {
@@ -85,20 +88,20 @@ func (r *Runner) findRuntimeCopy(ctx context.Context, d driver.Driver, vr *Varia
 // Each repetition also crosses the other way, untimed: the probe puts the
 // file at a second path and the runtime gets it. The two rows are the put
 // and the get, or, without a copy path, two rows with the reason.
-func (rc *runtimeCopy) transfer(ctx context.Context, size int64, data []byte, want string) []FileTransfer {
+func (rc *runtimeCopy) transfer(ctx context.Context, size int64, data []byte, want string) []results.FileTransfer {
 	p := path.Join(rc.dir, fmt.Sprintf("ae-rt-file-%d", size))
-	put := FileTransfer{Direction: "put", Bytes: size, ExecPath: ExecPathRuntime, Path: p, PathWhy: rc.why, Cap: rc.cap}
+	put := results.FileTransfer{Direction: "put", Bytes: size, ExecPath: results.ExecPathRuntime, Path: p, PathWhy: rc.why, Cap: rc.cap}
 	get := put
 	get.Direction = "get"
 	if rc.cap != "" {
 		put.Path, get.Path = "", ""
-		return []FileTransfer{put, get}
+		return []results.FileTransfer{put, get}
 	}
 	r, in, vr := rc.r, rc.in, rc.vr
 	each := r.Settings.OpTimeout
-	fail := func(t *FileTransfer, err error) {
+	fail := func(t *results.FileTransfer, err error) {
 		t.Failed++
-		vr.fail(PhaseWorkload, in.id, err)
+		recordFailure(vr, results.PhaseWorkload, in.id, err)
 	}
 	copyOut := func(p string) ([]byte, time.Duration, error) {
 		opCtx, cancel := context.WithTimeout(ctx, each)
@@ -107,7 +110,7 @@ func (rc *runtimeCopy) transfer(ctx context.Context, size int64, data []byte, wa
 		b, err := rc.cp.CopyOut(opCtx, p, size)
 		took := time.Since(t0)
 		if err != nil {
-			return nil, 0, fmt.Errorf("runtime copy of %s out: %w", p, timeoutCause(opCtx, err))
+			return nil, 0, fmt.Errorf("runtime copy of %s out: %w", p, driver.TimedOut(opCtx, err))
 		}
 		if sha(b) != want {
 			return nil, 0, fmt.Errorf("runtime copy of %s out: %d bytes whose SHA-256 is not what was put", p, len(b))
@@ -122,7 +125,7 @@ func (rc *runtimeCopy) transfer(ctx context.Context, size int64, data []byte, wa
 		took := time.Since(t0)
 		cancel()
 		if err != nil {
-			fail(&put, fmt.Errorf("runtime copy of %s in: %w", p, timeoutCause(opCtx, err)))
+			fail(&put, fmt.Errorf("runtime copy of %s in: %w", p, driver.TimedOut(opCtx, err)))
 			continue
 		}
 		back, err := getFile(ctx, in.stream, p, size, each)
@@ -153,19 +156,19 @@ func (rc *runtimeCopy) transfer(ctx context.Context, size int64, data []byte, wa
 			_, _, err = copyOut(q)
 		}
 		if err != nil {
-			vr.fail(PhaseWorkload, in.id, fmt.Errorf("cross-check, a file the probe put got through the runtime: %w", err))
+			recordFailure(vr, results.PhaseWorkload, in.id, fmt.Errorf("cross-check, a file the probe put got through the runtime: %w", err))
 			continue
 		}
 		get.CrossVerified++
 	}
 	summarizeTransfer(&put, puts)
 	summarizeTransfer(&get, gets)
-	return []FileTransfer{put, get}
+	return []results.FileTransfer{put, get}
 }
 
 // summarizeTransfer sets t's samples, summary and median throughput.
-func summarizeTransfer(t *FileTransfer, ds []time.Duration) {
-	t.SamplesNS, t.Summary = nsList(ds), Summarize(ds)
+func summarizeTransfer(t *results.FileTransfer, ds []time.Duration) {
+	t.SamplesNS, t.Summary = nsList(ds), stats.Summarize(ds)
 	if t.Summary.Median > 0 {
 		t.MBps = float64(t.Bytes) / 1e6 / (t.Summary.Median / 1000)
 	}

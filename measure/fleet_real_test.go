@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/results"
+	"github.com/agentic-eval/agentic-eval/stats"
+
 	"github.com/agentic-eval/agentic-eval/driver"
 
 	"github.com/agentic-eval/agentic-eval/drivers/runc"
@@ -20,7 +23,7 @@ import (
 
 // runFleetPhases runs the density fill and the churn loop through the real
 // runc with small bounds, and proves the run left nothing.
-func runFleetPhases(t *testing.T, mut func(*measure.Settings), withImage bool) *measure.VariantResult {
+func runFleetPhases(t *testing.T, mut func(*results.Settings), withImage bool) *results.VariantResult {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("not root: runc sandboxes and their cgroups need root")
@@ -35,8 +38,8 @@ func runFleetPhases(t *testing.T, mut func(*measure.Settings), withImage bool) *
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := measure.DefaultSettings()
-	s.Phases = []measure.Phase{measure.PhaseDensity, measure.PhaseChurn}
+	s := results.DefaultSettings()
+	s.Phases = []results.Phase{results.PhaseDensity, results.PhaseChurn}
 	mut(&s)
 	r := measure.NewRunner(s, probe)
 	r.Dir = t.TempDir()
@@ -75,8 +78,8 @@ func runFleetPhases(t *testing.T, mut func(*measure.Settings), withImage bool) *
 // reach (the test's own guard ends first), so that the count stops the
 // loop on a slow or busy machine too.
 func TestChurnThroughRunc(t *testing.T) {
-	v := runFleetPhases(t, func(s *measure.Settings) {
-		s.Phases = []measure.Phase{measure.PhaseChurn}
+	v := runFleetPhases(t, func(s *results.Settings) {
+		s.Phases = []results.Phase{results.PhaseChurn}
 		s.Churn, s.ChurnTime = 30, time.Hour
 	}, true)
 	c := v.Churn
@@ -86,7 +89,7 @@ func TestChurnThroughRunc(t *testing.T) {
 	if len(c.ResultNS) != 30 || len(c.TeardownNS) != 30 || c.Result.N != 30 {
 		t.Errorf("samples: %d results, %d teardowns", len(c.ResultNS), len(c.TeardownNS))
 	}
-	if len(c.Drift) != 2 || c.Drift[0].Series != "first-result" || c.Drift[0].K != 5 || c.Drift[0].Verdict == measure.DriftTooFew {
+	if len(c.Drift) != 2 || c.Drift[0].Series != "first-result" || c.Drift[0].K != 5 || c.Drift[0].Verdict == stats.DriftTooFew {
 		t.Errorf("drift %+v", c.Drift)
 	}
 	if c.Before == nil || c.After == nil || c.Residue == nil {
@@ -103,17 +106,17 @@ func TestChurnThroughRunc(t *testing.T) {
 // machine's speed: a loop stopped short of the drift test's cycles (a
 // slow or busy machine) says so.
 func TestChurnStopsAtItsTimeBudget(t *testing.T) {
-	v := runFleetPhases(t, func(s *measure.Settings) {
-		s.Phases = []measure.Phase{measure.PhaseChurn}
-		s.Churn, s.ChurnTime = measure.MaxChurn, 500*time.Millisecond
+	v := runFleetPhases(t, func(s *results.Settings) {
+		s.Phases = []results.Phase{results.PhaseChurn}
+		s.Churn, s.ChurnTime = results.MaxChurn, 500*time.Millisecond
 	}, false)
 	c := v.Churn
-	if c == nil || c.Cycles >= measure.MaxChurn || c.StoppedBy != "time budget: 500ms" || c.Workload != "ping" || c.WorkloadCause == "" {
+	if c == nil || c.Cycles >= results.MaxChurn || c.StoppedBy != "time budget: 500ms" || c.Workload != "ping" || c.WorkloadCause == "" {
 		t.Fatalf("churn %+v", c)
 	}
 	tooFew := strings.Contains(strings.Join(c.Warnings, "\n"), "too few cycles for a drift test")
-	if short := c.Cycles < measure.DriftMinCycles; tooFew != short {
-		t.Errorf("%d cycles (the drift test needs %d): warns of too few %v, want %v; warnings %q", c.Cycles, measure.DriftMinCycles, tooFew, short, c.Warnings)
+	if short := c.Cycles < stats.DriftMinCycles; tooFew != short {
+		t.Errorf("%d cycles (the drift test needs %d): warns of too few %v, want %v; warnings %q", c.Cycles, stats.DriftMinCycles, tooFew, short, c.Warnings)
 	}
 	t.Logf("%d cycles in the 500ms budget", c.Cycles)
 }
@@ -125,8 +128,8 @@ func TestChurnStopsAtItsTimeBudget(t *testing.T) {
 // time bound the test's own guard ends first (a slow or busy machine
 // would).
 func TestFillThroughRunc(t *testing.T) {
-	v := runFleetPhases(t, func(s *measure.Settings) {
-		s.Phases = []measure.Phase{measure.PhaseDensity}
+	v := runFleetPhases(t, func(s *results.Settings) {
+		s.Phases = []results.Phase{results.PhaseDensity}
 		s.Density, s.FillConcurrency = 8, 4
 		s.MinAvailable, s.DensityTime = 0, time.Hour
 	}, false)

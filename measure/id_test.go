@@ -3,6 +3,8 @@ package measure
 import (
 	"strings"
 	"testing"
+
+	"github.com/agentic-eval/agentic-eval/results"
 )
 
 func TestSandboxIDsArePrefixFree(t *testing.T) {
@@ -40,7 +42,7 @@ func TestSandboxIDsArePrefixFree(t *testing.T) {
 }
 
 func TestRunnerSpecsArePrefixFree(t *testing.T) {
-	r := NewRunner(DefaultSettings(), "/bin/true")
+	r := NewRunner(results.DefaultSettings(), "/bin/true")
 	r.runDir = t.TempDir()
 	var ids []string
 	for i := 0; i < 12; i++ {

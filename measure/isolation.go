@@ -6,6 +6,8 @@ import (
 	"net"
 	"strings"
 
+	"github.com/agentic-eval/agentic-eval/results"
+
 	"github.com/agentic-eval/agentic-eval/driver"
 	"github.com/agentic-eval/agentic-eval/vms"
 
@@ -16,12 +18,12 @@ import (
 // start-latency phase left, or a new one), with a
 // listener open on the host's loopback to see whether it is reachable from
 // inside, and assesses the boundary against the host's identity.
-func (r *Runner) measureIsolation(ctx context.Context, d driver.Driver, vr *VariantResult, hostID probe.HostIdentity) {
-	r.progress(Event{Variant: d.Variant(), Phase: PhaseIsolation, Done: 0, Total: 1})
-	defer r.progress(Event{Variant: d.Variant(), Phase: PhaseIsolation, Done: 1, Total: 1})
+func (r *Runner) measureIsolation(ctx context.Context, d driver.Driver, vr *results.VariantResult, hostID probe.HostIdentity) {
+	r.progress(Event{Variant: d.Variant(), Phase: results.PhaseIsolation, Done: 0, Total: 1})
+	defer r.progress(Event{Variant: d.Variant(), Phase: results.PhaseIsolation, Done: 1, Total: 1})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		vr.fail(PhaseIsolation, "", fmt.Errorf("open host loopback listener: %w", err))
+		recordFailure(vr, results.PhaseIsolation, "", fmt.Errorf("open host loopback listener: %w", err))
 		return
 	}
 	defer ln.Close()
@@ -39,31 +41,31 @@ func (r *Runner) measureIsolation(ctx context.Context, d driver.Driver, vr *Vari
 		var err error
 		if in, err = r.spawn(ctx, d); err != nil {
 			if ctx.Err() == nil {
-				vr.fail(PhaseIsolation, "", err)
+				recordFailure(vr, results.PhaseIsolation, "", err)
 			}
 			return
 		}
-		vr.did(vms.OpCreate)
+		vr.Did(vms.OpCreate)
 	}
 	defer func() {
 		if _, err := r.destroy(in); err != nil {
-			vr.fail("teardown", in.id, err)
+			recordFailure(vr, "teardown", in.id, err)
 		}
 	}()
 	opCtx, cancel := context.WithTimeout(ctx, r.Settings.OpTimeout)
 	defer cancel()
 	msg, err := in.stream.Request(opCtx, "facts", ln.Addr().String())
 	if err != nil {
-		vr.fail(PhaseIsolation, in.id, fmt.Errorf("ask probe for facts: %w", timeoutCause(opCtx, err)))
+		recordFailure(vr, results.PhaseIsolation, in.id, fmt.Errorf("ask probe for facts: %w", driver.TimedOut(opCtx, err)))
 		return
 	}
 	facts, err := probe.ParseFacts(msg.Payload)
 	if err != nil {
-		vr.fail(PhaseIsolation, in.id, fmt.Errorf("parse probe facts: %w", err))
+		recordFailure(vr, results.PhaseIsolation, in.id, fmt.Errorf("parse probe facts: %w", err))
 		return
 	}
 	r.tryExec(ctx, d, vr, in)
-	vr.Isolation = &Isolation{
+	vr.Isolation = &results.Isolation{
 		HostBootID:        hostID.BootID,
 		HostKernelRelease: hostID.KernelRelease,
 		Facts:             &facts,
@@ -74,7 +76,7 @@ func (r *Runner) measureIsolation(ctx context.Context, d driver.Driver, vr *Vari
 // tryExec runs the probe a second time inside the sandbox through the
 // runtime's exec, when the driver offers it, and records the operation when
 // the exec'd probe answered.
-func (r *Runner) tryExec(ctx context.Context, d driver.Driver, vr *VariantResult, in *instance) {
+func (r *Runner) tryExec(ctx context.Context, d driver.Driver, vr *results.VariantResult, in *instance) {
 	ex, ok := in.sb.(driver.Execer)
 	if !ok {
 		return
@@ -85,14 +87,14 @@ func (r *Runner) tryExec(ctx context.Context, d driver.Driver, vr *VariantResult
 	defer cancel()
 	out, err := ex.Exec(opCtx, probe.ExecFlag)
 	if err != nil {
-		vr.fail(PhaseIsolation, in.id, fmt.Errorf("exec in the sandbox: %w", timeoutCause(opCtx, err)))
+		recordFailure(vr, results.PhaseIsolation, in.id, fmt.Errorf("exec in the sandbox: %w", driver.TimedOut(opCtx, err)))
 		return
 	}
 	for _, line := range strings.Split(string(out), "\n") {
 		if m, ok := probe.Parse(line); ok && m.Verb == probe.VerbExecOK {
-			vr.did(vms.OpExec)
+			vr.Did(vms.OpExec)
 			return
 		}
 	}
-	vr.fail(PhaseIsolation, in.id, fmt.Errorf("exec in the sandbox ran, but the probe did not answer %s: %q", probe.VerbExecOK, out))
+	recordFailure(vr, results.PhaseIsolation, in.id, fmt.Errorf("exec in the sandbox ran, but the probe did not answer %s: %q", probe.VerbExecOK, out))
 }

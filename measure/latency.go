@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/results"
+	"github.com/agentic-eval/agentic-eval/stats"
+
 	"github.com/agentic-eval/agentic-eval/driver"
 	"github.com/agentic-eval/agentic-eval/vms"
 )
@@ -15,82 +18,82 @@ import (
 // the harness's own preparation and each teardown are timed apart. When
 // the isolation phase follows, the last sandbox is kept for it (r.spare),
 // so its teardown is not among the teardown samples.
-func (r *Runner) measureLatency(ctx context.Context, d driver.Driver, vr *VariantResult) {
+func (r *Runner) measureLatency(ctx context.Context, d driver.Driver, vr *results.VariantResult) {
 	s := r.Settings
 	var starts, preps, teardowns []time.Duration
 	var stages phaseAcc
-	sp := s.sampling(s.Samples).begin()
+	sp := sampling(s, s.Samples).Begin()
 	consecutiveFailures := 0
-	for warm := 0; ctx.Err() == nil && (warm < s.Warmups || sp.more()); {
-		done := sp.n() + warm
-		r.progress(Event{Variant: d.Variant(), Phase: PhaseStartLatency, Done: done, Total: s.Warmups + s.Samples})
+	for warm := 0; ctx.Err() == nil && (warm < s.Warmups || sp.More()); {
+		done := sp.N() + warm
+		r.progress(Event{Variant: d.Variant(), Phase: results.PhaseStartLatency, Done: done, Total: s.Warmups + s.Samples})
 		in, err := r.spawn(ctx, d)
 		if err != nil {
 			if ctx.Err() != nil {
 				break
 			}
-			vr.fail(PhaseStartLatency, "", err)
+			recordFailure(vr, results.PhaseStartLatency, "", err)
 			consecutiveFailures++
 			if consecutiveFailures >= 3 {
-				vr.fail(PhaseStartLatency, "", fmt.Errorf("gave up after 3 consecutive failures"))
-				sp.halt(StopFailures, "3 consecutive failures")
+				recordFailure(vr, results.PhaseStartLatency, "", fmt.Errorf("gave up after 3 consecutive failures"))
+				sp.Halt(stats.StopFailures, "3 consecutive failures")
 				break
 			}
 			continue
 		}
 		consecutiveFailures = 0
-		vr.did(vms.OpCreate)
+		vr.Did(vms.OpCreate)
 		lat, prep := in.latency(), in.prep()
 		counted := warm >= s.Warmups
 		// With the isolation phase to follow, a counted sample counts
 		// before its teardown, so that the last one, still fresh, can be
 		// kept for it instead of booting another.
-		keep := counted && s.Has(PhaseIsolation)
+		keep := counted && s.Has(results.PhaseIsolation)
 		if keep {
-			sp.add(float64(lat))
+			sp.Add(float64(lat))
 			starts, preps = append(starts, lat), append(preps, prep)
 			stages.add(in.sb)
-			if !sp.more() {
+			if !sp.More() {
 				r.spare = in
 				break
 			}
 		}
 		td, err := r.destroy(in)
 		if err != nil {
-			vr.fail("teardown", in.id, err)
+			recordFailure(vr, "teardown", in.id, err)
 			continue
 		}
-		vr.did(vms.OpDestroy)
+		vr.Did(vms.OpDestroy)
 		if !counted {
 			warm++
 			if warm == s.Warmups {
-				sp = s.sampling(s.Samples).begin() // the budget counts from the first counted sample
+				sp = sampling(s, s.Samples).Begin() // the budget counts from the first counted sample
 			}
 			continue
 		}
 		if !keep {
 			starts, preps = append(starts, lat), append(preps, prep)
 			stages.add(in.sb)
-			sp.add(float64(lat))
+			sp.Add(float64(lat))
 		}
 		teardowns = append(teardowns, td)
 	}
 	if ctx.Err() != nil {
-		sp.halt(StopInterrupted, "the run was interrupted")
+		sp.Halt(stats.StopInterrupted, "the run was interrupted")
 	}
-	r.progress(Event{Variant: d.Variant(), Phase: PhaseStartLatency, Done: s.Warmups + s.Samples, Total: s.Warmups + s.Samples})
+	r.progress(Event{Variant: d.Variant(), Phase: results.PhaseStartLatency, Done: s.Warmups + s.Samples, Total: s.Warmups + s.Samples})
 	if len(starts) == 0 && len(vr.Failures) == 0 {
 		return // interrupted before anything
 	}
-	vr.StartLatency = &Latency{
+	vr.StartLatency = &results.Latency{
 		SamplesNS:  nsList(starts),
-		Summary:    Summarize(starts),
+		Summary:    stats.Summarize(starts),
 		PrepNS:     nsList(preps),
-		Prep:       Summarize(preps),
+		Prep:       stats.Summarize(preps),
 		TeardownNS: nsList(teardowns),
-		Teardown:   Summarize(teardowns),
+		Teardown:   stats.Summarize(teardowns),
 		Warmups:    s.Warmups,
-		Stop:       sp.result(),
+		Stop:       sp.Result(),
 		Phases:     stages.result(),
 	}
 	if len(starts) < s.MinSamples {

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
-	"runtime/debug"
 	"time"
+
+	"github.com/agentic-eval/agentic-eval/reap"
+
+	"github.com/agentic-eval/agentic-eval/results"
 
 	"github.com/agentic-eval/agentic-eval/driver"
 
@@ -16,42 +18,18 @@ import (
 	"github.com/agentic-eval/agentic-eval/probe"
 )
 
-// Version is the tool's version, recorded in every results document. Set it
-// with -ldflags "-X github.com/agentic-eval/agentic-eval/measure.Version=..."
-// or let the module's build information supply it.
-var Version = ""
-
-// ToolInfo describes this build.
-func ToolInfo() Tool {
-	v := Version
-	if v == "" {
-		v = "devel"
-		if bi, ok := debug.ReadBuildInfo(); ok {
-			if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-				v = bi.Main.Version
-			}
-			for _, s := range bi.Settings {
-				if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-					v += "+" + s.Value[:12]
-				}
-			}
-		}
-	}
-	return Tool{Name: "agentic-eval", Version: v, GoVersion: runtime.Version()}
-}
-
 // Run measures each driver in turn and returns the run's document. It
 // returns early, keeping what was measured, when ctx ends (an interrupt);
 // in every case everything the run created is destroyed before it returns.
 // Unavailable drivers are recorded with their fingerprint and not measured.
-func (r *Runner) Run(ctx context.Context, drivers []driver.Driver) (*Results, error) {
+func (r *Runner) Run(ctx context.Context, drivers []driver.Driver) (*results.Results, error) {
 	if err := r.Settings.Validate(); err != nil {
 		return nil, err
 	}
 	if r.Probe == "" {
 		return nil, errors.New("no probe binary: build one with BuildProbe")
 	}
-	res := &Results{Schema: Schema, Tool: ToolInfo(), RunID: r.runID, Started: time.Now().UTC(), Settings: r.Settings}
+	res := &results.Results{Schema: results.Schema, Tool: results.ToolInfo(), RunID: r.runID, Started: time.Now().UTC(), Settings: r.Settings}
 	hctx, cancel := context.WithTimeout(ctx, r.Settings.OpTimeout)
 	hi, err := host.Collect(hctx)
 	cancel()
@@ -76,7 +54,7 @@ func (r *Runner) Run(ctx context.Context, drivers []driver.Driver) (*Results, er
 		for _, d := range drivers {
 			names = append(names, d.Variant())
 		}
-		l, err := OpenLedger(r.LedgerDir, LedgerEntry{RunID: r.runID, Started: res.Started, Drivers: names, ScratchDir: dir, BootID: hi.BootID})
+		l, err := reap.OpenLedger(r.LedgerDir, reap.LedgerEntry{RunID: r.runID, Started: res.Started, Drivers: names, ScratchDir: dir, BootID: hi.BootID})
 		if err != nil {
 			return nil, fmt.Errorf("record the run in %s (set AGENTIC_EVAL_STATE to a writable directory): %w", r.LedgerDir, err)
 		}
@@ -84,7 +62,7 @@ func (r *Runner) Run(ctx context.Context, drivers []driver.Driver) (*Results, er
 		defer func() {
 			if r.dirty.Load() {
 				l.Close()
-				r.logf("run %s: something may be left; its ledger stays in %s for `agentic-eval vms sweep`", r.runID, r.LedgerDir)
+				r.logf("run %s: something may be left; its ledger stays in %s for `agentic-eval vms reap`", r.runID, r.LedgerDir)
 				return
 			}
 			if err := l.Remove(); err != nil {
@@ -116,8 +94,8 @@ func (r *Runner) Run(ctx context.Context, drivers []driver.Driver) (*Results, er
 }
 
 // runDriver measures one driver, always cleaning up after it.
-func (r *Runner) runDriver(ctx context.Context, d driver.Driver, hostID probe.HostIdentity) (vr VariantResult) {
-	vr = VariantResult{System: d.System(), Variant: d.Variant()}
+func (r *Runner) runDriver(ctx context.Context, d driver.Driver, hostID probe.HostIdentity) (vr results.VariantResult) {
+	vr = results.VariantResult{System: d.System(), Variant: d.Variant()}
 	fpCtx, cancel := context.WithTimeout(ctx, r.Settings.OpTimeout)
 	vr.Fingerprint = d.Fingerprint(fpCtx)
 	cancel()
@@ -147,24 +125,24 @@ func (r *Runner) runDriver(ctx context.Context, d driver.Driver, hostID probe.Ho
 		cancel()
 		vr.PhaseNS["prepare"] = int64(time.Since(t))
 		if err != nil {
-			vr.fail("prepare", "", fmt.Errorf("prepare %s: %w", d.Variant(), err))
+			recordFailure(&vr, "prepare", "", fmt.Errorf("prepare %s: %w", d.Variant(), err))
 			return vr
 		}
 	}
 	s := r.Settings
 	steps := []struct {
-		phase Phase
+		phase results.Phase
 		on    bool
 		run   func()
 	}{
-		{PhaseStartLatency, s.Has(PhaseStartLatency), func() { r.measureLatency(ctx, d, &vr) }},
-		{PhaseBurst, s.Has(PhaseBurst) && s.Burst > 0, func() { r.measureBurst(ctx, d, &vr) }},
-		{PhaseArrivals, s.Has(PhaseArrivals) && len(s.Arrivals.Rates) > 0, func() { r.measureArrivals(ctx, d, &vr) }},
-		{PhaseDensity, s.Has(PhaseDensity) && s.Density > 0, func() { r.measureDensity(ctx, d, &vr) }},
-		{PhaseChurn, s.Has(PhaseChurn) && s.Churn > 0, func() { r.measureChurn(ctx, d, &vr) }},
-		{PhaseIsolation, s.Has(PhaseIsolation), func() { r.measureIsolation(ctx, d, &vr, hostID) }},
-		{PhaseSnapshot, s.Has(PhaseSnapshot), func() { r.measureSnapshot(ctx, d, &vr) }},
-		{PhaseWorkload, s.Has(PhaseWorkload), func() { r.measureWorkloads(ctx, d, &vr) }},
+		{results.PhaseStartLatency, s.Has(results.PhaseStartLatency), func() { r.measureLatency(ctx, d, &vr) }},
+		{results.PhaseBurst, s.Has(results.PhaseBurst) && s.Burst > 0, func() { r.measureBurst(ctx, d, &vr) }},
+		{results.PhaseArrivals, s.Has(results.PhaseArrivals) && len(s.Arrivals.Rates) > 0, func() { r.measureArrivals(ctx, d, &vr) }},
+		{results.PhaseDensity, s.Has(results.PhaseDensity) && s.Density > 0, func() { r.measureDensity(ctx, d, &vr) }},
+		{results.PhaseChurn, s.Has(results.PhaseChurn) && s.Churn > 0, func() { r.measureChurn(ctx, d, &vr) }},
+		{results.PhaseIsolation, s.Has(results.PhaseIsolation), func() { r.measureIsolation(ctx, d, &vr, hostID) }},
+		{results.PhaseSnapshot, s.Has(results.PhaseSnapshot), func() { r.measureSnapshot(ctx, d, &vr) }},
+		{results.PhaseWorkload, s.Has(results.PhaseWorkload), func() { r.measureWorkloads(ctx, d, &vr) }},
 	}
 	never := ""
 	for _, st := range steps {
@@ -173,14 +151,14 @@ func (r *Runner) runDriver(ctx context.Context, d driver.Driver, hostID probe.Ho
 		}
 		if never != "" {
 			// Every phase starts sandboxes; none can start here.
-			vr.Failures = append(vr.Failures, Failure{Phase: string(st.phase), Cause: never, Class: ClassRuntime})
+			vr.Failures = append(vr.Failures, results.Failure{Phase: string(st.phase), Cause: never, Class: results.ClassRuntime})
 			continue
 		}
 		r.logf("%s: %s", d.Variant(), st.phase)
 		t := time.Now()
 		st.run()
 		vr.PhaseNS[string(st.phase)] = int64(time.Since(t))
-		if st.phase == PhaseStartLatency {
+		if st.phase == results.PhaseStartLatency {
 			never = neverStarts(&vr)
 		}
 	}
@@ -193,14 +171,14 @@ func (r *Runner) runDriver(ctx context.Context, d driver.Driver, hostID probe.Ho
 // phase is then recorded as that same runtime failure, without spending its
 // budget failing again. "" when some sandbox started, or when a failure was
 // the environment's or a timeout (those say nothing of the runtime).
-func neverStarts(vr *VariantResult) string {
+func neverStarts(vr *results.VariantResult) string {
 	if vr.StartLatency != nil && len(vr.StartLatency.SamplesNS) > 0 {
 		return ""
 	}
 	var first string
 	n := 0
 	for _, f := range vr.Failures {
-		if f.Phase != string(PhaseStartLatency) {
+		if f.Phase != string(results.PhaseStartLatency) {
 			continue
 		}
 		if !f.Class.Scored() {
@@ -219,11 +197,11 @@ func neverStarts(vr *VariantResult) string {
 
 // cleanupDriver destroys every sandbox still held, closes the driver's
 // per-run state and sweeps anything of the run the driver can still find.
-func (r *Runner) cleanupDriver(d driver.Driver, vr *VariantResult) {
+func (r *Runner) cleanupDriver(d driver.Driver, vr *results.VariantResult) {
 	r.spare = nil // destroyed below with everything else still held
 	destroyErrs := r.destroyAll()
 	for _, err := range destroyErrs {
-		vr.fail("teardown", "", err)
+		recordFailure(vr, "teardown", "", err)
 	}
 	if _, ok := d.(driver.Reaper); !ok && len(destroyErrs) > 0 {
 		r.dirty.Store(true)
@@ -231,7 +209,7 @@ func (r *Runner) cleanupDriver(d driver.Driver, vr *VariantResult) {
 	if p, ok := d.(driver.Preparer); ok {
 		ctx, cancel := r.cleanupCtx()
 		if err := p.Close(ctx); err != nil {
-			vr.fail("teardown", "", fmt.Errorf("close %s: %w", d.Variant(), err))
+			recordFailure(vr, "teardown", "", fmt.Errorf("close %s: %w", d.Variant(), err))
 		}
 		cancel()
 	}
@@ -244,12 +222,12 @@ func (r *Runner) cleanupDriver(d driver.Driver, vr *VariantResult) {
 			r.dirty.Store(true)
 		}
 		if err == nil && len(left) > 0 {
-			vr.fail("teardown", "", fmt.Errorf("swept leftovers: %v", left))
+			recordFailure(vr, "teardown", "", fmt.Errorf("reaped leftovers: %v", left))
 			ctx, cancel := r.cleanupCtx()
 			defer cancel()
 			if err := sw.Reap(ctx, r.Prefix()); err != nil {
 				r.dirty.Store(true)
-				vr.fail("teardown", "", fmt.Errorf("sweep %s: %w", d.Variant(), err))
+				recordFailure(vr, "teardown", "", fmt.Errorf("reap %s: %w", d.Variant(), err))
 			}
 		}
 	}

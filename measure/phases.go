@@ -3,18 +3,11 @@ package measure
 import (
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/results"
+	"github.com/agentic-eval/agentic-eval/stats"
+
 	"github.com/agentic-eval/agentic-eval/driver"
 )
-
-// PhaseSamples are one stage's times over the start-latency samples, each
-// from the moment the runtime was asked; a stage a sample never reported
-// (a condition the watch skipped) is absent from that sample, so N may be
-// below the starts'.
-type PhaseSamples struct {
-	Name      string  `json:"name"`
-	SamplesNS []int64 `json:"samples_ns"`
-	Summary   Summary `json:"summary"`
-}
 
 // phaseAcc gathers the stages of the counted starts, in the order first
 // seen.
@@ -39,11 +32,11 @@ func (a *phaseAcc) add(sb driver.Sandbox) {
 	}
 }
 
-func (a *phaseAcc) result() []PhaseSamples {
-	var out []PhaseSamples
+func (a *phaseAcc) result() []results.StageSamples {
+	var out []results.StageSamples
 	for _, name := range a.order {
 		ds := a.samples[name]
-		out = append(out, PhaseSamples{Name: name, SamplesNS: nsList(ds), Summary: Summarize(ds)})
+		out = append(out, results.StageSamples{Name: name, SamplesNS: nsList(ds), Summary: stats.Summarize(ds)})
 	}
 	return out
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +13,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/reap"
+
+	"github.com/agentic-eval/agentic-eval/results"
+
 	"github.com/agentic-eval/agentic-eval/driver"
 
 	"github.com/agentic-eval/agentic-eval/probe"
@@ -22,7 +25,7 @@ import (
 // Event is a progress report for a live display.
 type Event struct {
 	Variant string
-	Phase   Phase
+	Phase   results.Phase
 	Done    int
 	Total   int
 	Message string
@@ -32,7 +35,7 @@ type Event struct {
 // object it creates, and it destroys whatever it still holds when a run ends
 // for any reason.
 type Runner struct {
-	Settings Settings
+	Settings results.Settings
 	// Probe is the host path of the static probe binary.
 	Probe string
 	// Dir is the parent of the run's scratch directory ("" = os.TempDir).
@@ -46,10 +49,10 @@ type Runner struct {
 	Image driver.Image
 	// LedgerDir, when set, is where the run records itself before it
 	// creates anything, and each sandbox ID before it asks for it (see
-	// OpenLedger), so that a later run can sweep what a killed one left.
+	// OpenLedger), so that a later run can reap what a killed one left.
 	LedgerDir string
 
-	ledger *Ledger
+	ledger *reap.Ledger
 	dirty  atomic.Bool // something may be left: keep the ledger
 
 	runID  string
@@ -72,7 +75,7 @@ func (r *Runner) takeSpare() *instance {
 }
 
 // NewRunner makes a runner with a fresh run ID.
-func NewRunner(settings Settings, probePath string) *Runner {
+func NewRunner(settings results.Settings, probePath string) *Runner {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	return &Runner{Settings: settings, Probe: probePath, runID: hex.EncodeToString(b[:]), live: map[string]*instance{}}
@@ -213,7 +216,7 @@ func (r *Runner) launch(ctx context.Context, what string, args []string,
 	asking.Do(func() { in.asked = in.requested }) // the driver never said
 	if err != nil {
 		r.discard(in)
-		return nil, fmt.Errorf("%s %s: %w", what, spec.ID, timeoutCause(opCtx, err))
+		return nil, fmt.Errorf("%s %s: %w", what, spec.ID, driver.TimedOut(opCtx, err))
 	}
 	in.sb = sb
 	r.register(in)
@@ -226,29 +229,11 @@ func (r *Runner) launch(ctx context.Context, what string, args []string,
 	msg, err := ready(opCtx, in.stream)
 	if err != nil {
 		r.destroy(in)
-		return nil, fmt.Errorf("%s %s: wait for the probe: %w", what, spec.ID, timeoutCause(opCtx, err))
+		return nil, fmt.Errorf("%s %s: wait for the probe: %w", what, spec.ID, driver.TimedOut(opCtx, err))
 	}
 	in.ready = msg.At
 	return in, nil
 }
-
-// timeoutCause marks err as a timeout when ctx's deadline passed: the
-// result is errors.Is context.DeadlineExceeded, so that Classify sees it.
-func timeoutCause(ctx context.Context, err error) error {
-	if err == nil {
-		return nil
-	}
-	if ctx.Err() == context.DeadlineExceeded && !errors.Is(err, context.DeadlineExceeded) {
-		return &timedOut{err}
-	}
-	return err
-}
-
-// timedOut is an error that a deadline caused.
-type timedOut struct{ err error }
-
-func (e *timedOut) Error() string   { return e.err.Error() + " (operation timed out)" }
-func (e *timedOut) Unwrap() []error { return []error{e.err, context.DeadlineExceeded} }
 
 func (r *Runner) register(in *instance) {
 	r.mu.Lock()

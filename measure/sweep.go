@@ -4,9 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"sort"
 	"sync"
 	"time"
+
+	"github.com/agentic-eval/agentic-eval/results"
 
 	"github.com/agentic-eval/agentic-eval/driver"
 
@@ -18,88 +19,28 @@ import (
 // share what this file holds: what each spawn is timed until, the spawn
 // itself, the percentiles of a level and the memory guard.
 
-// UntilReady is the sweeps' endpoint when no workload is timed: the
-// probe's ready line.
-const UntilReady = "ready"
-
 // SweepUntil is the endpoint a sweep times each spawn until: UntilReady,
 // or the name of a workload whose first verified result ends the spawn
 // (workload.PythonHello by default, where the driver runs the image).
-func (r *Runner) sweepUntil(vr *VariantResult) (name string, w workload.Workload, why string) {
+func (r *Runner) sweepUntil(vr *results.VariantResult) (name string, w workload.Workload, why string) {
 	want := r.Settings.SweepUntil
-	if want == "" || want == UntilReady {
-		return UntilReady, workload.Workload{}, ""
+	if want == "" || want == results.UntilReady {
+		return results.UntilReady, workload.Workload{}, ""
 	}
 	if !vr.Capabilities.Image {
-		return UntilReady, workload.Workload{}, fmt.Sprintf("timed to the ready line, not %s: the driver runs no image", want)
+		return results.UntilReady, workload.Workload{}, fmt.Sprintf("timed to the ready line, not %s: the driver runs no image", want)
 	}
 	if r.Image.IsZero() {
-		return UntilReady, workload.Workload{}, fmt.Sprintf("timed to the ready line, not %s: no sandbox image (run scripts/setup.sh)", want)
+		return results.UntilReady, workload.Workload{}, fmt.Sprintf("timed to the ready line, not %s: no sandbox image (run scripts/setup.sh)", want)
 	}
 	w, err := workload.Lookup(want)
 	if err != nil || w.Argv == nil {
-		return UntilReady, workload.Workload{}, fmt.Sprintf("timed to the ready line: %q is not a workload that runs", want)
+		return results.UntilReady, workload.Workload{}, fmt.Sprintf("timed to the ready line: %q is not a workload that runs", want)
 	}
 	return w.Name, w, ""
 }
 
-// UsesImage reports whether a run with these settings starts sandboxes on
-// the image: the workload phase, and the sweeps when they time a workload.
-func (s Settings) UsesImage() bool {
-	if s.Has(PhaseWorkload) || s.Has(PhaseChurn) && s.Churn > 0 {
-		return true
-	}
-	sweeps := (s.Has(PhaseBurst) && s.Burst > 0) || (s.Has(PhaseArrivals) && len(s.Arrivals.Rates) > 0)
-	return sweeps && s.SweepUntil != "" && s.SweepUntil != UntilReady
-}
-
-// validateSweeps checks the sweeps' settings.
-func (s Settings) validateSweeps() error {
-	for i, k := range s.BurstLadder {
-		if k < 1 || k > 1000 {
-			return fmt.Errorf("burst ladder level %d out of range: want 1 to 1000 spawns at once", k)
-		}
-		if i > 0 && k <= s.BurstLadder[i-1] {
-			return fmt.Errorf("burst ladder %v is not increasing: want levels such as 1,4,16,64", s.BurstLadder)
-		}
-	}
-	if s.Burst > 0 && (s.BurstBudget < 100*time.Millisecond || s.BurstBudget > time.Hour) {
-		return fmt.Errorf("burst budget %s out of range: want 100ms to 1h", s.BurstBudget)
-	}
-	switch s.SweepUntil {
-	case "", UntilReady:
-	default:
-		w, err := workload.Lookup(s.SweepUntil)
-		if err != nil || w.Argv == nil {
-			return fmt.Errorf("sweep endpoint %q unknown: want %s or a workload that runs (%s)", s.SweepUntil, UntilReady, workload.PythonHello)
-		}
-	}
-	return s.Arrivals.Validate()
-}
-
-// BurstLevels are the levels the burst phase climbs: the ladder's levels
-// below Burst, then Burst itself (Burst is the largest). Burst 0 is none.
-func (s Settings) BurstLevels() []int {
-	if s.Burst <= 0 {
-		return nil
-	}
-	ladder := s.BurstLadder
-	if len(ladder) == 0 {
-		ladder = DefaultBurstLadder()
-	}
-	var out []int
-	for _, k := range ladder {
-		if k < s.Burst {
-			out = append(out, k)
-		}
-	}
-	return append(out, s.Burst)
-}
-
-// DefaultBurstLadder is 1, 4, 16, 64 spawns at once.
-func DefaultBurstLadder() []int { return []int{1, 4, 16, 64} }
-
-// spawnTimes is one spawn of a sweep: when it was due, requested, ready,
+// spawnTimes is one spawn of a reap: when it was due, requested, ready,
 // and done (ready, or its workload's verified result).
 type spawnTimes struct {
 	due, requested, ready, done time.Time
@@ -136,14 +77,14 @@ func (r *Runner) sweepSpawn(ctx context.Context, d driver.Driver, w workload.Wor
 	return t
 }
 
-// cutFailure is the failure of an attempt that a sweep's own time limit
+// cutFailure is the failure of an attempt that a reap's own time limit
 // cut short (it ended at or after limit): a timeout, whatever error the
 // runtime gave on being cancelled.
-func cutFailure(phase Phase, t spawnTimes, limit time.Time, what string) Failure {
-	f := Failure{Phase: string(phase), Cause: t.err.Error(), Class: Classify(t.err)}
+func cutFailure(phase results.Phase, t spawnTimes, limit time.Time, what string) results.Failure {
+	f := results.Failure{Phase: string(phase), Cause: t.err.Error(), Class: Classify(t.err)}
 	if !t.end.Before(limit) {
 		f.Cause = fmt.Sprintf("cut at %s: %s", what, f.Cause)
-		f.Class = ClassTimeout
+		f.Class = results.ClassTimeout
 	}
 	if t.in != nil {
 		f.Sandbox = t.in.id
@@ -153,7 +94,7 @@ func cutFailure(phase Phase, t spawnTimes, limit time.Time, what string) Failure
 
 // destroyLevel destroys the sandboxes of a level, a few at a time, and
 // records teardown failures.
-func (r *Runner) destroyLevel(vr *VariantResult, mu *sync.Mutex, ins []*instance) {
+func (r *Runner) destroyLevel(vr *results.VariantResult, mu *sync.Mutex, ins []*instance) {
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 8)
 	for _, in := range ins {
@@ -169,33 +110,13 @@ func (r *Runner) destroyLevel(vr *VariantResult, mu *sync.Mutex, ins []*instance
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
-				vr.fail("teardown", in.id, err)
+				recordFailure(vr, "teardown", in.id, err)
 			} else {
-				vr.did(vms.OpDestroy)
+				vr.Did(vms.OpDestroy)
 			}
 		}()
 	}
 	wg.Wait()
-}
-
-// nearestRank is the nearest-rank q-quantile of values (unsorted), in the
-// values' unit; 0 for none. Below 100 values the 0.99 quantile is the
-// maximum: the sweeps say so beside it.
-func nearestRank(values []float64, q float64) float64 {
-	if len(values) == 0 {
-		return 0
-	}
-	s := append([]float64(nil), values...)
-	sort.Float64s(s)
-	return quantile(s, q)
-}
-
-func msOf(ds []time.Duration) []float64 {
-	out := make([]float64, len(ds))
-	for i, d := range ds {
-		out[i] = float64(d) / float64(time.Millisecond)
-	}
-	return out
 }
 
 // memoryGuard caps how many sandboxes may be held at once so that

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/results"
+
 	"github.com/agentic-eval/agentic-eval/driver"
 
 	"github.com/agentic-eval/agentic-eval/drivers/runc"
@@ -18,7 +20,7 @@ import (
 
 // runcSweeps runs the burst ladder and the arrival ladder through real
 // runc with small settings, and checks the run left nothing.
-func runcSweeps(t *testing.T, until string, img driver.Image) measure.VariantResult {
+func runcSweeps(t *testing.T, until string, img driver.Image) results.VariantResult {
 	t.Helper()
 	d := runc.New()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -26,11 +28,11 @@ func runcSweeps(t *testing.T, until string, img driver.Image) measure.VariantRes
 	if fp := d.Fingerprint(ctx); !fp.Available {
 		t.Skipf("runc unavailable here: %s (fix: %s)", fp.Reason, fp.Fix)
 	}
-	s := measure.DefaultSettings()
-	s.Phases = []measure.Phase{measure.PhaseBurst, measure.PhaseArrivals}
+	s := results.DefaultSettings()
+	s.Phases = []results.Phase{results.PhaseBurst, results.PhaseArrivals}
 	s.Burst, s.BurstLadder, s.BurstBudget = 6, []int{1, 3}, time.Minute
 	s.SweepUntil = until
-	s.Arrivals = measure.ArrivalSettings{Rates: []float64{2, 5}, Hold: time.Second, P99Bound: 5 * time.Second, Budget: time.Minute, MaxInFlight: 8, Seed: 7}
+	s.Arrivals = results.ArrivalSettings{Rates: []float64{2, 5}, Hold: time.Second, P99Bound: 5 * time.Second, Budget: time.Minute, MaxInFlight: 8, Seed: 7}
 	r := measure.NewRunner(s, drivertest.Probe(t))
 	r.Image = img
 	r.Dir = t.TempDir()
@@ -45,7 +47,7 @@ func runcSweeps(t *testing.T, until string, img driver.Image) measure.VariantRes
 	return res.Systems[0]
 }
 
-func checkSweeps(t *testing.T, v measure.VariantResult, until string) {
+func checkSweeps(t *testing.T, v results.VariantResult, until string) {
 	t.Helper()
 	for _, f := range v.Failures {
 		t.Errorf("failure: %s: %s (%s)", f.Phase, f.Cause, f.Class)
@@ -62,7 +64,7 @@ func checkSweeps(t *testing.T, v measure.VariantResult, until string) {
 		if l.SpawnsPerSecond <= 0 || l.FirstNS <= 0 || l.FirstNS > l.AllNS || l.P50MS > l.P99MS {
 			t.Errorf("level k=%d figures: first %d all %d, %.1f/s, p50 %.1f p99 %.1f", l.K, l.FirstNS, l.AllNS, l.SpawnsPerSecond, l.P50MS, l.P99MS)
 		}
-		if until != measure.UntilReady && len(l.ReadyNS) != want {
+		if until != results.UntilReady && len(l.ReadyNS) != want {
 			t.Errorf("level k=%d: ready times %v beside the workload's", l.K, l.ReadyNS)
 		}
 		for j := range l.ReadyNS {
@@ -108,7 +110,7 @@ func checkSweeps(t *testing.T, v measure.VariantResult, until string) {
 	t.Logf("arrivals: highest held %g/s; %s", ar.HighestHeld, ar.StoppedBy)
 }
 
-func levelsLine(sw *measure.BurstSweep) string {
+func levelsLine(sw *results.BurstSweep) string {
 	var parts []string
 	for _, l := range sw.Levels {
 		parts = append(parts, fmt.Sprintf("k=%d %.1f/s p99 %.1f ms", l.K, l.SpawnsPerSecond, l.P99MS))
@@ -117,8 +119,8 @@ func levelsLine(sw *measure.BurstSweep) string {
 }
 
 func TestRuncBurstAndArrivalLaddersToTheReadyLine(t *testing.T) {
-	v := runcSweeps(t, measure.UntilReady, driver.Image{})
-	checkSweeps(t, v, measure.UntilReady)
+	v := runcSweeps(t, results.UntilReady, driver.Image{})
+	checkSweeps(t, v, results.UntilReady)
 }
 
 func TestRuncBurstAndArrivalLaddersToPythonHello(t *testing.T) {

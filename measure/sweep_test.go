@@ -6,34 +6,37 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/agentic-eval/agentic-eval/results"
+	"github.com/agentic-eval/agentic-eval/stats"
 )
 
-func level(k int, sps float64) BurstLevel {
+func level(k int, sps float64) results.BurstLevel {
 	if sps == 0 {
-		return BurstLevel{K: k, Failed: k}
+		return results.BurstLevel{K: k, Failed: k}
 	}
-	return BurstLevel{K: k, Started: k, AllNS: int64(float64(k) / sps * 1e9), SpawnsPerSecond: sps}
+	return results.BurstLevel{K: k, Started: k, AllNS: int64(float64(k) / sps * 1e9), SpawnsPerSecond: sps}
 }
 
 func TestKneeIsTheLastLevelBeforeThroughputStopsRisingByTenPercent(t *testing.T) {
 	for _, c := range []struct {
 		name   string
-		levels []BurstLevel
+		levels []results.BurstLevel
 		knee   int
 		note   string
 	}{
-		{"rises then flattens", []BurstLevel{level(1, 30), level(4, 90), level(16, 95), level(64, 96)}, 4, ""},
-		{"rises then falls", []BurstLevel{level(1, 30), level(4, 60), level(16, 40)}, 4, ""},
-		{"exactly ten percent still rises", []BurstLevel{level(1, 10), level(4, 11), level(16, 11.5)}, 4, ""},
-		{"flat from the start", []BurstLevel{level(1, 30), level(4, 31)}, 1, ""},
-		{"still rising at the top", []BurstLevel{level(1, 10), level(4, 30), level(16, 80)}, 0, "not reached: throughput still rose at k=16"},
-		{"a failed level is a gap, not a zero", []BurstLevel{level(1, 10), level(4, 30), level(16, 0), level(64, 31)}, 4, ""},
-		{"a gap is skipped, the rise goes on", []BurstLevel{level(1, 10), level(4, 0), level(16, 40)}, 0, "not reached: throughput still rose at k=16"},
-		{"one level", []BurstLevel{level(1, 10)}, 0, "only one level measured (k=1)"},
-		{"nothing measured", []BurstLevel{level(1, 0), level(4, 0)}, 0, "no level produced"},
+		{"rises then flattens", []results.BurstLevel{level(1, 30), level(4, 90), level(16, 95), level(64, 96)}, 4, ""},
+		{"rises then falls", []results.BurstLevel{level(1, 30), level(4, 60), level(16, 40)}, 4, ""},
+		{"exactly ten percent still rises", []results.BurstLevel{level(1, 10), level(4, 11), level(16, 11.5)}, 4, ""},
+		{"flat from the start", []results.BurstLevel{level(1, 30), level(4, 31)}, 1, ""},
+		{"still rising at the top", []results.BurstLevel{level(1, 10), level(4, 30), level(16, 80)}, 0, "not reached: throughput still rose at k=16"},
+		{"a failed level is a gap, not a zero", []results.BurstLevel{level(1, 10), level(4, 30), level(16, 0), level(64, 31)}, 4, ""},
+		{"a gap is skipped, the rise goes on", []results.BurstLevel{level(1, 10), level(4, 0), level(16, 40)}, 0, "not reached: throughput still rose at k=16"},
+		{"one level", []results.BurstLevel{level(1, 10)}, 0, "only one level measured (k=1)"},
+		{"nothing measured", []results.BurstLevel{level(1, 0), level(4, 0)}, 0, "no level produced"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			knee, note := Knee(c.levels)
+			knee, note := results.Knee(c.levels)
 			if knee != c.knee || (c.note == "") != (note == "") || !strings.Contains(note, c.note) {
 				t.Errorf("Knee = %d, %q; want %d, %q", knee, note, c.knee, c.note)
 			}
@@ -55,7 +58,7 @@ func TestBurstLevelsClimbTheLadderUpToBurst(t *testing.T) {
 		{100, []int{2, 10}, []int{2, 10, 100}},
 		{10, []int{2, 10}, []int{2, 10}},
 	} {
-		s := DefaultSettings()
+		s := results.DefaultSettings()
 		s.Burst, s.BurstLadder = c.burst, c.ladder
 		if got := s.BurstLevels(); !reflect.DeepEqual(got, c.want) {
 			t.Errorf("burst %d ladder %v: levels %v, want %v", c.burst, c.ladder, got, c.want)
@@ -121,23 +124,23 @@ func TestLatencyIsFromTheScheduledArrivalNotFromTheRequest(t *testing.T) {
 
 func TestNearestRankP99IsTheMaximumBelowAHundred(t *testing.T) {
 	vals := []float64{5, 1, 4, 2, 3}
-	if p50, p99 := nearestRank(vals, 0.5), nearestRank(vals, 0.99); p50 != 3 || p99 != 5 {
+	if p50, p99 := stats.NearestRank(vals, 0.5), stats.NearestRank(vals, 0.99); p50 != 3 || p99 != 5 {
 		t.Errorf("p50 %v p99 %v of %v, want 3 and 5", p50, p99, vals)
 	}
 	var hundred []float64
 	for i := 1; i <= 200; i++ {
 		hundred = append(hundred, float64(i))
 	}
-	if p99 := nearestRank(hundred, 0.99); p99 != 198 {
+	if p99 := stats.NearestRank(hundred, 0.99); p99 != 198 {
 		t.Errorf("p99 of 1..200 = %v, want 198", p99)
 	}
-	if nearestRank(nil, 0.99) != 0 {
+	if stats.NearestRank(nil, 0.99) != 0 {
 		t.Error("p99 of nothing is not 0")
 	}
 }
 
 func TestOldDocumentsSingleBurstReadsAsASweepOfOneLevel(t *testing.T) {
-	res, err := ReadResultsFile("../docs/run-crun-runc.json")
+	res, err := results.ReadResultsFile("../docs/run-crun-runc.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,10 +150,10 @@ func TestOldDocumentsSingleBurstReadsAsASweepOfOneLevel(t *testing.T) {
 	}
 	sw := v.BurstOf()
 	if sw == nil || !sw.Converted || len(sw.Levels) != 1 {
-		t.Fatalf("converted sweep %+v", sw)
+		t.Fatalf("converted reap %+v", sw)
 	}
 	l := sw.Levels[0]
-	if l.K != v.Burst.K || l.Started != v.Burst.Started || l.SpawnsPerSecond != v.Burst.SpawnsPerSecond || l.AllNS != v.Burst.WallNS || l.Until != UntilReady {
+	if l.K != v.Burst.K || l.Started != v.Burst.Started || l.SpawnsPerSecond != v.Burst.SpawnsPerSecond || l.AllNS != v.Burst.WallNS || l.Until != results.UntilReady {
 		t.Errorf("level %+v from burst %+v", l, v.Burst)
 	}
 	if l.SuccessRate != 1 || l.P99MS <= 0 || l.P50MS > l.P99MS {
@@ -159,36 +162,36 @@ func TestOldDocumentsSingleBurstReadsAsASweepOfOneLevel(t *testing.T) {
 	if sw.Knee != 0 || !strings.Contains(sw.KneeNote, "only one level") {
 		t.Errorf("one level has no knee: %d %q", sw.Knee, sw.KneeNote)
 	}
-	fresh := &VariantResult{BurstSweep: &BurstSweep{Until: "python-hello"}}
+	fresh := &results.VariantResult{BurstSweep: &results.BurstSweep{Until: "python-hello"}}
 	if fresh.BurstOf() != fresh.BurstSweep {
-		t.Error("a new document's sweep is not read as it is")
+		t.Error("a new document's reap is not read as it is")
 	}
 }
 
 func TestSweepSettingsSayWhatIsValid(t *testing.T) {
 	for _, c := range []struct {
-		mut  func(*Settings)
+		mut  func(*results.Settings)
 		want string
 	}{
-		{func(s *Settings) { s.BurstLadder = []int{1, 16, 4} }, "not increasing: want levels such as 1,4,16,64"},
-		{func(s *Settings) { s.BurstLadder = []int{0, 4} }, "burst ladder level 0 out of range: want 1 to 1000"},
-		{func(s *Settings) { s.BurstBudget = time.Millisecond }, "burst budget 1ms out of range: want 100ms to 1h"},
-		{func(s *Settings) { s.SweepUntil = "python-nope" }, `sweep endpoint "python-nope" unknown: want ready or a workload`},
-		{func(s *Settings) { s.Arrivals.Rates = []float64{4, 2} }, "arrival rates [4 2] are not increasing"},
-		{func(s *Settings) { s.Arrivals.Rates = []float64{0} }, "arrival rate 0/s out of range: want 0.1 to 1000"},
-		{func(s *Settings) { s.Arrivals.Hold = time.Millisecond }, "arrival hold 1ms out of range"},
-		{func(s *Settings) { s.Arrivals.P99Bound = 0 }, "arrival p99 bound 0s out of range"},
-		{func(s *Settings) { s.Arrivals.MaxInFlight = 0 }, "arrivals in flight 0 out of range: want 1 to 1000"},
-		{func(s *Settings) { s.Arrivals.Rates, s.Arrivals.Hold = []float64{1000}, time.Minute }, "want at most 10000 per rate"},
+		{func(s *results.Settings) { s.BurstLadder = []int{1, 16, 4} }, "not increasing: want levels such as 1,4,16,64"},
+		{func(s *results.Settings) { s.BurstLadder = []int{0, 4} }, "burst ladder level 0 out of range: want 1 to 1000"},
+		{func(s *results.Settings) { s.BurstBudget = time.Millisecond }, "burst budget 1ms out of range: want 100ms to 1h"},
+		{func(s *results.Settings) { s.SweepUntil = "python-nope" }, `sweep endpoint "python-nope" unknown: want ready or a workload`},
+		{func(s *results.Settings) { s.Arrivals.Rates = []float64{4, 2} }, "arrival rates [4 2] are not increasing"},
+		{func(s *results.Settings) { s.Arrivals.Rates = []float64{0} }, "arrival rate 0/s out of range: want 0.1 to 1000"},
+		{func(s *results.Settings) { s.Arrivals.Hold = time.Millisecond }, "arrival hold 1ms out of range"},
+		{func(s *results.Settings) { s.Arrivals.P99Bound = 0 }, "arrival p99 bound 0s out of range"},
+		{func(s *results.Settings) { s.Arrivals.MaxInFlight = 0 }, "arrivals in flight 0 out of range: want 1 to 1000"},
+		{func(s *results.Settings) { s.Arrivals.Rates, s.Arrivals.Hold = []float64{1000}, time.Minute }, "want at most 10000 per rate"},
 	} {
-		s := DefaultSettings()
+		s := results.DefaultSettings()
 		c.mut(&s)
 		if err := s.Validate(); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("got %v, want %q", err, c.want)
 		}
 	}
-	s := DefaultSettings()
-	s.SweepUntil = UntilReady
+	s := results.DefaultSettings()
+	s.SweepUntil = results.UntilReady
 	if err := s.Validate(); err != nil {
 		t.Errorf("sweeps until the ready line: %v", err)
 	}

@@ -10,8 +10,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
+
+	"github.com/agentic-eval/agentic-eval/results"
+	"github.com/agentic-eval/agentic-eval/stats"
 
 	"github.com/agentic-eval/agentic-eval/driver"
 
@@ -20,180 +22,11 @@ import (
 	"github.com/agentic-eval/agentic-eval/workload"
 )
 
-// PhaseWorkload measures what an agent waits for: code run in sandboxes of
-// the Python image.
-const PhaseWorkload Phase = "workload"
-
-// WorkloadSettings are the workload phase's.
-type WorkloadSettings struct {
-	// Names are the workloads measured, in order (workload.Names).
-	Names []string `json:"names"`
-	// Command is the user's own command line, measured as "custom" when
-	// set, verified by its exit status.
-	Command []string `json:"command,omitempty"`
-	// Samples is the most fresh sandboxes that time each workload's time
-	// to interactive; WarmRuns the most runs in one warm sandbox, per exec
-	// path: hard maxima, under which the run's Sampling rule (its budget
-	// and precision) decides.
-	Samples  int `json:"samples"`
-	WarmRuns int `json:"warm_runs"`
-	// FileSizes are the sizes put into and got back from a sandbox, each
-	// FileReps times.
-	FileSizes []int64 `json:"file_sizes"`
-	FileReps  int     `json:"file_reps"`
-}
-
-// DefaultWorkloadSettings are python-hello (the rubric's start workload),
-// at most 200 fresh sandboxes and 1000 warm runs per exec path (hard
-// maxima: the run's Sampling rule stops far sooner, at its precision or at
-// the ceiling its budget buys), files of 4 KiB and 1 MiB three times each way. The
-// other workloads (python-numpy, small-files, cpu) and larger files are
-// named with --workloads and --file-sizes: under software emulation each
-// costs a minute or more.
-func DefaultWorkloadSettings() WorkloadSettings {
-	return WorkloadSettings{
-		Names:   []string{workload.PythonHello},
-		Samples: 200, WarmRuns: 1000,
-		FileSizes: []int64{4 << 10, 1 << 20}, FileReps: 3,
-	}
-}
-
-// Validate checks the settings' bounds.
-func (s WorkloadSettings) Validate() error {
-	if _, err := s.workloads(); err != nil {
-		return err
-	}
-	switch {
-	case s.Samples < 1 || s.Samples > 1000:
-		return fmt.Errorf("workload samples %d out of range: want 1 to 1000", s.Samples)
-	case s.WarmRuns < 0 || s.WarmRuns > 10000:
-		return fmt.Errorf("warm runs %d out of range: want 0 to 10000", s.WarmRuns)
-	case s.FileReps < 0 || s.FileReps > 100:
-		return fmt.Errorf("file repetitions %d out of range: want 0 to 100", s.FileReps)
-	}
-	for _, n := range s.FileSizes {
-		if n < 1 || n > 1<<30 {
-			return fmt.Errorf("file size %d out of range: want 1 byte to 1 GiB", n)
-		}
-	}
-	return nil
-}
-
-// workloads are the workloads the settings name, with the user's command.
-func (s WorkloadSettings) workloads() ([]workload.Workload, error) {
-	var ws []workload.Workload
-	if len(s.Names) > 0 {
-		var err error
-		if ws, err = workload.Parse(strings.Join(s.Names, ",")); err != nil {
-			return nil, err
-		}
-	}
-	if len(s.Command) > 0 {
-		w, err := workload.Command(s.Command, 300_000)
-		if err != nil {
-			return nil, err
-		}
-		ws = append(ws, w)
-	}
-	return ws, nil
-}
-
-// WorkloadResult is the workload phase's result for one variant.
-type WorkloadResult struct {
-	Version string       `json:"version"` // workload.Version
-	Image   driver.Image `json:"image"`
-	// Cause says why nothing was measured (no image, a driver that runs
-	// none); empty when measured.
-	Cause string           `json:"cause,omitempty"`
-	TTI   []TimeToInteract `json:"time_to_interactive,omitempty"`
-	Warm  []WarmExec       `json:"warm_exec,omitempty"`
-	Files []FileTransfer   `json:"files,omitempty"`
-	// Primed is the primed interpreter forked, beside the probe-token
-	// snapshot of the snapshot phase.
-	Primed *PrimedFork `json:"primed_fork,omitempty"`
-}
-
-// TimeToInteract is one workload in fresh sandboxes, one after another:
-// from the request to the runtime returning, to the probe's ready line, to
-// the first verified result and the second, each on the harness's clock.
-type TimeToInteract struct {
-	Workload     string  `json:"workload"`
-	ExecPath     string  `json:"exec_path"` // "probe": the sandbox's agent ran it
-	ReturnedNS   []int64 `json:"returned_ns"`
-	ReadyNS      []int64 `json:"ready_ns"`
-	FirstNS      []int64 `json:"first_result_ns"`
-	SecondNS     []int64 `json:"second_result_ns"`
-	Returned     Summary `json:"returned"`
-	Ready        Summary `json:"ready"`
-	FirstResult  Summary `json:"first_result"`
-	SecondResult Summary `json:"second_result"`
-	// FirstPenalty is the median of each sandbox's first run over its
-	// second (run times only, without the start): how much a cold
-	// sandbox's first call costs beyond a warm one's.
-	FirstPenalty float64 `json:"first_penalty"`
-	Failed       int     `json:"failed"`
-	// Stop says why this many sandboxes were timed (the rule is on the
-	// first result). Absent in older documents.
-	Stop *Stop `json:"stop,omitempty"`
-}
-
-// WarmExec is n runs of a workload in one running sandbox, per exec path:
-// the per-tool-call cost on a warm pool.
-type WarmExec struct {
-	Workload  string  `json:"workload"`
-	ExecPath  string  `json:"exec_path"` // "probe", or "runtime" (the runtime's own exec)
-	SamplesNS []int64 `json:"samples_ns"`
-	Summary   Summary `json:"summary"`
-	// ProbeNS are the probe's own durations of the command, inside.
-	ProbeNS []int64 `json:"probe_ns,omitempty"`
-	// WarmupNS is the uncounted first run through the probe (the
-	// sandbox's first), 0 where it failed. Absent in older documents,
-	// whose first run was counted.
-	WarmupNS int64 `json:"warmup_ns,omitempty"`
-	Failed   int   `json:"failed"`
-	// Stop says why this many runs were taken (the Sampling rule under
-	// WarmRuns). Absent in older documents.
-	Stop *Stop `json:"stop,omitempty"`
-}
-
-// FileTransfer is one size moved into (put) or out of (get) a sandbox,
-// through the probe ("probe") or the runtime's own copy path ("runtime",
-// see Copier), verified by SHA-256.
-type FileTransfer struct {
-	Direction string `json:"direction"` // "put" or "get"
-	Bytes     int64  `json:"bytes"`
-	ExecPath  string `json:"exec_path"`
-	// Path is the file's path in the sandbox; PathWhy says why the file
-	// went there when it is not the work dir.
-	Path      string  `json:"path,omitempty"`
-	PathWhy   string  `json:"path_why,omitempty"`
-	SamplesNS []int64 `json:"samples_ns"`
-	Summary   Summary `json:"summary"`
-	// MBps is the median throughput, in MB (10^6 bytes) per second.
-	MBps     float64 `json:"mbps"`
-	Verified int     `json:"verified"`
-	Failed   int     `json:"failed"`
-	// CrossVerified counts transfers the other exec path saw: a file the
-	// runtime put that the probe read back with its SHA-256 (a runtime
-	// put's only check, so it counts in Verified too), and a file the
-	// probe put that the runtime's get returned intact.
-	CrossVerified int `json:"cross_verified,omitempty"`
-	// Cap, when set, says why a size was not moved through this driver
-	// (or this exec path: a runtime without a copy path of its own).
-	Cap string `json:"cap,omitempty"`
-}
-
-// Exec paths.
-const (
-	ExecPathProbe   = "probe"
-	ExecPathRuntime = "runtime"
-)
-
 // measureWorkloads runs the workload phase for d.
-func (r *Runner) measureWorkloads(ctx context.Context, d driver.Driver, vr *VariantResult) {
-	res := &WorkloadResult{Version: workload.Version, Image: r.Image}
+func (r *Runner) measureWorkloads(ctx context.Context, d driver.Driver, vr *results.VariantResult) {
+	res := &results.WorkloadResult{Version: workload.Version, Image: r.Image}
 	vr.Workloads = res
-	ws, err := r.Settings.Workload.workloads()
+	ws, err := r.Settings.Workload.Workloads()
 	switch {
 	case err != nil:
 		res.Cause = err.Error()
@@ -221,7 +54,7 @@ func (r *Runner) measureWorkloads(ctx context.Context, d driver.Driver, vr *Vari
 	defer func() {
 		if warm != nil {
 			if _, err := r.destroy(warm); err != nil {
-				vr.fail("teardown", warm.id, err)
+				recordFailure(vr, "teardown", warm.id, err)
 			}
 		}
 	}()
@@ -229,7 +62,7 @@ func (r *Runner) measureWorkloads(ctx context.Context, d driver.Driver, vr *Vari
 		if w.Argv == nil || ctx.Err() != nil {
 			continue // ready is the start-latency phase's
 		}
-		r.progress(Event{Variant: d.Variant(), Phase: PhaseWorkload, Done: done, Total: total, Message: w.Name + ": time to interactive"})
+		r.progress(Event{Variant: d.Variant(), Phase: results.PhaseWorkload, Done: done, Total: total, Message: w.Name + ": time to interactive"})
 		// The last fresh sandbox of the first workload becomes the warm
 		// one rather than being destroyed and booted again: it has served
 		// two runs, as a pooled sandbox would have.
@@ -242,16 +75,16 @@ func (r *Runner) measureWorkloads(ctx context.Context, d driver.Driver, vr *Vari
 		}
 		res.TTI = append(res.TTI, r.timeToInteract(ctx, d, vr, w, adopt))
 		done++
-		r.progress(Event{Variant: d.Variant(), Phase: PhaseWorkload, Done: done, Total: total, Message: w.Name + ": warm exec"})
+		r.progress(Event{Variant: d.Variant(), Phase: results.PhaseWorkload, Done: done, Total: total, Message: w.Name + ": warm exec"})
 		res.Warm = append(res.Warm, r.warmExec(ctx, vr, w, pool)...)
 		done++
 	}
 	if ctx.Err() == nil {
-		r.progress(Event{Variant: d.Variant(), Phase: PhaseWorkload, Done: done, Total: total, Message: "files"})
+		r.progress(Event{Variant: d.Variant(), Phase: results.PhaseWorkload, Done: done, Total: total, Message: "files"})
 		res.Files = r.fileTransfers(ctx, d, vr, pool)
 	}
 	if ctx.Err() == nil {
-		r.progress(Event{Variant: d.Variant(), Phase: PhaseWorkload, Done: done, Total: total, Message: "primed interpreter, forked"})
+		r.progress(Event{Variant: d.Variant(), Phase: results.PhaseWorkload, Done: done, Total: total, Message: "primed interpreter, forked"})
 		take := func() (*instance, error) {
 			in, err := pool()
 			warm, warmErr = nil, nil // the caller owns it now
@@ -262,7 +95,7 @@ func (r *Runner) measureWorkloads(ctx context.Context, d driver.Driver, vr *Vari
 		}
 		res.Primed = r.primedFork(ctx, d, vr, take)
 	}
-	r.progress(Event{Variant: d.Variant(), Phase: PhaseWorkload, Done: total, Total: total})
+	r.progress(Event{Variant: d.Variant(), Phase: results.PhaseWorkload, Done: total, Total: total})
 }
 
 // spawnOnImage starts a sandbox on the run's image.
@@ -285,7 +118,7 @@ func (r *Runner) runOnce(ctx context.Context, in *instance, w workload.Workload)
 	var res probe.RunResult
 	t0 := time.Now()
 	if err := in.stream.Call(opCtx, probe.ReqRun, w.Request(), &res); err != nil {
-		return 0, res, fmt.Errorf("run %s: %w", w.Name, timeoutCause(opCtx, err))
+		return 0, res, fmt.Errorf("run %s: %w", w.Name, driver.TimedOut(opCtx, err))
 	}
 	took := time.Since(t0)
 	if err := w.Check(res); err != nil {
@@ -303,22 +136,22 @@ func (r *Runner) workloadTimeout(w workload.Workload) time.Duration {
 // timeToInteract times fresh sandboxes on the image to w's first and second
 // results. When the sampling rule will take no more, the last sandbox is
 // offered to adopt (nil: none is) instead of being destroyed.
-func (r *Runner) timeToInteract(ctx context.Context, d driver.Driver, vr *VariantResult, w workload.Workload, adopt func(*instance) bool) TimeToInteract {
-	t := TimeToInteract{Workload: w.Name, ExecPath: ExecPathProbe}
+func (r *Runner) timeToInteract(ctx context.Context, d driver.Driver, vr *results.VariantResult, w workload.Workload, adopt func(*instance) bool) results.TimeToInteract {
+	t := results.TimeToInteract{Workload: w.Name, ExecPath: results.ExecPathProbe}
 	var returned, ready, first, second []time.Duration
 	var penalties []float64
-	sp := r.Settings.sampling(r.Settings.Workload.Samples).begin()
+	sp := sampling(r.Settings, r.Settings.Workload.Samples).Begin()
 	consecutive := 0
 	failed := func() {
 		t.Failed++
 		if consecutive++; consecutive >= 3 {
-			sp.halt(StopFailures, "3 consecutive failures")
+			sp.Halt(stats.StopFailures, "3 consecutive failures")
 		}
 	}
-	for ctx.Err() == nil && sp.more() {
+	for ctx.Err() == nil && sp.More() {
 		in, err := r.spawnOnImage(ctx, d)
 		if err != nil {
-			vr.fail(PhaseWorkload, "", err)
+			recordFailure(vr, results.PhaseWorkload, "", err)
 			failed()
 			continue
 		}
@@ -332,55 +165,55 @@ func (r *Runner) timeToInteract(ctx context.Context, d driver.Driver, vr *Varian
 		t2 := time.Now()
 		if err2 == nil {
 			consecutive = 0
-			vr.did(vms.OpCreate)
+			vr.Did(vms.OpCreate)
 			returned = append(returned, in.started.Sub(in.asked))
 			ready = append(ready, in.latency())
 			first = append(first, t1.Sub(in.asked))
 			second = append(second, t2.Sub(in.asked))
-			sp.add(float64(t1.Sub(in.asked)))
+			sp.Add(float64(t1.Sub(in.asked)))
 			if run2 > 0 {
 				penalties = append(penalties, float64(run1)/float64(run2))
 			}
-			if adopt != nil && !sp.more() && adopt(in) {
+			if adopt != nil && !sp.More() && adopt(in) {
 				continue // its destruction is the adopter's
 			}
 		}
 		if _, derr := r.destroy(in); derr != nil {
-			vr.fail("teardown", in.id, derr)
+			recordFailure(vr, "teardown", in.id, derr)
 		} else if err2 == nil {
-			vr.did(vms.OpDestroy)
+			vr.Did(vms.OpDestroy)
 		}
 		if err2 != nil {
-			vr.fail(PhaseWorkload, in.id, err2)
+			recordFailure(vr, results.PhaseWorkload, in.id, err2)
 			failed()
 		}
 	}
 	t.ReturnedNS, t.ReadyNS, t.FirstNS, t.SecondNS = nsList(returned), nsList(ready), nsList(first), nsList(second)
-	t.Returned, t.Ready, t.FirstResult, t.SecondResult = Summarize(returned), Summarize(ready), Summarize(first), Summarize(second)
+	t.Returned, t.Ready, t.FirstResult, t.SecondResult = stats.Summarize(returned), stats.Summarize(ready), stats.Summarize(first), stats.Summarize(second)
 	if len(penalties) > 0 {
-		t.FirstPenalty = SummarizeValues(penalties, "ratio").Median
+		t.FirstPenalty = stats.SummarizeValues(penalties, "ratio").Median
 	}
 	if ctx.Err() != nil {
-		sp.halt(StopInterrupted, "the run was interrupted")
+		sp.Halt(stats.StopInterrupted, "the run was interrupted")
 	}
-	t.Stop = sp.result()
+	t.Stop = sp.Result()
 	return t
 }
 
 // warmExec runs w again and again in one sandbox: through the probe, and,
 // where the driver's sandbox execs, through the runtime's own exec of a
 // second probe that runs it.
-func (r *Runner) warmExec(ctx context.Context, vr *VariantResult, w workload.Workload, pool func() (*instance, error)) []WarmExec {
+func (r *Runner) warmExec(ctx context.Context, vr *results.VariantResult, w workload.Workload, pool func() (*instance, error)) []results.WarmExec {
 	n := r.Settings.Workload.WarmRuns
 	if n == 0 {
 		return nil
 	}
 	in, err := pool()
 	if err != nil {
-		vr.fail(PhaseWorkload, "", err)
-		return []WarmExec{{Workload: w.Name, ExecPath: ExecPathProbe, Failed: 1}}
+		recordFailure(vr, results.PhaseWorkload, "", err)
+		return []results.WarmExec{{Workload: w.Name, ExecPath: results.ExecPathProbe, Failed: 1}}
 	}
-	viaProbe := WarmExec{Workload: w.Name, ExecPath: ExecPathProbe}
+	viaProbe := results.WarmExec{Workload: w.Name, ExecPath: results.ExecPathProbe}
 	// One run first, not counted: the sandbox's first is a cold one (the
 	// time to interactive's first result measures that), and under
 	// software emulation it is ten times a warm run.
@@ -388,38 +221,38 @@ func (r *Runner) warmExec(ctx context.Context, vr *VariantResult, w workload.Wor
 		viaProbe.WarmupNS = int64(t)
 	}
 	var took, inside []time.Duration
-	sp := r.Settings.sampling(n).begin()
-	for consecutive := 0; ctx.Err() == nil && sp.more(); {
+	sp := sampling(r.Settings, n).Begin()
+	for consecutive := 0; ctx.Err() == nil && sp.More(); {
 		t, res, err := r.runOnce(ctx, in, w)
 		if err != nil {
 			viaProbe.Failed++
-			vr.fail(PhaseWorkload, in.id, err)
+			recordFailure(vr, results.PhaseWorkload, in.id, err)
 			if consecutive++; consecutive >= 3 {
-				sp.halt(StopFailures, "3 consecutive failures")
+				sp.Halt(stats.StopFailures, "3 consecutive failures")
 			}
 			continue
 		}
 		consecutive = 0
 		took = append(took, t)
 		inside = append(inside, time.Duration(res.DurationNS))
-		sp.add(float64(t))
+		sp.Add(float64(t))
 	}
-	viaProbe.SamplesNS, viaProbe.ProbeNS, viaProbe.Summary = nsList(took), nsList(inside), Summarize(took)
-	viaProbe.Stop = sp.result()
-	out := []WarmExec{viaProbe}
+	viaProbe.SamplesNS, viaProbe.ProbeNS, viaProbe.Summary = nsList(took), nsList(inside), stats.Summarize(took)
+	viaProbe.Stop = sp.Result()
+	out := []results.WarmExec{viaProbe}
 	ex, ok := in.sb.(driver.Execer)
 	if !ok {
 		return out
 	}
-	viaRuntime := WarmExec{Workload: w.Name, ExecPath: ExecPathRuntime}
+	viaRuntime := results.WarmExec{Workload: w.Name, ExecPath: results.ExecPathRuntime}
 	req, err := json.Marshal(w.Request())
 	if err != nil {
-		vr.fail(PhaseWorkload, in.id, err)
+		recordFailure(vr, results.PhaseWorkload, in.id, err)
 		return out
 	}
 	took, inside = nil, nil
-	sp = r.Settings.sampling(n).begin()
-	for consecutive := 0; ctx.Err() == nil && sp.more(); {
+	sp = sampling(r.Settings, n).Begin()
+	for consecutive := 0; ctx.Err() == nil && sp.More(); {
 		opCtx, cancel := context.WithTimeout(ctx, r.workloadTimeout(w))
 		t0 := time.Now()
 		b, err := ex.Exec(opCtx, probe.RunFlag, string(req))
@@ -434,20 +267,20 @@ func (r *Runner) warmExec(ctx context.Context, vr *VariantResult, w workload.Wor
 		}
 		if err != nil {
 			viaRuntime.Failed++
-			vr.fail(PhaseWorkload, in.id, fmt.Errorf("runtime exec of %s: %w", w.Name, err))
+			recordFailure(vr, results.PhaseWorkload, in.id, fmt.Errorf("runtime exec of %s: %w", w.Name, err))
 			if consecutive++; consecutive >= 3 {
-				sp.halt(StopFailures, "3 consecutive failures")
+				sp.Halt(stats.StopFailures, "3 consecutive failures")
 			}
 			continue
 		}
 		consecutive = 0
-		vr.did(vms.OpExec)
+		vr.Did(vms.OpExec)
 		took = append(took, t)
 		inside = append(inside, time.Duration(res.DurationNS))
-		sp.add(float64(t))
+		sp.Add(float64(t))
 	}
-	viaRuntime.SamplesNS, viaRuntime.ProbeNS, viaRuntime.Summary = nsList(took), nsList(inside), Summarize(took)
-	viaRuntime.Stop = sp.result()
+	viaRuntime.SamplesNS, viaRuntime.ProbeNS, viaRuntime.Summary = nsList(took), nsList(inside), stats.Summarize(took)
+	viaRuntime.Stop = sp.Result()
 	return append(out, viaRuntime)
 }
 
@@ -455,29 +288,29 @@ func (r *Runner) warmExec(ctx context.Context, vr *VariantResult, w workload.Wor
 // gets them back, through the probe in chunks, each verified by SHA-256;
 // then through the runtime's own copy path where the sandbox has one
 // (runtimeCopy), or a row per size and direction that says it has none.
-func (r *Runner) fileTransfers(ctx context.Context, d driver.Driver, vr *VariantResult, pool func() (*instance, error)) []FileTransfer {
+func (r *Runner) fileTransfers(ctx context.Context, d driver.Driver, vr *results.VariantResult, pool func() (*instance, error)) []results.FileTransfer {
 	s := r.Settings.Workload
 	if s.FileReps == 0 || len(s.FileSizes) == 0 {
 		return nil
 	}
 	in, err := pool()
 	if err != nil {
-		vr.fail(PhaseWorkload, "", err)
+		recordFailure(vr, results.PhaseWorkload, "", err)
 		return nil
 	}
-	var out []FileTransfer
+	var out []results.FileTransfer
 	rc := r.findRuntimeCopy(ctx, d, vr, in)
 	for _, size := range s.FileSizes {
 		data := make([]byte, size)
 		if _, err := rand.Read(data); err != nil {
-			vr.fail(PhaseWorkload, in.id, err)
+			recordFailure(vr, results.PhaseWorkload, in.id, err)
 			return out
 		}
 		sum := sha256.Sum256(data)
 		want := hex.EncodeToString(sum[:])
 		path := fmt.Sprintf("%s/ae-file-%d", workload.WorkDir, size)
-		put := FileTransfer{Direction: "put", Bytes: size, ExecPath: ExecPathProbe, Path: path}
-		get := FileTransfer{Direction: "get", Bytes: size, ExecPath: ExecPathProbe, Path: path}
+		put := results.FileTransfer{Direction: "put", Bytes: size, ExecPath: results.ExecPathProbe, Path: path}
+		get := results.FileTransfer{Direction: "get", Bytes: size, ExecPath: results.ExecPathProbe, Path: path}
 		var puts, gets []time.Duration
 		for i := 0; i < s.FileReps && ctx.Err() == nil; i++ {
 			t0 := time.Now()
@@ -487,7 +320,7 @@ func (r *Runner) fileTransfers(ctx context.Context, d driver.Driver, vr *Variant
 			}
 			if err != nil {
 				put.Failed++
-				vr.fail(PhaseWorkload, in.id, err)
+				recordFailure(vr, results.PhaseWorkload, in.id, err)
 				continue
 			}
 			puts = append(puts, time.Since(t0))
@@ -501,17 +334,17 @@ func (r *Runner) fileTransfers(ctx context.Context, d driver.Driver, vr *Variant
 			}
 			if err != nil {
 				get.Failed++
-				vr.fail(PhaseWorkload, in.id, err)
+				recordFailure(vr, results.PhaseWorkload, in.id, err)
 				continue
 			}
 			gets = append(gets, time.Since(t0))
 			get.Verified++
 		}
 		for _, f := range []struct {
-			t  *FileTransfer
+			t  *results.FileTransfer
 			ds []time.Duration
 		}{{&put, puts}, {&get, gets}} {
-			f.t.SamplesNS, f.t.Summary = nsList(f.ds), Summarize(f.ds)
+			f.t.SamplesNS, f.t.Summary = nsList(f.ds), stats.Summarize(f.ds)
 			if f.t.Summary.Median > 0 {
 				f.t.MBps = float64(size) / 1e6 / (f.t.Summary.Median / 1000)
 			}
@@ -575,31 +408,11 @@ func getFile(ctx context.Context, s *probe.Stream, path string, limit int64, eac
 	}
 }
 
-// PrimedFork is the primed interpreter, forked: python3 with numpy
-// imported and a random value assigned, in a sandbox snapshotted once,
-// restored once and forked Forks times; each restore counts only when its
-// interpreter returns the value with numpy still loaded, importing nothing.
-type PrimedFork struct {
-	// Cause says why it was not measured, or why the snapshot failed (the
-	// runtime's own error, when it cannot snapshot here).
-	Cause         string  `json:"cause,omitempty"`
-	PrimeNS       int64   `json:"prime_ns"` // numpy's import and the assignment, in the live interpreter
-	SnapshotNS    int64   `json:"snapshot_ns"`
-	SnapshotBytes int64   `json:"snapshot_bytes"`
-	RestoreNS     []int64 `json:"restore_ns,omitempty"` // request to the restored probe's answer
-	Restore       Summary `json:"restore"`
-	// AnswerNS are the restored interpreters' answers, from the request to
-	// the value.
-	AnswerNS []int64 `json:"answer_ns,omitempty"`
-	Verified int     `json:"verified"`
-	Failed   int     `json:"failed"`
-}
-
 // primedFork measures the primed interpreter forked, on the image, in the
 // sandbox take hands over (the warm one, which it then owns: a snapshot may
 // stop it).
-func (r *Runner) primedFork(ctx context.Context, d driver.Driver, vr *VariantResult, take func() (*instance, error)) *PrimedFork {
-	pf := &PrimedFork{}
+func (r *Runner) primedFork(ctx context.Context, d driver.Driver, vr *results.VariantResult, take func() (*instance, error)) *results.PrimedFork {
+	pf := &results.PrimedFork{}
 	rs, ok := d.(driver.Restorer)
 	if !ok || !vr.Capabilities.Snapshot {
 		pf.Cause = fmt.Sprintf("driver %s cannot snapshot a running sandbox", d.Variant())
@@ -615,7 +428,7 @@ func (r *Runner) primedFork(ctx context.Context, d driver.Driver, vr *VariantRes
 	defer func() {
 		if srcLive {
 			if _, err := r.destroy(src); err != nil {
-				vr.fail("teardown", src.id, err)
+				recordFailure(vr, "teardown", src.id, err)
 			}
 		}
 	}()
@@ -645,7 +458,7 @@ func (r *Runner) primedFork(ctx context.Context, d driver.Driver, vr *VariantRes
 	}
 	if err != nil {
 		pf.Cause = fmt.Sprintf("could not start the interpreter: %v", err)
-		vr.fail(PhaseWorkload, src.id, err)
+		recordFailure(vr, results.PhaseWorkload, src.id, err)
 		return pf
 	}
 	line, took, err := send(src, p.Prime(value))
@@ -654,7 +467,7 @@ func (r *Runner) primedFork(ctx context.Context, d driver.Driver, vr *VariantRes
 	}
 	if err != nil {
 		pf.Cause = fmt.Sprintf("could not prime the interpreter: %v", err)
-		vr.fail(PhaseWorkload, src.id, err)
+		recordFailure(vr, results.PhaseWorkload, src.id, err)
 		return pf
 	}
 	pf.PrimeNS = int64(took)
@@ -675,14 +488,14 @@ func (r *Runner) primedFork(ctx context.Context, d driver.Driver, vr *VariantRes
 	cancel()
 	if err != nil {
 		pf.Cause = fmt.Sprintf("snapshot failed on this host: %v", err)
-		vr.fail(PhaseWorkload, src.id, err)
+		recordFailure(vr, results.PhaseWorkload, src.id, err)
 		return pf
 	}
 	pf.SnapshotNS, pf.SnapshotBytes = int64(time.Since(t0)), snap.Bytes
-	vr.did(vms.OpSnapshot)
+	vr.Did(vms.OpSnapshot)
 	srcLive = false
 	if _, err := r.destroy(src); err != nil {
-		vr.fail("teardown", src.id, err)
+		recordFailure(vr, "teardown", src.id, err)
 	}
 	img := r.Image
 	restore := func(ctx context.Context, spec driver.Spec) (driver.Sandbox, error) {
@@ -697,7 +510,7 @@ func (r *Runner) primedFork(ctx context.Context, d driver.Driver, vr *VariantRes
 		})
 		if err != nil {
 			pf.Failed++
-			vr.fail(PhaseWorkload, "", err)
+			recordFailure(vr, results.PhaseWorkload, "", err)
 			continue
 		}
 		held = append(held, in)
@@ -708,7 +521,7 @@ func (r *Runner) primedFork(ctx context.Context, d driver.Driver, vr *VariantRes
 		}
 		if err != nil {
 			pf.Failed++
-			vr.fail(PhaseWorkload, in.id, fmt.Errorf("restored interpreter: %w", err))
+			recordFailure(vr, results.PhaseWorkload, in.id, fmt.Errorf("restored interpreter: %w", err))
 			continue
 		}
 		answers = append(answers, took)
@@ -716,15 +529,15 @@ func (r *Runner) primedFork(ctx context.Context, d driver.Driver, vr *VariantRes
 	}
 	for _, in := range held {
 		if _, err := r.destroy(in); err != nil {
-			vr.fail("teardown", in.id, err)
+			recordFailure(vr, "teardown", in.id, err)
 		}
 	}
 	if pf.Verified > 0 {
-		vr.did(vms.OpRestore)
+		vr.Did(vms.OpRestore)
 	}
 	if pf.Verified >= 2 && pf.Failed == 0 {
-		vr.did(vms.OpFork)
+		vr.Did(vms.OpFork)
 	}
-	pf.RestoreNS, pf.AnswerNS, pf.Restore = nsList(restores), nsList(answers), Summarize(restores)
+	pf.RestoreNS, pf.AnswerNS, pf.Restore = nsList(restores), nsList(answers), stats.Summarize(restores)
 	return pf
 }

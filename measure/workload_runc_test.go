@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/results"
+
 	"github.com/agentic-eval/agentic-eval/driver"
 
 	"github.com/agentic-eval/agentic-eval/drivers/ociruntime"
@@ -43,8 +45,8 @@ func TestTheLastFreshSandboxServesTheWarmRuns(t *testing.T) {
 	if fp := d.Fingerprint(ctx); !fp.Available {
 		t.Skipf("runc unavailable here: %s (fix: %s)", fp.Reason, fp.Fix)
 	}
-	s := measure.DefaultSettings()
-	s.Phases = []measure.Phase{measure.PhaseWorkload}
+	s := results.DefaultSettings()
+	s.Phases = []results.Phase{results.PhaseWorkload}
 	s.MinSamples = 6
 	s.Workload.Names = []string{workload.PythonHello}
 	s.Workload.Samples, s.Workload.WarmRuns = 6, 6 // the floor is the ceiling: 6 fresh sandboxes exactly

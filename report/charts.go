@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/agentic-eval/agentic-eval/results"
+	"github.com/agentic-eval/agentic-eval/stats"
+
 	"github.com/agentic-eval/agentic-eval/evaluate"
-	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/rubric"
 	"github.com/agentic-eval/agentic-eval/vms"
 )
@@ -180,10 +182,10 @@ func tickMS(v float64) string {
 
 // latencyChart draws, per measured variant, the median start latency as a
 // bar, its confidence interval as a whisker and the p90 as a diamond.
-func latencyChart(res *measure.Results) *hChart {
+func latencyChart(res *results.Results) *hChart {
 	type item struct {
 		variant string
-		s       measure.Summary
+		s       stats.Summary
 	}
 	var items []item
 	lo, hi := math.Inf(1), 0.0
@@ -242,10 +244,10 @@ func latencyChart(res *measure.Results) *hChart {
 // memoryChart draws, per measured variant, the host memory per idle
 // sandbox by the two methods: own accounting (solid) and the drop in
 // MemAvailable (hatched).
-func memoryChart(res *measure.Results) *hChart {
+func memoryChart(res *results.Results) *hChart {
 	type item struct {
 		variant string
-		d       *measure.Density
+		d       *results.Density
 	}
 	var items []item
 	lo, hi := math.Inf(1), 0.0
@@ -301,7 +303,7 @@ var waterfallFills = []string{"#e3e8f2", "#9fb2d6", "#4f6fa8", "#1f3b73"}
 // interactive of python-hello as a waterfall of medians from the request:
 // the runtime returning, the probe's ready line, the first verified result,
 // the second. Linear scale: the steps add up.
-func waterfallChart(res *measure.Results) *hChart {
+func waterfallChart(res *results.Results) *hChart {
 	type item struct {
 		variant string
 		steps   [4]float64 // returned, ready, first, second: medians from the request, ms

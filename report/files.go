@@ -4,7 +4,8 @@ import (
 	"fmt"
 	"path"
 
-	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/results"
+	"github.com/agentic-eval/agentic-eval/stats"
 )
 
 // fileView is one size moved through one exec path of one variant: its
@@ -23,7 +24,7 @@ type copyPathView struct {
 
 // fileRows are the files of every variant that moved some, the probe's
 // beside the runtime copy path's, and each variant's copy path.
-func fileRows(res *measure.Results) ([]fileView, []copyPathView) {
+func fileRows(res *results.Results) ([]fileView, []copyPathView) {
 	var files []fileView
 	var paths []copyPathView
 	for _, v := range res.Systems {
@@ -34,7 +35,7 @@ func fileRows(res *measure.Results) ([]fileView, []copyPathView) {
 		noted := false
 		for i := 0; i+1 < len(fs); i += 2 {
 			put, get := fs[i], fs[i+1]
-			if put.ExecPath == measure.ExecPathRuntime && !noted {
+			if put.ExecPath == results.ExecPathRuntime && !noted {
 				noted = true
 				switch {
 				case put.Cap != "":
@@ -57,7 +58,7 @@ func fileRows(res *measure.Results) ([]fileView, []copyPathView) {
 			if put.Path != "" {
 				f.Dir = path.Dir(put.Path)
 			}
-			if put.ExecPath == measure.ExecPathRuntime {
+			if put.ExecPath == results.ExecPathRuntime {
 				f.CrossChecked = fmt.Sprintf("%d/%d", put.CrossVerified+get.CrossVerified, put.Verified+put.Failed+get.Verified+get.Failed)
 			}
 			files = append(files, f)
@@ -66,7 +67,7 @@ func fileRows(res *measure.Results) ([]fileView, []copyPathView) {
 	return files, paths
 }
 
-func medianOr(s measure.Summary) string {
+func medianOr(s stats.Summary) string {
 	if s.N == 0 {
 		return "–"
 	}

@@ -5,7 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/results"
+
 	"github.com/agentic-eval/agentic-eval/report"
 	"github.com/agentic-eval/agentic-eval/vms"
 )
@@ -17,7 +18,7 @@ import (
 // where docker's files went and why, and that runc has no copy path.
 func TestFilesShowTheRuntimeCopyPathBesideTheProbe(t *testing.T) {
 	path := filepath.Join("..", "mcpserver", "testdata", "workload-run.json")
-	res, err := measure.ReadResultsFile(path)
+	res, err := results.ReadResultsFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}

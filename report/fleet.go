@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/results"
 )
 
 // churnRow is one variant's churn loop, rendered.
@@ -22,7 +22,7 @@ type capacityRow struct {
 	PerGiB, Host, KSM, Time, Note               string
 }
 
-func churnRows(res *measure.Results) []churnRow {
+func churnRows(res *results.Results) []churnRow {
 	var out []churnRow
 	for _, v := range res.Systems {
 		c := v.Churn
@@ -67,7 +67,7 @@ func churnRows(res *measure.Results) []churnRow {
 	return out
 }
 
-func capacityRows(res *measure.Results) []capacityRow {
+func capacityRows(res *results.Results) []capacityRow {
 	var out []capacityRow
 	for _, v := range res.Systems {
 		d := v.Density
@@ -89,7 +89,7 @@ func capacityRows(res *measure.Results) []capacityRow {
 		if m := d.PerInstanceMiB; m.N > 0 {
 			r.Accounting = fmt.Sprintf("%.2f MiB [%.2f, %.2f]", m.Median, m.Lo, m.Hi)
 		}
-		proj := func(p measure.Projection) (perGiB, host string) {
+		proj := func(p results.Projection) (perGiB, host string) {
 			if p.Cause != "" || p.PerGiB <= 0 {
 				return "–", "–"
 			}

@@ -4,9 +4,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/agentic-eval/agentic-eval/results"
+
 	"golang.org/x/net/html"
 
-	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/report"
 	"github.com/agentic-eval/agentic-eval/vms"
 )
@@ -16,7 +17,7 @@ import (
 // KSM) and a churn table (drift with p and verdict, own residue, the
 // host's noisy growth), and states how both phases were bounded.
 func TestReportShowsCapacityAndChurn(t *testing.T) {
-	res, err := measure.ReadResultsFile("testdata/fleet-run.json")
+	res, err := results.ReadResultsFile("testdata/fleet-run.json")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,11 +15,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/results"
+
 	"golang.org/x/net/html"
 	"golang.org/x/sys/unix"
 
 	"github.com/agentic-eval/agentic-eval/drivers/registry"
-	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/report"
 	"github.com/agentic-eval/agentic-eval/vms"
 )
@@ -158,11 +159,11 @@ func TestEveryTableAndChartFitsThePage(t *testing.T) {
 	if err != nil {
 		t.Skip("chromium not on PATH (scripts/setup.sh installs Debian's chromium package): cannot lay the pages out")
 	}
-	hostRun, err := measure.ReadResultsFile("../docs/host-run.json")
+	hostRun, err := results.ReadResultsFile("../docs/host-run.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	sweeps, err := measure.ReadResultsFile(sweepRun)
+	sweeps, err := results.ReadResultsFile(sweepRun)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +174,7 @@ func TestEveryTableAndChartFitsThePage(t *testing.T) {
 		{"host-run", report.Options{Results: hostRun, ResultsPath: "docs/host-run.json"}},
 		{"sweep-run", report.Options{Results: sweeps, ResultsPath: sweepRun}},
 		{"curated", report.Options{}},
-		{"side-by-side", report.Options{Results: hostRun, Others: []*measure.Results{sweeps}, ResultsPath: "docs/host-run.json"}},
+		{"side-by-side", report.Options{Results: hostRun, Others: []*results.Results{sweeps}, ResultsPath: "docs/host-run.json"}},
 	}
 	dir := t.TempDir()
 	for _, p := range pages {

@@ -9,8 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/results"
+
 	"github.com/agentic-eval/agentic-eval/evaluate"
-	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/probe"
 	"github.com/agentic-eval/agentic-eval/rubric"
 	"github.com/agentic-eval/agentic-eval/vms"
@@ -19,10 +20,10 @@ import (
 // Options say what to render.
 type Options struct {
 	// Results is the run to evaluate; nil renders the curated catalog only.
-	Results *measure.Results
+	Results *results.Results
 	// Others are more runs (other hosts, or other times) set side by side
 	// with Results: their headline figures and each one's fitness.
-	Others []*measure.Results
+	Others []*results.Results
 	// ResultsPath is where Results was read from, shown on the page.
 	ResultsPath string
 	// Weights rank the systems; the zero value means balanced.
@@ -57,7 +58,7 @@ func Render(w io.Writer, opts Options) error {
 		opts.Weighting = "weights " + opts.Weights.String()
 	}
 	if opts.ToolVersion == "" {
-		opts.ToolVersion = measure.ToolInfo().Version
+		opts.ToolVersion = results.ToolInfo().Version
 	}
 	p := build(opts)
 	if err := tmpl.Execute(w, p); err != nil {
@@ -217,7 +218,7 @@ func build(opts Options) page {
 	p.Failures = failures(res)
 	p.Host, p.Settings, p.Run = hostFacts(res), settingsOf(res), runFacts(res)
 	if len(opts.Others) > 0 {
-		p.Side = sideOf(append([]*measure.Results{res}, opts.Others...), opts)
+		p.Side = sideOf(append([]*results.Results{res}, opts.Others...), opts)
 	}
 	return p
 }
@@ -257,7 +258,7 @@ func notMeasuredOf(r evaluate.Row) notMeasuredView {
 	return nm
 }
 
-func figures(res *measure.Results) []figureRow {
+func figures(res *results.Results) []figureRow {
 	var out []figureRow
 	for _, v := range res.Systems {
 		if !v.Fingerprint.Available {
@@ -335,7 +336,7 @@ func plural(n int) string {
 	return "s"
 }
 
-func failures(res *measure.Results) []failureView {
+func failures(res *results.Results) []failureView {
 	var out []failureView
 	for _, v := range res.Systems {
 		idx := map[string]int{}
@@ -356,7 +357,7 @@ func failures(res *measure.Results) []failureView {
 	return out
 }
 
-func hostFacts(res *measure.Results) []kv {
+func hostFacts(res *results.Results) []kv {
 	h := res.Host
 	kvm := "not usable"
 	if h.KVM.Usable {
@@ -389,7 +390,7 @@ func hostFacts(res *measure.Results) []kv {
 	return out
 }
 
-func settingsOf(res *measure.Results) []kv {
+func settingsOf(res *results.Results) []kv {
 	s := res.Settings
 	var phases []string
 	for _, ph := range s.Phases {
@@ -409,7 +410,7 @@ func settingsOf(res *measure.Results) []kv {
 	}
 }
 
-func runFacts(res *measure.Results) []kv {
+func runFacts(res *results.Results) []kv {
 	out := []kv{
 		{"Run id", res.RunID},
 		{"Started", res.Started.UTC().Format(time.RFC3339)},
@@ -470,7 +471,7 @@ func logTicks(lo, hi float64) (ticks []float64, dlo, dhi float64) {
 }
 
 // densitySetting says how the density fill was bounded.
-func densitySetting(s measure.Settings) string {
+func densitySetting(s results.Settings) string {
 	if s.FillConcurrency == 0 {
 		return fmt.Sprintf("%d idle sandboxes held at once", s.Density) // a document from before the fill
 	}
@@ -482,7 +483,7 @@ func densitySetting(s measure.Settings) string {
 }
 
 // churnSetting says how the churn loop was bounded.
-func churnSetting(s measure.Settings) string {
+func churnSetting(s results.Settings) string {
 	if s.Churn == 0 {
 		return "not run"
 	}

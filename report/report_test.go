@@ -14,11 +14,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/results"
+	"github.com/agentic-eval/agentic-eval/stats"
+
 	"golang.org/x/net/html"
 
 	"github.com/agentic-eval/agentic-eval/drivers/registry"
 	"github.com/agentic-eval/agentic-eval/evaluate"
-	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/report"
 	"github.com/agentic-eval/agentic-eval/rubric"
 	"github.com/agentic-eval/agentic-eval/vms"
@@ -28,9 +30,9 @@ import (
 // structure of a real run, invented figures.
 const fixturePath = "testdata/results-fixture.json"
 
-func fixture(t *testing.T) *measure.Results {
+func fixture(t *testing.T) *results.Results {
 	t.Helper()
-	res, err := measure.ReadResultsFile(fixturePath)
+	res, err := results.ReadResultsFile(fixturePath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,7 +270,7 @@ func TestDisagreementsShowBothEvidences(t *testing.T) {
 func TestSystemsNotMeasuredGiveTheirReasonAndFix(t *testing.T) {
 	opts := measuredOpts(t)
 	_, doc := render(t, opts)
-	var want []measure.VariantResult
+	var want []results.VariantResult
 	for _, v := range opts.Results.Systems {
 		if !v.Fingerprint.Available {
 			want = append(want, v)
@@ -344,7 +346,7 @@ func TestHostileStringsFromAResultsFileAreEscaped(t *testing.T) {
 			v.Fingerprint.Reason = "binary missing " + script
 			v.Fingerprint.Fix = img
 		case v.Variant == "docker":
-			v.Failures = append(v.Failures, measure.Failure{Phase: "snapshot", Cause: `</code>` + script})
+			v.Failures = append(v.Failures, results.Failure{Phase: "snapshot", Cause: `</code>` + script})
 			v.Fingerprint.Warnings = append(v.Fingerprint.Warnings, `"><svg onload=alert(1)>`)
 		}
 	}
@@ -439,7 +441,7 @@ func TestMemoryWithoutASampleIsNotMeasuredNotZero(t *testing.T) {
 	for i := range opts.Results.Systems {
 		if d := opts.Results.Systems[i].Density; d != nil && d.Started > 0 {
 			variant = opts.Results.Systems[i].Variant
-			d.PerInstanceMiB = measure.Summary{Unit: "MiB"}
+			d.PerInstanceMiB = stats.Summary{Unit: "MiB"}
 			d.PerInstanceBytes, d.PSSBytes, d.CgroupBytes = nil, nil, nil
 			break
 		}
@@ -485,11 +487,11 @@ func TestPublishedEvidenceIsCitedAndIntervalsShown(t *testing.T) {
 
 func TestRunsSideBySideShowEachHostAndItsFitness(t *testing.T) {
 	opts := measuredOpts(t)
-	other, err := measure.ReadResultsFile("../docs/default-run.json")
+	other, err := results.ReadResultsFile("../docs/default-run.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts.Others = []*measure.Results{other}
+	opts.Others = []*results.Results{other}
 	_, doc := render(t, opts)
 	hosts := textOf(byID(t, doc, "hosts"))
 	for _, want := range []string{"A: run " + opts.Results.RunID, "B: run " + other.RunID, "Runs side by side"} {

@@ -4,9 +4,10 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/agentic-eval/agentic-eval/results"
+
 	"github.com/agentic-eval/agentic-eval/compare"
 	"github.com/agentic-eval/agentic-eval/evaluate"
-	"github.com/agentic-eval/agentic-eval/measure"
 )
 
 // sideFigures are the figures the page sets side by side across runs:
@@ -22,7 +23,7 @@ type sideView struct {
 	Warnings []string
 }
 
-func sideOf(runs []*measure.Results, opts Options) *sideView {
+func sideOf(runs []*results.Results, opts Options) *sideView {
 	s := compare.SideBySide(runs, sideFigures...)
 	v := &sideView{Warnings: s.Warnings}
 	for _, h := range s.Hosts {

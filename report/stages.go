@@ -3,7 +3,7 @@ package report
 import (
 	"fmt"
 
-	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/results"
 )
 
 // stageRow is one stage of a start, for variants whose driver reports
@@ -13,7 +13,7 @@ type stageRow struct {
 }
 
 // stageRows are the start stages of every variant that reports them.
-func stageRows(res *measure.Results) []stageRow {
+func stageRows(res *results.Results) []stageRow {
 	var out []stageRow
 	for _, v := range res.Systems {
 		if v.StartLatency == nil {

@@ -4,8 +4,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/agentic-eval/agentic-eval/results"
+
 	"github.com/agentic-eval/agentic-eval/drivers/registry"
-	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/report"
 	"github.com/agentic-eval/agentic-eval/vms"
 )
@@ -18,7 +19,7 @@ const sweepRun = "testdata/sweep-run.json"
 // throughput chart, one point per level that produced a figure, and its
 // arrival chart, p50 and p99 per rate done, with the bound drawn.
 func TestSweepChartsOfARecordedRun(t *testing.T) {
-	res, err := measure.ReadResultsFile(sweepRun)
+	res, err := results.ReadResultsFile(sweepRun)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/results"
 )
 
 // The concurrency sweeps, drawn per variant: throughput against the number
@@ -91,7 +91,7 @@ func pathOf(pts []xyPoint) string {
 
 // throughputChart draws one variant's burst ladder: spawns per second
 // against spawns requested at once, on a log-2 axis.
-func throughputChart(variant string, sw *measure.BurstSweep) *xyChart {
+func throughputChart(variant string, sw *results.BurstSweep) *xyChart {
 	if sw == nil || len(sw.Levels) == 0 {
 		return nil
 	}
@@ -144,7 +144,7 @@ func throughputChart(variant string, sw *measure.BurstSweep) *xyChart {
 // arrivalChart draws one variant's arrival ladder: p50 and p99 from the
 // scheduled arrival against the rate offered, both axes log scale, and
 // the bound a held rate's p99 stays under.
-func arrivalChart(variant string, a *measure.ArrivalSweep) *xyChart {
+func arrivalChart(variant string, a *results.ArrivalSweep) *xyChart {
 	if a == nil || len(a.Rates) == 0 {
 		return nil
 	}
@@ -208,7 +208,7 @@ func arrivalChart(variant string, a *measure.ArrivalSweep) *xyChart {
 }
 
 // sweepCharts are the two charts of every variant that has either sweep.
-func sweepCharts(res *measure.Results) []xyChart {
+func sweepCharts(res *results.Results) []xyChart {
 	var out []xyChart
 	for i := range res.Systems {
 		v := &res.Systems[i]
@@ -226,7 +226,7 @@ func sweepCharts(res *measure.Results) []xyChart {
 }
 
 // burstFigure is the summary table's cell for a variant's burst sweep.
-func burstFigure(sw *measure.BurstSweep) string {
+func burstFigure(sw *results.BurstSweep) string {
 	if sw == nil {
 		return "–"
 	}
@@ -254,7 +254,7 @@ func burstFigure(sw *measure.BurstSweep) string {
 }
 
 // arrivalFigure is the summary table's cell for a variant's arrivals.
-func arrivalFigure(a *measure.ArrivalSweep) string {
+func arrivalFigure(a *results.ArrivalSweep) string {
 	if a == nil {
 		return "–"
 	}
@@ -266,8 +266,8 @@ func arrivalFigure(a *measure.ArrivalSweep) string {
 
 // harnessFigure is the harness's own cost during a variant's largest
 // burst level (else its highest arrival rate).
-func harnessFigure(v *measure.VariantResult) string {
-	var c *measure.HarnessCost
+func harnessFigure(v *results.VariantResult) string {
+	var c *results.HarnessCost
 	if sw := v.BurstSweep; sw != nil && sw.Harness != nil {
 		c = sw.Harness
 	} else if v.Arrivals != nil {
@@ -279,7 +279,7 @@ func harnessFigure(v *measure.VariantResult) string {
 	return fmt.Sprintf("%.1f%% of a core, %.0f MiB", c.CPUShare*100, float64(c.RSSBytes)/(1<<20))
 }
 
-func burstSetting(s measure.Settings) string {
+func burstSetting(s results.Settings) string {
 	levels := s.BurstLevels()
 	if len(levels) == 0 {
 		return "skipped"
@@ -294,7 +294,7 @@ func burstSetting(s measure.Settings) string {
 	}
 	until := s.SweepUntil
 	if until == "" {
-		until = measure.UntilReady
+		until = results.UntilReady
 	}
 	out := fmt.Sprintf("ladder %s spawns at once, until %s", strings.Join(ks, ", "), until)
 	if s.BurstBudget > 0 {
@@ -303,7 +303,7 @@ func burstSetting(s measure.Settings) string {
 	return out
 }
 
-func arrivalSetting(s measure.Settings) string {
+func arrivalSetting(s results.Settings) string {
 	a := s.Arrivals
 	if len(a.Rates) == 0 {
 		return "skipped"

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/results"
 )
 
 func fy(t *testing.T, s string) float64 {
@@ -21,10 +21,10 @@ func fy(t *testing.T, s string) float64 {
 // level, higher throughput higher on the plot, a failed level a gap on the
 // axis (never a point at zero), and the knee's line at its level.
 func TestThroughputChartDrawsLevelsGapsAndTheKnee(t *testing.T) {
-	sw := &measure.BurstSweep{Until: "python-hello", Knee: 4, Levels: []measure.BurstLevel{
+	sw := &results.BurstSweep{Until: "python-hello", Knee: 4, Levels: []results.BurstLevel{
 		{K: 1, Started: 1, AllNS: 50e6, SpawnsPerSecond: 20},
 		{K: 4, Started: 4, AllNS: 80e6, SpawnsPerSecond: 50},
-		{K: 16, Failed: 16, Failures: []measure.Failure{{Cause: "no space left on device", Class: measure.ClassEnvironment}}},
+		{K: 16, Failed: 16, Failures: []results.Failure{{Cause: "no space left on device", Class: results.ClassEnvironment}}},
 		{K: 64, Started: 64, AllNS: 1200e6, SpawnsPerSecond: 53},
 	}}
 	c := throughputChart("docker/runc", sw)
@@ -44,7 +44,7 @@ func TestThroughputChartDrawsLevelsGapsAndTheKnee(t *testing.T) {
 	if len(c.Lines) != 1 || c.Lines[0].X1 != c.XTicks[1].X || !strings.Contains(c.Lines[0].Label, "knee k=4") {
 		t.Errorf("knee line %+v, want at k=4", c.Lines)
 	}
-	if throughputChart("x", nil) != nil || throughputChart("x", &measure.BurstSweep{}) != nil {
+	if throughputChart("x", nil) != nil || throughputChart("x", &results.BurstSweep{}) != nil {
 		t.Error("a chart without levels")
 	}
 }
@@ -52,7 +52,7 @@ func TestThroughputChartDrawsLevelsGapsAndTheKnee(t *testing.T) {
 // TestArrivalChartDrawsPercentilesAgainstTheBound: p50 and p99 per rate,
 // p99 above p50, and the bound's line between a rate under it and one over.
 func TestArrivalChartDrawsPercentilesAgainstTheBound(t *testing.T) {
-	a := &measure.ArrivalSweep{Until: "ready", BoundNS: 1e9, HighestHeld: 8, Rates: []measure.ArrivalRate{
+	a := &results.ArrivalSweep{Until: "ready", BoundNS: 1e9, HighestHeld: 8, Rates: []results.ArrivalRate{
 		{Rate: 4, Scheduled: 6, Done: 6, P50MS: 40, P99MS: 90, Held: true},
 		{Rate: 8, Scheduled: 12, Done: 12, P50MS: 50, P99MS: 300, Held: true},
 		{Rate: 16, Scheduled: 25, Done: 20, Unfinished: 5, P50MS: 700, P99MS: 2500, P99LowerBound: true, Why: "5 of 25 arrivals were not done"},
@@ -77,11 +77,11 @@ func TestArrivalChartDrawsPercentilesAgainstTheBound(t *testing.T) {
 }
 
 func TestBurstSettingOfAnOlderDocumentIsItsSingleBurst(t *testing.T) {
-	old := measure.Settings{Burst: 8}
+	old := results.Settings{Burst: 8}
 	if got := burstSetting(old); got != "8 spawns at once (a single burst, before the ladder)" {
 		t.Errorf("older settings read %q", got)
 	}
-	if got := burstSetting(measure.DefaultSettings()); got != "ladder 1, 4, 16, 64 spawns at once, until python-hello, 3s per variant" {
+	if got := burstSetting(results.DefaultSettings()); got != "ladder 1, 4, 16, 64 spawns at once, until python-hello, 3s per variant" {
 		t.Errorf("default settings read %q", got)
 	}
 }

@@ -5,15 +5,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/results"
+	"github.com/agentic-eval/agentic-eval/stats"
 )
 
-func sum(ms ...float64) measure.Summary {
+func sum(ms ...float64) stats.Summary {
 	var ds []time.Duration
 	for _, m := range ms {
 		ds = append(ds, time.Duration(m*float64(time.Millisecond)))
 	}
-	return measure.Summarize(ds)
+	return stats.Summarize(ds)
 }
 
 // TestWaterfallStepsFollowEachOther: one row per variant with a
@@ -21,12 +22,12 @@ func sum(ms ...float64) measure.Summary {
 // request; a runtime that returns after the ready line gets an empty
 // ready segment, never a negative one.
 func TestWaterfallStepsFollowEachOther(t *testing.T) {
-	res := &measure.Results{Systems: []measure.VariantResult{
-		{Variant: "docker/runc", Workloads: &measure.WorkloadResult{TTI: []measure.TimeToInteract{
+	res := &results.Results{Systems: []results.VariantResult{
+		{Variant: "docker/runc", Workloads: &results.WorkloadResult{TTI: []results.TimeToInteract{
 			{Workload: "python-hello", Returned: sum(25), Ready: sum(20), FirstResult: sum(30), SecondResult: sum(40)},
 			{Workload: "cpu", Returned: sum(25), Ready: sum(20), FirstResult: sum(300), SecondResult: sum(400)},
 		}}},
-		{Variant: "qemu-kvm/tcg", Workloads: &measure.WorkloadResult{Cause: "does not run the image"}},
+		{Variant: "qemu-kvm/tcg", Workloads: &results.WorkloadResult{Cause: "does not run the image"}},
 	}}
 	c := waterfallChart(res)
 	if c == nil || len(c.Rows) != 1 || len(c.Rows[0].Bars) != 4 {
@@ -44,7 +45,7 @@ func TestWaterfallStepsFollowEachOther(t *testing.T) {
 	if w, _ := strconv.ParseFloat(c.Rows[0].Bars[1].W, 64); w != 0 {
 		t.Errorf("the ready segment of a runtime that returned after the ready line is %v wide, want 0", w)
 	}
-	if waterfallChart(&measure.Results{}) != nil {
+	if waterfallChart(&results.Results{}) != nil {
 		t.Error("a run without workloads has a waterfall")
 	}
 }

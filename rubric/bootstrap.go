@@ -6,7 +6,9 @@ import (
 	"math/rand/v2"
 	"sort"
 
-	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/results"
+	"github.com/agentic-eval/agentic-eval/stats"
+
 	"github.com/agentic-eval/agentic-eval/vms"
 )
 
@@ -28,7 +30,7 @@ var sampled = []vms.Axis{vms.StartLatency, vms.Density, vms.Snapshotting}
 // ScoreWithIntervals is ScoreWith with each sample-based axis's interval
 // filled in. The resampling is seeded by the variant's name, so the same
 // document always gets the same intervals.
-func ScoreWithIntervals(vr measure.VariantResult, o Options) (Scored, []Scored) {
+func ScoreWithIntervals(vr results.VariantResult, o Options) (Scored, []Scored) {
 	s := ScoreWith(vr, o)
 	reps := ReplicatesOf(vr, o, Replicates)
 	for _, ax := range sampled {
@@ -52,7 +54,7 @@ func ScoreWithIntervals(vr measure.VariantResult, o Options) (Scored, []Scored) 
 }
 
 // ReplicatesOf scores n bootstrap resamples of vr's raw samples.
-func ReplicatesOf(vr measure.VariantResult, o Options, n int) []Scored {
+func ReplicatesOf(vr results.VariantResult, o Options, n int) []Scored {
 	h := fnv.New64a()
 	h.Write([]byte(vr.Variant))
 	rng := rand.New(rand.NewPCG(h.Sum64(), 0x5eed))
@@ -66,7 +68,7 @@ func ReplicatesOf(vr measure.VariantResult, o Options, n int) []Scored {
 // resample is vr with every summary a score reads (N and Median) recomputed
 // from a resample of its raw samples. Nothing else of vr is copied deeply:
 // a replicate is scored and dropped.
-func resample(vr measure.VariantResult, rng *rand.Rand) measure.VariantResult {
+func resample(vr results.VariantResult, rng *rand.Rand) results.VariantResult {
 	if l := vr.StartLatency; l != nil && len(l.SamplesNS) > 0 {
 		c := *l
 		c.Summary = medianOf(l.SamplesNS, 1e6, rng)
@@ -84,7 +86,7 @@ func resample(vr measure.VariantResult, rng *rand.Rand) measure.VariantResult {
 	}
 	if w := vr.Workloads; w != nil && len(w.TTI) > 0 {
 		c := *w
-		c.TTI = append([]measure.TimeToInteract(nil), w.TTI...)
+		c.TTI = append([]results.TimeToInteract(nil), w.TTI...)
 		for i := range c.TTI {
 			if len(c.TTI[i].FirstNS) > 0 {
 				c.TTI[i].FirstResult = medianOf(c.TTI[i].FirstNS, 1e6, rng)
@@ -96,12 +98,12 @@ func resample(vr measure.VariantResult, rng *rand.Rand) measure.VariantResult {
 }
 
 // medianOf is the median of a resample of raw, in raw/unit.
-func medianOf(raw []int64, unit float64, rng *rand.Rand) measure.Summary {
+func medianOf(raw []int64, unit float64, rng *rand.Rand) stats.Summary {
 	vals := make([]float64, len(raw))
 	for i := range vals {
 		vals[i] = float64(raw[rng.IntN(len(raw))]) / unit
 	}
-	return measure.Summary{N: len(vals), Median: median(vals)}
+	return stats.Summary{N: len(vals), Median: median(vals)}
 }
 
 func median(vals []float64) float64 {
@@ -131,7 +133,7 @@ func Interval(values []float64) (lo, hi float64) {
 
 // restsOnSamples reports whether the axis's score comes from raw samples
 // (and so has sampling error): a failed or unsupported snapshot is a fact.
-func restsOnSamples(vr measure.VariantResult, ax vms.Axis) bool {
+func restsOnSamples(vr results.VariantResult, ax vms.Axis) bool {
 	switch ax {
 	case vms.Density:
 		return vr.Density != nil && len(vr.Density.PerInstanceBytes) > 0

@@ -4,12 +4,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/results"
+
 	"github.com/agentic-eval/agentic-eval/vms"
 )
 
 func TestIntervalsRestOnSamplesOnly(t *testing.T) {
-	res, err := measure.ReadResultsFile("../docs/host-run.json")
+	res, err := results.ReadResultsFile("../docs/host-run.json")
 	if err != nil {
 		t.Fatal(err)
 	}

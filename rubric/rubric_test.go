@@ -12,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/results"
+	"github.com/agentic-eval/agentic-eval/stats"
+
 	"github.com/agentic-eval/agentic-eval/driver"
 
 	"github.com/agentic-eval/agentic-eval/measure"
@@ -51,22 +54,22 @@ func TestControlChecklistWeightsSumToOne(t *testing.T) {
 
 // recorded is a variant result as a run on this project's host wrote it
 // (a runc run; figures rounded).
-func recorded() measure.VariantResult {
-	return declared(measure.VariantResult{
+func recorded() results.VariantResult {
+	return declared(results.VariantResult{
 		System: vms.Docker, Variant: "docker/runc",
 		Fingerprint:  driver.Fingerprint{Available: true},
 		Capabilities: driver.Capabilities{Control: driver.ControlPlane{Kind: "CLI (OCI runtime)"}},
-		StartLatency: &measure.Latency{Summary: measure.Summary{N: 20, Median: 72.4}},
-		Density:      &measure.Density{Started: 50, PerInstanceMiB: measure.Summary{N: 50, Median: 0.7}},
-		Isolation: &measure.Isolation{Assessment: probe.Assessment{Boundary: vms.BoundarySharedKernel, Observed: true,
+		StartLatency: &results.Latency{Summary: stats.Summary{N: 20, Median: 72.4}},
+		Density:      &results.Density{Started: 50, PerInstanceMiB: stats.Summary{N: 50, Median: 0.7}},
+		Isolation: &results.Isolation{Assessment: probe.Assessment{Boundary: vms.BoundarySharedKernel, Observed: true,
 			Findings: []probe.Finding{{Severity: vms.SeverityHigh, Finding: "no seccomp filter"}, {Severity: vms.SeverityMedium, Finding: "rootfs writable"}, {Severity: vms.SeverityInfo, Finding: "x"}}}},
-		Snapshot: &measure.SnapshotResult{Supported: true, Cause: "snapshot failed on this host: criu: vdso: Unexpected rt vDSO area bounds"},
+		Snapshot: &results.SnapshotResult{Supported: true, Cause: "snapshot failed on this host: criu: vdso: Unexpected rt vDSO area bounds"},
 	}, vms.BoundarySharedKernel, vms.OpCreate, vms.OpDestroy)
 }
 
 // declared sets a driver's declared boundary and lifecycle operations on
 // vr.
-func declared(vr measure.VariantResult, b vms.Boundary, ops ...vms.Operation) measure.VariantResult {
+func declared(vr results.VariantResult, b vms.Boundary, ops ...vms.Operation) results.VariantResult {
 	vr.Capabilities.Boundary = b
 	vr.Operations = ops
 	return vr
@@ -111,7 +114,7 @@ func TestRescoringASavedResultGivesTheSameScores(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var back measure.VariantResult
+	var back results.VariantResult
 	if err := json.Unmarshal(b, &back); err != nil {
 		t.Fatal(err)
 	}
@@ -122,8 +125,8 @@ func TestRescoringASavedResultGivesTheSameScores(t *testing.T) {
 
 func TestVerifiedForkedSnapshotScoresOnItsRestoreSpeed(t *testing.T) {
 	vr := recorded()
-	vr.Snapshot = &measure.SnapshotResult{Supported: true, SnapshotNS: 110e6, Verified: 5, Forks: 4,
-		RestoreNS: []int64{350e6}, Restore: measure.Summary{N: 5, Median: 350}}
+	vr.Snapshot = &results.SnapshotResult{Supported: true, SnapshotNS: 110e6, Verified: 5, Forks: 4,
+		RestoreNS: []int64{350e6}, Restore: stats.Summary{N: 5, Median: 350}}
 	got, _ := Score(vr).Axis(vms.Snapshotting)
 	want := SnapshotVerified + SnapshotFork + SnapshotSpeed*LatencyScore(350)
 	if math.Abs(got.Score-round(want)) > 1e-9 {
@@ -141,7 +144,7 @@ func TestUnobservedBoundaryIsLabelledDeclared(t *testing.T) {
 }
 
 func TestUnmeasuredAxesAreAbsentNotZero(t *testing.T) {
-	vr := declared(measure.VariantResult{System: vms.GVisor, Variant: "gvisor/systrap", Fingerprint: driver.Fingerprint{Available: true}},
+	vr := declared(results.VariantResult{System: vms.GVisor, Variant: "gvisor/systrap", Fingerprint: driver.Fingerprint{Available: true}},
 		vms.BoundaryUserspaceKernel)
 	s := Score(vr)
 	if _, ok := s.Axis(vms.StartLatency); ok {
@@ -157,25 +160,25 @@ func TestSnapshotFailureClasses(t *testing.T) {
 	enospc := &fs.PathError{Op: "write", Path: "/tmp/ae-x_1/ae-x-000001-snapshot/state.mig", Err: syscall.ENOSPC}
 	tests := []struct {
 		name         string
-		snap         *measure.SnapshotResult
-		failures     []measure.Failure
+		snap         *results.SnapshotResult
+		failures     []results.Failure
 		wantMeasured bool
 		wantScore    float64
-		wantClass    measure.Class
+		wantClass    results.Class
 	}{
-		{"criu failure is the result, as before", &measure.SnapshotResult{Supported: true, Cause: "snapshot failed on this host: criu failed: type DUMP errno 0", CauseClass: measure.ClassRuntime},
-			[]measure.Failure{{Phase: "snapshot", Cause: "criu failed: type DUMP errno 0", Class: measure.ClassRuntime}}, true, SnapshotFailed, ""},
-		{"v1 document without classes scores as before", &measure.SnapshotResult{Supported: true, Cause: "snapshot failed on this host: criu: vdso"},
-			[]measure.Failure{{Phase: "snapshot", Cause: "criu: vdso"}}, true, SnapshotFailed, ""},
-		{"no space left is not measured", &measure.SnapshotResult{Supported: true, Cause: "snapshot failed on this host: the host got in the way, not the runtime: " + enospc.Error(), CauseClass: measure.Classify(enospc)},
-			[]measure.Failure{{Phase: "snapshot", Cause: enospc.Error(), Class: measure.Classify(enospc)}}, false, 0, measure.ClassEnvironment},
-		{"a start that timed out is not measured", &measure.SnapshotResult{Supported: true, Cause: "could not start the sandbox to snapshot: timed out", CauseClass: measure.ClassTimeout},
-			nil, false, 0, measure.ClassTimeout},
-		{"restores that all timed out are not measured", &measure.SnapshotResult{Supported: true, SnapshotNS: 2e8, FailedRestores: 2},
-			[]measure.Failure{{Phase: "snapshot", Cause: "restore: context deadline exceeded", Class: measure.ClassTimeout}, {Phase: "snapshot", Cause: "restore: x", Class: measure.ClassTimeout}}, false, 0, measure.ClassTimeout},
-		{"one runtime-class restore failure is scored", &measure.SnapshotResult{Supported: true, SnapshotNS: 2e8, FailedRestores: 2},
-			[]measure.Failure{{Phase: "snapshot", Cause: "restore: timed out", Class: measure.ClassTimeout}, {Phase: "snapshot", Cause: "restore: runsc refused", Class: measure.ClassRuntime}}, true, SnapshotFailed, ""},
-		{"unsupported is measured", &measure.SnapshotResult{Cause: "driver cannot snapshot"}, nil, true, SnapshotUnsupported, ""},
+		{"criu failure is the result, as before", &results.SnapshotResult{Supported: true, Cause: "snapshot failed on this host: criu failed: type DUMP errno 0", CauseClass: results.ClassRuntime},
+			[]results.Failure{{Phase: "snapshot", Cause: "criu failed: type DUMP errno 0", Class: results.ClassRuntime}}, true, SnapshotFailed, ""},
+		{"v1 document without classes scores as before", &results.SnapshotResult{Supported: true, Cause: "snapshot failed on this host: criu: vdso"},
+			[]results.Failure{{Phase: "snapshot", Cause: "criu: vdso"}}, true, SnapshotFailed, ""},
+		{"no space left is not measured", &results.SnapshotResult{Supported: true, Cause: "snapshot failed on this host: the host got in the way, not the runtime: " + enospc.Error(), CauseClass: measure.Classify(enospc)},
+			[]results.Failure{{Phase: "snapshot", Cause: enospc.Error(), Class: measure.Classify(enospc)}}, false, 0, results.ClassEnvironment},
+		{"a start that timed out is not measured", &results.SnapshotResult{Supported: true, Cause: "could not start the sandbox to snapshot: timed out", CauseClass: results.ClassTimeout},
+			nil, false, 0, results.ClassTimeout},
+		{"restores that all timed out are not measured", &results.SnapshotResult{Supported: true, SnapshotNS: 2e8, FailedRestores: 2},
+			[]results.Failure{{Phase: "snapshot", Cause: "restore: context deadline exceeded", Class: results.ClassTimeout}, {Phase: "snapshot", Cause: "restore: x", Class: results.ClassTimeout}}, false, 0, results.ClassTimeout},
+		{"one runtime-class restore failure is scored", &results.SnapshotResult{Supported: true, SnapshotNS: 2e8, FailedRestores: 2},
+			[]results.Failure{{Phase: "snapshot", Cause: "restore: timed out", Class: results.ClassTimeout}, {Phase: "snapshot", Cause: "restore: runsc refused", Class: results.ClassRuntime}}, true, SnapshotFailed, ""},
+		{"unsupported is measured", &results.SnapshotResult{Cause: "driver cannot snapshot"}, nil, true, SnapshotUnsupported, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -204,7 +207,7 @@ func TestRecordedENOSPCSnapshotIsNotMeasured(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var vr measure.VariantResult
+	var vr results.VariantResult
 	if err := json.Unmarshal(b, &vr); err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +216,7 @@ func TestRecordedENOSPCSnapshotIsNotMeasured(t *testing.T) {
 		t.Errorf("snapshot scored %+v: a full TMPDIR says nothing of runsc", a)
 	}
 	nm, ok := s.Unmeasured(vms.Snapshotting)
-	if !ok || nm.Class != measure.ClassEnvironment || !strings.Contains(nm.Reason, "no space left on device") {
+	if !ok || nm.Class != results.ClassEnvironment || !strings.Contains(nm.Reason, "no space left on device") {
 		t.Errorf("not measured %+v (%v): want the environment class and the cause", nm, ok)
 	}
 }
@@ -223,13 +226,13 @@ func TestRecordedENOSPCSnapshotIsNotMeasured(t *testing.T) {
 // one, the ready line (said to be a lower bound) where it has not, and
 // rubric/1's ready line for re-scoring older results.
 func TestRubric2ScoresTheFirstVerifiedResult(t *testing.T) {
-	ready := measure.Summarize([]time.Duration{20 * time.Millisecond, 22 * time.Millisecond, 21 * time.Millisecond})
-	first := measure.Summarize([]time.Duration{900 * time.Millisecond, 1000 * time.Millisecond, 1100 * time.Millisecond})
-	numpy := measure.Summarize([]time.Duration{3 * time.Second, 3 * time.Second, 3 * time.Second})
-	vr := measure.VariantResult{
+	ready := stats.Summarize([]time.Duration{20 * time.Millisecond, 22 * time.Millisecond, 21 * time.Millisecond})
+	first := stats.Summarize([]time.Duration{900 * time.Millisecond, 1000 * time.Millisecond, 1100 * time.Millisecond})
+	numpy := stats.Summarize([]time.Duration{3 * time.Second, 3 * time.Second, 3 * time.Second})
+	vr := results.VariantResult{
 		Fingerprint:  driver.Fingerprint{Available: true},
-		StartLatency: &measure.Latency{Summary: ready},
-		Workloads: &measure.WorkloadResult{TTI: []measure.TimeToInteract{
+		StartLatency: &results.Latency{Summary: ready},
+		Workloads: &results.WorkloadResult{TTI: []results.TimeToInteract{
 			{Workload: "python-hello", FirstResult: first, Ready: ready},
 			{Workload: "python-numpy", FirstResult: numpy, Ready: ready},
 		}},

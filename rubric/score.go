@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/results"
+
 	"github.com/agentic-eval/agentic-eval/vms"
 )
 
@@ -59,7 +60,7 @@ type Scored struct {
 // AxisNotMeasured is one axis that was attempted and not measured.
 type AxisNotMeasured struct {
 	Axis   vms.Axis      `json:"-"`
-	Class  measure.Class `json:"class"`
+	Class  results.Class `json:"class"`
 	Reason string        `json:"reason"` // one line
 }
 
@@ -113,10 +114,10 @@ func CheckVersion(v string) error {
 // Score maps one variant's raw results to scores under the current
 // rubric. It is pure: the same result always gives the same scores under
 // the same Version.
-func Score(vr measure.VariantResult) Scored { return ScoreWith(vr, Options{}) }
+func Score(vr results.VariantResult) Scored { return ScoreWith(vr, Options{}) }
 
 // ScoreWith is Score under o; an unknown version scores as Version.
-func ScoreWith(vr measure.VariantResult, o Options) Scored {
+func ScoreWith(vr results.VariantResult, o Options) Scored {
 	if CheckVersion(o.Version) != nil {
 		o.Version = Version
 	}
@@ -158,7 +159,7 @@ func ScoreWith(vr measure.VariantResult, o Options) Scored {
 	return s
 }
 
-func isolationScore(iso *measure.Isolation) (float64, Provenance, string) {
+func isolationScore(iso *results.Isolation) (float64, Provenance, string) {
 	a := iso.Assessment
 	base, ok := IsolationBase[a.Boundary]
 	if !ok {
@@ -214,7 +215,7 @@ func summarizeSeverities(sev []vms.Severity) string {
 // restore failed for a reason that is no result: its cause, or else every
 // snapshot-phase failure, is of the environment or timeout class. Documents
 // without classes score as before.
-func snapshotUnscored(vr measure.VariantResult) (measure.Class, string, bool) {
+func snapshotUnscored(vr results.VariantResult) (results.Class, string, bool) {
 	sn := vr.Snapshot
 	if !sn.Supported || (sn.SnapshotNS > 0 && sn.Verified > 0) {
 		return "", "", false
@@ -225,10 +226,10 @@ func snapshotUnscored(vr measure.VariantResult) (measure.Class, string, bool) {
 		}
 		return sn.CauseClass, "snapshot not measured (" + string(sn.CauseClass) + "): " + sn.Cause, true
 	}
-	var class measure.Class
+	var class results.Class
 	var why string
 	for _, f := range vr.Failures {
-		if f.Phase != string(measure.PhaseSnapshot) {
+		if f.Phase != string(results.PhaseSnapshot) {
 			continue
 		}
 		if f.Class.Scored() {
@@ -244,7 +245,7 @@ func snapshotUnscored(vr measure.VariantResult) (measure.Class, string, bool) {
 	return class, "restores not measured (" + string(class) + "): " + why, true
 }
 
-func snapshotScore(sn *measure.SnapshotResult) (float64, string) {
+func snapshotScore(sn *results.SnapshotResult) (float64, string) {
 	switch {
 	case !sn.Supported:
 		return SnapshotUnsupported, "no snapshot support: " + sn.Cause
@@ -272,7 +273,7 @@ func snapshotScore(sn *measure.SnapshotResult) (float64, string) {
 	return score, basis
 }
 
-func controlScore(vr measure.VariantResult) (float64, string) {
+func controlScore(vr results.VariantResult) (float64, string) {
 	c := vr.Capabilities.Control
 	score := 0.0
 	var have []string
@@ -319,7 +320,7 @@ func controlScore(vr measure.VariantResult) (float64, string) {
 // rubric/2 the time from the request to the first verified result of
 // o.StartWorkload, where the run measured it; otherwise the probe's ready
 // line, which under rubric/2 says it is a lower bound.
-func startFigure(vr measure.VariantResult, o Options) (float64, string, bool) {
+func startFigure(vr results.VariantResult, o Options) (float64, string, bool) {
 	curve := fmt.Sprintf("1.0 at <= %.0f ms, 0.0 at %.0f s, log scale", LatencyBestMS, LatencyWorstMS/1000)
 	if o.Version != "rubric/1" && vr.Workloads != nil {
 		for _, t := range vr.Workloads.TTI {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -78,20 +79,25 @@ func (d *Driver) Reap(ctx context.Context, prefix string) error {
 // sweepParallel is how many container removals a sweep has in flight.
 const sweepParallel = 8
 
-// InFlight implements measure.InFlighter: the requests dockerd is still
-// handling for clients that are gone, counted from the kernel's table of
-// the daemon's socket connections. A daemon not on a local unix socket
-// cannot be seen this way: it reports none.
-func (d *Driver) InFlight(ctx context.Context) (int, string, error) {
+// InFlight implements driver.InFlighter: the requests dockerd is still
+// handling for clients that are gone, by the inode of the connection it
+// holds for each, from the kernel's socket table. A daemon not on a local
+// unix socket cannot be seen this way: it reports none.
+func (d *Driver) InFlight(ctx context.Context) ([]string, string, error) {
+	who := "dockerd at " + d.host
 	path := socketPath(d.host)
 	if path == "" {
-		return 0, "dockerd at " + d.host, nil
+		return nil, who, nil
 	}
-	n, err := host.GoneClients(path)
+	inodes, err := host.GoneClients(path)
 	if err != nil {
-		return 0, "", fmt.Errorf("requests in flight at dockerd %s: %w", d.host, err)
+		return nil, who, fmt.Errorf("requests in flight at %s: %w", who, err)
 	}
-	return n, "dockerd at " + d.host, nil
+	ids := make([]string, len(inodes))
+	for i, ino := range inodes {
+		ids[i] = strconv.FormatUint(uint64(ino), 10)
+	}
+	return ids, who, nil
 }
 
 func (d *Driver) leftovers(ctx context.Context, prefix string) ([]container.Summary, []image.Summary, error) {

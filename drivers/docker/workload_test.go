@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/results"
+
 	"github.com/agentic-eval/agentic-eval/driver"
 
 	"github.com/agentic-eval/agentic-eval/internal/drivertest"
@@ -21,10 +23,10 @@ import (
 func TestWorkloadPhaseTimesTheArchiveAPIBesideTheProbe(t *testing.T) {
 	d := engine(t)
 	img := sandboxImage(t)
-	s := measure.DefaultSettings()
-	s.Phases = []measure.Phase{measure.PhaseWorkload}
+	s := results.DefaultSettings()
+	s.Phases = []results.Phase{results.PhaseWorkload}
 	s.Forks = 1
-	s.Workload = measure.WorkloadSettings{Samples: 1, FileSizes: []int64{4 << 10, 1 << 20}, FileReps: 2}
+	s.Workload = results.WorkloadSettings{Samples: 1, FileSizes: []int64{4 << 10, 1 << 20}, FileReps: 2}
 	r := measure.NewRunner(s, drivertest.Probe(t))
 	r.Dir, r.Image = t.TempDir(), img
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -42,7 +44,7 @@ func TestWorkloadPhaseTimesTheArchiveAPIBesideTheProbe(t *testing.T) {
 		path, dir string
 		bytes     int64
 	}
-	rows := map[key]measure.FileTransfer{}
+	rows := map[key]results.FileTransfer{}
 	for _, f := range w.Files {
 		rows[key{f.ExecPath, f.Direction, f.Bytes}] = f
 	}
@@ -51,7 +53,7 @@ func TestWorkloadPhaseTimesTheArchiveAPIBesideTheProbe(t *testing.T) {
 	}
 	for _, size := range s.Workload.FileSizes {
 		for _, dir := range []string{"put", "get"} {
-			pr, rt := rows[key{measure.ExecPathProbe, dir, size}], rows[key{measure.ExecPathRuntime, dir, size}]
+			pr, rt := rows[key{results.ExecPathProbe, dir, size}], rows[key{results.ExecPathRuntime, dir, size}]
 			if pr.Verified != 2 || pr.Path != workload.WorkDir+"/ae-file-"+itoa(size) {
 				t.Errorf("probe %s of %d: %+v", dir, size, pr)
 			}
@@ -67,7 +69,7 @@ func TestWorkloadPhaseTimesTheArchiveAPIBesideTheProbe(t *testing.T) {
 		}
 	}
 	for _, f := range res.Systems[0].Failures {
-		if f.Phase == string(measure.PhaseWorkload) && !strings.Contains(f.Cause, "checkpoint") && !strings.Contains(f.Cause, "snapshot") {
+		if f.Phase == string(results.PhaseWorkload) && !strings.Contains(f.Cause, "checkpoint") && !strings.Contains(f.Cause, "snapshot") {
 			t.Errorf("workload failure: %s", f.Cause)
 		}
 	}

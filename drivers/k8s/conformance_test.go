@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/results"
+
 	"github.com/agentic-eval/agentic-eval/driver"
 
 	"github.com/agentic-eval/agentic-eval/internal/drivertest"
@@ -85,8 +87,8 @@ func TestGVisorThroughKubernetes(t *testing.T) {
 	if !strings.Contains(err.Error(), "OOM Score") {
 		t.Errorf("the failure does not name gVisor's shim's OOM score: %v", err)
 	}
-	if c := measure.Classify(err); c != measure.ClassRuntime {
-		t.Errorf("class %s, want %s (the runtime cannot start here): %v", c, measure.ClassRuntime, err)
+	if c := measure.Classify(err); c != results.ClassRuntime {
+		t.Errorf("class %s, want %s (the runtime cannot start here): %v", c, results.ClassRuntime, err)
 	}
 	// The failure comes from the kubelet's events, not from a timeout.
 	if errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {

@@ -100,7 +100,7 @@ func assertRunGone(t *testing.T, runID string) {
 }
 
 // A run through Kubernetes killed with SIGKILL, which it cannot catch,
-// leaves its namespace, pods and images; the next `vms sweep` finds the
+// leaves its namespace, pods and images; the next `vms reap` finds the
 // dead run in the ledger and removes all of it. A run interrupted with
 // SIGINT removes everything itself before it exits.
 func TestAKilledOrInterruptedRunLeavesNothing(t *testing.T) {
@@ -111,18 +111,18 @@ func TestAKilledOrInterruptedRunLeavesNothing(t *testing.T) {
 	bin := buildCLI(t)
 	os.Setenv(KubeconfigEnv, kubetest.Kubeconfig)
 
-	t.Run("SIGKILL, then vms sweep", func(t *testing.T) {
+	t.Run("SIGKILL, then vms reap", func(t *testing.T) {
 		cmd, id, errb := startMeasure(t, bin, "--phases", "start-latency", "--samples", "200", "--phase-budget", "10m")
 		waitPod(t, id)
 		cmd.Process.Signal(syscall.SIGKILL)
 		cmd.Wait()
-		sw := exec.Command(bin, "vms", "sweep")
+		sw := exec.Command(bin, "vms", "reap")
 		out, err := sw.CombinedOutput()
 		if err != nil {
-			t.Fatalf("vms sweep: %v\n%s", err, out)
+			t.Fatalf("vms reap: %v\n%s", err, out)
 		}
 		if !strings.Contains(string(out), id) {
-			t.Errorf("vms sweep did not name the killed run %s:\n%s\n(the run's stderr:\n%s)", id, out, errb)
+			t.Errorf("vms reap did not name the killed run %s:\n%s\n(the run's stderr:\n%s)", id, out, errb)
 		}
 		assertRunGone(t, id)
 	})

@@ -84,7 +84,7 @@ func (c containerd) run(ctx context.Context, stdin io.Reader, args ...string) ([
 	cmd := exec.CommandContext(ctx, c.ctr, append([]string{"--address", c.socket, "--namespace", "k8s.io"}, args...)...)
 	cmd.Stdin = stdin
 	// ctr dies with this process: an import it finished after a killed
-	// run was swept would leave an image no listing looked for.
+	// run was reaped would leave an image no listing looked for.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb

@@ -201,7 +201,7 @@ func (d *Driver) Reap(ctx context.Context, prefix string) error {
 func (d *Driver) leftovers(ctx context.Context, prefix string) (nss, imgs []string, err error) {
 	conn, err := d.connected()
 	if err != nil {
-		// Never fingerprinted here (a sweep after a crash): connect now.
+		// Never fingerprinted here (a reap after a crash): connect now.
 		c, cerr := Connect()
 		if cerr != nil {
 			return nil, nil, nil // no cluster, nothing of ours in one

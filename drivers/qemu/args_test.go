@@ -46,7 +46,7 @@ func TestCommandLineOnTheImageAndWithout(t *testing.T) {
 					t.Errorf("%q in %q", not, a)
 				}
 			}
-			// What a sweep reads off an abandoned VM's command line names
+			// What a reap reads off an abandoned VM's command line names
 			// every socket and file it made.
 			paths := socketPathsInArgs(append([]string{"qemu-system-x86_64"}, a...))
 			for _, f := range v.files() {

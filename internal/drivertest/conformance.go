@@ -32,7 +32,7 @@ import (
 // when the capabilities say so, and work or fail with a cause; a restored
 // probe holds the token it was given before the snapshot, twice from one
 // snapshot; Destroy is idempotent and leaves nothing; a start cut short at
-// any moment leaves nothing; an abandoned run is found and swept by a fresh
+// any moment leaves nothing; an abandoned run is found and reaped by a fresh
 // driver.
 func Conformance(t *testing.T, newDriver func() driver.Driver, opts ...Option) {
 	d := newDriver()
@@ -91,7 +91,7 @@ func Conformance(t *testing.T, newDriver func() driver.Driver, opts ...Option) {
 	t.Run("snapshot, restore and fork where capable", c.snapshot)
 	t.Run("a start cut short leaves nothing", c.cutShort)
 	t.Run("a failed start says why and leaves nothing", c.failedStart)
-	t.Run("an abandoned run is swept", c.abandoned)
+	t.Run("an abandoned run is reaped", c.abandoned)
 }
 
 type conformance struct {
@@ -389,14 +389,14 @@ func (c *conformance) abandoned(t *testing.T) {
 	for i := 0; i < 2; i++ {
 		var a Attached
 		sb, _, p := StartReady(ctx, t, c.d, &a, c.spec(t, &a))
-		_ = sb // abandoned: the test's own clean-up destroys it only if the sweep did not
+		_ = sb // abandoned: the test's own clean-up destroys it only if the reap did not
 		pids = append(pids, p...)
 		a.Close()
 	}
 	fresh := c.newDriver()
 	sw, ok := fresh.(driver.Reaper)
 	if !ok {
-		t.Fatalf("%s is no measure.Sweeper", fresh.Variant())
+		t.Fatalf("%s is no measure.Reaper", fresh.Variant())
 	}
 	prefix := "ae-" + c.env.RunID
 	left, err := sw.Leftovers(ctx, prefix)
@@ -413,7 +413,7 @@ func (c *conformance) abandoned(t *testing.T) {
 	AssertNoLeftovers(t, fresh, prefix)
 }
 
-// AssertNoLeftovers fails t when d's Sweeper lists anything named with
+// AssertNoLeftovers fails t when d's Reaper lists anything named with
 // prefix.
 func AssertNoLeftovers(t testing.TB, d driver.Driver, prefix string) {
 	t.Helper()
@@ -436,7 +436,7 @@ func AssertNoLeftovers(t testing.TB, d driver.Driver, prefix string) {
 	if len(left) > 0 {
 		t.Errorf("%s left behind: %s", prefix, strings.Join(left, "; "))
 		if err := sw.Reap(ctx, prefix); err != nil && !errors.Is(err, context.Canceled) {
-			t.Logf("sweep of %s: %v", prefix, err)
+			t.Logf("reap of %s: %v", prefix, err)
 		}
 	}
 }

@@ -6,8 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/agentic-eval/agentic-eval/probe"
 	"golang.org/x/sys/unix"
+
+	"github.com/agentic-eval/agentic-eval/probe"
 )
 
 func TestProbeIsBuiltOnceAndRunsReady(t *testing.T) {

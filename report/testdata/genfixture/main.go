@@ -15,10 +15,12 @@ import (
 	"os"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/results"
+	"github.com/agentic-eval/agentic-eval/stats"
+
 	"github.com/agentic-eval/agentic-eval/driver"
 
 	"github.com/agentic-eval/agentic-eval/host"
-	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/probe"
 	"github.com/agentic-eval/agentic-eval/vms"
 )
@@ -51,23 +53,23 @@ func ns(ms []float64) []int64 {
 	return out
 }
 
-func latency(r *rng, n int, m, sigma, td float64) *measure.Latency {
+func latency(r *rng, n int, m, sigma, td float64) *results.Latency {
 	s := r.samples(n, m, sigma)
 	t := r.samples(n, td, 0.1)
-	return &measure.Latency{SamplesNS: ns(s), Summary: measure.SummarizeValues(s, "ms"), TeardownNS: ns(t), Teardown: measure.SummarizeValues(t, "ms"), Warmups: 2}
+	return &results.Latency{SamplesNS: ns(s), Summary: stats.SummarizeValues(s, "ms"), TeardownNS: ns(t), Teardown: stats.SummarizeValues(t, "ms"), Warmups: 2}
 }
 
-func burst(r *rng, k int, m float64) *measure.Burst {
+func burst(r *rng, k int, m float64) *results.Burst {
 	s := r.samples(k, m, 0.25)
 	wall := 0.0
 	for _, v := range s {
 		wall = math.Max(wall, v)
 	}
-	return &measure.Burst{K: k, Started: k, SamplesNS: ns(s), Summary: measure.SummarizeValues(s, "ms"), WallNS: int64(wall * 1e6), SpawnsPerSecond: float64(k) / (wall / 1000)}
+	return &results.Burst{K: k, Started: k, SamplesNS: ns(s), Summary: stats.SummarizeValues(s, "ms"), WallNS: int64(wall * 1e6), SpawnsPerSecond: float64(k) / (wall / 1000)}
 }
 
-func density(r *rng, n int, mib, cg float64, memBefore int64) *measure.Density {
-	d := &measure.Density{Requested: 50, Started: n, CachesDropped: true, MemAvailableBefore: memBefore}
+func density(r *rng, n int, mib, cg float64, memBefore int64) *results.Density {
+	d := &results.Density{Requested: 50, Started: n, CachesDropped: true, MemAvailableBefore: memBefore}
 	var per []float64
 	for i := 0; i < n; i++ {
 		v := mib * (1 + 0.04*(r.float()-0.5))
@@ -77,7 +79,7 @@ func density(r *rng, n int, mib, cg float64, memBefore int64) *measure.Density {
 		d.PSSBytes = append(d.PSSBytes, int64((v-c)*(1<<20)))
 		d.CgroupBytes = append(d.CgroupBytes, int64(c*(1<<20)))
 	}
-	d.PerInstanceMiB = measure.SummarizeValues(per, "MiB")
+	d.PerInstanceMiB = stats.SummarizeValues(per, "MiB")
 	d.DeltaPerInstanceMiB = math.Round(mib*1.12*100) / 100
 	d.MemAvailableAfter = memBefore - int64(d.DeltaPerInstanceMiB*float64(n)*(1<<20))
 	if n < 50 {
@@ -90,9 +92,9 @@ func main() {
 	r := &rng{s: 20261128}
 	start := time.Date(2026, 11, 27, 14, 2, 11, 0, time.UTC)
 	const memBefore = 30 << 30
-	res := measure.Results{
-		Schema:   measure.Schema,
-		Tool:     measure.Tool{Name: "agentic-eval", Version: "test-fixture", GoVersion: "go1.26.8"},
+	res := results.Results{
+		Schema:   results.Schema,
+		Tool:     results.Tool{Name: "agentic-eval", Version: "test-fixture", GoVersion: "go1.26.8"},
 		RunID:    "fixture01",
 		Started:  start,
 		Finished: start.Add(17*time.Minute + 42*time.Second),
@@ -105,16 +107,16 @@ func main() {
 			Cgroups:        host.Cgroups{Mode: "v2", V2Mount: "/sys/fs/cgroup", V2Controllers: []string{"cpu", "io", "memory", "pids"}},
 			GoVersion:      "go1.26.8",
 		},
-		Settings: measure.DefaultSettings(),
+		Settings: results.DefaultSettings(),
 		Warnings: []string{"TEST FIXTURE: hand-made figures for the report and mcpserver tests, not a measurement"},
 	}
-	unavailable := func(s vms.System, reason, fix string, boundary vms.Boundary, cp driver.ControlPlane) measure.VariantResult {
-		return declared(measure.VariantResult{System: s, Variant: s.Name(),
+	unavailable := func(s vms.System, reason, fix string, boundary vms.Boundary, cp driver.ControlPlane) results.VariantResult {
+		return declared(results.VariantResult{System: s, Variant: s.Name(),
 			Fingerprint:  driver.Fingerprint{Available: false, Reason: reason, Fix: fix},
 			Capabilities: driver.Capabilities{Control: cp}}, boundary)
 	}
-	hostID := func() *measure.Isolation {
-		return &measure.Isolation{HostBootID: res.Host.BootID, HostKernelRelease: res.Host.KernelRelease}
+	hostID := func() *results.Isolation {
+		return &results.Isolation{HostBootID: res.Host.BootID, HostKernelRelease: res.Host.KernelRelease}
 	}
 	gvIso := hostID()
 	gvIso.Assessment = probe.Assessment{Boundary: vms.BoundaryUserspaceKernel, Observed: true,
@@ -134,8 +136,8 @@ func main() {
 		Basis:    "declared: the sandbox has its own boot_id and kernel, and the facts cannot tell a VM from a userspace kernel",
 		Findings: []probe.Finding{}}
 
-	gvisor := func(variant string, lat, sigma float64) measure.VariantResult {
-		return declared(measure.VariantResult{System: vms.GVisor, Variant: variant,
+	gvisor := func(variant string, lat, sigma float64) results.VariantResult {
+		return declared(results.VariantResult{System: vms.GVisor, Variant: variant,
 			Fingerprint: driver.Fingerprint{Available: true, Version: "runsc release-20241104.0",
 				Details: map[string]string{"binary": "/var/cache/agentic-eval/bin/runsc", "platform": variant[len("gvisor/"):]}},
 			Capabilities: driver.Capabilities{Snapshot: true, Restore: true, RestoreMany: true, Exec: true,
@@ -144,14 +146,14 @@ func main() {
 			Burst:        burst(r, 8, lat*2.6),
 			Density:      density(r, 50, 31.5, 12.0, memBefore),
 			Isolation:    gvIso,
-			Snapshot: &measure.SnapshotResult{Supported: true, SnapshotNS: 238e6, SnapshotBytes: 61 << 20,
-				RestoreNS: ns([]float64{412.5, 398.1, 430.7, 405.2, 441.9}), Restore: measure.SummarizeValues([]float64{412.5, 398.1, 430.7, 405.2, 441.9}, "ms"),
+			Snapshot: &results.SnapshotResult{Supported: true, SnapshotNS: 238e6, SnapshotBytes: 61 << 20,
+				RestoreNS: ns([]float64{412.5, 398.1, 430.7, 405.2, 441.9}), Restore: stats.SummarizeValues([]float64{412.5, 398.1, 430.7, 405.2, 441.9}, "ms"),
 				Forks: 4, Verified: 5},
 		}, vms.BoundaryUserspaceKernel, vms.OpCreate, vms.OpDestroy, vms.OpSnapshot, vms.OpRestore, vms.OpFork)
 	}
 	ptrace := gvisor("gvisor/ptrace", 231, 0.12)
 	ptrace.Fingerprint.Warnings = []string{"ptrace platform: system calls are slower than with systrap; figures do not represent a production gVisor"}
-	docker := declared(measure.VariantResult{System: vms.Docker, Variant: "docker",
+	docker := declared(results.VariantResult{System: vms.Docker, Variant: "docker",
 		Fingerprint: driver.Fingerprint{Available: true, Version: "Docker Engine 20.10.24+dfsg1 (API 1.41)",
 			Details: map[string]string{"socket": "unix:///run/agentic-eval/dockerd.sock"}},
 		Capabilities: driver.Capabilities{Snapshot: true, Restore: true, Exec: true,
@@ -160,11 +162,11 @@ func main() {
 		Burst:        burst(r, 8, 1210),
 		Density:      density(r, 50, 8.9, 0.6, memBefore),
 		Isolation:    dkIso,
-		Snapshot:     &measure.SnapshotResult{Supported: true, Cause: "checkpoint failed on this host: criu: vdso: Unexpected rt vDSO area bounds"},
-		Failures: []measure.Failure{{Phase: "snapshot", Sandbox: "ae-fixture01-57",
+		Snapshot:     &results.SnapshotResult{Supported: true, Cause: "checkpoint failed on this host: criu: vdso: Unexpected rt vDSO area bounds"},
+		Failures: []results.Failure{{Phase: "snapshot", Sandbox: "ae-fixture01-57",
 			Cause: "docker checkpoint create ae-fixture01-57: criu: vdso: Unexpected rt vDSO area bounds"}},
 	}, vms.BoundarySharedKernel, vms.OpCreate, vms.OpExec, vms.OpDestroy)
-	qemu := declared(measure.VariantResult{System: vms.QEMUKVM, Variant: "qemu-kvm/kvm",
+	qemu := declared(results.VariantResult{System: vms.QEMUKVM, Variant: "qemu-kvm/kvm",
 		Fingerprint: driver.Fingerprint{Available: true, Version: "QEMU emulator version 7.2.15 (Debian 1:7.2+dfsg-7+deb12u12)",
 			Details: map[string]string{"accelerator": "kvm", "machine": "microvm", "kernel": "/var/cache/agentic-eval/qemu/vmlinuz"}},
 		Capabilities: driver.Capabilities{Snapshot: true, Restore: true, RestoreMany: true,
@@ -173,12 +175,12 @@ func main() {
 		Burst:        burst(r, 8, 1840),
 		Density:      density(r, 50, 141, 0, memBefore),
 		Isolation:    qIso,
-		Snapshot: &measure.SnapshotResult{Supported: true, SnapshotNS: 1310e6, SnapshotBytes: 132 << 20,
-			RestoreNS: ns([]float64{602.4, 588.0, 640.9, 611.3, 597.8}), Restore: measure.SummarizeValues([]float64{602.4, 588.0, 640.9, 611.3, 597.8}, "ms"),
+		Snapshot: &results.SnapshotResult{Supported: true, SnapshotNS: 1310e6, SnapshotBytes: 132 << 20,
+			RestoreNS: ns([]float64{602.4, 588.0, 640.9, 611.3, 597.8}), Restore: stats.SummarizeValues([]float64{602.4, 588.0, 640.9, 611.3, 597.8}, "ms"),
 			Forks: 4, Verified: 5},
 	}, vms.BoundaryHardware, vms.OpCreate, vms.OpSnapshot, vms.OpRestore, vms.OpFork, vms.OpDestroy)
 	noKVMNeeded := driver.ControlPlane{Kind: "REST API on a unix socket", Programmatic: true, MachineErrors: true, DiscoverableSchema: true}
-	res.Systems = []measure.VariantResult{
+	res.Systems = []results.VariantResult{
 		unavailable(vms.AetherVM, "no aethervm binary on PATH: it has no public release to install on Linux", "install aethervm when a Linux release exists", vms.BoundaryHardware, driver.ControlPlane{Kind: "MCP and REST", Programmatic: true, MachineErrors: true, DiscoverableSchema: true, ToolNative: true}),
 		unavailable(vms.Firecracker, "firecracker not found on PATH", "install the firecracker release binary on PATH (no Debian package exists)", vms.BoundaryHardware, noKVMNeeded),
 		unavailable(vms.CloudHypervisor, "cloud-hypervisor not found on PATH", "install the cloud-hypervisor release binary on PATH (no package in Debian 12)", vms.BoundaryHardware, noKVMNeeded),
@@ -196,7 +198,7 @@ func main() {
 
 // declared sets a driver's declared boundary and lifecycle operations on
 // vr.
-func declared(vr measure.VariantResult, b vms.Boundary, ops ...vms.Operation) measure.VariantResult {
+func declared(vr results.VariantResult, b vms.Boundary, ops ...vms.Operation) results.VariantResult {
 	vr.Capabilities.Boundary = b
 	vr.Operations = ops
 	return vr
