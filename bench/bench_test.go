@@ -14,15 +14,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/agentic-eval/agentic-eval/results"
-
 	"github.com/agentic-eval/agentic-eval/driver"
-
 	"github.com/agentic-eval/agentic-eval/drivers/ociruntime"
 	"github.com/agentic-eval/agentic-eval/drivers/registry"
 	"github.com/agentic-eval/agentic-eval/drivers/runc"
 	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/oci"
+	"github.com/agentic-eval/agentic-eval/probebin"
+	"github.com/agentic-eval/agentic-eval/results"
 )
 
 func setup(b *testing.B) (driver.Driver, string) {
@@ -33,7 +32,7 @@ func setup(b *testing.B) (driver.Driver, string) {
 	if fp := d.Fingerprint(ctx); !fp.Available {
 		b.Skipf("runc unavailable: %s", fp.Reason)
 	}
-	probe, err := measure.BuildProbe(ctx)
+	probe, err := probebin.Build(ctx)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -165,7 +164,7 @@ func benchOverhead(b *testing.B, variant string) {
 	if fp := d.Fingerprint(ctx); !fp.Available {
 		b.Skipf("%s unavailable: %s", variant, fp.Reason)
 	}
-	probe, err := measure.BuildProbe(ctx)
+	probe, err := probebin.Build(ctx)
 	if err != nil {
 		b.Fatal(err)
 	}

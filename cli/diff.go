@@ -5,11 +5,10 @@ import (
 	"io"
 	"strings"
 
-	"github.com/agentic-eval/agentic-eval/results"
-
 	"github.com/spf13/cobra"
 
 	"github.com/agentic-eval/agentic-eval/compare"
+	"github.com/agentic-eval/agentic-eval/results"
 )
 
 func init() {

@@ -6,11 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/agentic-eval/agentic-eval/results"
-
 	"github.com/spf13/cobra"
 
 	"github.com/agentic-eval/agentic-eval/residue"
+	"github.com/agentic-eval/agentic-eval/results"
 )
 
 func fleetRun(t *testing.T) *results.Results {

@@ -10,15 +10,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/agentic-eval/agentic-eval/results"
-
 	"github.com/spf13/cobra"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/agentic-eval/agentic-eval/drivers/k8s"
 	"github.com/agentic-eval/agentic-eval/drivers/registry"
 	"github.com/agentic-eval/agentic-eval/fleet"
-	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/probebin"
+	"github.com/agentic-eval/agentic-eval/results"
 	"github.com/agentic-eval/agentic-eval/vms"
 )
 
@@ -216,7 +215,7 @@ func (a *App) fleetMeasure(cmd *cobra.Command, f fleetFlags) error {
 	if err != nil {
 		return err
 	}
-	probe, err := measure.BuildProbe(ctx)
+	probe, err := probebin.Build(ctx)
 	if err != nil {
 		return fmt.Errorf("build the sandbox probe: %w", err)
 	}

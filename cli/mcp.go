@@ -3,11 +3,10 @@ package cli
 import (
 	"fmt"
 
-	"github.com/agentic-eval/agentic-eval/results"
-
 	"github.com/spf13/cobra"
 
 	"github.com/agentic-eval/agentic-eval/mcpserver"
+	"github.com/agentic-eval/agentic-eval/results"
 )
 
 // The MCP server registers under `vms` until the root command offers a

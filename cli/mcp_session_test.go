@@ -21,12 +21,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/agentic-eval/agentic-eval/driver"
-	"github.com/agentic-eval/agentic-eval/results"
-
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/agentic-eval/agentic-eval/driver"
 	"github.com/agentic-eval/agentic-eval/drivers/runc"
+	"github.com/agentic-eval/agentic-eval/results"
 )
 
 // rawSession is the built binary's MCP server on stdio, spoken to line by

@@ -10,19 +10,18 @@ import (
 	"sync"
 	"time"
 
-	"github.com/agentic-eval/agentic-eval/reap"
-	"github.com/agentic-eval/agentic-eval/results"
-	"github.com/agentic-eval/agentic-eval/stats"
-
-	"github.com/agentic-eval/agentic-eval/driver"
-
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"github.com/agentic-eval/agentic-eval/compare"
+	"github.com/agentic-eval/agentic-eval/driver"
 	"github.com/agentic-eval/agentic-eval/drivers/registry"
 	"github.com/agentic-eval/agentic-eval/image"
 	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/probebin"
+	"github.com/agentic-eval/agentic-eval/reap"
+	"github.com/agentic-eval/agentic-eval/results"
+	"github.com/agentic-eval/agentic-eval/stats"
 	"github.com/agentic-eval/agentic-eval/vms"
 	"github.com/agentic-eval/agentic-eval/workload"
 )
@@ -281,7 +280,7 @@ func (a *App) runMeasurement(ctx context.Context, drivers []driver.Driver, s res
 	if _, err := reapStale(ctx, a.stderr, a.stderr, false, reap.DefaultMaxWait); err != nil {
 		return nil, "", err
 	}
-	probePath, err := measure.BuildProbe(ctx)
+	probePath, err := probebin.Build(ctx)
 	if err != nil {
 		return nil, "", fmt.Errorf("build the sandbox probe: %w", err)
 	}

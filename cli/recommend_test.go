@@ -7,10 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/agentic-eval/agentic-eval/results"
-
 	"github.com/agentic-eval/agentic-eval/drivers/registry"
 	"github.com/agentic-eval/agentic-eval/evaluate"
+	"github.com/agentic-eval/agentic-eval/results"
 	"github.com/agentic-eval/agentic-eval/vms"
 )
 

@@ -5,12 +5,11 @@ import (
 	"io"
 	"strings"
 
-	"github.com/agentic-eval/agentic-eval/results"
-
 	"github.com/spf13/cobra"
 
 	"github.com/agentic-eval/agentic-eval/compare"
 	"github.com/agentic-eval/agentic-eval/evaluate"
+	"github.com/agentic-eval/agentic-eval/results"
 )
 
 // sideFigures are the headline figures `vms results` sets side by side

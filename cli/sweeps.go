@@ -6,10 +6,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/agentic-eval/agentic-eval/results"
-
 	"github.com/spf13/pflag"
 
+	"github.com/agentic-eval/agentic-eval/results"
 	"github.com/agentic-eval/agentic-eval/workload"
 )
 

@@ -5,10 +5,10 @@ import (
 	"math"
 	"sort"
 
+	"golang.org/x/perf/benchmath"
+
 	"github.com/agentic-eval/agentic-eval/results"
 	"github.com/agentic-eval/agentic-eval/stats"
-
-	"golang.org/x/perf/benchmath"
 )
 
 // Rule decides when a change is a regression: significant at Alpha and

@@ -5,7 +5,6 @@ import (
 	"slices"
 
 	"github.com/agentic-eval/agentic-eval/results"
-
 	"github.com/agentic-eval/agentic-eval/vms"
 )
 

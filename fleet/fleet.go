@@ -14,8 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/agentic-eval/agentic-eval/results"
-
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -26,6 +24,7 @@ import (
 
 	"github.com/agentic-eval/agentic-eval/drivers/k8s"
 	"github.com/agentic-eval/agentic-eval/ociimage"
+	"github.com/agentic-eval/agentic-eval/results"
 )
 
 // Options say what a fleet run measures and with what.

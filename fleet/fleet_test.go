@@ -20,7 +20,7 @@ import (
 
 	"github.com/agentic-eval/agentic-eval/drivers/k8s"
 	"github.com/agentic-eval/agentic-eval/internal/kubetest"
-	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/probebin"
 	"github.com/agentic-eval/agentic-eval/reap"
 )
 
@@ -52,7 +52,7 @@ func binaries(t *testing.T) (string, string) {
 		if harness, buildErr = BuildHarness(ctx, buildDir); buildErr != nil {
 			return
 		}
-		probePath, buildErr = measure.BuildProbe(ctx)
+		probePath, buildErr = probebin.Build(ctx)
 	})
 	if buildErr != nil {
 		t.Fatalf("build: %v", buildErr)

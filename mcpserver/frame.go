@@ -11,10 +11,10 @@ import (
 	"regexp"
 	"sync"
 
-	"github.com/agentic-eval/agentic-eval/results"
-
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/agentic-eval/agentic-eval/results"
 )
 
 // The stdio framing of this server. The SDK's own stdio transport (go-sdk

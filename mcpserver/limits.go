@@ -9,9 +9,9 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/agentic-eval/agentic-eval/results"
-
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/agentic-eval/agentic-eval/results"
 )
 
 // MaxArgumentBytes caps every string in a tool's arguments (values and

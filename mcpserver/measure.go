@@ -10,16 +10,15 @@ import (
 	"sync"
 	"time"
 
-	"github.com/agentic-eval/agentic-eval/reap"
-	"github.com/agentic-eval/agentic-eval/results"
-
-	"github.com/agentic-eval/agentic-eval/driver"
-
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/agentic-eval/agentic-eval/driver"
 	"github.com/agentic-eval/agentic-eval/drivers/registry"
 	"github.com/agentic-eval/agentic-eval/image"
 	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/probebin"
+	"github.com/agentic-eval/agentic-eval/reap"
+	"github.com/agentic-eval/agentic-eval/results"
 )
 
 // The measure tool: one bounded measurement at a time, through the same
@@ -207,7 +206,7 @@ func (m *measurer) run(ctx context.Context, req *mcp.CallToolRequest, in Measure
 		return nil, MeasureOutput{}, fmt.Errorf("reap stale runs: %w", err)
 	}
 	prog.send("building the sandbox probe")
-	probePath, err := measure.BuildProbe(ctx)
+	probePath, err := probebin.Build(ctx)
 	if err != nil {
 		return nil, MeasureOutput{}, fmt.Errorf("build the sandbox probe: %w", err)
 	}

@@ -11,9 +11,9 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/agentic-eval/agentic-eval/results"
-
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/agentic-eval/agentic-eval/results"
 )
 
 // Results files as MCP resources: every *.json file directly inside the

@@ -10,14 +10,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/agentic-eval/agentic-eval/results"
-
-	"github.com/agentic-eval/agentic-eval/driver"
-
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/agentic-eval/agentic-eval/driver"
 	"github.com/agentic-eval/agentic-eval/drivers/registry"
 	"github.com/agentic-eval/agentic-eval/evaluate"
+	"github.com/agentic-eval/agentic-eval/results"
 	"github.com/agentic-eval/agentic-eval/rubric"
 	"github.com/agentic-eval/agentic-eval/vms"
 )

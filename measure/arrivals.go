@@ -10,14 +10,21 @@ import (
 	"sync"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/driver"
 	"github.com/agentic-eval/agentic-eval/results"
 	"github.com/agentic-eval/agentic-eval/stats"
-
-	"github.com/agentic-eval/agentic-eval/driver"
-
 	"github.com/agentic-eval/agentic-eval/vms"
 	"github.com/agentic-eval/agentic-eval/workload"
 )
+
+// arrivals is the results.PhaseArrivals phase.
+type arrivals struct{}
+
+func (arrivals) name() results.Phase { return results.PhaseArrivals }
+func (arrivals) wanted(s results.Settings) bool {
+	return s.Has(results.PhaseArrivals) && len(s.Arrivals.Rates) > 0
+}
+func (arrivals) run(ctx context.Context, r *Runner, t target) { r.measureArrivals(ctx, t.d, t.vr) }
 
 // The open-loop arrivals: sandboxes requested at a fixed mean rate, with
 // Poisson arrivals (exponential gaps), each rate of a ladder held for a

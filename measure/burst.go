@@ -7,14 +7,19 @@ import (
 	"sync"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/driver"
 	"github.com/agentic-eval/agentic-eval/results"
 	"github.com/agentic-eval/agentic-eval/stats"
-
-	"github.com/agentic-eval/agentic-eval/driver"
-
 	"github.com/agentic-eval/agentic-eval/vms"
 	"github.com/agentic-eval/agentic-eval/workload"
 )
+
+// burst is the results.PhaseBurst phase.
+type burst struct{}
+
+func (burst) name() results.Phase                          { return results.PhaseBurst }
+func (burst) wanted(s results.Settings) bool               { return s.Has(results.PhaseBurst) && s.Burst > 0 }
+func (burst) run(ctx context.Context, r *Runner, t target) { r.measureBurst(ctx, t.d, t.vr) }
 
 // The burst sweep: k spawns requested at once, for k climbing a ladder
 // (1, 4, 16, 64 by default), to find where a runtime stops scaling on this

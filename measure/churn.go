@@ -7,15 +7,20 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+	"github.com/agentic-eval/agentic-eval/residue"
 	"github.com/agentic-eval/agentic-eval/results"
 	"github.com/agentic-eval/agentic-eval/stats"
-
-	"github.com/agentic-eval/agentic-eval/driver"
-
-	"github.com/agentic-eval/agentic-eval/residue"
 	"github.com/agentic-eval/agentic-eval/vms"
 	"github.com/agentic-eval/agentic-eval/workload"
 )
+
+// churn is the results.PhaseChurn phase.
+type churn struct{}
+
+func (churn) name() results.Phase                          { return results.PhaseChurn }
+func (churn) wanted(s results.Settings) bool               { return s.Has(results.PhaseChurn) && s.Churn > 0 }
+func (churn) run(ctx context.Context, r *Runner, t target) { r.measureChurn(ctx, t.d, t.vr) }
 
 // measureChurn runs create, workload, destroy cycles until Settings.Churn
 // cycles or Settings.ChurnTime, whichever first, and compares the host

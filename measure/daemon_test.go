@@ -7,10 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/agentic-eval/agentic-eval/results"
-
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/client"
+
+	"github.com/agentic-eval/agentic-eval/results"
 )
 
 // The Docker client's own error for a daemon that is gone (its socket

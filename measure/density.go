@@ -7,14 +7,19 @@ import (
 	"sync"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+	"github.com/agentic-eval/agentic-eval/memstat"
 	"github.com/agentic-eval/agentic-eval/results"
 	"github.com/agentic-eval/agentic-eval/stats"
-
-	"github.com/agentic-eval/agentic-eval/driver"
-
-	"github.com/agentic-eval/agentic-eval/memstat"
 	"github.com/agentic-eval/agentic-eval/vms"
 )
+
+// density is the results.PhaseDensity phase.
+type density struct{}
+
+func (density) name() results.Phase                          { return results.PhaseDensity }
+func (density) wanted(s results.Settings) bool               { return s.Has(results.PhaseDensity) && s.Density > 0 }
+func (density) run(ctx context.Context, r *Runner, t target) { r.measureDensity(ctx, t.d, t.vr) }
 
 const mib = 1 << 20
 

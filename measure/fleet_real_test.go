@@ -10,15 +10,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/agentic-eval/agentic-eval/results"
-	"github.com/agentic-eval/agentic-eval/stats"
-
 	"github.com/agentic-eval/agentic-eval/driver"
-
 	"github.com/agentic-eval/agentic-eval/drivers/runc"
 	"github.com/agentic-eval/agentic-eval/image"
 	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/probebin"
 	"github.com/agentic-eval/agentic-eval/residue"
+	"github.com/agentic-eval/agentic-eval/results"
+	"github.com/agentic-eval/agentic-eval/stats"
 )
 
 // runFleetPhases runs the density fill and the churn loop through the real
@@ -34,7 +33,7 @@ func runFleetPhases(t *testing.T, mut func(*results.Settings), withImage bool) *
 	if fp := d.Fingerprint(ctx); !fp.Available {
 		t.Skipf("runc unavailable here: %s (fix: %s)", fp.Reason, fp.Fix)
 	}
-	probe, err := measure.BuildProbe(ctx)
+	probe, err := probebin.Build(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

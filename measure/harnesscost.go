@@ -9,9 +9,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/agentic-eval/agentic-eval/results"
-
 	"golang.org/x/sys/unix"
+
+	"github.com/agentic-eval/agentic-eval/results"
 )
 
 // costMeter measures a HarnessCost from its start to stop.

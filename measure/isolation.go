@@ -6,13 +6,20 @@ import (
 	"net"
 	"strings"
 
-	"github.com/agentic-eval/agentic-eval/results"
-
 	"github.com/agentic-eval/agentic-eval/driver"
-	"github.com/agentic-eval/agentic-eval/vms"
-
 	"github.com/agentic-eval/agentic-eval/probe"
+	"github.com/agentic-eval/agentic-eval/results"
+	"github.com/agentic-eval/agentic-eval/vms"
 )
+
+// isolation is the results.PhaseIsolation phase.
+type isolation struct{}
+
+func (isolation) name() results.Phase            { return results.PhaseIsolation }
+func (isolation) wanted(s results.Settings) bool { return s.Has(results.PhaseIsolation) }
+func (isolation) run(ctx context.Context, r *Runner, t target) {
+	r.measureIsolation(ctx, t.d, t.vr, t.hostID)
+}
 
 // measureIsolation asks a fresh sandbox's probe for its facts (the one the
 // start-latency phase left, or a new one), with a

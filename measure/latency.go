@@ -5,12 +5,18 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/driver"
 	"github.com/agentic-eval/agentic-eval/results"
 	"github.com/agentic-eval/agentic-eval/stats"
-
-	"github.com/agentic-eval/agentic-eval/driver"
 	"github.com/agentic-eval/agentic-eval/vms"
 )
+
+// startLatency is the results.PhaseStartLatency phase.
+type startLatency struct{}
+
+func (startLatency) name() results.Phase                          { return results.PhaseStartLatency }
+func (startLatency) wanted(s results.Settings) bool               { return s.Has(results.PhaseStartLatency) }
+func (startLatency) run(ctx context.Context, r *Runner, t target) { r.measureLatency(ctx, t.d, t.vr) }
 
 // measureLatency spawns fresh sandboxes one after another: Warmups not
 // counted, then samples counted under the run's Sampling rule, each timed
@@ -21,7 +27,7 @@ import (
 func (r *Runner) measureLatency(ctx context.Context, d driver.Driver, vr *results.VariantResult) {
 	s := r.Settings
 	var starts, preps, teardowns []time.Duration
-	var stages phaseAcc
+	var stages stageAcc
 	sp := sampling(s, s.Samples).Begin()
 	consecutiveFailures := 0
 	for warm := 0; ctx.Err() == nil && (warm < s.Warmups || sp.More()); {

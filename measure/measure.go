@@ -8,14 +8,11 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/agentic-eval/agentic-eval/reap"
-
-	"github.com/agentic-eval/agentic-eval/results"
-
 	"github.com/agentic-eval/agentic-eval/driver"
-
 	"github.com/agentic-eval/agentic-eval/host"
 	"github.com/agentic-eval/agentic-eval/probe"
+	"github.com/agentic-eval/agentic-eval/reap"
+	"github.com/agentic-eval/agentic-eval/results"
 )
 
 // Run measures each driver in turn and returns the run's document. It
@@ -129,36 +126,22 @@ func (r *Runner) runDriver(ctx context.Context, d driver.Driver, hostID probe.Ho
 			return vr
 		}
 	}
-	s := r.Settings
-	steps := []struct {
-		phase results.Phase
-		on    bool
-		run   func()
-	}{
-		{results.PhaseStartLatency, s.Has(results.PhaseStartLatency), func() { r.measureLatency(ctx, d, &vr) }},
-		{results.PhaseBurst, s.Has(results.PhaseBurst) && s.Burst > 0, func() { r.measureBurst(ctx, d, &vr) }},
-		{results.PhaseArrivals, s.Has(results.PhaseArrivals) && len(s.Arrivals.Rates) > 0, func() { r.measureArrivals(ctx, d, &vr) }},
-		{results.PhaseDensity, s.Has(results.PhaseDensity) && s.Density > 0, func() { r.measureDensity(ctx, d, &vr) }},
-		{results.PhaseChurn, s.Has(results.PhaseChurn) && s.Churn > 0, func() { r.measureChurn(ctx, d, &vr) }},
-		{results.PhaseIsolation, s.Has(results.PhaseIsolation), func() { r.measureIsolation(ctx, d, &vr, hostID) }},
-		{results.PhaseSnapshot, s.Has(results.PhaseSnapshot), func() { r.measureSnapshot(ctx, d, &vr) }},
-		{results.PhaseWorkload, s.Has(results.PhaseWorkload), func() { r.measureWorkloads(ctx, d, &vr) }},
-	}
+	t := target{d: d, vr: &vr, hostID: hostID}
 	never := ""
-	for _, st := range steps {
-		if !st.on || ctx.Err() != nil {
+	for _, ph := range phases {
+		if !ph.wanted(r.Settings) || ctx.Err() != nil {
 			continue
 		}
 		if never != "" {
 			// Every phase starts sandboxes; none can start here.
-			vr.Failures = append(vr.Failures, results.Failure{Phase: string(st.phase), Cause: never, Class: results.ClassRuntime})
+			vr.Failures = append(vr.Failures, results.Failure{Phase: string(ph.name()), Cause: never, Class: results.ClassRuntime})
 			continue
 		}
-		r.logf("%s: %s", d.Variant(), st.phase)
-		t := time.Now()
-		st.run()
-		vr.PhaseNS[string(st.phase)] = int64(time.Since(t))
-		if st.phase == results.PhaseStartLatency {
+		r.logf("%s: %s", d.Variant(), ph.name())
+		t0 := time.Now()
+		ph.run(ctx, r, t)
+		vr.PhaseNS[string(ph.name())] = int64(time.Since(t0))
+		if ph.name() == results.PhaseStartLatency {
 			never = neverStarts(&vr)
 		}
 	}

@@ -10,12 +10,18 @@ import (
 	"strings"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/driver"
 	"github.com/agentic-eval/agentic-eval/results"
 	"github.com/agentic-eval/agentic-eval/stats"
-
-	"github.com/agentic-eval/agentic-eval/driver"
 	"github.com/agentic-eval/agentic-eval/vms"
 )
+
+// snapshot is the results.PhaseSnapshot phase.
+type snapshot struct{}
+
+func (snapshot) name() results.Phase                          { return results.PhaseSnapshot }
+func (snapshot) wanted(s results.Settings) bool               { return s.Has(results.PhaseSnapshot) }
+func (snapshot) run(ctx context.Context, r *Runner, t target) { r.measureSnapshot(ctx, t.d, t.vr) }
 
 // measureSnapshot branches a warm sandbox: the probe holds a random token in
 // memory; the harness snapshots the sandbox, restores it once, then forks

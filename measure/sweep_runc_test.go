@@ -7,14 +7,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/agentic-eval/agentic-eval/results"
-
 	"github.com/agentic-eval/agentic-eval/driver"
-
 	"github.com/agentic-eval/agentic-eval/drivers/runc"
 	"github.com/agentic-eval/agentic-eval/image"
 	"github.com/agentic-eval/agentic-eval/internal/drivertest"
 	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/results"
 	"github.com/agentic-eval/agentic-eval/workload"
 )
 

@@ -12,15 +12,20 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/agentic-eval/agentic-eval/driver"
+	"github.com/agentic-eval/agentic-eval/probe"
 	"github.com/agentic-eval/agentic-eval/results"
 	"github.com/agentic-eval/agentic-eval/stats"
-
-	"github.com/agentic-eval/agentic-eval/driver"
-
-	"github.com/agentic-eval/agentic-eval/probe"
 	"github.com/agentic-eval/agentic-eval/vms"
 	"github.com/agentic-eval/agentic-eval/workload"
 )
+
+// workloads is the results.PhaseWorkload phase.
+type workloads struct{}
+
+func (workloads) name() results.Phase                          { return results.PhaseWorkload }
+func (workloads) wanted(s results.Settings) bool               { return s.Has(results.PhaseWorkload) }
+func (workloads) run(ctx context.Context, r *Runner, t target) { r.measureWorkloads(ctx, t.d, t.vr) }
 
 // measureWorkloads runs the workload phase for d.
 func (r *Runner) measureWorkloads(ctx context.Context, d driver.Driver, vr *results.VariantResult) {

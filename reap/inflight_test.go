@@ -15,7 +15,7 @@ func TestSightingsCountOnlyRequestsHeldForLessThanTheStall(t *testing.T) {
 		ids  []string
 		want int
 	}{
-		{0, []string{"1", "2"}, 2},             // both new
+		{0, []string{"1", "2"}, 2}, // both new
 		{5 * time.Second, []string{"1", "2", "3"}, 3},
 		{11 * time.Second, []string{"2", "3"}, 1}, // 2 held past the stall; 1 ended
 		{16 * time.Second, []string{"3"}, 0},      // 3 past the stall too

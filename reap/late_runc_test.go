@@ -13,9 +13,8 @@ import (
 	"time"
 
 	"github.com/agentic-eval/agentic-eval/driver"
-	"github.com/agentic-eval/agentic-eval/reap"
-
 	"github.com/agentic-eval/agentic-eval/drivers/runc"
+	"github.com/agentic-eval/agentic-eval/reap"
 )
 
 // TestReapFindsWhatAKilledRunsRuntimeCreatesAfterTheFirstListing records

@@ -4,11 +4,10 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/agentic-eval/agentic-eval/results"
-	"github.com/agentic-eval/agentic-eval/stats"
-
 	"github.com/agentic-eval/agentic-eval/evaluate"
+	"github.com/agentic-eval/agentic-eval/results"
 	"github.com/agentic-eval/agentic-eval/rubric"
+	"github.com/agentic-eval/agentic-eval/stats"
 	"github.com/agentic-eval/agentic-eval/vms"
 )
 

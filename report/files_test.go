@@ -5,9 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/agentic-eval/agentic-eval/results"
-
 	"github.com/agentic-eval/agentic-eval/report"
+	"github.com/agentic-eval/agentic-eval/results"
 	"github.com/agentic-eval/agentic-eval/vms"
 )
 

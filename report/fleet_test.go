@@ -4,11 +4,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/agentic-eval/agentic-eval/results"
-
 	"golang.org/x/net/html"
 
 	"github.com/agentic-eval/agentic-eval/report"
+	"github.com/agentic-eval/agentic-eval/results"
 	"github.com/agentic-eval/agentic-eval/vms"
 )
 

@@ -4,10 +4,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/agentic-eval/agentic-eval/results"
-
 	"github.com/agentic-eval/agentic-eval/compare"
 	"github.com/agentic-eval/agentic-eval/evaluate"
+	"github.com/agentic-eval/agentic-eval/results"
 )
 
 // sideFigures are the figures the page sets side by side across runs:

@@ -7,10 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/agentic-eval/agentic-eval/stats"
-
 	"github.com/agentic-eval/agentic-eval/driver"
-
+	"github.com/agentic-eval/agentic-eval/stats"
 	"github.com/agentic-eval/agentic-eval/vms"
 )
 

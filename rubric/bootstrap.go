@@ -8,7 +8,6 @@ import (
 
 	"github.com/agentic-eval/agentic-eval/results"
 	"github.com/agentic-eval/agentic-eval/stats"
-
 	"github.com/agentic-eval/agentic-eval/vms"
 )
 

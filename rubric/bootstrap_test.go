@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/agentic-eval/agentic-eval/results"
-
 	"github.com/agentic-eval/agentic-eval/vms"
 )
 

@@ -12,13 +12,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/agentic-eval/agentic-eval/results"
-	"github.com/agentic-eval/agentic-eval/stats"
-
 	"github.com/agentic-eval/agentic-eval/driver"
-
 	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/probe"
+	"github.com/agentic-eval/agentic-eval/results"
+	"github.com/agentic-eval/agentic-eval/stats"
 	"github.com/agentic-eval/agentic-eval/vms"
 )
 

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/agentic-eval/agentic-eval/results"
-
 	"github.com/agentic-eval/agentic-eval/vms"
 )
 

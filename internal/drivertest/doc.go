@@ -4,7 +4,7 @@
 // Only _test.go files import it.
 //
 // Its opinion: tests run the real probe in the real runtime, so the probe
-// is the one measure.BuildProbe builds for the harness, never a stand-in;
+// is the one probebin.Build builds for the harness, never a stand-in;
 // a probe that does not build fails the test (it is this module's own
 // code), while a missing runtime is each driver's to skip with its precise
 // reason. Nothing here knows a runtime: what a driver leaves behind is

@@ -12,10 +12,9 @@ import (
 	"time"
 
 	"github.com/agentic-eval/agentic-eval/driver"
-
 	"github.com/agentic-eval/agentic-eval/host"
-	"github.com/agentic-eval/agentic-eval/measure"
 	"github.com/agentic-eval/agentic-eval/probe"
+	"github.com/agentic-eval/agentic-eval/probebin"
 )
 
 var probeOnce struct {
@@ -24,7 +23,7 @@ var probeOnce struct {
 	err  error
 }
 
-// Probe returns the host path of the static probe (measure.BuildProbe:
+// Probe returns the host path of the static probe (probebin.Build:
 // $AGENTIC_EVAL_PROBE, or a cached static build of cmd/sandbox-probe),
 // built once per test binary. A probe that does not build fails t.
 func Probe(t testing.TB) string {
@@ -32,7 +31,7 @@ func Probe(t testing.TB) string {
 	probeOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
-		probeOnce.path, probeOnce.err = measure.BuildProbe(ctx)
+		probeOnce.path, probeOnce.err = probebin.Build(ctx)
 	})
 	if probeOnce.err != nil {
 		t.Fatalf("no probe binary: %v", probeOnce.err)

@@ -15,13 +15,11 @@ import (
 	"os"
 	"time"
 
-	"github.com/agentic-eval/agentic-eval/results"
-	"github.com/agentic-eval/agentic-eval/stats"
-
 	"github.com/agentic-eval/agentic-eval/driver"
-
 	"github.com/agentic-eval/agentic-eval/host"
 	"github.com/agentic-eval/agentic-eval/probe"
+	"github.com/agentic-eval/agentic-eval/results"
+	"github.com/agentic-eval/agentic-eval/stats"
 	"github.com/agentic-eval/agentic-eval/vms"
 )
 

@@ -1,4 +1,4 @@
-package measure
+package probebin
 
 import (
 	"bytes"
@@ -18,27 +18,27 @@ import (
 	"github.com/agentic-eval/agentic-eval/probe"
 )
 
-// ProbeEnv names a prebuilt probe binary that BuildProbe returns as is.
-const ProbeEnv = "AGENTIC_EVAL_PROBE"
+// Env names a prebuilt probe binary that Build returns as is.
+const Env = "AGENTIC_EVAL_PROBE"
 
-// ProbeCacheDir is where BuildProbe caches probe builds, one directory per
+// CacheDir is where Build caches probe builds, one directory per
 // source key.
-const ProbeCacheDir = "/var/cache/agentic-eval/probe"
+const CacheDir = "/var/cache/agentic-eval/probe"
 
 const modulePath = "github.com/agentic-eval/agentic-eval"
 
-// BuildProbe returns the host path of a static build of cmd/sandbox-probe.
+// Build returns the host path of a static build of cmd/sandbox-probe.
 // $AGENTIC_EVAL_PROBE wins when set (it must be an executable file);
 // otherwise the probe is built from the module's sources with
-// CGO_ENABLED=0 into ProbeCacheDir/<key>/sandbox-probe, where key hashes
+// CGO_ENABLED=0 into CacheDir/<key>/sandbox-probe, where key hashes
 // the probe's sources, go.mod and `go version`, and an existing build for
 // the key is reused. The module root is found by walking up from the
 // working directory; outside a checkout, the probe setup installed at
-// InstalledProbe is used.
-func BuildProbe(ctx context.Context) (string, error) {
-	if p := os.Getenv(ProbeEnv); p != "" {
+// Installed is used.
+func Build(ctx context.Context) (string, error) {
+	if p := os.Getenv(Env); p != "" {
 		if err := checkExecutable(p); err != nil {
-			return "", fmt.Errorf("probe from $%s: %w", ProbeEnv, err)
+			return "", fmt.Errorf("probe from $%s: %w", Env, err)
 		}
 		return p, nil
 	}
@@ -50,27 +50,27 @@ func BuildProbe(ctx context.Context) (string, error) {
 	if err != nil {
 		// Outside a checkout, use the probe scripts/setup.sh installed, if
 		// it is the probe this tool speaks to.
-		if checkExecutable(InstalledProbe) == nil {
-			if err := CheckProbeFeatures(ctx, InstalledProbe); err != nil {
+		if checkExecutable(Installed) == nil {
+			if err := CheckFeatures(ctx, Installed); err != nil {
 				return "", fmt.Errorf("build probe: %w", err)
 			}
-			return InstalledProbe, nil
+			return Installed, nil
 		}
-		return "", fmt.Errorf("build probe: %w, and no probe is installed at %s (run scripts/setup.sh); or set %s to a static sandbox-probe binary", err, InstalledProbe, ProbeEnv)
+		return "", fmt.Errorf("build probe: %w, and no probe is installed at %s (run scripts/setup.sh); or set %s to a static sandbox-probe binary", err, Installed, Env)
 	}
-	return buildProbe(ctx, root, ProbeCacheDir)
+	return buildProbe(ctx, root, CacheDir)
 }
 
-// InstalledProbe is where scripts/setup.sh installs the probe, used when the
+// Installed is where scripts/setup.sh installs the probe, used when the
 // tool runs outside a checkout of its module.
-const InstalledProbe = "/var/cache/agentic-eval/bin/sandbox-probe"
+const Installed = "/var/cache/agentic-eval/bin/sandbox-probe"
 
 // buildProbe builds (or finds cached) the probe of the module at root
 // under cacheRoot.
 func buildProbe(ctx context.Context, root, cacheRoot string) (string, error) {
 	gobin, err := exec.LookPath("go")
 	if err != nil {
-		return "", fmt.Errorf("build probe: go toolchain not found on PATH (%w); install Go or set %s to a static sandbox-probe binary", err, ProbeEnv)
+		return "", fmt.Errorf("build probe: go toolchain not found on PATH (%w); install Go or set %s to a static sandbox-probe binary", err, Env)
 	}
 	ver, err := exec.CommandContext(ctx, gobin, "version").Output()
 	if err != nil {
@@ -86,7 +86,7 @@ func buildProbe(ctx context.Context, root, cacheRoot string) (string, error) {
 		return bin, nil
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("build probe: cache directory: %w; set %s to a static sandbox-probe binary", err, ProbeEnv)
+		return "", fmt.Errorf("build probe: cache directory: %w; set %s to a static sandbox-probe binary", err, Env)
 	}
 	tmp, err := os.CreateTemp(dir, ".sandbox-probe-*")
 	if err != nil {
@@ -183,11 +183,11 @@ func checkExecutable(p string) error {
 	return nil
 }
 
-// CheckProbeFeatures runs the probe at path with probe.FeaturesFlag and
+// CheckFeatures runs the probe at path with probe.FeaturesFlag and
 // refuses it unless it reports this tool's probe.Features: a probe left by
 // an older setup would otherwise run, and fail in ways that look like the
 // runtime's (a guest that never reports ready).
-func CheckProbeFeatures(ctx context.Context, path string) error {
+func CheckFeatures(ctx context.Context, path string) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, path, probe.FeaturesFlag)
@@ -200,5 +200,5 @@ func CheckProbeFeatures(ctx context.Context, path string) error {
 	if len(got) > 80 {
 		got = got[:77] + "..."
 	}
-	return fmt.Errorf("the probe at %s is from another version of agentic-eval (it reports %q; this tool needs %q): run scripts/setup.sh again, run from a checkout, or set %s", path, got, probe.Features, ProbeEnv)
+	return fmt.Errorf("the probe at %s is from another version of agentic-eval (it reports %q; this tool needs %q): run scripts/setup.sh again, run from a checkout, or set %s", path, got, probe.Features, Env)
 }

@@ -1,4 +1,4 @@
-package measure
+package probebin
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-func TestBuildProbeBuildsOnceThenServesTheCache(t *testing.T) {
+func TestBuildBuildsOnceThenServesTheCache(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("go toolchain not on PATH: cannot build the probe")
 	}
@@ -73,51 +73,51 @@ func TestBuildProbeBuildsOnceThenServesTheCache(t *testing.T) {
 	}
 }
 
-func TestBuildProbeUsesTheEnvironmentOverride(t *testing.T) {
+func TestBuildUsesTheEnvironmentOverride(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "my-probe")
 	if err := os.WriteFile(bin, []byte("#!/bin/true\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv(ProbeEnv, bin)
-	got, err := BuildProbe(context.Background())
+	t.Setenv(Env, bin)
+	got, err := Build(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got != bin {
-		t.Errorf("BuildProbe = %s, want $%s = %s", got, ProbeEnv, bin)
+		t.Errorf("Build = %s, want $%s = %s", got, Env, bin)
 	}
 }
 
-func TestBuildProbeRejectsAMissingOrNonExecutableOverride(t *testing.T) {
+func TestBuildRejectsAMissingOrNonExecutableOverride(t *testing.T) {
 	dir := t.TempDir()
 	plain := filepath.Join(dir, "plain")
 	if err := os.WriteFile(plain, []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range []string{filepath.Join(dir, "missing"), plain, dir} {
-		t.Setenv(ProbeEnv, p)
-		if got, err := BuildProbe(context.Background()); err == nil {
-			t.Errorf("%s=%s: BuildProbe = %s, want an error", ProbeEnv, p, got)
-		} else if !strings.Contains(err.Error(), ProbeEnv) {
-			t.Errorf("error %q does not name %s", err, ProbeEnv)
+		t.Setenv(Env, p)
+		if got, err := Build(context.Background()); err == nil {
+			t.Errorf("%s=%s: Build = %s, want an error", Env, p, got)
+		} else if !strings.Contains(err.Error(), Env) {
+			t.Errorf("error %q does not name %s", err, Env)
 		}
 	}
 }
 
-func TestBuildProbeOutsideTheModuleFallsBackToTheInstalledProbeOrSaysWhatToSet(t *testing.T) {
-	t.Setenv(ProbeEnv, "")
+func TestBuildOutsideTheModuleFallsBackToTheInstalledProbeOrSaysWhatToSet(t *testing.T) {
+	t.Setenv(Env, "")
 	t.Chdir(t.TempDir())
-	got, err := BuildProbe(context.Background())
-	if checkExecutable(InstalledProbe) == nil {
-		if err != nil || got != InstalledProbe {
-			t.Errorf("BuildProbe outside the module = %q, %v; want the installed %s", got, err, InstalledProbe)
+	got, err := Build(context.Background())
+	if checkExecutable(Installed) == nil {
+		if err != nil || got != Installed {
+			t.Errorf("Build outside the module = %q, %v; want the installed %s", got, err, Installed)
 		}
 		return
 	}
 	if err == nil {
-		t.Fatalf("BuildProbe outside the module, nothing installed, succeeded: %s", got)
+		t.Fatalf("Build outside the module, nothing installed, succeeded: %s", got)
 	}
-	for _, want := range []string{modulePath, ProbeEnv, InstalledProbe} {
+	for _, want := range []string{modulePath, Env, Installed} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %s", err, want)
 		}
@@ -145,26 +145,26 @@ func TestModuleRootIgnoresOtherModules(t *testing.T) {
 	}
 }
 
-func TestBuildProbeCachesUnderTheWellKnownDirectory(t *testing.T) {
+func TestBuildCachesUnderTheWellKnownDirectory(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("go toolchain not on PATH: cannot build the probe")
 	}
-	if err := os.MkdirAll(ProbeCacheDir, 0o755); err != nil {
-		t.Skipf("cannot create %s (%v): BuildProbe needs it or $%s", ProbeCacheDir, err, ProbeEnv)
+	if err := os.MkdirAll(CacheDir, 0o755); err != nil {
+		t.Skipf("cannot create %s (%v): Build needs it or $%s", CacheDir, err, Env)
 	}
-	t.Setenv(ProbeEnv, "")
+	t.Setenv(Env, "")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	first, err := BuildProbe(ctx)
+	first, err := Build(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := BuildProbe(ctx)
+	second, err := Build(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if first != second || !strings.HasPrefix(first, ProbeCacheDir+"/") {
-		t.Errorf("BuildProbe = %s then %s, want one path under %s", first, second, ProbeCacheDir)
+	if first != second || !strings.HasPrefix(first, CacheDir+"/") {
+		t.Errorf("Build = %s then %s, want one path under %s", first, second, CacheDir)
 	}
 	cmd := exec.CommandContext(ctx, first)
 	cmd.Stdin = strings.NewReader("exit\n")
@@ -179,16 +179,16 @@ func TestBuildProbeCachesUnderTheWellKnownDirectory(t *testing.T) {
 
 func TestAProbeFromAnotherVersionIsRefused(t *testing.T) {
 	ctx := context.Background()
-	built, err := BuildProbe(ctx)
+	built, err := Build(ctx)
 	if err != nil {
 		t.Skipf("cannot build the probe here: %v", err)
 	}
-	if err := CheckProbeFeatures(ctx, built); err != nil {
+	if err := CheckFeatures(ctx, built); err != nil {
 		t.Fatalf("the probe of this checkout is refused: %v", err)
 	}
 	// Any other binary (here /bin/true, which prints nothing) is not it.
-	err = CheckProbeFeatures(ctx, "/bin/true")
+	err = CheckFeatures(ctx, "/bin/true")
 	if err == nil || !strings.Contains(err.Error(), "from another version") || !strings.Contains(err.Error(), "scripts/setup.sh") {
-		t.Fatalf("CheckProbeFeatures(/bin/true) = %v", err)
+		t.Fatalf("CheckFeatures(/bin/true) = %v", err)
 	}
 }
