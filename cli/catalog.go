@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/agentic-eval/agentic-eval/app"
 	"github.com/agentic-eval/agentic-eval/vms"
 )
 
@@ -40,43 +41,28 @@ func (f *weightFlags) add(cmd *cobra.Command) {
 
 // weighting is the weights a command ranks or compares under, and how the
 // user chose them.
-type weighting struct {
-	Preset  string      `json:"preset,omitempty"` // empty for --weights
-	Weights vms.Weights `json:"weights"`
-	chosen  bool        // a flag was given
-}
+type weighting = app.Weighting
 
-// label says which weights are in force, e.g. "preset untrusted-code
-// (start-latency=1,...)" or "balanced weights".
-func (w weighting) label() string {
-	if w.Preset != "" {
-		if w.Preset == "balanced" {
-			return "balanced weights"
-		}
-		return fmt.Sprintf("preset %s (%s)", w.Preset, w.Weights)
-	}
-	return "weights " + w.Weights.String()
-}
-
+// resolve reads --weights or --preset (balanced when neither is given).
 func (f *weightFlags) resolve(cmd *cobra.Command) (weighting, error) {
-	ws, ps := cmd.Flags().Changed("weights"), cmd.Flags().Changed("preset")
-	switch {
-	case ws && ps:
+	var weights, preset string
+	if cmd.Flags().Changed("weights") && cmd.Flags().Changed("preset") {
 		return weighting{}, usagef("--weights and --preset exclude each other: give one of them")
-	case ws:
-		w, err := vms.ParseWeights(f.weights)
-		if err != nil {
-			return weighting{}, usagef("--weights: %v", err)
-		}
-		return weighting{Weights: w, chosen: true}, nil
-	case ps:
-		p, err := vms.LookupPreset(f.preset)
-		if err != nil {
-			return weighting{}, usagef("--preset: %v", err)
-		}
-		return weighting{Preset: p.Name, Weights: p.Weights, chosen: true}, nil
 	}
-	return weighting{Preset: "balanced", Weights: vms.Balanced()}, nil
+	if cmd.Flags().Changed("weights") {
+		weights = f.weights
+		if weights == "" {
+			return weighting{}, usagef("--weights: empty: give AXIS=W pairs such as start-latency=2,isolation=3")
+		}
+	}
+	if cmd.Flags().Changed("preset") {
+		preset = f.preset
+		if preset == "" {
+			return weighting{}, usagef("--preset: empty: give one of %s", strings.Join(vms.PresetNames(), ", "))
+		}
+	}
+	w, err := app.WeightingOf(preset, weights, nil)
+	return w, fromApp(err)
 }
 
 func presetHelp() string {
@@ -161,7 +147,7 @@ behind the scores. NAME is a canonical name or any alias, in any case (show FC).
 					var b strings.Builder
 					fmt.Fprintln(&b, sp.Profile.String())
 					fmt.Fprintf(&b, "aliases: %s\n", strings.Join(sp.Aliases, ", "))
-					fmt.Fprintf(&b, "rank: %d of %d, fitness %s under %s\n\n", sp.Rank, sp.Of, score(sp.Fitness), w.label())
+					fmt.Fprintf(&b, "rank: %d of %d, fitness %s under %s\n\n", sp.Rank, sp.Of, score(sp.Fitness), w.Label())
 					if err := writeString(out, b.String()); err != nil {
 						return err
 					}
@@ -178,7 +164,7 @@ behind the scores. NAME is a canonical name or any alias, in any case (show FC).
 				Markdown: func(out io.Writer) error {
 					var b strings.Builder
 					fmt.Fprintf(&b, "## %s\n\n", sys.Name())
-					fmt.Fprintf(&b, "Fitness **%s**, rank %d of %d under %s.", score(sp.Fitness), sp.Rank, sp.Of, w.label())
+					fmt.Fprintf(&b, "Fitness **%s**, rank %d of %d under %s.", score(sp.Fitness), sp.Rank, sp.Of, w.Label())
 					if len(sp.Aliases) > 0 {
 						fmt.Fprintf(&b, " Aliases: %s.", strings.Join(sp.Aliases, ", "))
 					}
@@ -243,8 +229,8 @@ Presets:
 				rows = append(rows, rankedProfile{Profile: p, Fitness: f})
 			}
 			note := ""
-			if w.chosen {
-				note = "ranked under " + w.label()
+			if w.Chosen {
+				note = "ranked under " + w.Label()
 			}
 			footer := curatedFooter()
 			return a.emit(cmd, Output{
@@ -301,7 +287,7 @@ or --preset the fitness delta is weighted; the axis deltas stay raw differences.
 				return err
 			}
 			c := vms.Compare(sa, sb)
-			if w.chosen {
+			if w.Chosen {
 				c = vms.CompareWeighted(sa, sb, w.Weights)
 			}
 			fa, fb := w.Weights.Fitness(c.A), w.Weights.Fitness(c.B)
@@ -314,15 +300,15 @@ or --preset the fitness delta is weighted; the axis deltas stay raw differences.
 				JSON: c,
 				Text: func(out io.Writer) error {
 					s := c.String()
-					if w.chosen {
-						s += "fitness under " + w.label() + "\n"
+					if w.Chosen {
+						s += "fitness under " + w.Label() + "\n"
 					}
 					return writeString(out, s)
 				},
 				Markdown: func(out io.Writer) error {
 					head := fmt.Sprintf("**%s vs %s**: fitness delta %s", sa.Name(), sb.Name(), delta(c.FitnessDelta))
-					if w.chosen {
-						head += " under " + w.label()
+					if w.Chosen {
+						head += " under " + w.Label()
 					}
 					if err := writeString(out, head+"\n\n"); err != nil {
 						return err

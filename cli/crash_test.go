@@ -93,15 +93,21 @@ func TestKilledRunIsReapedAfterwards(t *testing.T) {
 
 	reaper := exec.CommandContext(ctx, binary, "vms", "reap")
 	reaper.Env = env
+	var stderr strings.Builder
+	reaper.Stderr = &stderr
 	t0 := time.Now()
-	so, err := reaper.CombinedOutput()
+	so, err := reaper.Output()
 	took := time.Since(t0)
 	if err != nil {
-		t.Fatalf("vms reap: %v\n%s", err, so)
+		t.Fatalf("vms reap: %v\n%s%s", err, so, stderr.String())
 	}
+	// stdout: one line per run; stderr says the reap watched it.
 	line := strings.TrimSpace(string(so))
 	if strings.Count(line, "\n") != 0 || !strings.Contains(line, "reaped stale run "+runID) {
 		t.Errorf("vms reap printed %q: want one line for run %s", line, runID)
+	}
+	if !strings.Contains(stderr.String(), "stale run "+runID+": watching it") {
+		t.Errorf("vms reap did not say on stderr that it watched the run for late objects: %q", stderr.String())
 	}
 	removed := regexp.MustCompile(`(\d+) removed`).FindStringSubmatch(line)
 	if removed == nil {

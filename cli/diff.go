@@ -9,6 +9,7 @@ import (
 
 	"github.com/agentic-eval/agentic-eval/compare"
 	"github.com/agentic-eval/agentic-eval/results"
+	"github.com/agentic-eval/agentic-eval/units"
 )
 
 func init() {
@@ -122,7 +123,7 @@ func figureValue(v float64, n int, unit string) string {
 		return "-"
 	}
 	if unit == "ms" {
-		return ms(v)
+		return units.Millis(v)
 	}
 	return fmt.Sprintf("%.2f %s", v, unit)
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/agentic-eval/agentic-eval/results"
 )
 
-const recordedRun = "../docs/host-run.json"
+const recordedRun = "../testdata/runs/host-run.json"
 
 // slowed writes a copy of the recorded run with one variant's start
 // latencies multiplied by factor.
@@ -140,7 +140,7 @@ func TestCheckHoldsARunToItsBaseline(t *testing.T) {
 }
 
 func TestSeveralRunsSideBySide(t *testing.T) {
-	const other = "../docs/run-crun-runc.json"
+	const other = "../testdata/runs/run-crun-runc.json"
 	r := run(t, "vms", "results", recordedRun, other)
 	if r.code != 0 || !strings.HasPrefix(r.stdout, "A: run ") || !strings.Contains(r.stdout, "\nB: run ") ||
 		!strings.Contains(r.stdout, "A p50 [95% CI]") || !strings.Contains(r.stdout, "warning: phases differs") {

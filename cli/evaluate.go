@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/agentic-eval/agentic-eval/drivers/registry"
+	"github.com/agentic-eval/agentic-eval/app"
 	"github.com/agentic-eval/agentic-eval/evaluate"
 	"github.com/agentic-eval/agentic-eval/results"
 	"github.com/agentic-eval/agentic-eval/rubric"
@@ -17,10 +17,11 @@ func init() { registerVMS((*App).evaluateCmd) }
 
 func (a *App) evaluateCmd() *cobra.Command {
 	var (
-		f     measureFlags
-		wf    weightFlags
-		rf    rubricFlags
-		files []string
+		f      measureFlags
+		wf     weightFlags
+		rf     rubricFlags
+		files  []string
+		whatIf bool
 	)
 	cmd := &cobra.Command{
 		Use:   "evaluate [SYSTEM|VARIANT...]",
@@ -34,6 +35,7 @@ Each system shows its effective profile, each axis marked with its provenance:
 curated score by 0.15 or more are flagged with the evidence for both. Systems
 that cannot be measured here keep their curated row and say why.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			core := a.core(f.kubeconfig)
 			w, err := wf.resolve(cmd)
 			if err != nil {
 				return err
@@ -55,11 +57,9 @@ that cannot be measured here keep their curated row and say why.`,
 					return err
 				}
 				if len(runs) > 1 || fromSet {
-					eo := evaluationOptions()
-					eo.Rubric = ro
 					var evs []evaluate.Evaluation
 					for _, r := range runs {
-						evs = append(evs, evaluate.Evaluate(r, w.Weights, eo))
+						evs = append(evs, core.Evaluate(app.EvaluateRequest{Results: r, Weighting: w, Rubric: ro, WhatIf: true}))
 					}
 					return a.emitEvaluations(cmd, runs, evs, w)
 				}
@@ -72,12 +72,8 @@ that cannot be measured here keep their curated row and say why.`,
 				if err := checkOut(f.out); err != nil {
 					return err
 				}
-				drivers, err := selectDrivers(cmd.Context(), args, f.skipUnavailable)
-				if err != nil {
-					return err
-				}
 				var path string
-				res, path, err = a.runMeasurement(cmd.Context(), drivers, s, f.out)
+				res, path, err = a.runMeasurement(cmd.Context(), f, args, s)
 				if err != nil {
 					return err
 				}
@@ -86,9 +82,7 @@ that cannot be measured here keep their curated row and say why.`,
 					return fmt.Errorf("interrupted: partial results written to %s; evaluate them with --results", path)
 				}
 			}
-			eo := evaluationOptions()
-			eo.Rubric = ro
-			ev := evaluate.Evaluate(res, w.Weights, eo)
+			ev := core.Evaluate(app.EvaluateRequest{Results: res, Weighting: w, Rubric: ro, WhatIf: whatIf})
 			if err := a.emitEvaluation(cmd, ev, w); err != nil {
 				return err
 			}
@@ -104,6 +98,7 @@ that cannot be measured here keep their curated row and say why.`,
 	}
 	f.add(cmd)
 	wf.add(cmd)
+	cmd.Flags().BoolVar(&whatIf, "what-if", false, "rank the systems that cannot run on the run's host with those that can (each still marked)")
 	cmd.Flags().StringArrayVar(&files, "results", nil, "evaluate a saved results file instead of measuring; give it more than once to set several runs (hosts) side by side")
 	rf.add(cmd)
 	return cmd
@@ -128,12 +123,6 @@ func (f *rubricFlags) options() (rubric.Options, error) {
 	return rubric.Options{Version: f.version, StartWorkload: f.workload}, nil
 }
 
-// evaluationOptions are the registry's: a system's profile comes from its
-// preferred measured variant.
-func evaluationOptions() evaluate.Options {
-	return evaluate.Options{Preferred: registry.Preferred()}
-}
-
 var provMark = map[rubric.Provenance]string{
 	rubric.Measured: "M", rubric.Checklist: "C", rubric.Declared: "D", rubric.Published: "P", rubric.Curated: "-",
 }
@@ -144,16 +133,20 @@ func (a *App) emitEvaluation(cmd *cobra.Command, ev evaluate.Evaluation, w weigh
 	}
 	t := NewTable("RANK", "SYSTEM", "FITNESS [95% CI]", "CURATED", "START", "DENSITY", "ISOLATION", "SNAPSHOT", "CONTROL", "FROM")
 	t.AlignRight(0, 2, 3, 4, 5, 6, 7, 8)
-	ties := false
-	for _, r := range ev.Rows {
-		rank := fmt.Sprint(r.Rank)
-		if r.Tied {
-			rank += "="
-			ties = true
-		}
+	ties, emulated, bounds := false, false, false
+	row := func(rank string, r evaluate.Row) {
 		cells := []string{rank, r.System.Name(), score(r.Fitness) + interval(r.FitnessLo, r.FitnessHi), score(r.CuratedFitness)}
 		for _, ax := range r.Axes {
-			cells = append(cells, score(ax.Score)+interval(ax.Lo, ax.Hi)+" "+provMark[ax.Provenance])
+			mark := provMark[ax.Provenance]
+			if ax.Bound {
+				mark += "b"
+				bounds = true
+			}
+			if ax.Emulated != "" {
+				mark += "E"
+				emulated = true
+			}
+			cells = append(cells, score(ax.Score)+interval(ax.Lo, ax.Hi)+" "+mark)
 		}
 		from := r.Primary
 		switch {
@@ -162,15 +155,36 @@ func (a *App) emitEvaluation(cmd *cobra.Command, ev evaluate.Evaluation, w weigh
 		case from == "":
 			from = "curated only"
 		}
+		if r.Emulated != "" {
+			from += " (TCG software emulation)"
+			emulated = true
+		}
 		cells = append(cells, from)
 		t.AddRow(cells...)
 	}
+	for _, r := range ev.Rows {
+		rank := fmt.Sprint(r.Rank)
+		if r.Tied {
+			rank += "="
+			ties = true
+		}
+		if r.RunsHere != nil && !*r.RunsHere {
+			rank += " *" // ranked with --what-if, cannot run on the host
+		}
+		row(rank, r)
+	}
 	md := a.format() == FormatMarkdown
 	var head strings.Builder
+	if ev.Headline != "" {
+		head.WriteString(ev.Headline + "\n")
+		if md {
+			head.WriteString("\n")
+		}
+	}
 	if md {
-		fmt.Fprintf(&head, "Evaluation under %s, %s", w.label(), ev.Rubric)
+		fmt.Fprintf(&head, "Evaluation under %s, %s", w.Label(), ev.Rubric)
 	} else {
-		fmt.Fprintf(&head, "evaluation under %s, %s", w.label(), ev.Rubric)
+		fmt.Fprintf(&head, "evaluation under %s, %s", w.Label(), ev.Rubric)
 	}
 	if ev.RunID != "" {
 		fmt.Fprintf(&head, ", run %s on %s", ev.RunID, ev.Host)
@@ -197,14 +211,30 @@ func (a *App) emitEvaluation(cmd *cobra.Command, ev evaluate.Evaluation, w weigh
 	if ties {
 		legend += " A rank marked = is shared: those systems' fitness cannot be told apart at that confidence."
 	}
+	if bounds {
+		legend += " b: a published figure that bounds a different quantity, scored as the interval it allows; rows whose intervals overlap tie."
+	}
+	if emulated {
+		legend += " E: measured under TCG software emulation (QEMU without KVM): not representative of the system under KVM, and its isolation is an emulator in a host process."
+	}
+	if ev.WhatIf {
+		legend += " A rank marked * is a system that cannot run on this host, ranked as if it could (--what-if)."
+	}
 	if md {
 		bullet = "- "
 		b.WriteString("\n" + legend + "\n")
 	} else {
 		b.WriteString(legend + "\n")
 	}
+	if len(ev.Apart) > 0 {
+		fmt.Fprintf(&b, "\ncannot run on this host (where each would stand if it could, on the evidence it has; --what-if ranks them):\n")
+		for _, r := range ev.Apart {
+			fmt.Fprintf(&b, "%s%s: %d of %d if it could, fitness %s%s; needs %s\n", bullet, r.System.Name(), r.WhatIfRank, len(ev.Rows)+len(ev.Apart),
+				score(r.Fitness), interval(r.FitnessLo, r.FitnessHi), strings.Join(r.Needs, "; "))
+		}
+	}
 	var flagged, unmeasured []string
-	for _, r := range ev.Rows {
+	for _, r := range append(append([]evaluate.Row(nil), ev.Rows...), ev.Apart...) {
 		for _, d := range r.Disagreements {
 			flagged = append(flagged, fmt.Sprintf("%s%s %s (%s): measured %.2f vs curated %.2f (%+.2f)\n    measured: %s\n    curated:  %s",
 				bullet, r.System.Name(), d.Axis, d.Variant, d.Measured, d.Curated, d.Delta, d.MeasuredBasis, d.CuratedEvidence))
@@ -227,7 +257,7 @@ func (a *App) emitEvaluation(cmd *cobra.Command, ev evaluate.Evaluation, w weigh
 		}
 	}
 	var cited []string
-	for _, r := range ev.Rows {
+	for _, r := range append(append([]evaluate.Row(nil), ev.Rows...), ev.Apart...) {
 		for _, p := range r.Published {
 			cited = append(cited, fmt.Sprintf("%s%s %s %.2f: %s", bullet, r.System.Name(), p.Axis.Name(), p.Score, p.Basis))
 		}

@@ -3,10 +3,10 @@ package cli
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/agentic-eval/agentic-eval/results"
 	"github.com/agentic-eval/agentic-eval/stats"
+	"github.com/agentic-eval/agentic-eval/units"
 )
 
 // fleetTables are the churn and capacity tables of a run, each only when
@@ -36,7 +36,7 @@ func churnTable(res *results.Results) *Table {
 		any = true
 		result := "-"
 		if c.Result.N > 0 {
-			result = fmt.Sprintf("%s [%s, %s]", ms(c.Result.Median), ms(c.Result.Lo), ms(c.Result.Hi))
+			result = fmt.Sprintf("%s [%s, %s]", units.Millis(c.Result.Median), units.Millis(c.Result.Lo), units.Millis(c.Result.Hi))
 		}
 		drift := []string{"-", "-"}
 		for i, d := range c.Drift {
@@ -49,7 +49,7 @@ func churnTable(res *results.Results) *Table {
 		if c.Failed > 0 {
 			cycles += fmt.Sprintf(" (+%d failed)", c.Failed)
 		}
-		t.AddRow(v.Variant, c.Workload, cycles, c.StoppedBy, result, msOr(c.Teardown), drift[0], drift[1], own, wide, secs(c.WallNS))
+		t.AddRow(v.Variant, c.Workload, cycles, c.StoppedBy, result, msOr(c.Teardown), drift[0], drift[1], own, wide, units.Nanos(c.WallNS))
 	}
 	if !any {
 		return nil
@@ -68,7 +68,7 @@ func driftCell(d stats.Drift) string {
 	if d.Verdict == stats.DriftNone && d.K < stats.DriftWeakGroup {
 		verdict = fmt.Sprintf("no gross drift (2×%d)", d.K)
 	}
-	return fmt.Sprintf("%s → %s (%+.0f%%), p=%.2g: %s", ms(d.FirstMedian), ms(d.LastMedian), d.ChangePct, d.P, verdict)
+	return fmt.Sprintf("%s → %s (%+.0f%%), p=%.2g: %s", units.Millis(d.FirstMedian), units.Millis(d.LastMedian), d.ChangePct, d.P, verdict)
 }
 
 // residueCells are the run's own residue ("none", or a count) and the
@@ -131,7 +131,7 @@ func capacityTable(res *results.Results) *Table {
 		t.AddRow(v.Variant, held, short(d.StoppedBy), slope, acct,
 			projCell(c.BySlope.PerGiB, c.BySlope)+" / "+projCell(c.ByAccounting.PerGiB, c.ByAccounting),
 			projCell(float64(c.BySlope.HostProjection), c.BySlope)+" / "+projCell(float64(c.ByAccounting.HostProjection), c.ByAccounting),
-			c.KSMAfter.State(), secs(c.WallNS))
+			c.KSMAfter.State(), units.Nanos(c.WallNS))
 	}
 	if !any {
 		return nil
@@ -155,10 +155,6 @@ func short(s string) string {
 		return head
 	}
 	return s
-}
-
-func secs(ns int64) string {
-	return fmt.Sprintf("%.1f s", time.Duration(ns).Seconds())
 }
 
 // fleetNotes are the lines under the tables that a figure of the fleet

@@ -41,7 +41,7 @@ func TestCapacityTableOfARecordedFill(t *testing.T) {
 		t.Fatalf("capacity table %+v", tb)
 	}
 	row := tb.Rows[0]
-	for i, want := range []string{"gvisor/systrap", "24", "cap", "7.64 [3.06, 12.21] (n=7, R²=0.79) unstable", "15.52 [15.14, 15.64]", "134 / 66", "2530 / 1245", "stopped", "4.4 s"} {
+	for i, want := range []string{"gvisor/systrap", "24", "cap", "7.64 [3.06, 12.21] (n=7, R²=0.79) unstable", "15.52 [15.14, 15.64]", "134 / 66", "2530 / 1245", "stopped", "4.39 s"} {
 		if row[i] != want {
 			t.Errorf("column %s = %q, want %q", tb.Header[i], row[i], want)
 		}
@@ -75,7 +75,7 @@ func TestChurnTableOfARecordedLoop(t *testing.T) {
 	row := tb.Rows[0]
 	for i, want := range []string{"gvisor/systrap", "python-hello", "14", "time budget: 3s", "169 ms [133 ms, 203 ms]", "34.5 ms",
 		"146 ms → 232 ms (+59%), p=0.016: slower at the end", "19.3 ms → 49.1 ms (+155%), p=0.0079: slower at the end", "none",
-		"cgroups 26 → 136 (+110); entries of /run/agentic-eval/runc 0 → 13 (+13)", "3.3 s"} {
+		"cgroups 26 → 136 (+110); entries of /run/agentic-eval/runc 0 → 13 (+13)", "3.29 s"} {
 		if row[i] != want {
 			t.Errorf("column %s = %q, want %q", tb.Header[i], row[i], want)
 		}

@@ -1,24 +1,16 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/agentic-eval/agentic-eval/drivers/k8s"
-	"github.com/agentic-eval/agentic-eval/drivers/registry"
-	"github.com/agentic-eval/agentic-eval/fleet"
-	"github.com/agentic-eval/agentic-eval/probebin"
+	"github.com/agentic-eval/agentic-eval/app"
 	"github.com/agentic-eval/agentic-eval/results"
-	"github.com/agentic-eval/agentic-eval/vms"
 )
 
 func init() { registerRoot((*App).fleetRunCmd) }
@@ -61,7 +53,7 @@ that is not this host is reported as not measured, with the cause, unless its
 Node.Status.Images already lists the run's image. The k8s/* variants are left out unless
 named: they would measure the cluster from inside itself. Everything the run creates
 (namespace ae-<run>, its Jobs and pods, the image, the node's directory under
-` + fleet.HostDir + `) is removed at the end, on error and on interrupt.`,
+` + app.FleetHostDir + `) is removed at the end, on error and on interrupt.`,
 		Example: `  agentic-eval fleet measure --variants docker/runc --phases start-latency --samples 5 --out fleet.json
   agentic-eval vms results fleet.json`,
 		Args: noArgs(),
@@ -79,87 +71,47 @@ named: they would measure the cluster from inside itself. Everything the run cre
 	fl.BoolVar(&f.skipUnavailable, "skip-unavailable", false, "on each node, skip named variants that cannot be measured there instead of failing")
 	fl.DurationVar(&f.timeout, "timeout", 15*time.Minute, "each node's Job deadline (activeDeadlineSeconds); a node past it is not measured")
 	fl.StringVar(&f.out, "out", "", "write the fleet set here (default stdout)")
-	fl.StringVar(&f.kubeconfig, "kubeconfig", "", "the cluster's kubeconfig (default $"+k8s.KubeconfigEnv+", $KUBECONFIG, ~/.kube/config, in-cluster, then "+k8s.LocalKubeconfig+")")
+	fl.StringVar(&f.kubeconfig, "kubeconfig", "", "the cluster's kubeconfig (default $AGENTIC_EVAL_KUBECONFIG, $KUBECONFIG, ~/.kube/config, in-cluster, then the project's own cluster)")
 	return cmd
 }
 
-// measureArgs turns the flags into the nodes' `vms measure` arguments,
-// and says what the default left out.
-func (f fleetFlags) measureArgs(changed func(string) bool) (args []string, note string, err error) {
-	if f.timeout <= 0 {
-		return nil, "", usagef("--timeout %s: a Job's deadline must be positive", f.timeout)
-	}
-	if f.timeout < time.Second {
-		return nil, "", usagef("--timeout %s: a Job's deadline is whole seconds, at least 1s", f.timeout)
-	}
-	if f.variants == "" {
-		for _, v := range registry.Variants() {
-			if !strings.HasPrefix(v, "k8s/") {
-				args = append(args, v)
-			}
-		}
-		args = append(args, "--skip-unavailable")
-		note = "every variant but k8s/* (they would measure the cluster from inside itself); unavailable ones skipped on each node"
-	} else {
-		for _, v := range strings.Split(f.variants, ",") {
-			v = strings.TrimSpace(v)
-			if v == "" {
-				return nil, "", usagef("--variants %s: an empty name", shorten(f.variants))
-			}
-			if strings.HasPrefix(v, "-") {
-				return nil, "", usagef("--variants %s: a variant does not start with -", shorten(v))
-			}
-			if !knownVariant(v) {
-				return nil, "", usagef("--variants: unknown variant or system %s: valid variants are %s", shorten(v), strings.Join(registry.Variants(), ", "))
-			}
-			args = append(args, v)
-		}
-		if f.skipUnavailable {
-			args = append(args, "--skip-unavailable")
-		}
-	}
+// settings are the nodes' run settings: the defaults, with the flags
+// given.
+func (f fleetFlags) settings(changed func(string) bool) (results.Settings, error) {
+	s := results.DefaultSettings()
 	if f.phases != "" {
-		if _, err := results.ParsePhases(f.phases); err != nil {
-			return nil, "", usagef("--phases: %v", err)
+		ph, err := results.ParsePhases(f.phases)
+		if err != nil {
+			return s, usagef("--phases: %v", err)
 		}
-		args = append(args, "--phases", f.phases)
+		s.Phases = ph
 	}
-	ints := []struct {
-		name string
-		v    int
-	}{{"samples", f.samples}, {"min-samples", f.minSamples}, {"warmups", f.warmups}}
-	for _, i := range ints {
-		if changed(i.name) {
-			if i.v < 0 {
-				return nil, "", usagef("--%s %d: not negative", i.name, i.v)
-			}
-			args = append(args, "--"+i.name, strconv.Itoa(i.v))
+	if changed("samples") {
+		s.Samples = f.samples
+		if def := results.DefaultSettings(); !changed("min-samples") && s.Samples < def.MinSamples {
+			s.MinSamples = s.Samples // as vms measure: --samples below the floor lowers it
 		}
+	}
+	if changed("min-samples") {
+		s.MinSamples = f.minSamples
+	}
+	if changed("warmups") {
+		s.Warmups = f.warmups
 	}
 	if changed("precision") {
-		if f.precision < 0 || f.precision >= 1 {
-			return nil, "", usagef("--precision %g: a fraction from 0 up to 1", f.precision)
-		}
-		args = append(args, "--precision", strconv.FormatFloat(f.precision, 'g', -1, 64))
+		s.Precision = f.precision
 	}
-	return args, note, nil
-}
-
-// knownVariant is true for what `vms measure` accepts as a name: a
-// variant, its runtime part, or a system.
-func knownVariant(v string) bool {
-	for _, k := range registry.Variants() {
-		_, part, _ := strings.Cut(k, "/")
-		if strings.EqualFold(k, v) || strings.EqualFold(part, v) {
-			return true
-		}
+	if err := s.Validate(); err != nil {
+		return s, usagef("%v", err)
 	}
-	_, err := vms.Parse(v)
-	return err == nil
+	return s, nil
 }
 
 func (a *App) fleetMeasure(cmd *cobra.Command, f fleetFlags) error {
-	args, note, err := f.measureArgs(cmd.Flags().Changed)
+	if f.timeout <= 0 {
+		return usagef("--timeout %s: a Job's deadline must be positive", f.timeout)
+	}
+	s, err := f.settings(cmd.Flags().Changed)
 	if err != nil {
 		return err
 	}
@@ -168,7 +120,15 @@ func (a *App) fleetMeasure(cmd *cobra.Command, f fleetFlags) error {
 			return err
 		}
 	}
-	var nodes []string
+	var variants, nodes []string
+	if f.variants != "" {
+		for _, v := range strings.Split(f.variants, ",") {
+			if v = strings.TrimSpace(v); v == "" {
+				return usagef("--variants %s: an empty name", shorten(f.variants))
+			}
+			variants = append(variants, v)
+		}
+	}
 	if f.nodes != "" {
 		for _, n := range strings.Split(f.nodes, ",") {
 			if n = strings.TrimSpace(n); n == "" {
@@ -177,61 +137,14 @@ func (a *App) fleetMeasure(cmd *cobra.Command, f fleetFlags) error {
 			nodes = append(nodes, n)
 		}
 	}
-	if f.selector != "" && len(nodes) > 0 {
-		return usagef("--selector and --nodes both pick nodes: give one")
-	}
-	if err := fleet.CheckSelector(f.selector); err != nil {
-		return asUsage(err)
-	}
-	if f.kubeconfig != "" {
-		st, err := os.Stat(f.kubeconfig)
-		if err != nil || !st.Mode().IsRegular() {
-			return usagef("--kubeconfig %s: not a readable regular file", shorten(f.kubeconfig))
-		}
-		os.Setenv(k8s.KubeconfigEnv, f.kubeconfig)
-	}
-	conn, err := k8s.Connect()
-	if err != nil {
-		return fmt.Errorf("no cluster: %s (pass --kubeconfig, or bring the project's up with scripts/kube-up.sh)", oneLineErr(err))
-	}
-	ctx := cmd.Context()
-	// Before minutes of building: is there a cluster to talk to?
-	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	_, err = conn.Client.CoreV1().Nodes().List(pctx, metav1.ListOptions{Limit: 1})
-	cancel()
-	if err != nil {
-		return fmt.Errorf("no cluster at %s: %s (bring the project's up with scripts/kube-up.sh, or pass --kubeconfig)", conn.Source, oneLineErr(err))
-	}
-	if note != "" {
-		fmt.Fprintf(a.stderr, "fleet: each node measures %s\n", note)
-	}
-	dir, err := os.MkdirTemp("", "ae-fleet-build-")
-	if err != nil {
-		return fmt.Errorf("fleet: %w", err)
-	}
-	defer os.RemoveAll(dir)
-	fmt.Fprintf(a.stderr, "fleet: building the harness (CGO_ENABLED=0) and the probe\n")
-	harness, err := fleet.BuildHarness(ctx, dir)
-	if err != nil {
-		return err
-	}
-	probe, err := probebin.Build(ctx)
-	if err != nil {
-		return fmt.Errorf("build the sandbox probe: %w", err)
-	}
-	if err := fleet.CheckStatic("/bin/busybox"); err != nil {
-		return fmt.Errorf("the pod's shell: %w (install busybox-static)", err)
-	}
 	start := time.Now()
-	set, err := fleet.Run(ctx, fleet.Options{
-		Conn: conn, Selector: f.selector, Nodes: nodes, MeasureArgs: args, Timeout: f.timeout,
-		Harness: harness, Probe: probe, Busybox: "/bin/busybox", Progress: a.stderr,
+	out, err := a.core(f.kubeconfig).FleetMeasure(cmd.Context(), app.FleetRequest{
+		Settings: s, Variants: variants, SkipUnavailable: f.skipUnavailable,
+		Selector: f.selector, Nodes: nodes, Timeout: f.timeout, Progress: a.stderr,
 	})
-	if errors.Is(err, fleet.ErrUsage) {
-		return asUsage(errors.New(strings.TrimPrefix(err.Error(), "usage: ")))
-	}
+	set := out.Set
 	if set == nil {
-		return err
+		return fromApp(err)
 	}
 	if werr := a.writeSet(set, f.out); werr != nil {
 		return errors.Join(err, werr)
@@ -244,7 +157,7 @@ func (a *App) fleetMeasure(cmd *cobra.Command, f fleetFlags) error {
 	}
 	fmt.Fprintf(a.stderr, "fleet %s: %d of %d nodes measured in %.1f s\n", set.RunID, measured, len(set.Nodes), time.Since(start).Seconds())
 	if err != nil {
-		return err
+		return fromApp(err)
 	}
 	if measured == 0 {
 		return fmt.Errorf("fleet %s measured no node: %s", set.RunID, strings.Join(set.NotMeasured(), "; "))
@@ -274,20 +187,14 @@ func (a *App) writeSet(set *results.FleetSet, out string) error {
 // not measure are noted on stderr. fromSet says whether any file was a
 // set, so that even one node is shown as a host with its name.
 func (a *App) readRunFiles(paths []string) (runs []*results.Results, fromSet bool, err error) {
-	for _, p := range paths {
-		rs, set, err := results.ReadRunsFile(p)
-		if err != nil {
-			return nil, false, asUsage(err)
-		}
-		if set != nil {
-			fromSet = true
-			for _, nm := range set.NotMeasured() {
-				fmt.Fprintf(a.stderr, "fleet %s: %s\n", set.RunID, nm)
-			}
-		}
-		runs = append(runs, rs...)
+	rs, err := a.core("").ReadRuns(paths)
+	if err != nil {
+		return nil, false, fromApp(err)
 	}
-	return runs, fromSet, nil
+	for _, nm := range rs.NotMeasured {
+		fmt.Fprintln(a.stderr, nm)
+	}
+	return rs.Runs, rs.FromSet, nil
 }
 
 func oneLineErr(err error) string { return strings.Join(strings.Fields(err.Error()), " ") }

@@ -272,10 +272,10 @@ func TestMCPEveryToolAnswersOverStdio(t *testing.T) {
 		{"list_presets", map[string]any{}, `"untrusted-code"`},
 		{"doctor", map[string]any{}, `"docker/runc"`},
 		{"evaluate", map[string]any{"results_path": inside}, `"measured":true`},
-		{"recommend", map[string]any{"workload": "untrusted-code"}, `"system":"firecracker"`},
+		{"recommend", map[string]any{"workload": "untrusted-code", "what_if": true}, `"system":"cloud-hypervisor"`},
 		{"recommend", map[string]any{"workload": "untrusted-code", "results_path": inside, "min_isolation": "userspace-kernel", "max_start_p50_ms": 1000, "require_snapshot": true}, `"passing":["qemu-kvm","gvisor"]`},
 		{"recommend", map[string]any{"workload": "balanced", "max_start_p50_ms": 200}, `"verdict":"no system passes every constraint`},
-		{"recommend", map[string]any{"workload": "balanced", "obtainable": false}, `"verdict":"aethervm has no public release and cannot be had today`},
+		{"recommend", map[string]any{"workload": "balanced", "obtainable": false, "what_if": true}, `"verdict":"aethervm has no public release and cannot be had today`},
 	} {
 		t.Run(c.tool, func(t *testing.T) {
 			res, out := callTool(t, cs, c.tool, c.args)
@@ -286,7 +286,7 @@ func TestMCPEveryToolAnswersOverStdio(t *testing.T) {
 	}
 	long := strings.Repeat("iron-", 60) // 300 bytes: under the argument cap, over the echo limit
 	res, msg := callTool(t, cs, "recommend", map[string]any{"workload": "balanced", "min_isolation": long})
-	if !res.IsError || strings.Contains(msg, long) || !strings.Contains(msg, "…") || !strings.Contains(msg, "shared-kernel < userspace-kernel") {
+	if !res.IsError || strings.Contains(msg, long) || !strings.Contains(msg, "…") || !strings.Contains(msg, "shared-kernel < software-emulation < userspace-kernel") {
 		t.Errorf("a 300-byte min_isolation: error %v, %q; want a tool error echoing it truncated, with the valid classes", res.IsError, msg)
 	}
 	res, msg = callTool(t, cs, "show_system", map[string]any{"name": strings.Repeat("v", 1<<20)})

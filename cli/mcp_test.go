@@ -33,7 +33,7 @@ func TestMCPServesTheToolsOverStdio(t *testing.T) {
 	if len(tools.Tools) != 8 {
 		t.Errorf("%d tools, want 8", len(tools.Tools))
 	}
-	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "recommend", Arguments: map[string]any{"workload": "untrusted-code"}})
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "recommend", Arguments: map[string]any{"workload": "untrusted-code", "what_if": true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,8 +45,8 @@ func TestMCPServesTheToolsOverStdio(t *testing.T) {
 	if err := json.Unmarshal(b, &out); err != nil || res.IsError {
 		t.Fatalf("recommend: error %v, result %s", err, b)
 	}
-	if out.System != "firecracker" || len(out.Reasons) == 0 {
-		t.Errorf("recommend untrusted-code: %s with %d reasons, want firecracker, the curated leader that can be had, with reasons", out.System, len(out.Reasons))
+	if out.System != "cloud-hypervisor" || len(out.Reasons) == 0 {
+		t.Errorf("recommend untrusted-code: %s with %d reasons, want cloud-hypervisor, the curated leader that can be had (tied with firecracker's published bounds), with reasons", out.System, len(out.Reasons))
 	}
 	bad, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "show_system", Arguments: map[string]any{"name": "vmware"}})
 	if err != nil || !bad.IsError {

@@ -11,18 +11,14 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
+	"github.com/agentic-eval/agentic-eval/app"
 	"github.com/agentic-eval/agentic-eval/compare"
-	"github.com/agentic-eval/agentic-eval/driver"
-	"github.com/agentic-eval/agentic-eval/drivers/registry"
-	"github.com/agentic-eval/agentic-eval/image"
-	"github.com/agentic-eval/agentic-eval/measure"
-	"github.com/agentic-eval/agentic-eval/probebin"
-	"github.com/agentic-eval/agentic-eval/reap"
 	"github.com/agentic-eval/agentic-eval/results"
 	"github.com/agentic-eval/agentic-eval/stats"
-	"github.com/agentic-eval/agentic-eval/vms"
+	"github.com/agentic-eval/agentic-eval/units"
 	"github.com/agentic-eval/agentic-eval/workload"
 )
 
@@ -32,28 +28,20 @@ func init() {
 	registerVMS((*App).resultsCmd)
 }
 
-// doctorRow is one driver's fingerprint as doctor reports it.
-type doctorRow struct {
-	System       vms.System          `json:"system"`
-	Variant      string              `json:"variant"`
-	Fingerprint  driver.Fingerprint  `json:"fingerprint"`
-	Capabilities driver.Capabilities `json:"capabilities"`
-}
-
 func (a *App) doctorCmd() *cobra.Command {
-	return &cobra.Command{
+	var kubeconfig string
+	cmd := &cobra.Command{
 		Use:   "doctor",
 		Short: "Say which drivers can measure on this host, and for the others why not and the fix",
 		Args:  noArgs(),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			var rows []doctorRow
+			rows, stale, err := a.core(kubeconfig).Doctor(cmd.Context())
+			if err != nil {
+				return fromApp(err)
+			}
 			t := NewTable("VARIANT", "SYSTEM", "STATUS", "DETAIL", "FIX")
-			for _, d := range registry.Drivers() {
-				fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-				fp := d.Fingerprint(fctx)
-				cancel()
-				rows = append(rows, doctorRow{d.System(), d.Variant(), fp, d.Capabilities()})
+			for _, r := range rows {
+				fp := r.Fingerprint
 				status, detail, fix := "available", fp.Version, ""
 				if !fp.Available {
 					status, detail, fix = "unavailable", fp.Reason, fp.Fix
@@ -61,9 +49,8 @@ func (a *App) doctorCmd() *cobra.Command {
 				if len(fp.Warnings) > 0 {
 					detail = strings.TrimSpace(detail + " (warning: " + strings.Join(fp.Warnings, "; ") + ")")
 				}
-				t.AddRow(d.Variant(), d.System().Name(), status, detail, fix)
+				t.AddRow(r.Variant, r.System.Name(), status, detail, fix)
 			}
-			stale := staleReport()
 			if a.format() == FormatJSON {
 				// The JSON stays the rows; stale runs go to stderr.
 				for _, l := range stale {
@@ -84,6 +71,8 @@ func (a *App) doctorCmd() *cobra.Command {
 			}})
 		},
 	}
+	cmd.Flags().StringVar(&kubeconfig, "kubeconfig", "", "the cluster of the k8s/* variants (default $KUBECONFIG, ~/.kube/config, in-cluster, then the project's own)")
+	return cmd
 }
 
 // measureFlags are the knobs of a measurement run, shared by measure and
@@ -103,7 +92,9 @@ type measureFlags struct {
 	churnTime, densityTime                              time.Duration
 	capacity                                            bool
 	kubeconfig                                          string
+	settingsJSON                                        string
 	changed                                             func(name string) bool
+	settingFlags                                        func() []string // the setting flags given
 }
 
 func (f *measureFlags) add(cmd *cobra.Command) {
@@ -134,16 +125,31 @@ func (f *measureFlags) add(cmd *cobra.Command) {
 	fl.BoolVar(&f.noDrop, "no-drop-caches", false, "do not drop the page cache before MemAvailable readings")
 	fl.StringVar(&f.kubeconfig, "kubeconfig", "", "the cluster of the k8s/* variants (default $KUBECONFIG, ~/.kube/config, in-cluster, then the project's own at /run/agentic-eval/kube/admin.kubeconfig)")
 	f.sweep.add(fl)
+	fl.StringVar(&f.settingsJSON, strings.TrimPrefix(app.SettingsFlag, "--"), "", "every setting as one JSON document (how a fleet's nodes are told theirs); no other setting flag with it")
+	_ = fl.MarkHidden(strings.TrimPrefix(app.SettingsFlag, "--"))
 	f.changed = func(name string) bool { return fl.Changed(name) }
+	f.settingFlags = func() []string {
+		var set []string
+		fl.Visit(func(fl *pflag.Flag) {
+			switch fl.Name {
+			case "out", "skip-unavailable", "kubeconfig", "format", strings.TrimPrefix(app.SettingsFlag, "--"):
+			default:
+				set = append(set, "--"+fl.Name)
+			}
+		})
+		return set
+	}
 }
 
 func (f *measureFlags) settings() (results.Settings, error) {
-	s := results.DefaultSettings()
-	if f.kubeconfig != "" {
-		if err := registry.SetKubeconfig(f.kubeconfig); err != nil {
-			return s, usagef("--kubeconfig: %v", err)
+	if f.settingsJSON != "" {
+		if given := f.settingFlags(); len(given) > 0 {
+			return results.Settings{}, usagef("%s carries every setting: give no other setting flag with it (given: %s)", app.SettingsFlag, strings.Join(given, ", "))
 		}
+		s, err := app.SettingsFromJSON(f.settingsJSON)
+		return s, fromApp(err)
 	}
+	s := results.DefaultSettings()
 	s.Samples, s.Warmups, s.Burst, s.Density, s.Forks, s.OpTimeout = f.samples, f.warmups, f.burst, f.density, f.forks, f.timeout
 	s.MinSamples, s.Precision, s.PhaseBudget = f.minSamples, f.precision, f.phaseBudget
 	if def := results.DefaultSettings(); f.minSamples == def.MinSamples && s.Samples < s.MinSamples {
@@ -197,126 +203,28 @@ func (f *measureFlags) settings() (results.Settings, error) {
 	return s, nil
 }
 
-// selectDrivers picks the drivers named by args (systems or variants), or
-// all when none is named. Unavailable ones stay in the list (the run records
-// their reason) unless named without --skip-unavailable, which is an error.
-func selectDrivers(ctx context.Context, args []string, skipUnavailable bool) ([]driver.Driver, error) {
-	all := registry.Drivers()
-	if len(args) == 0 {
-		return all, nil
-	}
-	var picked []driver.Driver
-	seen := map[string]bool{}
-	for _, arg := range args {
-		// A variant's full name ("docker/runc"), then its runtime part
-		// ("runc", "systrap", "tcg"), then a system name or alias: "runc"
-		// means the runc driver, though the catalog files runc under docker.
-		var match []driver.Driver
-		for _, d := range all {
-			if strings.EqualFold(d.Variant(), arg) {
-				match = append(match, d)
-			}
-		}
-		if len(match) == 0 {
-			// "runc" is the runc driver, not runc through Kubernetes: the
-			// k8s/* variants are named in full, or all at once as "k8s".
-			for _, d := range all {
-				if kind, part, ok := strings.Cut(d.Variant(), "/"); ok && kind != "k8s" && strings.EqualFold(part, arg) {
-					match = append(match, d)
-				}
-			}
-		}
-		if len(match) == 0 && strings.EqualFold(arg, "k8s") {
-			for _, d := range all {
-				if strings.HasPrefix(d.Variant(), "k8s/") {
-					match = append(match, d)
-				}
-			}
-		}
-		if len(match) == 0 {
-			sys, err := vms.Parse(arg)
-			if err != nil {
-				return nil, usagef("%v; or a variant: %s", err, strings.Join(registry.Variants(), ", "))
-			}
-			for _, d := range all {
-				if d.System() == sys {
-					match = append(match, d)
-				}
-			}
-		}
-		var usable []driver.Driver
-		var reasons []string
-		for _, d := range match {
-			fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-			fp := d.Fingerprint(fctx)
-			cancel()
-			if fp.Available {
-				usable = append(usable, d)
-			} else {
-				reasons = append(reasons, fmt.Sprintf("%s: %s (fix: %s)", d.Variant(), fp.Reason, fp.Fix))
-			}
-		}
-		if len(usable) == 0 && !skipUnavailable {
-			return nil, fmt.Errorf("%s cannot be measured on this host: %s; pass --skip-unavailable to go on without it", arg, strings.Join(reasons, "; "))
-		}
-		for _, d := range usable {
-			if !seen[d.Variant()] {
-				seen[d.Variant()] = true
-				picked = append(picked, d)
-			}
-		}
-	}
-	if len(picked) == 0 {
-		return nil, fmt.Errorf("nothing to measure: every named system is unavailable here (see `agentic-eval vms doctor`)")
-	}
-	return picked, nil
-}
-
-// runMeasurement builds the probe, runs the drivers with live progress on
-// stderr, and writes the results file.
-func (a *App) runMeasurement(ctx context.Context, drivers []driver.Driver, s results.Settings, out string) (*results.Results, string, error) {
-	// What killed runs left behind goes first: the run must not measure
-	// beside it, nor be confused with it.
-	if _, err := reapStale(ctx, a.stderr, a.stderr, false, reap.DefaultMaxWait); err != nil {
-		return nil, "", err
-	}
-	probePath, err := probebin.Build(ctx)
+// runMeasurement measures the targets the names select, with live
+// progress on stderr, and writes the results file.
+func (a *App) runMeasurement(ctx context.Context, f measureFlags, names []string, s results.Settings) (*results.Results, string, error) {
+	core := a.core(f.kubeconfig)
+	targets, err := core.Resolve(ctx, names, app.ResolveOptions{SkipUnavailable: f.skipUnavailable})
 	if err != nil {
-		return nil, "", fmt.Errorf("build the sandbox probe: %w", err)
+		return nil, "", fromApp(err)
 	}
-	r := measure.NewRunner(s, probePath)
-	if s.UsesImage() {
-		// Without the image the phases record why they measured nothing,
-		// and churn pings the probe instead.
-		if img, err := image.Find(image.CacheDir()); err == nil {
-			r.Image = driver.Image{Key: img.Key, Rootfs: img.Rootfs, Tar: img.Tar, TarBytes: img.TarBytes, RootfsBytes: img.RootfsBytes}
-		} else {
-			fmt.Fprintf(a.stderr, "agentic-eval: workload phase: %v\n", err)
-		}
-	}
-	r.LedgerDir = reap.LedgerDir()
 	pr := newProgress(a.stderr)
-	r.Progress = pr.event
-	r.Log = pr.logf
-	res, err := r.Run(ctx, drivers)
+	out, err := core.Measure(ctx, app.MeasureRequest{
+		Targets: targets, Settings: s, Out: f.out,
+		Progress: pr.event, Log: pr.logf,
+		Reaped: func(r app.Reaped) { pr.logf("%s", reapedLine(r, false)) },
+	})
 	pr.finish()
+	for _, n := range out.Notes {
+		fmt.Fprintf(a.stderr, "agentic-eval: %s\n", n)
+	}
 	if err != nil {
-		return nil, "", err
+		return out.Results, out.Path, fromApp(err)
 	}
-	// A killed run's runtimes can create objects after the first reap
-	// watched it: what appeared while this run measured is reaped now.
-	if ctx.Err() == nil {
-		if _, err := reapStale(ctx, a.stderr, a.stderr, false, endReapMaxWait); err != nil {
-			fmt.Fprintf(a.stderr, "agentic-eval: %v\n", err)
-		}
-	}
-	if out == "" {
-		out = fmt.Sprintf("agentic-eval-results-%s.json", res.RunID)
-	}
-	if err := res.Write(out); err != nil {
-		return res, "", err
-	}
-	return res, out, nil
+	return out.Results, out.Path, nil
 }
 
 func (a *App) measureCmd() *cobra.Command {
@@ -350,11 +258,7 @@ for the environment; runtime failures alone are results and exit 0.`,
 			if err := checkOut(f.out); err != nil {
 				return err
 			}
-			drivers, err := selectDrivers(cmd.Context(), args, f.skipUnavailable)
-			if err != nil {
-				return err
-			}
-			res, path, err := a.runMeasurement(cmd.Context(), drivers, s, f.out)
+			res, path, err := a.runMeasurement(cmd.Context(), f, args, s)
 			if err != nil {
 				return err
 			}
@@ -483,11 +387,11 @@ func resultsTable(res *results.Results) *Table {
 		}
 		start, p90, td, burst, dens, delta, iso, restore := "-", "-", "-", "-", "-", "-", "-", "-"
 		if l := v.StartLatency; l != nil && l.Summary.N > 0 {
-			start = fmt.Sprintf("%s [%s, %s]", ms(l.Summary.Median), ms(l.Summary.Lo), ms(l.Summary.Hi))
+			start = fmt.Sprintf("%s [%s, %s]", units.Millis(l.Summary.Median), units.Millis(l.Summary.Lo), units.Millis(l.Summary.Hi))
 			if l.Summary.P90 != nil {
-				p90 = ms(*l.Summary.P90)
+				p90 = units.Millis(*l.Summary.P90)
 			}
-			td = ms(l.Teardown.Median)
+			td = units.Millis(l.Teardown.Median)
 		}
 		if sw := v.BurstOf(); sw != nil {
 			burst = burstCell(sw)
@@ -507,7 +411,7 @@ func resultsTable(res *results.Results) *Table {
 			case !s.Supported:
 				restore = "unsupported"
 			case s.Restore.N > 0:
-				restore = fmt.Sprintf("%s (%d/%d ok)", ms(s.Restore.Median), s.Verified, s.Verified+s.FailedRestores)
+				restore = fmt.Sprintf("%s (%d/%d ok)", units.Millis(s.Restore.Median), s.Verified, s.Verified+s.FailedRestores)
 			case !s.CauseClass.Scored():
 				restore = "not measured"
 			default:
@@ -537,12 +441,12 @@ func resultNotes(res *results.Results) string {
 			fmt.Fprintf(&b, "%s: warning: %s\n", v.Variant, w)
 		}
 		if v.ElapsedNS > 0 {
-			fmt.Fprintf(&b, "%s: took %s (%s)\n", v.Variant, secs(v.ElapsedNS), phaseTimes(v.PhaseNS))
+			fmt.Fprintf(&b, "%s: took %s (%s)\n", v.Variant, units.Nanos(v.ElapsedNS), phaseTimes(v.PhaseNS))
 		}
 		if l := v.StartLatency; l != nil && l.Summary.N > 0 {
 			fmt.Fprintf(&b, "%s: start latency: %s", v.Variant, sampledNote(l.Summary.N, l.Stop))
 			if l.Prep.N > 0 {
-				fmt.Fprintf(&b, "; the harness's own preparation per spawn (not in the figure): median %s", ms(l.Prep.Median))
+				fmt.Fprintf(&b, "; the harness's own preparation per spawn (not in the figure): median %s", units.Millis(l.Prep.Median))
 			}
 			b.WriteString("\n")
 		}
@@ -584,17 +488,6 @@ func resultNotes(res *results.Results) string {
 	return b.String()
 }
 
-func ms(v float64) string {
-	switch {
-	case v >= 1000:
-		return fmt.Sprintf("%.2f s", v/1000)
-	case v >= 100:
-		return fmt.Sprintf("%.0f ms", v)
-	default:
-		return fmt.Sprintf("%.1f ms", v)
-	}
-}
-
 // progress shows live progress: a rewritten line on a terminal, plain lines
 // otherwise (one per phase change), so logs stay readable.
 type progress struct {
@@ -613,7 +506,7 @@ func newProgress(w io.Writer) *progress {
 	return p
 }
 
-func (p *progress) event(e measure.Event) {
+func (p *progress) event(e app.Progress) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	line := fmt.Sprintf("%s %s %d/%d", e.Variant, e.Phase, e.Done, e.Total)
@@ -730,7 +623,7 @@ func phaseTimes(m map[string]int64) string {
 	var parts []string
 	for _, k := range order {
 		if ns, ok := m[k]; ok {
-			parts = append(parts, k+" "+secs(ns))
+			parts = append(parts, k+" "+units.Nanos(ns))
 		}
 	}
 	return strings.Join(parts, ", ")

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/agentic-eval/agentic-eval/results"
+	"github.com/agentic-eval/agentic-eval/units"
 )
 
 // phasesTable is the stages of a start for the variants whose driver
@@ -24,8 +25,8 @@ func phasesTable(res *results.Results) *Table {
 				continue
 			}
 			rows = append(rows, []string{v.Variant, p.Name, fmt.Sprint(p.Summary.N),
-				fmt.Sprintf("%s [%s, %s]", ms(p.Summary.Median), ms(p.Summary.Lo), ms(p.Summary.Hi)),
-				signedMs(p.Summary.Median - prev), phaseMeaning(p.Name)})
+				fmt.Sprintf("%s [%s, %s]", units.Millis(p.Summary.Median), units.Millis(p.Summary.Lo), units.Millis(p.Summary.Hi)),
+				units.SignedMillis(p.Summary.Median - prev), phaseMeaning(p.Name)})
 			prev = p.Summary.Median
 		}
 	}
@@ -59,11 +60,4 @@ func phaseMeaning(name string) string {
 		return "the ready line read through the pod's log"
 	}
 	return ""
-}
-
-func signedMs(v float64) string {
-	if v < 0 {
-		return "-" + ms(-v)
-	}
-	return "+" + ms(v)
 }

@@ -27,7 +27,7 @@ func TestPhasesTableShowsEachStageWithItsStep(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := b.String()
-	for _, want := range []string{"scheduled", "+8.0 ms", "+970 ms", "PodReadyToStartContainers"} {
+	for _, want := range []string{"scheduled", "+8.00 ms", "+970 ms", "PodReadyToStartContainers"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the table lacks %q:\n%s", want, out)
 		}

@@ -1,32 +1,17 @@
 package cli
 
 import (
-	"context"
 	"fmt"
-	"io"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/agentic-eval/agentic-eval/drivers/registry"
-	"github.com/agentic-eval/agentic-eval/reap"
+	"github.com/agentic-eval/agentic-eval/app"
 )
 
 func init() {
 	registerVMS((*App).reapCmd)
 }
-
-// reapTimeout bounds each driver call of a reap.
-const reapTimeout = 30 * time.Second
-
-// reapMaxWait bounds how long `vms reap` watches one killed run for
-// objects its runtimes create late; a measuring run watches for
-// reap.DefaultMaxWait before it starts, and again at its end.
-const reapMaxWait = 2 * time.Minute
-
-// endReapMaxWait bounds the reap a measuring run makes at its end.
-const endReapMaxWait = 30 * time.Second
 
 // reapedJSON is one recorded run as `vms reap --format json` reports it.
 type reapedJSON struct {
@@ -35,27 +20,6 @@ type reapedJSON struct {
 	Removed   []string `json:"removed,omitempty"`
 	Left      []string `json:"left,omitempty"`
 	Malformed string   `json:"malformed,omitempty"`
-}
-
-// reapStale reaps every recorded run whose process is gone through every
-// registered driver, watching each for up to maxWait for objects that
-// appear late, and writes one line per run to w.
-func reapStale(ctx context.Context, w, log io.Writer, dryRun bool, maxWait time.Duration) ([]reap.Outcome, error) {
-	reaped, err := reap.Stale(ctx, reap.LedgerDir(), registry.Drivers(), reap.Options{
-		DryRun:  dryRun,
-		Timeout: reapTimeout,
-		MaxWait: maxWait,
-		Log: func(format string, args ...any) {
-			fmt.Fprintf(log, "agentic-eval: "+format+"\n", args...)
-		},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("reap stale runs: %w", err)
-	}
-	for _, s := range reaped {
-		fmt.Fprintln(w, reapedLine(s, dryRun))
-	}
-	return reaped, nil
 }
 
 // firstFew is list cut to n items, the rest counted.
@@ -67,7 +31,7 @@ func firstFew(list []string, n int) []string {
 }
 
 // reapedLine is one run's reap in one line.
-func reapedLine(s reap.Outcome, dryRun bool) string {
+func reapedLine(s app.Reaped, dryRun bool) string {
 	if s.Malformed != "" {
 		return fmt.Sprintf("ledger %s is malformed, not trusted, nothing removed: %s", s.Ledger, oneLine(s.Malformed))
 	}
@@ -97,7 +61,7 @@ func (a *App) reapCmd() *cobra.Command {
 		Aliases: []string{"sweep"},
 		Short:   "Remove what runs that were killed left behind (sandboxes, cgroups, state, scratch)",
 		Long: `Every measurement run records itself in the state directory
-(` + reap.DefaultStateDir + `/runs, or $AGENTIC_EVAL_STATE/runs) before it creates
+(` + app.DefaultStateDir + `/runs, or $AGENTIC_EVAL_STATE/runs) before it creates
 anything, and each sandbox before it asks a runtime for it. reap finds the runs
 whose process is gone (its PID no longer names the process that started the run)
 and removes, through every driver, everything named after them, then their scratch
@@ -116,13 +80,20 @@ record is malformed. --dry-run lists only, and exits 0 unless a record is malfor
 			if !allStale {
 				return usagef("--all-stale=false: reap has no other mode; name nothing and it reaps every stale run")
 			}
-			var w io.Writer = a.stdout
-			if a.format() == FormatJSON {
-				w = io.Discard
-			}
-			reaped, err := reapStale(cmd.Context(), w, a.stderr, dryRun, reapMaxWait)
+			core := a.core("")
+			reaped, err := core.Reap(cmd.Context(), app.ReapRequest{
+				DryRun: dryRun,
+				Log: func(format string, args ...any) {
+					fmt.Fprintf(a.stderr, "agentic-eval: "+format+"\n", args...)
+				},
+				Reaped: func(r app.Reaped) {
+					if a.format() != FormatJSON {
+						fmt.Fprintln(a.stdout, reapedLine(r, dryRun))
+					}
+				},
+			})
 			if err != nil {
-				return err
+				return fromApp(err)
 			}
 			if a.format() == FormatJSON {
 				out := []reapedJSON{}
@@ -147,7 +118,7 @@ record is malformed. --dry-run lists only, and exits 0 unless a record is malfor
 			}
 			switch {
 			case malformed > 0:
-				return fmt.Errorf("%d malformed run record(s) in %s: inspect and remove them by hand", malformed, reap.LedgerDir())
+				return fmt.Errorf("%d malformed run record(s) in %s: inspect and remove them by hand", malformed, core.Config().LedgerDir)
 			case left > 0 && !dryRun:
 				return fmt.Errorf("%d object(s) of stale runs could not be removed; their records stay for the next reap", left)
 			}
@@ -157,24 +128,4 @@ record is malformed. --dry-run lists only, and exits 0 unless a record is malfor
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "list what would be removed, remove nothing")
 	cmd.Flags().BoolVar(&allStale, "all-stale", true, "reap every run whose process is gone (the only mode)")
 	return cmd
-}
-
-// staleReport is doctor's account of ledgered runs: one line each for those
-// whose process is gone or whose record is malformed.
-func staleReport() []string {
-	recs, err := reap.ReadLedgers(reap.LedgerDir())
-	if err != nil {
-		return []string{fmt.Sprintf("run records: %v", err)}
-	}
-	var out []string
-	for _, r := range recs {
-		switch {
-		case r.Err != nil:
-			out = append(out, fmt.Sprintf("malformed run record %s: %s", r.Path, oneLine(r.Err.Error())))
-		case r.Stale:
-			out = append(out, fmt.Sprintf("stale run %s (pid %d gone, started %s, %s, %d sandboxes recorded): run `agentic-eval vms reap`",
-				r.Entry.RunID, r.Entry.PID, r.Entry.Started.Format(time.RFC3339), strings.Join(r.Entry.Drivers, ", "), len(r.Entry.Sandboxes)))
-		}
-	}
-	return out
 }

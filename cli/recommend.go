@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/agentic-eval/agentic-eval/drivers/registry"
+	"github.com/agentic-eval/agentic-eval/app"
 	"github.com/agentic-eval/agentic-eval/evaluate"
 	"github.com/agentic-eval/agentic-eval/results"
 )
@@ -21,6 +21,7 @@ func (a *App) recommendCmd() *cobra.Command {
 		wf              weightFlags
 		files           string
 		requireMeasured bool
+		whatIf          bool
 		cf              constraintFlags
 	)
 	cmd := &cobra.Command{
@@ -55,21 +56,29 @@ printed and the exit status is 1.`,
 			if requireMeasured && files == "" {
 				return usagef("--require-measured needs --results FILE: a results file written by vms measure")
 			}
+			core := a.core("")
 			var res *results.Results
 			if files != "" {
-				if res, err = results.ReadResultsFile(files); err != nil {
-					return asUsage(err)
+				if res, err = core.ReadResults(files); err != nil {
+					return fromApp(err)
 				}
 			}
 			cons, err := cf.constraints()
 			if err != nil {
 				return err
 			}
-			ev := evaluate.Evaluate(res, w.Weights, evaluationOptions())
-			rec, err := evaluate.Recommend(ev, evaluate.RecommendOptions{
-				RequireMeasured: requireMeasured, Weighting: w.label(),
-				Constraints: cons, Facts: evaluate.Facts{Results: res, Declared: evaluate.DeclaredOf(registry.Drivers())},
-			})
+			req := app.RecommendRequest{Results: res, Weighting: w, RequireMeasured: requireMeasured, Constraints: cons, WhatIf: whatIf}
+			if res == nil {
+				// No run: the answer is for this host, as its drivers see it.
+				if req.Host, err = core.HostHere(cmd.Context()); err != nil {
+					return fromApp(err)
+				}
+			}
+			rec, ev, err := core.Recommend(req)
+			var ie *app.InputError
+			if errors.As(err, &ie) {
+				return fromApp(err)
+			}
 			if errors.Is(err, evaluate.ErrNoSystemPasses) {
 				if eerr := a.emit(cmd, Output{
 					JSON:     rec,
@@ -95,7 +104,8 @@ printed and the exit status is 1.`,
 	}
 	wf.add(cmd)
 	cmd.Flags().StringVar(&files, "results", "", "a results `FILE` written by `vms measure`; without it the recommendation rests on the curated catalog")
-	cmd.Flags().BoolVar(&requireMeasured, "require-measured", false, "recommend only a system measured in --results")
+	cmd.Flags().BoolVar(&requireMeasured, "require-measured", false, "recommend only a system whose every weighted axis was measured in --results (a declared class, a published figure or a curated score does not count)")
+	cmd.Flags().BoolVar(&whatIf, "what-if", false, "rank the systems that cannot run on this host (or the run's) with those that can, each still marked")
 	cf.add(cmd)
 	return cmd
 }
@@ -176,9 +186,12 @@ func constraintsText(r *evaluate.ConstraintReport, md bool) string {
 // recommendationText renders rec as text or markdown.
 func recommendationText(rec evaluate.Recommendation, ev evaluate.Evaluation, md bool) string {
 	var b strings.Builder
-	from := "curated only"
-	if rec.Measured {
-		from = "measured here"
+	from := rec.From
+	if from == "" {
+		from = "curated only"
+		if rec.Measured {
+			from = "measured here"
+		}
 	}
 	head := fmt.Sprintf("recommendation under %s, %s", rec.Weighting, rec.Rubric)
 	if ev.RunID != "" {
@@ -188,8 +201,15 @@ func recommendationText(rec evaluate.Recommendation, ev evaluate.Evaluation, md 
 	if md {
 		bullet = "- "
 		section = func(title string) { fmt.Fprintf(&b, "\n## %s\n\n", strings.ToUpper(title[:1])+title[1:]) }
-		fmt.Fprintf(&b, "# Recommendation: %s\n\n%s; fitness %.2f (%s)\n", rec.System, strings.ToUpper(head[:1])+head[1:], rec.Fitness, from)
+		fmt.Fprintf(&b, "# Recommendation: %s\n\n", rec.System)
+		if rec.Headline != "" {
+			fmt.Fprintf(&b, "**%s**\n\n", rec.Headline)
+		}
+		fmt.Fprintf(&b, "%s; fitness %.2f (%s)\n", strings.ToUpper(head[:1])+head[1:], rec.Fitness, from)
 	} else {
+		if rec.Headline != "" {
+			b.WriteString(rec.Headline + "\n")
+		}
 		fmt.Fprintf(&b, "%s\nrecommended: %s, fitness %.2f (%s)\n", head, rec.System, rec.Fitness, from)
 	}
 	section("reasons")
@@ -218,12 +238,31 @@ func recommendationText(rec evaluate.Recommendation, ev evaluate.Evaluation, md 
 	if md {
 		indent = ""
 	}
+	shown, prevRank := 0, -1
 	for i, c := range rec.Ranking {
-		m := "curated"
-		if c.Measured {
-			m = "measured"
+		// Places among the eligible systems; tied systems share one.
+		if !c.Tied || c.Rank != prevRank {
+			shown = i + 1
 		}
-		fmt.Fprintf(&b, "%s%d. %s %.2f (%s)\n", indent, i+1, c.System, c.Fitness, m)
+		prevRank = c.Rank
+		m := c.From
+		if m == "" {
+			m = "curated"
+			if c.Measured {
+				m = "measured"
+			}
+		}
+		rank := fmt.Sprint(shown)
+		if c.Tied {
+			rank += "="
+		}
+		fmt.Fprintf(&b, "%s%s. %s %.2f (%s)\n", indent, rank, c.System, c.Fitness, m)
+	}
+	if len(rec.Apart) > 0 {
+		section("cannot run on this host")
+		for _, c := range rec.Apart {
+			fmt.Fprintf(&b, "%s%s: %d if it could, fitness %.2f (%s); needs %s\n", bullet, c.System, c.WhatIfRank, c.Fitness, c.From, strings.Join(c.Needs, "; "))
+		}
 	}
 	if len(rec.Disagreements) > 0 {
 		section("disagreements with the catalog")

@@ -4,14 +4,12 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
+	"github.com/moby/sys/atomicwriter"
 	"github.com/spf13/cobra"
 
-	"github.com/agentic-eval/agentic-eval/drivers/registry"
+	"github.com/agentic-eval/agentic-eval/app"
 	"github.com/agentic-eval/agentic-eval/report"
 	"github.com/agentic-eval/agentic-eval/results"
 )
@@ -73,8 +71,8 @@ Without --results the page shows the curated catalog only, and says so.`,
 			}
 			var page bytes.Buffer
 			if err := report.Render(&page, report.Options{
-				Results: res, Others: others, ResultsPath: first, Weights: w.Weights, Weighting: w.label(),
-				ToolVersion: results.ToolInfo().Version, Generated: time.Now(), Preferred: registry.Preferred(),
+				Results: res, Others: others, ResultsPath: first, Weights: w.Weights, Weighting: w.Label(),
+				ToolVersion: results.ToolInfo().Version, Generated: time.Now(), Preferred: app.Preferred(),
 			}); err != nil {
 				return err
 			}
@@ -90,7 +88,7 @@ Without --results the page shows the curated catalog only, and says so.`,
 			return a.emit(cmd, Output{
 				JSON: done,
 				Text: func(o io.Writer) error {
-					return writeString(o, fmt.Sprintf("report written to %s (%s, %s)\n", out, what, w.label()))
+					return writeString(o, fmt.Sprintf("report written to %s (%s, %s)\n", out, what, w.Label()))
 				},
 			})
 		},
@@ -104,24 +102,8 @@ Without --results the page shows the curated catalog only, and says so.`,
 // writeFileAtomic writes data to path through a temporary file in the same
 // directory, so a failed write leaves no half page behind.
 func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))+"-*.tmp")
-	if err != nil {
-		return fmt.Errorf("write report %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write report %s: %w", path, err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write report %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write report %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write report %s: %w", path, err)
+	if err := atomicwriter.WriteFile(path, data, 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/agentic-eval/agentic-eval/compare"
 	"github.com/agentic-eval/agentic-eval/evaluate"
 	"github.com/agentic-eval/agentic-eval/results"
+	"github.com/agentic-eval/agentic-eval/units"
 )
 
 // sideFigures are the headline figures `vms results` sets side by side
@@ -90,7 +91,7 @@ func cellText(c compare.Cell, unit string) string {
 		return "-"
 	}
 	if unit == "ms" {
-		return fmt.Sprintf("%s [%s, %s]", ms(c.Median), ms(c.Lo), ms(c.Hi))
+		return fmt.Sprintf("%s [%s, %s]", units.Millis(c.Median), units.Millis(c.Lo), units.Millis(c.Hi))
 	}
 	return fmt.Sprintf("%.2f [%.2f, %.2f] %s", c.Median, c.Lo, c.Hi, unit)
 }
@@ -154,13 +155,13 @@ func (a *App) emitEvaluations(cmd *cobra.Command, runs []*results.Results, evs [
 		Hosts     []compare.Host `json:"hosts"`
 		Rows      []row          `json:"rows"`
 		Warnings  []string       `json:"warnings,omitempty"`
-	}{w.label(), evs[0].Rubric, side.Hosts, rows, side.Warnings}
+	}{w.Label(), evs[0].Rubric, side.Hosts, rows, side.Warnings}
 	text := func(wr io.Writer, md bool) error {
 		hl := hostLines(side.Hosts)
 		if md {
 			hl = "- " + strings.ReplaceAll(strings.TrimSuffix(hl, "\n"), "\n", "\n- ") + "\n\n"
 		}
-		if err := writeString(wr, fmt.Sprintf("evaluation under %s, %s, %d runs side by side\n", w.label(), evs[0].Rubric, len(evs))+hl+"\n"); err != nil {
+		if err := writeString(wr, fmt.Sprintf("evaluation under %s, %s, %d runs side by side\n", w.Label(), evs[0].Rubric, len(evs))+hl+"\n"); err != nil {
 			return err
 		}
 		var err error

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/agentic-eval/agentic-eval/results"
+	"github.com/agentic-eval/agentic-eval/units"
 	"github.com/agentic-eval/agentic-eval/workload"
 )
 
@@ -104,8 +105,8 @@ func sweepTables(res *results.Results) []*Table {
 				}
 				row := []string{v.Variant, k, l.Until, fmt.Sprintf("%d/%d", l.Started, l.K), "-", "-", "-", "-", "failed", knee, costCell(l.Harness)}
 				if l.Measured() {
-					row[4], row[5] = ms(float64(l.FirstNS)/1e6), ms(float64(l.AllNS)/1e6)
-					row[6], row[7], row[8] = ms(l.P50MS), ms(l.P99MS), fmt.Sprintf("%.1f", l.SpawnsPerSecond)
+					row[4], row[5] = units.Millis(float64(l.FirstNS)/1e6), units.Millis(float64(l.AllNS)/1e6)
+					row[6], row[7], row[8] = units.Millis(l.P50MS), units.Millis(l.P99MS), fmt.Sprintf("%.1f", l.SpawnsPerSecond)
 				}
 				burst.AddRow(row...)
 			}
@@ -121,14 +122,14 @@ func sweepTables(res *results.Results) []*Table {
 				if !rt.Held {
 					held = "no: " + rt.Why
 				}
-				p99 := ms(rt.P99MS)
+				p99 := units.Millis(rt.P99MS)
 				if rt.P99LowerBound {
 					p99 = "≥ " + p99
 				}
 				row := []string{v.Variant, strconv.FormatFloat(rt.Rate, 'g', -1, 64), a.Until, fmt.Sprintf("%.1f", rt.Offered), fmt.Sprintf("%.1f", rt.Achieved),
-					fmt.Sprintf("%d/%d", rt.Done, rt.Scheduled), "-", p99, held, costCell(rt.Harness), ms(float64(rt.DispatchLagMaxNS) / 1e6)}
+					fmt.Sprintf("%d/%d", rt.Done, rt.Scheduled), "-", p99, held, costCell(rt.Harness), units.Millis(float64(rt.DispatchLagMaxNS) / 1e6)}
 				if rt.Done > 0 {
-					row[6] = ms(rt.P50MS)
+					row[6] = units.Millis(rt.P50MS)
 				}
 				arr.AddRow(row...)
 			}

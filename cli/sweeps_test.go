@@ -22,7 +22,7 @@ func tablesText(t *testing.T, tables []*Table) string {
 // An older document's single burst of 8 shows as a ladder of one level,
 // said to be so, with no knee.
 func TestSweepTablesOfAnOlderDocumentsSingleBurst(t *testing.T) {
-	res, err := results.ReadResultsFile("../docs/run-crun-runc.json")
+	res, err := results.ReadResultsFile("../testdata/runs/run-crun-runc.json")
 	if err != nil {
 		t.Fatal(err)
 	}

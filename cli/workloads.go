@@ -7,6 +7,7 @@ import (
 
 	"github.com/agentic-eval/agentic-eval/results"
 	"github.com/agentic-eval/agentic-eval/stats"
+	"github.com/agentic-eval/agentic-eval/units"
 )
 
 // workloadTables are what an agent waits for, per variant: time to
@@ -41,7 +42,7 @@ func workloadTables(res *results.Results) []*Table {
 		for _, t := range w.TTI {
 			first := "-"
 			if t.FirstResult.N > 0 {
-				first = fmt.Sprintf("%s [%s, %s]", ms(t.FirstResult.Median), ms(t.FirstResult.Lo), ms(t.FirstResult.Hi))
+				first = fmt.Sprintf("%s [%s, %s]", units.Millis(t.FirstResult.Median), units.Millis(t.FirstResult.Lo), units.Millis(t.FirstResult.Hi))
 			}
 			tti.AddRow(v.Variant, t.Workload, msOr(t.Ready), first, msOr(t.SecondResult), ratio(t.FirstPenalty),
 				warmCell(warm[t.Workload][results.ExecPathProbe]), warmCell(warm[t.Workload][results.ExecPathRuntime]), fmt.Sprint(t.Failed))
@@ -55,7 +56,7 @@ func workloadTables(res *results.Results) []*Table {
 				for _, ns := range p.AnswerNS {
 					answer = append(answer, float64(ns)/1e6)
 				}
-				primed.AddRow(v.Variant, fmt.Sprintf("%.1f MB snapshot", float64(p.SnapshotBytes)/1e6), ms(float64(p.PrimeNS)/1e6), ms(float64(p.SnapshotNS)/1e6),
+				primed.AddRow(v.Variant, fmt.Sprintf("%.1f MB snapshot", float64(p.SnapshotBytes)/1e6), units.Millis(float64(p.PrimeNS)/1e6), units.Millis(float64(p.SnapshotNS)/1e6),
 					msOr(p.Restore), msOr(stats.SummarizeValues(answer, "ms")), fmt.Sprintf("%d/%d", p.Verified, p.Verified+p.Failed))
 			}
 		}
@@ -115,7 +116,7 @@ func msOr(s stats.Summary) string {
 	if s.N == 0 {
 		return "-"
 	}
-	return ms(s.Median)
+	return units.Millis(s.Median)
 }
 
 func warmCell(e results.WarmExec) string {
@@ -125,7 +126,7 @@ func warmCell(e results.WarmExec) string {
 		}
 		return "-"
 	}
-	return ms(e.Summary.Median)
+	return units.Millis(e.Summary.Median)
 }
 
 func ratio(r float64) string {

@@ -87,7 +87,7 @@ func TestDiffRefusesABadRule(t *testing.T) {
 // A recorded run against itself: every figure is there on both sides and
 // none has changed.
 func TestDiffRecordedRunAgainstItself(t *testing.T) {
-	res, err := results.ReadResultsFile("../docs/host-run.json")
+	res, err := results.ReadResultsFile("../testdata/runs/host-run.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,10 +169,10 @@ crun start-latency median <= 1s     # variant not in the run
 }
 
 func TestFiguresOfARecordedRunAreNamedStably(t *testing.T) {
-	if _, err := os.Stat("../docs/run-crun-runc.json"); err != nil {
+	if _, err := os.Stat("../testdata/runs/run-crun-runc.json"); err != nil {
 		t.Skip("no recorded crun/runc run")
 	}
-	res, err := results.ReadResultsFile("../docs/run-crun-runc.json")
+	res, err := results.ReadResultsFile("../testdata/runs/run-crun-runc.json")
 	if err != nil {
 		t.Fatal(err)
 	}

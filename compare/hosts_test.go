@@ -16,11 +16,11 @@ func TestColumnLabels(t *testing.T) {
 }
 
 func TestSideBySideOfTwoRecordedRuns(t *testing.T) {
-	a, err := results.ReadResultsFile("../docs/host-run.json")
+	a, err := results.ReadResultsFile("../testdata/runs/host-run.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := results.ReadResultsFile("../docs/run-crun-runc.json")
+	b, err := results.ReadResultsFile("../testdata/runs/run-crun-runc.json")
 	if err != nil {
 		t.Fatal(err)
 	}

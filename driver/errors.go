@@ -2,6 +2,7 @@ package driver
 
 import (
 	"errors"
+	"os/exec"
 	"strings"
 	"syscall"
 )
@@ -85,4 +86,54 @@ func PrintedErrno(printed string) (syscall.Errno, bool) {
 		}
 	}
 	return 0, false
+}
+
+// Printed types err by what a runtime printed (its stderr, a daemon's
+// message, a VMM's log): the result is err, with err's message, that is
+// also each of PrintedKinds(printed); err itself when there are none.
+func Printed(err error, printed string) error {
+	if err == nil {
+		return nil
+	}
+	for _, k := range PrintedKinds(printed) {
+		err = mark(err, k)
+	}
+	return err
+}
+
+// PrintedKinds are the kinds of failure that what a runtime printed names:
+// the errno of PrintedErrno, and with ECONNREFUSED ("connection refused")
+// ErrUnreachable too, since a refused connection is a daemon the runtime
+// goes through that could not be reached. None when it names no errno.
+func PrintedKinds(printed string) []error {
+	errno, ok := PrintedErrno(printed)
+	switch {
+	case !ok:
+		return nil
+	case errno == syscall.ECONNREFUSED:
+		return []error{errno, ErrUnreachable}
+	}
+	return []error{errno}
+}
+
+// KilledFromOutside reports whether err, anywhere in its chain, is a
+// process that a signal from outside ended (SIGKILL, SIGTERM, SIGINT,
+// SIGHUP: the OOM killer, an operator, a supervisor, a cancelled command):
+// not an exit, and not a fault of its own (SIGSEGV, SIGABRT and their
+// kin), which is the runtime failing. A runtime's client marks such an
+// error with Killed.
+func KilledFromOutside(err error) bool {
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ProcessState == nil {
+		return false
+	}
+	ws, ok := ee.Sys().(syscall.WaitStatus)
+	if !ok || !ws.Signaled() {
+		return false
+	}
+	switch ws.Signal() {
+	case syscall.SIGKILL, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP:
+		return true
+	}
+	return false
 }

@@ -526,8 +526,8 @@ func TestSIGTERMDuringQEMUDensityLeavesNothing(t *testing.T) {
 // through each measurable runtime and checks what the probe saw from inside:
 // runc and Docker share the host's kernel (the same boot_id, observed),
 // gVisor presents its own userspace kernel (observed), and a QEMU guest
-// runs a kernel of its own whose hardware boundary is declared, not
-// observed.
+// under TCG runs a kernel of its own behind software emulation, declared,
+// not observed.
 func TestIsolationIsObservedThroughEveryRuntime(t *testing.T) {
 	for _, c := range []struct {
 		variant    string
@@ -539,7 +539,7 @@ func TestIsolationIsObservedThroughEveryRuntime(t *testing.T) {
 		{"docker/crun", vms.BoundarySharedKernel, true, true},
 		{"docker", vms.BoundarySharedKernel, true, true},
 		{"gvisor/systrap", vms.BoundaryUserspaceKernel, true, false},
-		{"qemu-kvm/tcg", vms.BoundaryHardware, false, false},
+		{"qemu-kvm/tcg", vms.BoundarySoftwareEmulation, false, false},
 	} {
 		t.Run(strings.ReplaceAll(c.variant, "/", "-"), func(t *testing.T) {
 			d := usableDriver(t, c.variant)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/agentic-eval/agentic-eval/driver"
@@ -150,10 +151,11 @@ func DeclaredOf(drivers []driver.Driver) map[vms.System]driver.Capabilities {
 	return out
 }
 
-// CheckConstraints tests every row of ev against c, in ev's order.
+// CheckConstraints tests every row of ev against c, in ev's order: the
+// ranked rows, then those apart (systems that cannot run on the host).
 func CheckConstraints(ev Evaluation, c Constraints, f Facts) []Verdict {
-	out := make([]Verdict, 0, len(ev.Rows))
-	for _, r := range ev.Rows {
+	out := make([]Verdict, 0, len(ev.Rows)+len(ev.Apart))
+	for _, r := range slices.Concat(ev.Rows, ev.Apart) {
 		out = append(out, checkRow(r, c, f))
 	}
 	return out
@@ -311,6 +313,11 @@ func isolationCheck(r Row, primary *results.VariantResult, min vms.Boundary, f F
 		}
 		if b := primary.Capabilities.Boundary; b.Valid() {
 			ch.Provenance = string(rubric.Declared)
+			// An emulated guest's boundary is the emulator, whatever
+			// its driver declares.
+			if c, re := rubric.ClassifyBoundary(*primary, b); re {
+				return judge(c, "the run's accelerator is TCG: "+primary.Variant+" is software emulation in a host process, not the "+string(b)+" its driver declares")
+			}
 			return judge(b, "declared by the "+primary.Variant+" driver, not observed")
 		}
 	}

@@ -2,6 +2,7 @@ package evaluate
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -121,9 +122,12 @@ func TestRecommendWithoutObtainableSaysFirstThatTheSystemCannotBeHad(t *testing.
 		!strings.HasPrefix(rec.Reasons[0], "aethervm cannot be had") || !strings.HasPrefix(rec.Caveats[0], "aethervm cannot be had") {
 		t.Errorf("recommended %s; first reason %q, first caveat %q", rec.System, rec.Reasons[0], rec.Caveats[0])
 	}
+	// The best obtainable system: under rubric/3 cloud-hypervisor's curated
+	// 0.76 sits inside the interval firecracker's published bounds allow,
+	// so the two tie.
 	rec, err = Recommend(Evaluate(nil, vms.Balanced(), Options{}), RecommendOptions{Constraints: Constraints{Obtainable: true}})
-	if err != nil || rec.System != vms.Firecracker || !rec.Availability.Obtainable {
-		t.Errorf("with obtainable: %s (%v)", rec.System, err)
+	if err != nil || rec.System != vms.CloudHypervisor || !rec.Availability.Obtainable || !slices.Contains(rec.TiedWith, vms.Firecracker) {
+		t.Errorf("with obtainable: %s tied with %v (%v)", rec.System, rec.TiedWith, err)
 	}
 }
 
@@ -152,7 +156,7 @@ func TestConstraintsValidateSaysWhatIsValid(t *testing.T) {
 		{Constraints{MaxStartP50MS: -1}, "max start p50 -1 out of range"},
 		{Constraints{MaxStartP99MS: 1e12}, "at most 3.6e+06 ms"},
 		{Constraints{MaxMemoryMiB: -5}, "max memory -5"},
-		{Constraints{MinIsolation: "steel"}, "shared-kernel < userspace-kernel < hardware-virtualization"},
+		{Constraints{MinIsolation: "steel"}, "shared-kernel < software-emulation < userspace-kernel < hardware-virtualization"},
 	} {
 		if err := c.c.Validate(); err == nil || !strings.Contains(err.Error(), c.says) {
 			t.Errorf("%+v: %v, want %q", c.c, err, c.says)

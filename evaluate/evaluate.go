@@ -1,6 +1,7 @@
 package evaluate
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -18,10 +19,19 @@ type AxisValue struct {
 	Provenance rubric.Provenance `json:"provenance"`
 	Variant    string            `json:"variant,omitempty"` // the variant measured, when not curated
 	Basis      string            `json:"basis"`
-	// Lo and Hi bound a measured score's bootstrap interval; nil for a
-	// score without one (curated, checklist, declared, or from facts).
+	// Lo and Hi bound a measured score's bootstrap interval, or, when Bound
+	// is set, the interval a published bound allows; nil for a score
+	// without one (curated, checklist, declared, or from facts).
 	Lo *float64 `json:"ci_lo,omitempty"`
 	Hi *float64 `json:"ci_hi,omitempty"`
+	// Bound is set when the score comes from a published figure of a
+	// different quantity (rubric/3): only [Lo, Hi] is a finding, and Score
+	// is its middle.
+	Bound bool `json:"bound,omitempty"`
+	// Emulated is set when the score comes from a variant that does not
+	// represent the system (QEMU under TCG): the caveat, which every table
+	// row showing the score must carry.
+	Emulated string `json:"emulated,omitempty"`
 	// NotMeasured is set when the primary variant attempted the axis but
 	// the attempt is no result (the environment got in the way or it timed
 	// out): the curated score stands, and this says why.
@@ -56,14 +66,35 @@ type Row struct {
 	Fitness        float64     `json:"fitness"`         // effective, under the weights
 	CuratedFitness float64     `json:"curated_fitness"` // curated, under the weights
 	// FitnessLo and FitnessHi bound the effective fitness's bootstrap
-	// interval; nil when no axis was measured (a curated row has no
-	// interval: it is a judgment, not a sample).
+	// interval, widened by what the published bounds in its profile allow
+	// (rubric/3); nil when no axis was measured and none is a bound (a
+	// curated row has no interval: it is a judgment, not a sample).
 	FitnessLo *float64 `json:"fitness_ci_lo,omitempty"`
 	FitnessHi *float64 `json:"fitness_ci_hi,omitempty"`
 	// Rank is the row's place, best first; rows whose fitness cannot be
-	// told apart at rubric.IntervalLevel share a rank and are Tied.
-	Rank          int            `json:"rank"`
-	Tied          bool           `json:"tied,omitempty"`
+	// told apart at rubric.IntervalLevel share a rank and are Tied. A row of
+	// Evaluation.Apart has rank 0: see WhatIfRank.
+	Rank int  `json:"rank"`
+	Tied bool `json:"tied,omitempty"`
+	// RunsHere says whether the row, as scored, describes something that
+	// runs on the evaluated host (Options.Host); nil when the host is not
+	// known. A system that runs here only emulated (QEMU under TCG) counts
+	// only when its figures come from that emulation: unmeasured, its
+	// curated and published profile describes the system itself, which
+	// cannot run here.
+	RunsHere *bool `json:"runs_here,omitempty"`
+	// Needs is what a system that cannot run here would need (a KVM that
+	// runs ordinary guests, a binary, a public release), or, for one that
+	// runs here only emulated, what it would need to run as itself.
+	Needs []string `json:"needs,omitempty"`
+	// WhatIfRank is the row's place among every system, those that cannot
+	// run here included, each on the evidence it has (what if every system
+	// could run here); 0 when the host is not known.
+	WhatIfRank int `json:"what_if_rank,omitempty"`
+	// Emulated is set when the system's figures here come from a variant
+	// that does not represent it, or when it runs here only as one (QEMU
+	// under TCG): the caveat, which every view of the row must carry.
+	Emulated      string         `json:"emulated,omitempty"`
 	Disagreements []Disagreement `json:"disagreements,omitempty"`
 	// NotMeasured says which variants the run tried without a measured
 	// figure, and why, in preference order; when the run did not include the
@@ -79,6 +110,9 @@ type Row struct {
 
 	// fits are the fitness's bootstrap replicates; nil for a curated row.
 	fits []float64
+	// slackLo and slackHi are how far the published bounds in the
+	// effective profile let the fitness fall and rise (0 without bounds).
+	slackLo, slackHi float64
 }
 
 // NotMeasured is why one variant has no measured figure.
@@ -117,7 +151,9 @@ func (w Warning) String() string {
 	return w.Variant + ": " + w.Warning
 }
 
-// Evaluation is the side-by-side view of a run, ranked by effective fitness.
+// Evaluation is the side-by-side view of a run, ranked by effective
+// fitness (rows that tie share a rank: see assignRanks), for the host the
+// run measured first when Options.Host says which systems run there.
 type Evaluation struct {
 	Rubric  string      `json:"rubric"`
 	Weights vms.Weights `json:"weights"`
@@ -129,8 +165,25 @@ type Evaluation struct {
 	// v0.3.0".
 	Tool string `json:"tool,omitempty"`
 	// Interrupted is set when the run was stopped before it finished.
-	Interrupted bool  `json:"interrupted,omitempty"`
-	Rows        []Row `json:"rows"`
+	Interrupted bool `json:"interrupted,omitempty"`
+	// Headline is the evaluation's first line, for every face: which
+	// systems can run on the host and are ranked, and which are apart.
+	Headline string `json:"headline"`
+	// Rows are ranked best first: with a known host (Options.Host), only
+	// the systems that can run on it, unless WhatIf.
+	Rows []Row `json:"rows"`
+	// HostFit is which systems can run on the evaluated host
+	// (Options.Host); nil when it is not known (every system is then in
+	// Rows).
+	HostFit *HostFit `json:"host_fit,omitempty"`
+	// WhatIf is set when Rows rank the systems that cannot run on the host
+	// with those that can (Options.WhatIf); each row still says which.
+	WhatIf bool `json:"what_if,omitempty"`
+	// Apart are the systems that cannot run on the host, best first by
+	// where they would stand on the evidence they have (Row.WhatIfRank),
+	// each with what it would need (Row.Needs); empty when the host is not
+	// known or WhatIf is set.
+	Apart []Row `json:"apart,omitempty"`
 	// Warnings are the run's, then each variant's, in catalog and
 	// preference order.
 	Warnings []Warning `json:"warnings,omitempty"`
@@ -147,6 +200,15 @@ type Options struct {
 	Preferred map[vms.System][]string
 	// Rubric chooses the rubric version and the start-latency workload.
 	Rubric rubric.Options
+	// Host is which systems can run on the host the evaluation is for
+	// (HostFitFromResults, HostFitOf). With it the answer is for this host
+	// first: Rows rank only the systems that can run on it, and Apart lists
+	// the others with what they would need and where they would stand. nil:
+	// the host is not known, and every system is ranked in Rows.
+	Host *HostFit
+	// WhatIf ranks the systems that cannot run on the host in Rows, with
+	// those that can (each row still says which); it needs Host.
+	WhatIf bool
 }
 
 // Evaluate combines results (nil: nothing measured) with the catalog under
@@ -171,7 +233,23 @@ func Evaluate(res *results.Results, w vms.Weights, opts Options) Evaluation {
 	var rows []Row
 	for _, sys := range vms.All() {
 		mine := opts.ordered(sys, variants)
-		rows = append(rows, evaluateSystem(sys, mine, w, ev.Measured, opts.Rubric))
+		row := evaluateSystem(sys, mine, w, ev.Measured, opts.Rubric)
+		if opts.Host != nil {
+			fit := opts.Host.Of(sys)
+			// A system that runs here only emulated runs here as scored
+			// only when its figures come from that emulation: its curated
+			// and published profile describes the system itself.
+			runs := fit.Runnable && (fit.Emulated == "" || slices.Contains(fit.Variants, row.Primary))
+			row.RunsHere = &runs
+			row.Needs = fit.Needs
+			if row.Emulated == "" && fit.Emulated != "" {
+				row.Emulated = fit.Emulated
+				if !runs {
+					row.Emulated += "; nothing measured here describes that emulation, so the system's own profile stands apart"
+				}
+			}
+		}
+		rows = append(rows, row)
 		for _, vr := range mine {
 			for _, wn := range slices.Concat(vr.Fingerprint.Warnings, vr.Warnings) {
 				ev.Warnings = append(ev.Warnings, Warning{Variant: vr.Variant, Warning: wn})
@@ -183,16 +261,99 @@ func Evaluate(res *results.Results, w vms.Weights, opts Options) Evaluation {
 	for i, r := range rows {
 		profiles[i] = r.Effective
 	}
-	ranked := vms.RankProfiles(profiles, w)
-	for _, p := range ranked {
+	var ranked []Row
+	for _, p := range vms.RankProfiles(profiles, w) {
 		for _, r := range rows {
 			if r.System == p.System {
-				ev.Rows = append(ev.Rows, r)
+				ranked = append(ranked, r)
 			}
 		}
 	}
-	assignRanks(ev.Rows)
+	ranked = assignRanks(ranked)
+	if opts.Host == nil {
+		ev.Rows = ranked
+		ev.Headline = ev.headline()
+		return ev
+	}
+	ev.HostFit, ev.WhatIf = opts.Host, opts.WhatIf
+	for i := range ranked {
+		ranked[i].WhatIfRank = ranked[i].Rank
+	}
+	if opts.WhatIf {
+		ev.Rows = ranked
+		ev.Headline = ev.headline()
+		return ev
+	}
+	ev.Rows = []Row{}
+	for _, r := range ranked {
+		if *r.RunsHere {
+			ev.Rows = append(ev.Rows, r)
+		} else {
+			r.Rank, r.Tied = 0, false
+			ev.Apart = append(ev.Apart, r)
+		}
+	}
+	ev.Rows = assignRanks(ev.Rows)
+	ev.Headline = ev.headline()
 	return ev
+}
+
+// headline is the evaluation's first line.
+func (ev Evaluation) headline() string {
+	n := len(vms.All())
+	if ev.HostFit == nil {
+		return fmt.Sprintf("All %d systems are ranked: which of them can run on this host was not checked (give a results file, or fingerprint this host's drivers).", n)
+	}
+	var names []string
+	for _, r := range ev.Rows {
+		if r.RunsHere != nil && !*r.RunsHere {
+			continue
+		}
+		name := r.System.Name()
+		if r.Emulated != "" {
+			name += " (only under TCG software emulation)"
+		}
+		names = append(names, name)
+	}
+	apart := n - len(names)
+	if len(names) == 0 {
+		return fmt.Sprintf("No system in the catalog can run on this host (%s)%s: all %d are %s with what each would need, on the evidence each has (what if they could run here).", ev.HostFit.Source, emulatedOnly(ev), n, orRanked(ev.WhatIf, "ranked", "listed apart"))
+	}
+	h := fmt.Sprintf("%d of %d systems can run on this host (%s) and are ranked: %s", len(names), n, ev.HostFit.Source, strings.Join(names, ", "))
+	switch {
+	case apart == 0:
+		return h + "."
+	case ev.WhatIf:
+		h += fmt.Sprintf("; the %d that cannot are ranked with them (what if they could run here), each marked with what it would need", apart)
+	default:
+		h += fmt.Sprintf("; the %d that cannot are listed apart, with what each would need", apart)
+	}
+	if e := emulatedOnly(ev); e != "" {
+		h += " (" + strings.TrimSuffix(strings.TrimPrefix(e, " as itself ("), ")") + ")"
+	}
+	return h + "."
+}
+
+// emulatedOnly is a clause naming the systems that run on the host only
+// emulated and were not measured so: "" when there are none.
+func emulatedOnly(ev Evaluation) string {
+	var out []string
+	for _, r := range slices.Concat(ev.Rows, ev.Apart) {
+		if fit := ev.HostFit.Of(r.System); fit.Emulated != "" && r.RunsHere != nil && !*r.RunsHere {
+			out = append(out, fit.Emulated)
+		}
+	}
+	if len(out) == 0 {
+		return ""
+	}
+	return " as itself (" + strings.Join(out, "; ") + ", and nothing measured here describes that emulation)"
+}
+
+func orRanked(b bool, yes, no string) string {
+	if b {
+		return yes
+	}
+	return no
 }
 
 // evaluateSystem scores sys's variants, given in preference order.
@@ -231,13 +392,19 @@ func evaluateSystem(sys vms.System, variants []results.VariantResult, w vms.Weig
 			primary = &row.Variants[i]
 		}
 	}
-	row.Published = rubric.PublishedScores(sys)
+	row.Published = rubric.PublishedScoresWith(sys, ro)
 	row.PublishedNone = vms.PublishedNone(sys)
 	for _, p := range row.Published {
 		c := cur.Score(p.Axis)
-		if d := p.Score - c; math.Abs(d) >= rubric.DisagreementThreshold-1e-9 {
+		// A bound disagrees only when the curated score lies outside its
+		// interval, by the distance to the interval's nearer end.
+		m := p.Score
+		if p.Bound && p.Lo != nil && p.Hi != nil {
+			m = math.Max(*p.Lo, math.Min(*p.Hi, c))
+		}
+		if d := m - c; math.Abs(d) >= rubric.DisagreementThreshold-1e-9 {
 			row.Disagreements = append(row.Disagreements, Disagreement{
-				Axis: p.Axis.Name(), Variant: "published", Curated: c, Measured: p.Score,
+				Axis: p.Axis.Name(), Variant: "published", Curated: c, Measured: m,
 				Delta: math.Round(d*1000) / 1000, Provenance: rubric.Published,
 				CuratedEvidence: evidenceFor(cur, p.Axis), MeasuredBasis: p.Basis,
 			})
@@ -248,12 +415,13 @@ func evaluateSystem(sys vms.System, variants []results.VariantResult, w vms.Weig
 		for _, p := range row.Published {
 			if p.Axis == ax {
 				v.Score, v.Provenance, v.Basis = p.Score, rubric.Published, p.Basis
+				v.Lo, v.Hi, v.Bound = p.Lo, p.Hi, p.Bound
 			}
 		}
 		if primary != nil {
 			if s, ok := primary.Axis(ax); ok {
 				v.Score, v.Provenance, v.Variant, v.Basis = s.Score, s.Provenance, primary.Variant, s.Basis
-				v.Lo, v.Hi = s.Lo, s.Hi
+				v.Lo, v.Hi, v.Bound, v.Emulated = s.Lo, s.Hi, false, s.Emulated
 			} else if nm, ok := primary.Unmeasured(ax); ok {
 				v.NotMeasured = primary.Variant + ": " + nm.Reason
 			}
@@ -262,9 +430,18 @@ func evaluateSystem(sys vms.System, variants []results.VariantResult, w vms.Weig
 		row.Axes = append(row.Axes, v)
 	}
 	row.Fitness = w.Fitness(row.Effective)
-	if primary != nil && len(primaryReps) > 0 {
+	if primary != nil {
+		row.Emulated = primary.Emulated
+	}
+	row.slackLo, row.slackHi = boundSlack(row.Axes, w)
+	switch {
+	case primary != nil && len(primaryReps) > 0:
 		row.fits = fitnessReplicates(row, primaryReps, w)
 		lo, hi := rubric.Interval(row.fits)
+		lo, hi = round3(lo+row.slackLo), round3(hi+row.slackHi)
+		row.FitnessLo, row.FitnessHi = &lo, &hi
+	case row.slackLo != 0 || row.slackHi != 0:
+		lo, hi := round3(row.Fitness+row.slackLo), round3(row.Fitness+row.slackHi)
 		row.FitnessLo, row.FitnessHi = &lo, &hi
 	}
 	row.NotMeasured = reasons

@@ -8,6 +8,7 @@ import (
 	"github.com/agentic-eval/agentic-eval/driver"
 	"github.com/agentic-eval/agentic-eval/results"
 	"github.com/agentic-eval/agentic-eval/rubric"
+	"github.com/agentic-eval/agentic-eval/stats"
 	"github.com/agentic-eval/agentic-eval/vms"
 )
 
@@ -44,6 +45,10 @@ func TestRecommendWithoutResultsIsTheCatalogsTopAndSaysItIsCurated(t *testing.T)
 func TestRecommendRequireMeasuredPicksAMeasuredSystemAndNamesTheOthers(t *testing.T) {
 	res := constructed()
 	res.Systems[1].Fingerprint.Warnings = []string{"engine runs rootless"}
+	// Every weighted axis of docker measured here: density and a failed
+	// snapshot too.
+	res.Systems[1].Density = &results.Density{Started: 5, PerInstanceMiB: stats.Summary{N: 5, Median: 0.6}}
+	res.Systems[1].Snapshot = &results.SnapshotResult{Supported: true, Cause: "criu failed", CauseClass: results.ClassRuntime}
 	rec, err := Recommend(Evaluate(res, vms.Balanced(), preferred), RecommendOptions{RequireMeasured: true})
 	if err != nil {
 		t.Fatal(err)

@@ -63,8 +63,7 @@ func TestRanksShareAPlaceOnlyWhenFitnessCannotBeToldApart(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			assignRanks(c.rows)
-			for i, r := range c.rows {
+			for i, r := range assignRanks(c.rows) {
 				if r.Rank != c.want[i] || r.Tied != c.tied[i] {
 					t.Errorf("row %d (fitness %.2f): rank %d tied %v; want %d tied %v", i, r.Fitness, r.Rank, r.Tied, c.want[i], c.tied[i])
 				}
@@ -101,7 +100,17 @@ func TestPublishedFiguresStandWhereNothingWasMeasured(t *testing.T) {
 	if a := rows[vms.AetherVM]; len(a.Published) != 0 || !strings.Contains(a.PublishedNone, "judgment alone") {
 		t.Errorf("aethervm: %+v / %q", a.Published, a.PublishedNone)
 	}
-	if f := rows[vms.Firecracker]; f.FitnessLo != nil {
-		t.Errorf("firecracker has a fitness interval without a measured axis: %v", *f.FitnessLo)
+	// Firecracker's figures bound other quantities: each enters as an
+	// interval, and so does the fitness they make.
+	for _, a := range rows[vms.Firecracker].Axes {
+		if (a.Axis == "start-latency" || a.Axis == "density") && (!a.Bound || a.Lo == nil || a.Hi == nil || *a.Lo > a.Score || a.Score > *a.Hi) {
+			t.Errorf("firecracker %s: %+v, want a bound with its interval", a.Axis, a)
+		}
+	}
+	if f := row(t, Evaluate(nil, vms.Balanced(), Options{}), vms.Firecracker); f.FitnessLo == nil || *f.FitnessLo > f.Fitness || f.Fitness > *f.FitnessHi || *f.FitnessHi-*f.FitnessLo < 0.1 {
+		t.Errorf("firecracker's fitness %.3f has interval %v..%v, want the bounds' width around it", f.Fitness, f.FitnessLo, f.FitnessHi)
+	}
+	if k := row(t, Evaluate(nil, vms.Balanced(), Options{}), vms.Kata); k.FitnessLo != nil {
+		t.Errorf("kata's published figures are values, not bounds, yet its fitness has an interval from %v", *k.FitnessLo)
 	}
 }

@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"encoding/json"
 	"fmt"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -8,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/agentic-eval/agentic-eval/drivers/k8s"
+	"github.com/agentic-eval/agentic-eval/results"
 )
 
 // HostDir is the directory on each node the Job's pod mounts (hostPath,
@@ -123,3 +125,27 @@ func jobFor(runID, ns, name, node, ref string, deadline int64, args []string) *b
 func ptr[T any](v T) *T { return &v }
 
 func jobName(runID string, i int) string { return fmt.Sprintf("ae-%s-node-%d", runID, i) }
+
+// SettingsFlag is the `vms measure` flag that takes the run's settings as
+// one JSON document (results.Settings): a fleet ships its settings to the
+// nodes as data, never as flags re-parsed on the way.
+const SettingsFlag = "--settings-json"
+
+// NodeArgs are the arguments of every node's `vms measure`: the settings
+// as JSON, --skip-unavailable when asked, then the variants (none: every
+// variant the node has, but the Kubernetes ones, which would measure the
+// cluster from inside itself).
+func NodeArgs(s results.Settings, variants []string, skipUnavailable bool) ([]string, error) {
+	if err := s.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUsage, err)
+	}
+	b, err := json.Marshal(s)
+	if err != nil {
+		return nil, fmt.Errorf("encode the settings: %w", err)
+	}
+	args := []string{SettingsFlag, string(b)}
+	if skipUnavailable {
+		args = append(args, "--skip-unavailable")
+	}
+	return append(args, variants...), nil
+}

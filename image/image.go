@@ -22,6 +22,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"time"
+
+	"github.com/agentic-eval/agentic-eval/internal/capped"
 )
 
 // DefaultCache is the project's cache root; $AGENTIC_EVAL_CACHE overrides it
@@ -165,30 +167,14 @@ func Find(cacheDir string) (Image, error) {
 // of at most maxManifest bytes holding exactly one JSON object.
 func readManifest(path string) (manifest, error) {
 	var m manifest
-	f, err := os.Open(path)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return m, fmt.Errorf("image: %s is missing: %s", path, Fix)
-		}
+	data, err := capped.ReadFile(path, maxManifest)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return m, fmt.Errorf("image: %s is missing: %s", path, Fix)
+	case errors.Is(err, capped.ErrTooLarge):
+		return m, fmt.Errorf("image: %s is more than the %d bytes a manifest may be", path, maxManifest)
+	case err != nil:
 		return m, fmt.Errorf("image: %w", err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return m, fmt.Errorf("image: %w", err)
-	}
-	if !st.Mode().IsRegular() {
-		return m, fmt.Errorf("image: %s is not a regular file", path)
-	}
-	if st.Size() > maxManifest {
-		return m, fmt.Errorf("image: %s is %d bytes, more than the %d a manifest may be", path, st.Size(), maxManifest)
-	}
-	data, err := io.ReadAll(io.LimitReader(f, maxManifest+1))
-	if err != nil {
-		return m, fmt.Errorf("image: %s: %w", path, err)
-	}
-	if len(data) > maxManifest {
-		return m, fmt.Errorf("image: %s grew past %d bytes while read", path, maxManifest)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&m); err != nil {

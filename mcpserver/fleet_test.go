@@ -8,7 +8,7 @@ import (
 
 // The fleet phases of recorded runs reach the tools' answers.
 func TestFleetFiguresOfRecordedRuns(t *testing.T) {
-	sweeps, err := results.ReadResultsFile("../docs/sweep-run.json")
+	sweeps, err := results.ReadResultsFile("../testdata/runs/sweep-run.json")
 	if err != nil {
 		t.Fatal(err)
 	}

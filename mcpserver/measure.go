@@ -5,19 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/agentic-eval/agentic-eval/driver"
-	"github.com/agentic-eval/agentic-eval/drivers/registry"
-	"github.com/agentic-eval/agentic-eval/image"
-	"github.com/agentic-eval/agentic-eval/measure"
-	"github.com/agentic-eval/agentic-eval/probebin"
-	"github.com/agentic-eval/agentic-eval/reap"
+	"github.com/agentic-eval/agentic-eval/app"
 	"github.com/agentic-eval/agentic-eval/results"
 )
 
@@ -39,7 +33,7 @@ const (
 
 // MeasureInput is what an agent may ask of a measurement.
 type MeasureInput struct {
-	Variants []string `json:"variants" jsonschema:"1 to 4 driver variants to measure, by exact name (doctor lists them and says which are available here), e.g. [\"docker/runc\"] or [\"gvisor/systrap\", \"docker/crun\"]"`
+	Variants []string `json:"variants" jsonschema:"1 to 4 variants or systems to measure, by name: a variant (doctor lists them and says which are available here), its runtime part (runc, systrap) or a system (gvisor, all its variants), e.g. [\"docker/runc\"] or [\"gvisor/systrap\", \"docker/crun\"]"`
 	Phases   []string `json:"phases,omitempty" jsonschema:"phases to run (default [\"start-latency\"]): start-latency, burst, density, isolation, snapshot, workload; counts are capped for an agent (burst 8, density 10 sandboxes, 2 forks)"`
 	Samples  int      `json:"samples,omitempty" jsonschema:"most start-latency samples per variant, 1 to 200 (default 10); sampling stops earlier once the median is known within ±10% or 10 s are spent past the floor"`
 }
@@ -146,35 +140,10 @@ func measureSettings(in MeasureInput) (results.Settings, error) {
 	return s, s.Validate()
 }
 
-// measureDrivers finds each variant by its exact name, refusing unknown and
-// unavailable ones with the reason and the fix.
-func measureDrivers(ctx context.Context, names []string, fpTimeout time.Duration) ([]driver.Driver, error) {
-	if len(names) == 0 || len(names) > MaxMeasureVariants {
-		return nil, fmt.Errorf("variants: %d given, want 1 to %d of %s", len(names), MaxMeasureVariants, strings.Join(registry.Variants(), ", "))
-	}
-	var out []driver.Driver
-	seen := map[string]bool{}
-	for _, n := range names {
-		d, ok := registry.Lookup(strings.ToLower(strings.TrimSpace(n)))
-		if !ok {
-			return nil, fmt.Errorf("variants: unknown variant %s: valid variants are %s", shortQuote(n), strings.Join(registry.Variants(), ", "))
-		}
-		if seen[d.Variant()] {
-			return nil, fmt.Errorf("variants: %s is named twice", d.Variant())
-		}
-		seen[d.Variant()] = true
-		fctx, cancel := context.WithTimeout(ctx, fpTimeout)
-		fp := d.Fingerprint(fctx)
-		cancel()
-		if !fp.Available {
-			return nil, fmt.Errorf("variants: %s cannot be measured on this host: %s (fix: %s)", d.Variant(), fp.Reason, fp.Fix)
-		}
-		out = append(out, d)
-	}
-	return out, nil
-}
-
 func (m *measurer) run(ctx context.Context, req *mcp.CallToolRequest, in MeasureInput) (*mcp.CallToolResult, MeasureOutput, error) {
+	if len(in.Variants) == 0 || len(in.Variants) > MaxMeasureVariants {
+		return nil, MeasureOutput{}, fmt.Errorf("variants: %d given, want 1 to %d of %s", len(in.Variants), MaxMeasureVariants, strings.Join(app.Variants(), ", "))
+	}
 	s, err := measureSettings(in)
 	if err != nil {
 		return nil, MeasureOutput{}, err
@@ -191,65 +160,35 @@ func (m *measurer) run(ctx context.Context, req *mcp.CallToolRequest, in Measure
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer context.AfterFunc(m.stopping, cancel)()
-	drivers, err := measureDrivers(ctx, in.Variants, m.opts.FingerprintTimeout)
+	core := m.opts.core
+	targets, err := core.Resolve(ctx, in.Variants, app.ResolveOptions{})
 	if err != nil {
 		return nil, MeasureOutput{}, err
 	}
 	prog := newProgressSender(req)
 	defer prog.stop()
-	prog.send("reaping what killed runs left behind")
-	swept, err := reap.Stale(ctx, reap.LedgerDir(), registry.Drivers(), reap.Options{
-		Timeout: 30 * time.Second,
-		Log:     func(format string, args ...any) { prog.send(fmt.Sprintf(format, args...)) },
-	})
-	if err != nil {
-		return nil, MeasureOutput{}, fmt.Errorf("reap stale runs: %w", err)
-	}
-	prog.send("building the sandbox probe")
-	probePath, err := probebin.Build(ctx)
-	if err != nil {
-		return nil, MeasureOutput{}, fmt.Errorf("build the sandbox probe: %w", err)
-	}
-	r := measure.NewRunner(s, probePath)
-	r.LedgerDir = reap.LedgerDir()
+	prog.send("reaping what killed runs left behind, then building the sandbox probe")
 	var notes []string
-	for _, sw := range swept {
-		notes = append(notes, fmt.Sprintf("reaped stale run %s first: %d removed, %d left", sw.RunID, len(sw.Removed), len(sw.Left)))
-	}
-	if s.Has(results.PhaseWorkload) {
-		if img, err := image.Find(image.CacheDir()); err == nil {
-			r.Image = driver.Image{Key: img.Key, Rootfs: img.Rootfs, Tar: img.Tar, TarBytes: img.TarBytes, RootfsBytes: img.RootfsBytes}
-		} else {
-			notes = append(notes, fmt.Sprintf("workload phase: %v", err))
-		}
-	}
-	r.Progress = func(e measure.Event) {
-		msg := fmt.Sprintf("%s %s %d/%d", e.Variant, e.Phase, e.Done, e.Total)
-		if e.Message != "" {
-			msg += " " + e.Message
-		}
-		prog.send(msg)
-	}
-	prog.send("run " + r.RunID() + " started: every object it creates is named " + r.Prefix() + "-*")
-	res, err := r.Run(ctx, drivers)
+	mo, err := core.Measure(ctx, app.MeasureRequest{
+		Targets: targets, Settings: s, Dir: dir,
+		Progress: func(e app.Progress) {
+			msg := fmt.Sprintf("%s %s %d/%d", e.Variant, e.Phase, e.Done, e.Total)
+			if e.Message != "" {
+				msg += " " + e.Message
+			}
+			prog.send(msg)
+		},
+		Log:     func(format string, args ...any) { prog.send(fmt.Sprintf(format, args...)) },
+		Started: func(id string) { prog.send("run " + id + " started: every object it creates is named ae-" + id + "-*") },
+		Reaped: func(r app.Reaped) {
+			notes = append(notes, fmt.Sprintf("reaped stale run %s: %d removed, %d left", r.RunID, len(r.Removed), len(r.Left)))
+		},
+	})
+	notes = append(notes, mo.Notes...)
 	if err != nil {
-		return nil, MeasureOutput{}, fmt.Errorf("measure run %s: %w", r.RunID(), err)
+		return nil, MeasureOutput{}, err
 	}
-	// A killed run's runtimes can create objects after the first reap
-	// watched it: what appeared while this run measured is reaped now.
-	if ctx.Err() == nil {
-		late, err := reap.Stale(ctx, reap.LedgerDir(), registry.Drivers(), reap.Options{Timeout: 30 * time.Second, MaxWait: 30 * time.Second})
-		if err != nil {
-			notes = append(notes, fmt.Sprintf("reap stale runs after the run: %v", err))
-		}
-		for _, sw := range late {
-			notes = append(notes, fmt.Sprintf("reaped stale run %s after the run: %d removed, %d left", sw.RunID, len(sw.Removed), len(sw.Left)))
-		}
-	}
-	path := filepath.Join(dir, fmt.Sprintf("agentic-eval-results-%s.json", res.RunID))
-	if err := res.Write(path); err != nil {
-		return nil, MeasureOutput{}, fmt.Errorf("write results of run %s: %w", res.RunID, err)
-	}
+	res, path := mo.Results, mo.Path
 	out := MeasureOutput{RunID: res.RunID, ResultsPath: path, ResourceURI: fileURI(path), Interrupted: res.Interrupted, Figures: figuresOf(res, nil), Notes: notes}
 	for _, v := range res.Systems {
 		st := MeasuredStatus{Variant: v.Variant, Available: v.Fingerprint.Available}

@@ -6,14 +6,12 @@ import (
 	"fmt"
 	"math"
 	"reflect"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/agentic-eval/agentic-eval/driver"
-	"github.com/agentic-eval/agentic-eval/drivers/registry"
+	"github.com/agentic-eval/agentic-eval/app"
 	"github.com/agentic-eval/agentic-eval/evaluate"
 	"github.com/agentic-eval/agentic-eval/results"
 	"github.com/agentic-eval/agentic-eval/rubric"
@@ -25,15 +23,8 @@ type Options struct {
 	// Version is reported as the server's version; empty means the build's
 	// (measure.ToolInfo).
 	Version string
-	// Drivers lists the drivers doctor fingerprints; nil means
-	// registry.Drivers.
-	Drivers func() []driver.Driver
 	// FingerprintTimeout bounds each driver's fingerprint; 0 means 30 s.
 	FingerprintTimeout time.Duration
-	// Preferred lists per system its variants most preferred first, the
-	// evaluation's choice of the variant a system's profile comes from;
-	// nil means registry.Preferred.
-	Preferred map[vms.System][]string
 	// ResultsDirs are the only directories evaluate and recommend read a
 	// results_path from (symlinks resolved); empty means the working
 	// directory. A path given by an agent is never read from elsewhere.
@@ -42,6 +33,9 @@ type Options struct {
 	// AllowMeasure registers the measure tool, which runs real sandboxes
 	// on this host; without it the tool is not listed.
 	AllowMeasure bool
+
+	// core is the application the tools call.
+	core *app.App
 }
 
 // ToolNames lists the server's tools in the order they are registered;
@@ -82,18 +76,13 @@ func build(opts Options) (*mcp.Server, *measurer) {
 	if opts.Version == "" {
 		opts.Version = results.ToolInfo().Version
 	}
-	if opts.Drivers == nil {
-		opts.Drivers = registry.Drivers
-	}
 	if opts.FingerprintTimeout <= 0 {
 		opts.FingerprintTimeout = 30 * time.Second
-	}
-	if opts.Preferred == nil {
-		opts.Preferred = registry.Preferred()
 	}
 	if len(opts.ResultsDirs) == 0 {
 		opts.ResultsDirs = []string{"."}
 	}
+	opts.core = app.New(app.Config{ResultsDirs: opts.ResultsDirs, FingerprintTimeout: opts.FingerprintTimeout})
 	help := map[string]string{} // each tool's arguments, for schema errors
 	s := mcp.NewServer(&mcp.Implementation{
 		Name:    "agentic-eval",
@@ -159,7 +148,7 @@ func build(opts Options) (*mcp.Server, *measurer) {
 	addTool(s, help, &mcp.Tool{
 		Name:        "recommend",
 		Annotations: readOnly("Recommend a sandbox system"),
-		Description: `Recommend the sandbox system that best fits your workload, with the reasons: its score and provenance on every axis, the evidence for its strongest axes, where measurements disagree with the catalog, the runner-up and the margin. workload is a preset name (untrusted-code for unreviewed agent code, interactive when someone waits on each spawn, dense-fleet for thousands of sandboxes per host, branching for fork-per-step agents, balanced) or axis=weight pairs such as isolation=3,start-latency=2. Give results_path (a file from agentic-eval vms measure) to rank with this host's measurements (the answer then carries the recommended system's measured figures, each with its exec path), and require_measured=true to recommend only a measured system. Hard limits exclude systems outright: max_start_p50_ms, max_start_p99_ms, min_isolation (shared-kernel < userspace-kernel < hardware-virtualization), require_snapshot, max_memory_mib, require_runnable, and obtainable (default true: only systems with a public release). The answer lists the systems that pass, ranked by the weights, and for each excluded system the constraint it fails, the figure and its provenance; a limit with no figure to test it (e.g. a start bound without results_path) is untested for that system, never passed. Without results_path the answer rests on curated judgments. It only reads; it starts no measurement.`,
+		Description: `Recommend the sandbox system that best fits your workload, with the reasons: its score and provenance on every axis, the evidence for its strongest axes, where measurements disagree with the catalog, the runner-up and the margin. workload is a preset name (untrusted-code for unreviewed agent code, interactive when someone waits on each spawn, dense-fleet for thousands of sandboxes per host, branching for fork-per-step agents, balanced) or axis=weight pairs such as isolation=3,start-latency=2. Give results_path (a file from agentic-eval vms measure) to rank with this host's measurements (the answer then carries the recommended system's measured figures, each with its exec path), and require_measured=true to recommend only a measured system. Hard limits exclude systems outright: max_start_p50_ms, max_start_p99_ms, min_isolation (shared-kernel < userspace-kernel < hardware-virtualization), require_snapshot, max_memory_mib, require_runnable, and obtainable (default true: only systems with a public release). The answer lists the systems that pass, ranked by the weights, and for each excluded system the constraint it fails, the figure and its provenance; a limit with no figure to test it (e.g. a start bound without results_path) is untested for that system, never passed. Without results_path the answer rests on curated judgments. It only reads; it starts no measurement. The answer is for a host first: the systems that can run on the results file's host (without results_path, on this server's host, whose drivers it fingerprints as doctor does, up to a minute) are ranked; those that cannot are listed apart with what each would need (what_if ranks them too). headline is the answer in one line; a figure from QEMU under TCG software emulation carries that caveat everywhere it is used.`,
 	}, func(ctx context.Context, req *mcp.CallToolRequest, in RecommendInput) (*mcp.CallToolResult, RecommendOutput, error) {
 		return recommend(ctx, opts, in)
 	})
@@ -277,61 +266,16 @@ func Serve(ctx context.Context, t mcp.Transport, opts Options) error {
 
 // resolveWeighting turns the optional weights or preset into a weighting.
 func resolveWeighting(in WeightingInput) (Weighting, vms.Weights, error) {
-	switch {
-	case len(in.Weights) > 0 && in.Preset != "":
-		return Weighting{}, vms.Weights{}, errors.New("weights and preset exclude each other: give one of them (or neither, for balanced)")
-	case len(in.Weights) > 0:
-		w, err := weightsFromMap(in.Weights)
-		if err != nil {
-			return Weighting{}, w, fmt.Errorf("weights: %w", err)
-		}
-		return weighting("", w), w, nil
-	case in.Preset != "":
-		p, err := vms.LookupPreset(in.Preset)
-		if err != nil {
-			return Weighting{}, vms.Weights{}, fmt.Errorf("preset: %w", err)
-		}
-		return weighting(p.Name, p.Weights), p.Weights, nil
+	w, err := app.WeightingOf(in.Preset, "", in.Weights)
+	if err != nil {
+		return Weighting{}, vms.Weights{}, err
 	}
-	return weighting("balanced", vms.Balanced()), vms.Balanced(), nil
+	return weighting(w), w.Weights, nil
 }
 
-// weightsFromMap reads weights keyed by axis; axes not named weigh 1, as
-// vms.ParseWeights reads them, and its error texts are the package's.
-func weightsFromMap(m map[string]float64) (vms.Weights, error) {
-	w := vms.Balanced()
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	seen := map[vms.Axis]string{}
-	for _, k := range keys {
-		a, err := vms.ParseAxis(k)
-		if err != nil {
-			return w, err
-		}
-		if prev, ok := seen[a]; ok {
-			return w, fmt.Errorf("axis %s is weighted twice (as %q and %q)", a, prev, k)
-		}
-		seen[a] = k
-		w[a] = m[k]
-	}
-	if err := w.Validate(); err != nil {
-		return w, err
-	}
-	return w, nil
-}
-
-func weighting(preset string, w vms.Weights) Weighting {
-	label := "weights " + w.String()
-	switch {
-	case preset == "balanced":
-		label = "balanced weights (every axis weighs 1)"
-	case preset != "":
-		label = fmt.Sprintf("preset %s (%s)", preset, w)
-	}
-	return Weighting{Preset: preset, Weights: numbers(w), Label: label}
+// weighting is a weighting as the tools answer it.
+func weighting(w app.Weighting) Weighting {
+	return Weighting{Preset: w.Preset, Weights: numbers(w.Weights), Label: w.Label()}
 }
 
 func scoresOf(p vms.Profile) AxisNumbers { return numbers(p.Scores()) }
@@ -455,18 +399,16 @@ func listPresets(ctx context.Context, req *mcp.CallToolRequest, _ noInput) (*mcp
 
 func doctor(ctx context.Context, opts Options) (*mcp.CallToolResult, DoctorOutput, error) {
 	out := DoctorOutput{Note: "measure the available variants with agentic-eval vms measure (not from this server), then pass the results file to evaluate or recommend"}
-	for _, d := range opts.Drivers() {
-		if err := ctx.Err(); err != nil {
-			return nil, DoctorOutput{}, fmt.Errorf("doctor interrupted: %w", err)
-		}
-		fctx, cancel := context.WithTimeout(ctx, opts.FingerprintTimeout)
-		fp := d.Fingerprint(fctx)
-		cancel()
+	rows, _, err := opts.core.Doctor(ctx)
+	if err != nil {
+		return nil, DoctorOutput{}, err
+	}
+	for _, r := range rows {
 		out.Drivers = append(out.Drivers, DriverStatus{
-			System: d.System().Name(), Variant: d.Variant(), Available: fp.Available,
-			Fingerprint: fp, Capabilities: d.Capabilities(),
+			System: r.System.Name(), Variant: r.Variant, Available: r.Fingerprint.Available,
+			Fingerprint: r.Fingerprint, Capabilities: r.Capabilities,
 		})
-		if fp.Available {
+		if r.Fingerprint.Available {
 			out.Available++
 		}
 	}
@@ -474,13 +416,13 @@ func doctor(ctx context.Context, opts Options) (*mcp.CallToolResult, DoctorOutpu
 }
 
 // loadResults reads the optional results file, only from opts.ResultsDirs
-// and under the rules of package resultsfile. The error names the path,
+// and under the rules of package results. The error names the path,
 // shortened, and the rule; never the file's content.
 func loadResults(opts Options, path string) (*results.Results, error) {
 	if path == "" {
 		return nil, nil
 	}
-	res, err := results.ReadResultsFileIn(path, opts.ResultsDirs)
+	res, err := opts.core.ReadResults(path)
 	if err != nil {
 		return nil, fmt.Errorf("results_path: %w (give the path of a JSON file written by agentic-eval vms measure --out, inside the server's results directories, or leave results_path out for the curated catalog only)", err)
 	}
@@ -490,29 +432,33 @@ func loadResults(opts Options, path string) (*results.Results, error) {
 const curatedOnlyNote = "no results_path: every score is the curated catalog's judgment, nothing was measured; this server does not start measurements: run agentic-eval vms measure on the target host and pass its results file"
 
 func evaluateTool(ctx context.Context, opts Options, in EvaluateInput) (*mcp.CallToolResult, EvaluateOutput, error) {
-	eopts := evaluate.Options{Preferred: opts.Preferred}
-	wt, w, err := resolveWeighting(in.WeightingInput)
+	w, err := app.WeightingOf(in.Preset, "", in.Weights)
 	if err != nil {
 		return nil, EvaluateOutput{}, err
 	}
+	wt := weighting(w)
 	res, err := loadResults(opts, in.ResultsPath)
 	if err != nil {
 		return nil, EvaluateOutput{}, err
 	}
-	ev := evaluate.Evaluate(res, w, eopts)
-	out := EvaluateOutput{Rubric: ev.Rubric, Weighting: wt, Measured: ev.Measured, RunID: ev.RunID, Host: ev.Host}
-	for i, r := range ev.Rows {
-		out.Rows = append(out.Rows, evaluatedRow(i+1, r))
+	ev := opts.core.Evaluate(app.EvaluateRequest{Results: res, Weighting: w, WhatIf: in.WhatIf})
+	out := EvaluateOutput{Rubric: ev.Rubric, Weighting: wt, Measured: ev.Measured, RunID: ev.RunID, Host: ev.Host, Headline: ev.Headline}
+	for _, r := range ev.Rows {
+		out.Rows = append(out.Rows, evaluatedRow(r))
+	}
+	for _, r := range ev.Apart {
+		out.Apart = append(out.Apart, evaluatedRow(r))
 	}
 	out.Notes = evaluationNotes(ev, res)
 	out.Figures = figuresOf(res, nil)
 	return nil, out, nil
 }
 
-func evaluatedRow(rank int, r evaluate.Row) EvaluatedSystem {
+func evaluatedRow(r evaluate.Row) EvaluatedSystem {
 	e := EvaluatedSystem{
-		Rank: rank, System: r.System.Name(), Fitness: round3(r.Fitness), CuratedFitness: round3(r.CuratedFitness),
+		Rank: r.Rank, System: r.System.Name(), Fitness: round3(r.Fitness), CuratedFitness: round3(r.CuratedFitness),
 		Primary: r.Primary, Axes: r.Axes, Disagreements: r.Disagreements, NotMeasured: r.NotMeasured,
+		RunsHere: r.RunsHere, Needs: r.Needs, WhatIfRank: r.WhatIfRank, Emulated: r.Emulated,
 	}
 	for _, v := range r.Variants {
 		vs := VariantScores{Variant: v.Variant}
@@ -563,32 +509,12 @@ func hostLine(res *results.Results) string {
 	return strings.Join(parts, ", ")
 }
 
-// parseWorkload reads recommend's workload: a preset name or axis=weight
-// pairs.
-func parseWorkload(s string) (Weighting, vms.Weights, error) {
-	if strings.TrimSpace(s) == "" {
-		return Weighting{}, vms.Weights{}, fmt.Errorf("workload is empty: give a preset name (%s) or axis=weight pairs such as isolation=3,start-latency=2", strings.Join(vms.PresetNames(), ", "))
-	}
-	if strings.Contains(s, "=") {
-		w, err := vms.ParseWeights(s)
-		if err != nil {
-			return Weighting{}, w, fmt.Errorf("workload: %w", err)
-		}
-		return weighting("", w), w, nil
-	}
-	p, err := vms.LookupPreset(strings.TrimSpace(s))
-	if err != nil {
-		return Weighting{}, vms.Weights{}, fmt.Errorf("workload: %w; or give axis=weight pairs such as isolation=3,start-latency=2", err)
-	}
-	return weighting(p.Name, p.Weights), p.Weights, nil
-}
-
 func recommend(ctx context.Context, opts Options, in RecommendInput) (*mcp.CallToolResult, RecommendOutput, error) {
-	eopts := evaluate.Options{Preferred: opts.Preferred}
-	wt, w, err := parseWorkload(in.Workload)
+	w, err := app.WorkloadWeighting(in.Workload)
 	if err != nil {
 		return nil, RecommendOutput{}, err
 	}
+	wt := weighting(w)
 	if in.RequireMeasured && in.ResultsPath == "" {
 		return nil, RecommendOutput{}, errors.New("require_measured needs results_path: this tool does not start measurements; run agentic-eval vms measure on the target host (or the measure tool, on a server started with --allow-measure) and pass its results file as results_path")
 	}
@@ -600,11 +526,18 @@ func recommend(ctx context.Context, opts Options, in RecommendInput) (*mcp.CallT
 	if err != nil {
 		return nil, RecommendOutput{}, err
 	}
-	rec, err := evaluate.Recommend(evaluate.Evaluate(res, w, eopts), evaluate.RecommendOptions{
-		RequireMeasured: in.RequireMeasured, Weighting: wt.Label,
-		Constraints: cons, Facts: evaluate.Facts{Results: res, Declared: evaluate.DeclaredOf(opts.Drivers())},
-	})
-	out := RecommendOutput{Workload: in.Workload, Weighting: wt, Rubric: rec.Rubric, Constraints: constraintsOutput(rec.Constraints)}
+	req := app.RecommendRequest{Results: res, Weighting: w, RequireMeasured: in.RequireMeasured, Constraints: cons, WhatIf: in.WhatIf}
+	if res == nil {
+		// No run: the answer is for this server's host, as its drivers see it.
+		if req.Host, err = opts.core.HostHere(ctx); err != nil {
+			return nil, RecommendOutput{}, err
+		}
+	}
+	rec, _, err := opts.core.Recommend(req)
+	out := RecommendOutput{Workload: in.Workload, Weighting: wt, Rubric: rec.Rubric, Constraints: constraintsOutput(rec.Constraints), Headline: rec.Headline, From: rec.From}
+	for _, c := range rec.Apart {
+		out.Apart = append(out.Apart, contender(c))
+	}
 	switch {
 	case errors.Is(err, evaluate.ErrNoSystemPasses):
 		out.Verdict = "no system passes every constraint: see constraints.excluded for the limit each fails or leaves untested, with its figure and provenance"
@@ -622,9 +555,12 @@ func recommend(ctx context.Context, opts Options, in RecommendInput) (*mcp.CallT
 	out.System, out.Fitness, out.Measured, out.Availability = rec.System.Name(), rec.Fitness, rec.Measured, &av
 	out.Reasons, out.Axes, out.Strongest = rec.Reasons, recommendedAxes(rec.Axes), recommendedAxes(rec.Strongest)
 	out.Disagreements, out.Caveats = rec.Disagreements, rec.Caveats
-	from := "curated judgments only"
-	if rec.Measured {
-		from = "measured on the results' host"
+	from := rec.From
+	if from == "" {
+		from = "curated judgments only"
+		if rec.Measured {
+			from = "measured on the results' host"
+		}
 	}
 	out.Verdict = fmt.Sprintf("recommended: %s, fitness %.2f under %s (%s)", rec.System, rec.Fitness, wt.Label, from)
 	if !av.Obtainable {
@@ -637,10 +573,16 @@ func recommend(ctx context.Context, opts Options, in RecommendInput) (*mcp.CallT
 		out.Verdict += "; it ties with " + strings.Join(out.TiedWith, ", ")
 	}
 	for _, c := range rec.Ranking {
-		out.Ranking = append(out.Ranking, Contender{System: c.System.Name(), Fitness: c.Fitness, Measured: c.Measured, FitnessLo: c.FitnessLo, FitnessHi: c.FitnessHi, Rank: c.Rank, Tied: c.Tied})
+		out.Ranking = append(out.Ranking, contender(c))
 	}
 	out.Figures = figuresOf(res, func(v results.VariantResult) bool { return v.System == rec.System })
 	return nil, out, nil
+}
+
+// contender is one ranked system as recommend answers it.
+func contender(c evaluate.Contender) Contender {
+	return Contender{System: c.System.Name(), Fitness: c.Fitness, Measured: c.Measured, FitnessLo: c.FitnessLo, FitnessHi: c.FitnessHi,
+		Rank: c.Rank, Tied: c.Tied, From: c.From, RunsHere: c.RunsHere, Needs: c.Needs, WhatIfRank: c.WhatIfRank}
 }
 
 // constraintsOf reads recommend's limits; obtainable defaults to true.

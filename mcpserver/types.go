@@ -1,7 +1,7 @@
 package mcpserver
 
 import (
-	"github.com/agentic-eval/agentic-eval/driver"
+	"github.com/agentic-eval/agentic-eval/app"
 	"github.com/agentic-eval/agentic-eval/evaluate"
 	"github.com/agentic-eval/agentic-eval/vms"
 )
@@ -155,11 +155,11 @@ type ListPresetsOutput struct {
 
 // DriverStatus is one driver's fingerprint on this host.
 type DriverStatus struct {
-	System       string              `json:"system"`
-	Variant      string              `json:"variant" jsonschema:"the runtime path measured, e.g. docker, gvisor/systrap"`
-	Available    bool                `json:"available" jsonschema:"whether the variant can be measured on this host"`
-	Fingerprint  driver.Fingerprint  `json:"fingerprint" jsonschema:"why not available and the fix, or the version found"`
-	Capabilities driver.Capabilities `json:"capabilities"`
+	System       string           `json:"system"`
+	Variant      string           `json:"variant" jsonschema:"the runtime path measured, e.g. docker, gvisor/systrap"`
+	Available    bool             `json:"available" jsonschema:"whether the variant can be measured on this host"`
+	Fingerprint  app.Fingerprint  `json:"fingerprint" jsonschema:"why not available and the fix, or the version found"`
+	Capabilities app.Capabilities `json:"capabilities"`
 }
 
 // DoctorOutput is doctor's answer.
@@ -174,6 +174,7 @@ type DoctorOutput struct {
 // EvaluateInput optionally names a saved run.
 type EvaluateInput struct {
 	ResultsPath string `json:"results_path,omitempty" jsonschema:"path (on the server's host, inside its --results-dir directories) of a results file written by agentic-eval vms measure; without it the evaluation is the curated catalog only"`
+	WhatIf      bool   `json:"what_if,omitempty" jsonschema:"rank the systems that cannot run on the results' host with those that can (each still marked); by default they are listed apart"`
 	WeightingInput
 }
 
@@ -202,6 +203,10 @@ type EvaluatedSystem struct {
 	Variants       []VariantScores         `json:"variants,omitempty"`
 	Disagreements  []evaluate.Disagreement `json:"disagreements,omitempty" jsonschema:"axes where a measurement differs from the curated score by 0.15 or more, with both evidences"`
 	NotMeasured    []evaluate.NotMeasured  `json:"not_measured,omitempty" jsonschema:"each variant the run tried without a measured figure, with its reason and fix (or one entry without a variant when the run did not include the system); the row is curated only when primary is empty"`
+	RunsHere       *bool                   `json:"runs_here,omitempty" jsonschema:"whether the system, as scored, runs on the results' host; absent when the host is not known"`
+	Needs          []string                `json:"needs,omitempty" jsonschema:"what a system that cannot run on the host would need (KVM, a binary, a release)"`
+	WhatIfRank     int                     `json:"what_if_rank,omitempty" jsonschema:"its place among every system, those that cannot run on the host included"`
+	Emulated       string                  `json:"emulated,omitempty" jsonschema:"set when its figures come from software emulation (QEMU under TCG): not representative of the system"`
 }
 
 // EvaluateOutput is evaluate's answer.
@@ -211,7 +216,9 @@ type EvaluateOutput struct {
 	Measured  bool              `json:"measured" jsonschema:"whether a results file was read"`
 	RunID     string            `json:"run_id,omitempty"`
 	Host      string            `json:"host,omitempty"`
-	Rows      []EvaluatedSystem `json:"rows" jsonschema:"every system, best effective fitness first"`
+	Headline  string            `json:"headline" jsonschema:"the answer's first line: which systems can run on the host and are ranked, which are apart"`
+	Rows      []EvaluatedSystem `json:"rows" jsonschema:"the systems that can run on the results' host (every system without a results file, or with what_if), best effective fitness first"`
+	Apart     []EvaluatedSystem `json:"apart,omitempty" jsonschema:"the systems that cannot run on the results' host, each with what it would need and where it would stand (what_if_rank)"`
 	Notes     []string          `json:"notes"`
 	Figures   []VariantFigures  `json:"figures,omitempty" jsonschema:"every measured variant's figures behind the scores, each with its exec path: the probe's start latency beside the workloads (time to interactive, warm exec, files, primed fork)"`
 }
@@ -221,7 +228,8 @@ type EvaluateOutput struct {
 // RecommendInput describes the workload to fit.
 type RecommendInput struct {
 	Workload        string `json:"workload" jsonschema:"the workload: a preset name (balanced, untrusted-code, interactive, dense-fleet, branching) or free weights as axis=weight pairs such as isolation=3,start-latency=2 (axes not named weigh 1)"`
-	RequireMeasured bool   `json:"require_measured,omitempty" jsonschema:"recommend only a system measured in the results file (needs results_path)"`
+	RequireMeasured bool   `json:"require_measured,omitempty" jsonschema:"recommend only a system whose every weighted axis was measured in the results file (needs results_path; a declared class, a published figure or a curated score does not count)"`
+	WhatIf          bool   `json:"what_if,omitempty" jsonschema:"rank the systems that cannot run on the host (the results' host, or this server's host without results_path) with those that can; by default they are listed apart"`
 	ResultsPath     string `json:"results_path,omitempty" jsonschema:"path (on the server's host, inside its --results-dir directories) of a results file written by agentic-eval vms measure; without it the recommendation rests on the curated catalog only"`
 	ConstraintsInput
 }
@@ -232,7 +240,7 @@ type RecommendInput struct {
 type ConstraintsInput struct {
 	MaxStartP50MS   float64 `json:"max_start_p50_ms,omitempty" jsonschema:"hard limit on the median start in milliseconds: the time to the first verified result of the start workload where measured, else to the probe's ready line; needs results_path (untested otherwise)"`
 	MaxStartP99MS   float64 `json:"max_start_p99_ms,omitempty" jsonschema:"hard limit on the 99th percentile start in milliseconds; needs a run of 100 samples or more (untested otherwise)"`
-	MinIsolation    string  `json:"min_isolation,omitempty" jsonschema:"weakest isolation class accepted: shared-kernel < userspace-kernel < hardware-virtualization (observed by the probe where measured, else declared by the driver)"`
+	MinIsolation    string  `json:"min_isolation,omitempty" jsonschema:"weakest isolation class accepted: shared-kernel < software-emulation < userspace-kernel < hardware-virtualization (observed by the probe where measured, else declared by the driver; QEMU under TCG is software-emulation)"`
 	RequireSnapshot bool    `json:"require_snapshot,omitempty" jsonschema:"require snapshot and restore (fork) of a running sandbox: measured where the run attempted it, else the driver's declared capability"`
 	MaxMemoryMiB    float64 `json:"max_memory_mib,omitempty" jsonschema:"hard limit on host memory per idle sandbox in MiB (the density phase's figure); needs results_path (untested otherwise)"`
 	RequireRunnable bool    `json:"require_runnable,omitempty" jsonschema:"require a variant available on the results file's host; needs results_path (untested otherwise)"`
@@ -254,13 +262,17 @@ type RecommendedAxis struct {
 
 // Contender is another system in the ranking.
 type Contender struct {
-	System    string   `json:"system"`
-	Fitness   float64  `json:"fitness"`
-	Measured  bool     `json:"measured"`
-	FitnessLo *float64 `json:"fitness_ci_lo,omitempty" jsonschema:"lower bound of the fitness's bootstrap interval (measured rows only)"`
-	FitnessHi *float64 `json:"fitness_ci_hi,omitempty" jsonschema:"upper bound of the fitness's bootstrap interval (measured rows only)"`
-	Rank      int      `json:"rank" jsonschema:"the evaluation's rank; systems whose fitness cannot be told apart share it"`
-	Tied      bool     `json:"tied,omitempty"`
+	From       string   `json:"from,omitempty" jsonschema:"what its fitness rests on: measured here, partly measured, curated, published; and the TCG caveat when its figures come from software emulation"`
+	RunsHere   *bool    `json:"runs_here,omitempty"`
+	Needs      []string `json:"needs,omitempty" jsonschema:"what it would need to run on the host"`
+	WhatIfRank int      `json:"what_if_rank,omitempty"`
+	System     string   `json:"system"`
+	Fitness    float64  `json:"fitness"`
+	Measured   bool     `json:"measured"`
+	FitnessLo  *float64 `json:"fitness_ci_lo,omitempty" jsonschema:"lower bound of the fitness's bootstrap interval (measured rows only)"`
+	FitnessHi  *float64 `json:"fitness_ci_hi,omitempty" jsonschema:"upper bound of the fitness's bootstrap interval (measured rows only)"`
+	Rank       int      `json:"rank" jsonschema:"the evaluation's rank; systems whose fitness cannot be told apart share it"`
+	Tied       bool     `json:"tied,omitempty"`
 }
 
 // ConstraintsOutput is how every system stood against the constraints.
@@ -279,6 +291,9 @@ type ExcludedSystem struct {
 
 // RecommendOutput is recommend's answer.
 type RecommendOutput struct {
+	Headline      string                  `json:"headline" jsonschema:"the answer's first line: the system for this host, whether it runs here (or as what), and what it would need when it cannot"`
+	From          string                  `json:"from,omitempty" jsonschema:"what the recommended system's fitness rests on, with the TCG caveat when its figures come from software emulation"`
+	Apart         []Contender             `json:"apart,omitempty" jsonschema:"the systems that cannot run on the host, with what each would need and where it would stand"`
 	Verdict       string                  `json:"verdict" jsonschema:"the answer in one sentence: the system recommended, or that no system passes the constraints"`
 	System        string                  `json:"system" jsonschema:"the recommended system; empty when no system passes the constraints"`
 	Availability  *vms.Availability       `json:"availability,omitempty" jsonschema:"whether the recommended system can be had (a public release) and the source"`

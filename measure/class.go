@@ -3,88 +3,54 @@ package measure
 import (
 	"context"
 	"errors"
-	"strings"
 	"syscall"
 
+	"github.com/agentic-eval/agentic-eval/driver"
 	"github.com/agentic-eval/agentic-eval/results"
-
-	"github.com/agentic-eval/agentic-eval/oci"
 )
 
-// environmentErrnos are errnos that say the host, not the runtime, failed.
-var environmentErrnos = []syscall.Errno{
-	syscall.ENOSPC, syscall.EDQUOT, syscall.EIO, syscall.EROFS,
-	syscall.EMFILE, syscall.ENFILE, syscall.ECONNREFUSED,
-}
-
-// Patterns in the text of runtimes that only print their errors. Lower case.
+// The rules of Classify, by type alone: a runtime's client types its
+// failures where it reads the runtime's output (see package driver), and
+// nothing here reads an error's text, so that a reworded message cannot
+// change a score.
 var (
-	environmentStrong = []string{
-		"no space left on device",
-		"disk quota exceeded",
-		"cannot connect to the docker daemon",
-		"is the docker daemon running",
-		"connection refused",
-		"read-only file system",
-		"input/output error",
-		"too many open files",
-	}
-	timeoutText = []string{
-		"context deadline exceeded",
-		"operation timed out",
-		"(timed out)",
-	}
-	environmentWeak = []string{
-		"signal: killed",
-		"terminating on signal",
-	}
+	// strongErrnos are the host failing in a way that also explains a
+	// timeout it caused: they win over one.
+	strongErrnos = []syscall.Errno{syscall.ENOSPC, syscall.EDQUOT, syscall.ECONNREFUSED}
+	// weakErrnos are the other errnos of the host failing (see
+	// driver.EnvironmentErrnos): a timeout wins over them.
+	weakErrnos = []syscall.Errno{syscall.EIO, syscall.EROFS, syscall.EMFILE, syscall.ENFILE}
 )
 
-// Classify is the class of a failure's error: environment when anything in
-// its chain or its text says the host got in the way, timeout when a
-// deadline ended it, runtime otherwise. No space and an unreachable daemon
-// win over a timeout (they are the cause of it); a timeout wins over a
-// killed process (a deadline kills the runtime's command). nil is runtime.
+// Classify is the class of a failure's error, found with errors.Is on its
+// chain alone, first rule that holds:
+//
+//  1. environment: ENOSPC, EDQUOT or ECONNREFUSED, or driver.ErrUnreachable
+//     (no space and an unreachable daemon are the cause of a timeout they
+//     bring about, so they win over it);
+//  2. timeout: context.DeadlineExceeded (a deadline ended it; a deadline
+//     also kills the runtime's command, so it wins over a killed process);
+//  3. environment: EIO, EROFS, EMFILE or ENFILE, driver.ErrKilled, or any
+//     other driver.ErrEnvironment;
+//  4. runtime: everything else, nil and driver.ErrCannot included.
 func Classify(err error) results.Class {
-	if err == nil {
+	switch {
+	case err == nil:
 		return results.ClassRuntime
-	}
-	msg := strings.ToLower(err.Error())
-	for _, e := range []syscall.Errno{syscall.ENOSPC, syscall.EDQUOT, syscall.ECONNREFUSED} {
-		if errors.Is(err, e) {
-			return results.ClassEnvironment
-		}
-	}
-	if containsAny(msg, environmentStrong) {
+	case isAny(err, strongErrnos) || errors.Is(err, driver.ErrUnreachable):
 		return results.ClassEnvironment
-	}
-	var oe *oci.Error
-	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &oe) && oe.TimedOut) || containsAny(msg, timeoutText) {
+	case errors.Is(err, context.DeadlineExceeded):
 		return results.ClassTimeout
-	}
-	for _, e := range environmentErrnos {
-		if errors.Is(err, e) {
-			return results.ClassEnvironment
-		}
-	}
-	if containsAny(msg, environmentWeak) {
+	case isAny(err, weakErrnos) || errors.Is(err, driver.ErrEnvironment):
 		return results.ClassEnvironment
 	}
 	return results.ClassRuntime
 }
 
-// ClassifyText classifies a recorded cause by its text alone, for causes
-// kept as strings.
-func ClassifyText(cause string) results.Class {
-	if cause == "" {
-		return results.ClassRuntime
-	}
-	return Classify(errors.New(cause))
-}
-
-func containsAny(s string, subs []string) bool {
-	for _, sub := range subs {
-		if strings.Contains(s, sub) {
+// isAny reports whether err is any of errnos.
+func isAny(err error, errnos []syscall.Errno) bool {
+	for _, e := range errnos {
+		if errors.Is(err, e) {
 			return true
 		}
 	}

@@ -26,7 +26,7 @@ func (r *Runner) Run(ctx context.Context, drivers []driver.Driver) (*results.Res
 	if r.Probe == "" {
 		return nil, errors.New("no probe binary: build one with BuildProbe")
 	}
-	res := &results.Results{Schema: results.Schema, Tool: results.ToolInfo(), RunID: r.runID, Started: time.Now().UTC(), Settings: r.Settings}
+	res := &results.Results{Schema: results.Schema, Revision: results.Revision, Tool: results.ToolInfo(), RunID: r.runID, Started: time.Now().UTC(), Settings: r.Settings}
 	hctx, cancel := context.WithTimeout(ctx, r.Settings.OpTimeout)
 	hi, err := host.Collect(hctx)
 	cancel()
@@ -77,6 +77,9 @@ func (r *Runner) Run(ctx context.Context, drivers []driver.Driver) (*results.Res
 		}
 	}()
 	r.logf("run %s: every object it creates is named %s-*; scratch in %s", r.runID, r.Prefix(), dir)
+	if r.Started != nil {
+		r.Started(r.runID)
+	}
 	hostID := probe.HostIdentity{BootID: hi.BootID, KernelRelease: hi.KernelRelease}
 	for _, d := range drivers {
 		if ctx.Err() != nil {
@@ -93,9 +96,13 @@ func (r *Runner) Run(ctx context.Context, drivers []driver.Driver) (*results.Res
 // runDriver measures one driver, always cleaning up after it.
 func (r *Runner) runDriver(ctx context.Context, d driver.Driver, hostID probe.HostIdentity) (vr results.VariantResult) {
 	vr = results.VariantResult{System: d.System(), Variant: d.Variant()}
-	fpCtx, cancel := context.WithTimeout(ctx, r.Settings.OpTimeout)
-	vr.Fingerprint = d.Fingerprint(fpCtx)
-	cancel()
+	if fp, ok := r.Fingerprints[d.Variant()]; ok {
+		vr.Fingerprint = fp
+	} else {
+		fpCtx, cancel := context.WithTimeout(ctx, r.Settings.OpTimeout)
+		vr.Fingerprint = d.Fingerprint(fpCtx)
+		cancel()
+	}
 	// Capabilities are static data: what the driver can attempt. Whether
 	// an ability works here is what its attempt finds out.
 	vr.Capabilities = d.Capabilities()

@@ -39,11 +39,18 @@ type Runner struct {
 	Dir string
 	// Progress, when set, receives events; it must not block.
 	Progress func(Event)
+	// Started, when set, is told the run's ID once the run has recorded
+	// itself, before it creates anything.
+	Started func(runID string)
 	// Log, when set, receives one line per notable happening.
 	Log func(format string, args ...any)
 	// Image is the sandbox image the workload phase runs; zero when none
 	// was built (the phase then records why it measured nothing).
 	Image driver.Image
+	// Fingerprints, when set, are the drivers' fingerprints by variant, as
+	// the caller took them when it chose the drivers: the run records them
+	// and does not ask the host again. A driver without one is asked.
+	Fingerprints map[string]driver.Fingerprint
 	// LedgerDir, when set, is where the run records itself before it
 	// creates anything, and each sandbox ID before it asks for it (see
 	// OpenLedger), so that a later run can reap what a killed one left.

@@ -79,7 +79,7 @@ func (r *Runner) sweepSpawn(ctx context.Context, d driver.Driver, w workload.Wor
 // cut short (it ended at or after limit): a timeout, whatever error the
 // runtime gave on being cancelled.
 func cutFailure(phase results.Phase, t spawnTimes, limit time.Time, what string) results.Failure {
-	f := results.Failure{Phase: string(phase), Cause: t.err.Error(), Class: Classify(t.err)}
+	f := failureOf(phase, "", t.err)
 	if !t.end.Before(limit) {
 		f.Cause = fmt.Sprintf("cut at %s: %s", what, f.Cause)
 		f.Class = results.ClassTimeout

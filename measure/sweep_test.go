@@ -140,7 +140,7 @@ func TestNearestRankP99IsTheMaximumBelowAHundred(t *testing.T) {
 }
 
 func TestOldDocumentsSingleBurstReadsAsASweepOfOneLevel(t *testing.T) {
-	res, err := results.ReadResultsFile("../docs/run-crun-runc.json")
+	res, err := results.ReadResultsFile("../testdata/runs/run-crun-runc.json")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/agentic-eval/agentic-eval/driver"
 )
 
 // DefaultCommandTimeout bounds a runtime command whose context has no
@@ -249,7 +251,26 @@ func (e *Error) Error() string {
 	return s
 }
 
-func (e *Error) Unwrap() error { return e.Err }
+// Unwrap is the exec error and what the failure is, typed where the
+// runtime's output is read: the errno whose C library text the runtime
+// printed (driver.PrintedKinds: "no space left on device" is
+// syscall.ENOSPC), context.DeadlineExceeded when the command's deadline
+// ended it, and driver.ErrKilled when a signal from outside killed the
+// runtime's process without a deadline (driver.KilledFromOutside).
+func (e *Error) Unwrap() []error {
+	var errs []error
+	if e.Err != nil {
+		errs = append(errs, e.Err)
+	}
+	errs = append(errs, driver.PrintedKinds(e.Message)...)
+	switch {
+	case e.TimedOut:
+		errs = append(errs, context.DeadlineExceeded)
+	case driver.KilledFromOutside(e.Err):
+		errs = append(errs, driver.ErrKilled)
+	}
+	return errs
+}
 
 // IsNotExist reports whether err is a runtime saying the container does
 // not exist.

@@ -5,17 +5,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
+	"github.com/moby/sys/atomicwriter"
+
 	"github.com/agentic-eval/agentic-eval/host"
+	"github.com/agentic-eval/agentic-eval/internal/capped"
 )
 
 // DefaultStateDir is the project's state directory; $AGENTIC_EVAL_STATE
@@ -270,51 +271,17 @@ func ReadLedger(path string) (LedgerEntry, error) {
 // readCapped reads a regular file (no symlink, device or FIFO) of at most
 // max bytes.
 func readCapped(path string, max int64) ([]byte, error) {
-	fi, err := os.Lstat(path)
+	b, err := capped.ReadFile(path, max)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: %w", err)
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("ledger %s: not a regular file", path)
-	}
-	if fi.Size() > max {
-		return nil, fmt.Errorf("ledger %s: %d bytes, more than %d", path, fi.Size(), max)
-	}
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
-	if err != nil {
-		return nil, fmt.Errorf("ledger: %w", err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		return nil, fmt.Errorf("ledger: %w", err)
-	}
-	if int64(len(b)) > max {
-		return nil, fmt.Errorf("ledger %s: more than %d bytes", path, max)
 	}
 	return b, nil
 }
 
-// writeFileSync writes dir/name atomically: a temporary file, fsynced,
-// renamed, and the directory fsynced.
+// writeFileSync writes dir/name atomically (a temporary file, synced,
+// renamed) and syncs the directory, so that a record survives a crash.
 func writeFileSync(dir, name string, data []byte) error {
-	tmp, err := os.CreateTemp(dir, "."+name+"-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), filepath.Join(dir, name)); err != nil {
+	if err := atomicwriter.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
 		return err
 	}
 	return syncDir(dir)

@@ -53,6 +53,8 @@ type Options struct {
 	Poll time.Duration
 	// Log, when set, receives a line when a reap waits.
 	Log func(format string, args ...any)
+	// Reaped, when set, receives each run's outcome as it is done.
+	Reaped func(Outcome)
 }
 
 // The defaults of Options.
@@ -97,14 +99,19 @@ func Stale(ctx context.Context, dir string, drivers []driver.Driver, opts Option
 	}
 	var out []Outcome
 	for _, rec := range recs {
-		if rec.Err != nil {
-			out = append(out, Outcome{Ledger: rec.Path, Malformed: rec.Err.Error()})
+		var o Outcome
+		switch {
+		case rec.Err != nil:
+			o = Outcome{Ledger: rec.Path, Malformed: rec.Err.Error()}
+		case rec.Stale:
+			o = reapRun(ctx, dir, rec, drivers, opts)
+		default:
 			continue
 		}
-		if !rec.Stale {
-			continue
+		if opts.Reaped != nil {
+			opts.Reaped(o)
 		}
-		out = append(out, reapRun(ctx, dir, rec, drivers, opts))
+		out = append(out, o)
 	}
 	return out, nil
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/agentic-eval/agentic-eval/results"
 	"github.com/agentic-eval/agentic-eval/rubric"
 	"github.com/agentic-eval/agentic-eval/stats"
+	"github.com/agentic-eval/agentic-eval/units"
 	"github.com/agentic-eval/agentic-eval/vms"
 )
 
@@ -215,14 +216,14 @@ func latencyChart(res *results.Results) *hChart {
 		r := hRow{Label: it.variant, LabelY: px(cy + 4)}
 		xm := x(s.Median)
 		r.Bars = []hbar{{X: px(hLeft), Y: px(cy - 8), W: px(xm - hLeft), H: "16", Fill: fillLatency, Class: "bar-latency",
-			Title: fmt.Sprintf("%s median %s", it.variant, ms(s.Median))}}
+			Title: fmt.Sprintf("%s median %s", it.variant, units.Millis(s.Median))}}
 		r.Median = &whisker{X1: px(xm), X2: px(xm), Y1: px(cy - 8), Y2: px(cy + 8)}
 		r.Whisker = &whisker{X1: px(x(s.Lo)), X2: px(x(s.Hi)), Y: px(cy), Y1: px(cy - 12), Y2: px(cy + 12)}
-		text := fmt.Sprintf("median %s  [%s, %s]", ms(s.Median), ms(s.Lo), ms(s.Hi))
+		text := fmt.Sprintf("median %s  [%s, %s]", units.Millis(s.Median), units.Millis(s.Lo), units.Millis(s.Hi))
 		if s.P90 != nil {
 			px90 := x(*s.P90)
 			r.Marker = fmt.Sprintf("%s,%s %s,%s %s,%s %s,%s", px(px90), px(cy-7), px(px90+7), px(cy), px(px90), px(cy+7), px(px90-7), px(cy))
-			text += "  p90 " + ms(*s.P90)
+			text += "  p90 " + units.Millis(*s.P90)
 		}
 		text += fmt.Sprintf("  n=%d", s.N)
 		r.Texts = []rowText{{X: px(hPlotR + 14), Y: px(cy + 4), Text: text}}
@@ -345,10 +346,10 @@ func waterfallChart(res *results.Results) *hChart {
 				end = prev
 			}
 			r.Bars = append(r.Bars, hbar{X: px(x(prev)), Y: px(cy - 8), W: px(x(end) - x(prev)), H: "16", Fill: waterfallFills[k], Class: "bar-waterfall",
-				Title: fmt.Sprintf("%s %s: %s", it.variant, names[k], ms(it.steps[k]))})
+				Title: fmt.Sprintf("%s %s: %s", it.variant, names[k], units.Millis(it.steps[k]))})
 			prev = end
 		}
-		r.Texts = []rowText{{X: px(hPlotR + 14), Y: px(cy + 4), Text: fmt.Sprintf("ready %s  first %s  second %s", ms(it.steps[1]), ms(it.steps[2]), ms(it.steps[3]))}}
+		r.Texts = []rowText{{X: px(hPlotR + 14), Y: px(cy + 4), Text: fmt.Sprintf("ready %s  first %s  second %s", units.Millis(it.steps[1]), units.Millis(it.steps[2]), units.Millis(it.steps[3]))}}
 		c.Rows = append(c.Rows, r)
 	}
 	return &c

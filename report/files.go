@@ -6,6 +6,7 @@ import (
 
 	"github.com/agentic-eval/agentic-eval/results"
 	"github.com/agentic-eval/agentic-eval/stats"
+	"github.com/agentic-eval/agentic-eval/units"
 )
 
 // fileView is one size moved through one exec path of one variant: its
@@ -71,7 +72,7 @@ func medianOr(s stats.Summary) string {
 	if s.N == 0 {
 		return "–"
 	}
-	return ms(s.Median)
+	return units.Millis(s.Median)
 }
 
 func mbpsOr(v float64) string {

@@ -3,9 +3,9 @@ package report
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/agentic-eval/agentic-eval/results"
+	"github.com/agentic-eval/agentic-eval/units"
 )
 
 // churnRow is one variant's churn loop, rendered.
@@ -30,15 +30,15 @@ func churnRows(res *results.Results) []churnRow {
 			continue
 		}
 		r := churnRow{Variant: v.Variant, Workload: c.Workload, Cycles: fmt.Sprint(c.Cycles), StoppedBy: c.StoppedBy,
-			Result: "–", Teardown: "–", Own: "–", HostWide: "–", Time: fmt.Sprintf("%.1f s", time.Duration(c.WallNS).Seconds())}
+			Result: "–", Teardown: "–", Own: "–", HostWide: "–", Time: units.Nanos(c.WallNS)}
 		if c.Failed > 0 {
 			r.Cycles += fmt.Sprintf(" (+%d failed)", c.Failed)
 		}
 		if c.Result.N > 0 {
-			r.Result = fmt.Sprintf("%s [%s, %s]", ms(c.Result.Median), ms(c.Result.Lo), ms(c.Result.Hi))
+			r.Result = fmt.Sprintf("%s [%s, %s]", units.Millis(c.Result.Median), units.Millis(c.Result.Lo), units.Millis(c.Result.Hi))
 		}
 		if c.Teardown.N > 0 {
-			r.Teardown = ms(c.Teardown.Median)
+			r.Teardown = units.Millis(c.Teardown.Median)
 		}
 		for _, d := range c.Drift {
 			r.Drift = append(r.Drift, d.String())
@@ -76,7 +76,7 @@ func capacityRows(res *results.Results) []capacityRow {
 		}
 		c := d.Capacity
 		r := capacityRow{Variant: v.Variant, Held: fmt.Sprint(c.Held), StoppedBy: d.StoppedBy, Slope: "–", Accounting: "–",
-			KSM: c.KSMAfter.State(), Time: fmt.Sprintf("%.1f s", time.Duration(c.WallNS).Seconds())}
+			KSM: c.KSMAfter.State(), Time: units.Nanos(c.WallNS)}
 		if c.ReachedGuard {
 			r.Held += " (at the guard)"
 		}

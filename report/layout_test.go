@@ -158,7 +158,7 @@ func TestEveryTableAndChartFitsThePage(t *testing.T) {
 	if err != nil {
 		t.Skip("chromium not on PATH (scripts/setup.sh installs Debian's chromium package): cannot lay the pages out")
 	}
-	hostRun, err := results.ReadResultsFile("../docs/host-run.json")
+	hostRun, err := results.ReadResultsFile("../testdata/runs/host-run.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,10 +170,10 @@ func TestEveryTableAndChartFitsThePage(t *testing.T) {
 		name string
 		opts report.Options
 	}{
-		{"host-run", report.Options{Results: hostRun, ResultsPath: "docs/host-run.json"}},
+		{"host-run", report.Options{Results: hostRun, ResultsPath: "testdata/runs/host-run.json"}},
 		{"sweep-run", report.Options{Results: sweeps, ResultsPath: sweepRun}},
 		{"curated", report.Options{}},
-		{"side-by-side", report.Options{Results: hostRun, Others: []*results.Results{sweeps}, ResultsPath: "docs/host-run.json"}},
+		{"side-by-side", report.Options{Results: hostRun, Others: []*results.Results{sweeps}, ResultsPath: "testdata/runs/host-run.json"}},
 	}
 	dir := t.TempDir()
 	for _, p := range pages {

@@ -13,6 +13,7 @@ import (
 	"github.com/agentic-eval/agentic-eval/probe"
 	"github.com/agentic-eval/agentic-eval/results"
 	"github.com/agentic-eval/agentic-eval/rubric"
+	"github.com/agentic-eval/agentic-eval/units"
 	"github.com/agentic-eval/agentic-eval/vms"
 )
 
@@ -68,6 +69,11 @@ func Render(w io.Writer, opts Options) error {
 
 // page is everything the template shows, already formatted.
 type page struct {
+	// Headline is the answer's first line: which systems can run on the
+	// measured host and are ranked, which are apart.
+	Headline      string
+	Apart         []rowView // the systems that cannot run on the host
+	Emulated      bool      // some figure comes from software emulation
 	Weighting     string
 	Measured      bool
 	Source        string
@@ -162,8 +168,9 @@ func f2(v float64) string { return fmt.Sprintf("%.2f", v) }
 
 func build(opts Options) page {
 	res := opts.Results
-	ev := evaluate.Evaluate(res, opts.Weights, evaluate.Options{Preferred: opts.Preferred})
+	ev := evaluate.Evaluate(res, opts.Weights, evaluate.Options{Preferred: opts.Preferred, Host: evaluate.HostFitFromResults(res)})
 	p := page{
+		Headline:    ev.Headline,
 		Weighting:   opts.Weighting,
 		Measured:    ev.Measured,
 		ResultsPath: opts.ResultsPath,
@@ -174,9 +181,23 @@ func build(opts Options) page {
 	if !opts.Generated.IsZero() {
 		p.Generated = opts.Generated.UTC().Format("2006-01-02 15:04 UTC")
 	}
-	for i, r := range ev.Rows {
+	for _, r := range ev.Apart {
+		v := rowOf(r)
+		v.Rank = "–"
+		v.From = "cannot run here; needs " + strings.Join(r.Needs, "; ")
+		p.Apart = append(p.Apart, v)
+	}
+	all := append(append([]evaluate.Row(nil), ev.Rows...), ev.Apart...)
+	for _, r := range all {
+		if r.Emulated != "" {
+			p.Emulated = true
+		}
+	}
+	for _, r := range ev.Rows {
 		p.Rows = append(p.Rows, rowOf(r))
-		if r.Tied {
+	}
+	for i, r := range all {
+		if r.Tied && r.Rank > 0 {
 			p.Ties = true
 		}
 		for _, pub := range r.Published {
@@ -236,6 +257,9 @@ func rowOf(r evaluate.Row) rowView {
 	case v.From == "":
 		v.From = "curated only"
 	}
+	if r.Emulated != "" {
+		v.From += " (TCG software emulation: not representative)"
+	}
 	switch d := r.Fitness - r.CuratedFitness; {
 	case d >= 0.005:
 		v.Shift, v.ShiftClass = fmt.Sprintf("▲ %+.2f", d), "up"
@@ -244,7 +268,16 @@ func rowOf(r evaluate.Row) rowView {
 	}
 	for _, a := range r.Axes {
 		title := fmt.Sprintf("%s %.2f, %s (curated %.2f): %s", a.Axis, a.Score, provTitle[a.Provenance], a.Curated, a.Basis)
-		v.Cells = append(v.Cells, cellView{Score: f2(a.Score), Mark: markOf[a.Provenance], Title: title, Class: "prov-" + string(a.Provenance)})
+		mark := markOf[a.Provenance]
+		if a.Bound {
+			mark += "b"
+			title += " (a published bound of another quantity, scored as the interval it allows)"
+		}
+		if a.Emulated != "" {
+			mark += "E"
+			title += " (" + a.Emulated + ")"
+		}
+		v.Cells = append(v.Cells, cellView{Score: f2(a.Score), Mark: mark, Title: title, Class: "prov-" + string(a.Provenance)})
 	}
 	return v
 }
@@ -265,12 +298,12 @@ func figures(res *results.Results) []figureRow {
 		}
 		f := figureRow{Variant: v.Variant, Start: "–", P90: "–", Teardown: "–", Burst: "–", Memory: "–", MemAvail: "–", Isolation: "–", Restore: "–"}
 		if l := v.StartLatency; l != nil && l.Summary.N > 0 {
-			f.Start = fmt.Sprintf("%s [%s, %s] n=%d", ms(l.Summary.Median), ms(l.Summary.Lo), ms(l.Summary.Hi), l.Summary.N)
+			f.Start = fmt.Sprintf("%s [%s, %s] n=%d", units.Millis(l.Summary.Median), units.Millis(l.Summary.Lo), units.Millis(l.Summary.Hi), l.Summary.N)
 			if l.Summary.P90 != nil {
-				f.P90 = ms(*l.Summary.P90)
+				f.P90 = units.Millis(*l.Summary.P90)
 			}
 			if l.Teardown.N > 0 {
-				f.Teardown = ms(l.Teardown.Median)
+				f.Teardown = units.Millis(l.Teardown.Median)
 			}
 		}
 		f.Burst, f.Arrivals, f.Harness = burstFigure(v.BurstOf()), arrivalFigure(v.Arrivals), harnessFigure(&v)
@@ -295,7 +328,7 @@ func figures(res *results.Results) []figureRow {
 			case !s.Supported:
 				f.Restore = "unsupported"
 			case s.Restore.N > 0:
-				f.Restore = fmt.Sprintf("%s (%d/%d verified, %d forks)", ms(s.Restore.Median), s.Verified, s.Verified+s.FailedRestores, s.Forks)
+				f.Restore = fmt.Sprintf("%s (%d/%d verified, %d forks)", units.Millis(s.Restore.Median), s.Verified, s.Verified+s.FailedRestores, s.Forks)
 			case !s.CauseClass.Scored():
 				f.Restore = "not measured: " + string(s.CauseClass) + " (cause under Failed attempts)"
 			default:
@@ -309,7 +342,7 @@ func figures(res *results.Results) []figureRow {
 				warns = append(warns, fmt.Sprintf("start latency: %d samples, stopped at %s", l.Summary.N, l.Stop.Message))
 			}
 			if l.Prep.N > 0 {
-				warns = append(warns, fmt.Sprintf("the harness's own preparation per spawn, not in the start figure: median %s", ms(l.Prep.Median)))
+				warns = append(warns, fmt.Sprintf("the harness's own preparation per spawn, not in the start figure: median %s", units.Millis(l.Prep.Median)))
 			}
 		}
 		f.Warnings = strings.Join(warns, "; ")
@@ -422,22 +455,6 @@ func runFacts(res *results.Results) []kv {
 		out = append(out, kv{"Interrupted", "yes: figures cover what was measured before the interrupt"})
 	}
 	return out
-}
-
-// ms formats milliseconds with a sensible precision.
-func ms(v float64) string {
-	switch {
-	case v >= 10000:
-		return fmt.Sprintf("%.1f s", v/1000)
-	case v >= 1000:
-		return fmt.Sprintf("%.2f s", v/1000)
-	case v >= 100:
-		return fmt.Sprintf("%.0f ms", v)
-	case v >= 10:
-		return fmt.Sprintf("%.1f ms", v)
-	default:
-		return fmt.Sprintf("%.2f ms", v)
-	}
 }
 
 // logTicks returns 1-2-5 ticks covering [lo, hi] and the domain they span.

@@ -7,6 +7,7 @@ import (
 	"github.com/agentic-eval/agentic-eval/compare"
 	"github.com/agentic-eval/agentic-eval/evaluate"
 	"github.com/agentic-eval/agentic-eval/results"
+	"github.com/agentic-eval/agentic-eval/units"
 )
 
 // sideFigures are the figures the page sets side by side across runs:
@@ -41,7 +42,7 @@ func sideOf(runs []*results.Results, opts Options) *sideView {
 			case !c.Measured:
 				row = append(row, "–")
 			case r.Unit == "ms":
-				row = append(row, fmt.Sprintf("%s [%s, %s]", msText(c.Median), msText(c.Lo), msText(c.Hi)))
+				row = append(row, fmt.Sprintf("%s [%s, %s]", units.Millis(c.Median), units.Millis(c.Lo), units.Millis(c.Hi)))
 			default:
 				row = append(row, fmt.Sprintf("%.2f [%.2f, %.2f] %s", c.Median, c.Lo, c.Hi, r.Unit))
 			}
@@ -73,16 +74,4 @@ func sideOf(runs []*results.Results, opts Options) *sideView {
 		v.Fitness = append(v.Fitness, row)
 	}
 	return v
-}
-
-// msText is a millisecond figure with a sensible precision.
-func msText(v float64) string {
-	switch {
-	case v >= 1000:
-		return fmt.Sprintf("%.2f s", v/1000)
-	case v >= 100:
-		return fmt.Sprintf("%.0f ms", v)
-	default:
-		return fmt.Sprintf("%.1f ms", v)
-	}
 }

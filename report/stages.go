@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/agentic-eval/agentic-eval/results"
+	"github.com/agentic-eval/agentic-eval/units"
 )
 
 // stageRow is one stage of a start, for variants whose driver reports
@@ -30,8 +31,8 @@ func stageRows(res *results.Results) []stageRow {
 				sign, step = "-", -step
 			}
 			out = append(out, stageRow{Variant: v.Variant, Stage: p.Name, N: fmt.Sprint(p.Summary.N),
-				At:   fmt.Sprintf("%s [%s, %s]", ms(p.Summary.Median), ms(p.Summary.Lo), ms(p.Summary.Hi)),
-				Step: sign + ms(step)})
+				At:   fmt.Sprintf("%s [%s, %s]", units.Millis(p.Summary.Median), units.Millis(p.Summary.Lo), units.Millis(p.Summary.Hi)),
+				Step: sign + units.Millis(step)})
 			prev = p.Summary.Median
 		}
 	}

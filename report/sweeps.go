@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/agentic-eval/agentic-eval/results"
+	"github.com/agentic-eval/agentic-eval/units"
 )
 
 // The concurrency sweeps, drawn per variant: throughput against the number
@@ -124,7 +125,7 @@ func throughputChart(variant string, sw *results.BurstSweep) *xyChart {
 			continue
 		}
 		s.Points = append(s.Points, xyPoint{X: px(x(float64(l.K))), Y: px(y(l.SpawnsPerSecond)),
-			Title: fmt.Sprintf("k=%d: %.1f spawns/s, %d/%d ok, p50 %s, p99 %s, all done in %s", l.K, l.SpawnsPerSecond, l.Started, l.K, ms(l.P50MS), ms(l.P99MS), ms(float64(l.AllNS)/1e6))})
+			Title: fmt.Sprintf("k=%d: %.1f spawns/s, %d/%d ok, p50 %s, p99 %s, all done in %s", l.K, l.SpawnsPerSecond, l.Started, l.K, units.Millis(l.P50MS), units.Millis(l.P99MS), units.Millis(float64(l.AllNS)/1e6))})
 	}
 	s.Path = pathOf(s.Points)
 	c.Series = []xySeries{s}
@@ -188,7 +189,7 @@ func arrivalChart(variant string, a *results.ArrivalSweep) *xyChart {
 		if r.P99LowerBound {
 			lower = "at least "
 		}
-		title := fmt.Sprintf("%g/s offered (%.1f/s drawn), %.1f/s achieved, %d/%d done; p50 %s, p99 %s%s; %s", r.Rate, r.Offered, r.Achieved, r.Done, r.Scheduled, ms(r.P50MS), lower, ms(r.P99MS), held)
+		title := fmt.Sprintf("%g/s offered (%.1f/s drawn), %.1f/s achieved, %d/%d done; p50 %s, p99 %s%s; %s", r.Rate, r.Offered, r.Achieved, r.Done, r.Scheduled, units.Millis(r.P50MS), lower, units.Millis(r.P99MS), held)
 		p50.Points = append(p50.Points, xyPoint{X: px(x(r.Rate)), Y: px(y(r.P50MS)), Title: title})
 		p99.Points = append(p99.Points, xyPoint{X: px(x(r.Rate)), Y: px(y(r.P99MS)), Title: title, Square: true})
 	}

@@ -173,12 +173,29 @@ func decode(r io.Reader, v any, opts Options, subject string) error {
 	if err := json.Unmarshal(raw, v); err != nil {
 		return fmt.Errorf("%s: %w", subject, fieldError(err))
 	}
+	upgrade(v)
 	return nil
+}
+
+// upgrade migrates what documents written by older versions recorded
+// differently (upgradeFailures), in a results document or in each of a
+// fleet set's.
+func upgrade(v any) {
+	switch d := v.(type) {
+	case *Results:
+		upgradeFailures(d)
+	case *FleetSet:
+		for _, n := range d.Nodes {
+			if n.Results != nil {
+				upgradeFailures(n.Results)
+			}
+		}
+	}
 }
 
 // ourSchema matches the schema strings this project writes, the only
 // foreign schema values an error may name.
-var ourSchema = regexp.MustCompile(`^agentic-eval/results/v[0-9]{1,4}$`)
+var ourSchema = regexp.MustCompile(`^agentic-eval/(results|fleet)/v[0-9]{1,4}$`)
 
 func checkSchema(raw json.RawMessage, schemas []string) error {
 	supported := "supported: " + strings.Join(schemas, ", ")

@@ -4,17 +4,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/agentic-eval/agentic-eval/stats"
+	"github.com/moby/sys/atomicwriter"
 
 	"github.com/agentic-eval/agentic-eval/driver"
-
 	"github.com/agentic-eval/agentic-eval/host"
 	"github.com/agentic-eval/agentic-eval/probe"
+	"github.com/agentic-eval/agentic-eval/stats"
 	"github.com/agentic-eval/agentic-eval/vms"
 )
 
@@ -42,7 +40,15 @@ type Results struct {
 	// out of a fleet set (see FleetSet); hosts side by side are labelled
 	// with it.
 	Node string `json:"node,omitempty"`
+	// Revision is the schema's revision the document was written at: a
+	// revision adds fields without breaking readers, and says which of a
+	// reader's compatibility rules apply to it (absent: revision 1).
+	Revision int `json:"revision,omitempty"`
 }
+
+// Revision is the revision documents are written at. Revision 2: failures
+// carry Unreachable from their error's type.
+const Revision = 2
 
 // Tool identifies the program that produced a document.
 type Tool struct {
@@ -93,6 +99,13 @@ type Failure struct {
 	// failures are results. Absent in documents written before classes
 	// existed, which read as runtime.
 	Class Class `json:"class,omitempty"`
+	// Unreachable is set when the failure was a daemon the runtime goes
+	// through that could not be reached (the harness found
+	// driver.ErrUnreachable in the error's chain): EnvironmentFailure
+	// reads it. Absent in documents written before it existed, whose
+	// failures have it set when read from their cause (see
+	// upgradeFailures).
+	Unreachable bool `json:"unreachable,omitempty"`
 }
 
 // Latency is the start-latency measurement: fresh sandboxes one after
@@ -194,26 +207,14 @@ type SnapshotResult struct {
 	Stop *stats.Stop `json:"stop,omitempty"`
 }
 
-// Write saves r as indented JSON, atomically.
+// Write saves r as indented JSON, atomically (a temporary file beside it,
+// synced, renamed into place; never through a symlink or into a device).
 func (r *Results) Write(path string) error {
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode results: %w", err)
 	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, ".results-*.json")
-	if err != nil {
-		return fmt.Errorf("write results %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write results %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write results %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := atomicwriter.WriteFile(path, append(b, '\n'), 0o644); err != nil {
 		return fmt.Errorf("write results %s: %w", path, err)
 	}
 	return nil
@@ -230,8 +231,7 @@ func ReadResults(r io.Reader) (*Results, error) {
 }
 
 // ReadResultsFile reads a results document from a file, which must be a
-// regular file of at most DefaultMaxBytes (see package
-// resultsfile for every rule). Errors name the path, never the content.
+// regular file of at most DefaultMaxBytes (see Open for every rule). Errors name the path, never the content.
 func ReadResultsFile(path string) (*Results, error) {
 	return ReadResultsFileIn(path, nil)
 }

@@ -11,7 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// The reading functions go through package resultsfile: its rules hold
+// The reading functions go through Open and Decode: their rules hold
 // here (the rules themselves are tested there).
 func TestReadResultsFileKeepsTheSafeReadersRules(t *testing.T) {
 	dir, other := t.TempDir(), t.TempDir()

@@ -25,7 +25,7 @@ func (r *Results) EnvironmentFailure() string {
 			if f.Phase == "teardown" {
 				// Teardown after a vanished daemon fails too; it counts
 				// for the daemon, not as a runtime result.
-				if DaemonUnreachable(f.Cause) {
+				if f.Unreachable {
 					daemonGone = true
 				}
 				continue
@@ -36,7 +36,7 @@ func (r *Results) EnvironmentFailure() string {
 				if firstEnv == "" {
 					firstEnv = v.Variant + ": " + f.Cause
 				}
-				if DaemonUnreachable(f.Cause) {
+				if f.Unreachable {
 					daemonGone = true
 				}
 			case ClassRuntime:
@@ -67,18 +67,44 @@ func oneLine(s string, max int) string {
 	return s
 }
 
-// daemonUnreachable are the texts of a daemon that is gone.
-var daemonUnreachable = []string{
+// upgradeFailures migrates the failures of documents written before
+// Failure.Unreachable existed, when a daemon's being unreachable was read
+// from a failure's text: an environment-class failure (or a teardown
+// failure, which EnvironmentFailure read whatever its class) without the
+// field, whose recorded cause names an unreachable daemon, gets it set,
+// so that an old document reads as it did. Documents of revision 2 and
+// later carry the field from their error's type (driver.ErrUnreachable)
+// and are not migrated: a cause's text decides nothing for them.
+func upgradeFailures(r *Results) {
+	if r.Revision >= 2 {
+		return // written with the field: an absent one is false
+	}
+	for i := range r.Systems {
+		fs := r.Systems[i].Failures
+		for j := range fs {
+			f := &fs[j]
+			if !f.Unreachable && (f.Class == ClassEnvironment || f.Phase == "teardown") && causeNamesUnreachableDaemon(f.Cause) {
+				f.Unreachable = true
+			}
+		}
+	}
+}
+
+// oldUnreachableTexts are the texts by which documents written before
+// Failure.Unreachable said a daemon was unreachable. Lower case.
+var oldUnreachableTexts = []string{
 	"cannot connect to the docker daemon",
 	"is the docker daemon running",
 	"connection refused",
 }
 
-// DaemonUnreachable reports whether a recorded cause says a daemon the
-// runtime goes through could not be reached.
-func DaemonUnreachable(cause string) bool {
+// causeNamesUnreachableDaemon reports whether a cause recorded as text, in a
+// document written before Failure.Unreachable existed, names an
+// unreachable daemon: the migration of old documents (upgradeFailures)
+// reads it. It classifies no new failure.
+func causeNamesUnreachableDaemon(cause string) bool {
 	c := strings.ToLower(cause)
-	for _, t := range daemonUnreachable {
+	for _, t := range oldUnreachableTexts {
 		if strings.Contains(c, t) {
 			return true
 		}

@@ -4,16 +4,24 @@ import "github.com/agentic-eval/agentic-eval/vms"
 
 // Version names the rubric. Change it whenever a constant or curve changes:
 // scores from different versions are not comparable.
-const Version = "rubric/2"
+const Version = "rubric/3"
 
-// Versions are the rubric versions Score knows: rubric/2 scores
-// start-latency on the time to an agent's first verified result (the
-// workload phase's python-hello by default); rubric/1 scored the probe's
-// ready line alone, and results measured before still re-score under it.
-var Versions = []string{"rubric/1", "rubric/2"}
+// Versions are the rubric versions Score knows, and each re-scores a saved
+// result as it did when it was current. rubric/3 scores a published figure
+// that bounds a different quantity as an interval (PublishedScoresWith),
+// and classifies a guest under software emulation (QEMU under TCG) as
+// vms.BoundarySoftwareEmulation, not hardware virtualization; rubric/2
+// scores start-latency on the time to an agent's first verified result
+// (the workload phase's python-hello by default), as rubric/3 does;
+// rubric/1 scored the probe's ready line alone.
+var Versions = []string{"rubric/1", "rubric/2", "rubric/3"}
+
+// boundsAsIntervals reports whether version v scores bounds as intervals
+// and software emulation as its own class: rubric/3 and later.
+func boundsAsIntervals(v string) bool { return v != "rubric/1" && v != "rubric/2" }
 
 // DefaultStartWorkload is the workload whose time to the first verified
-// result rubric/2 scores as start-latency.
+// result rubric/2 and later score as start-latency.
 const DefaultStartWorkload = "python-hello"
 
 // Start-latency: log-linear from 1.0 at LatencyBest to 0.0 at LatencyWorst.
@@ -34,7 +42,16 @@ const (
 var IsolationBase = map[vms.Boundary]float64{
 	vms.BoundaryHardware:        0.90, // 1.0 needs a minimal attack surface too: see MinimalSurfaceBonus
 	vms.BoundaryUserspaceKernel: 0.60,
-	vms.BoundarySharedKernel:    0.40,
+	// Software emulation (rubric/3; rubric/2 scored QEMU under TCG as the
+	// hardware virtualization its driver declared): above a shared kernel,
+	// because the guest's system calls reach a guest kernel and an escape
+	// needs a flaw in the emulator, not in the host's kernel; below a
+	// userspace kernel, because the emulator is no boundary by design:
+	// QEMU's security policy leaves TCG out of its security support, and
+	// the emulator with its device model is a large C program running as
+	// an unconfined host process (see vms.BoundarySoftwareEmulation).
+	vms.BoundarySoftwareEmulation: 0.50,
+	vms.BoundarySharedKernel:      0.40,
 }
 
 // MinimalSurfaceBonus is added for hardware virtualization when the probe

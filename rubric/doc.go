@@ -10,5 +10,12 @@
 // virtualization with a minimal attack surface). Latency and memory are
 // scored on log scales, because an agent feels a tenfold slowdown the same
 // way at any magnitude. A score says where it came from: measured,
-// checklist, declared, or (when nothing was measured) curated.
+// checklist, declared, published, or (when nothing was measured) curated.
+//
+// Two rules of rubric/3 (docs/methodology.md, "The rubric"): bounds are
+// bounds, so a published figure of a different quantity scores as the
+// interval it allows, never as a point (PublishedScoresWith); and an
+// emulated variant is not the system, so every score of QEMU under TCG
+// carries that caveat (Emulation) and its isolation is software
+// emulation, not hardware virtualization (ClassifyBoundary).
 package rubric

@@ -29,9 +29,18 @@ type AxisScore struct {
 	// Basis is one line: the raw figure and how the curve mapped it.
 	Basis string `json:"basis"`
 	// Lo and Hi bound the score's bootstrap interval (IntervalLevel) where
-	// it rests on samples and ScoreWithIntervals made one; nil otherwise.
+	// it rests on samples and ScoreWithIntervals made one; or, when Bound is
+	// set, the interval a published bound allows (PublishedScoresWith);
+	// nil otherwise.
 	Lo *float64 `json:"ci_lo,omitempty"`
 	Hi *float64 `json:"ci_hi,omitempty"`
+	// Bound is set on a published figure that bounds a different quantity
+	// (vms.Published.BoundOf): from rubric/3 on, Score is then the middle of
+	// [Lo, Hi], and only the interval is a finding.
+	Bound bool `json:"bound,omitempty"`
+	// Emulated is set when the score comes from a variant that does not
+	// represent its system (EmulationNote): the caveat, short.
+	Emulated string `json:"emulated,omitempty"`
 }
 
 // MarshalJSON adds the axis's name.
@@ -54,6 +63,9 @@ type Scored struct {
 	// the attempt failed for the environment or timed out (see
 	// measure.Class), and that says nothing about the runtime.
 	NotMeasured []AxisNotMeasured `json:"not_measured,omitempty"`
+	// Emulated is the caveat of a variant that does not represent its
+	// system (Emulation), "" otherwise.
+	Emulated string `json:"emulated,omitempty"`
 }
 
 // AxisNotMeasured is one axis that was attempted and not measured.
@@ -123,9 +135,13 @@ func ScoreWith(vr results.VariantResult, o Options) Scored {
 	if o.StartWorkload == "" {
 		o.StartWorkload = DefaultStartWorkload
 	}
-	s := Scored{System: vr.System, Variant: vr.Variant, Rubric: o.Version}
+	s := Scored{System: vr.System, Variant: vr.Variant, Rubric: o.Version, Emulated: Emulation(vr)}
+	note := EmulationNote(vr)
 	add := func(a vms.Axis, score float64, p Provenance, basis string) {
-		s.Axes = append(s.Axes, AxisScore{Axis: a, Score: round(clamp(score, 0, 1)), Provenance: p, Basis: basis})
+		if note != "" {
+			basis += "; " + note
+		}
+		s.Axes = append(s.Axes, AxisScore{Axis: a, Score: round(clamp(score, 0, 1)), Provenance: p, Basis: basis, Emulated: note})
 	}
 	if m, basis, ok := startFigure(vr, o); ok {
 		add(vms.StartLatency, LatencyScore(m), Measured, basis)
@@ -136,11 +152,12 @@ func ScoreWith(vr results.VariantResult, o Options) Scored {
 			fmt.Sprintf("median %.2f MiB per idle sandbox (PSS outside cgroup + cgroup charge) over %d; 1.0 at <= %.0f MiB, 0.0 at %.0f MiB, log scale", m, d.PerInstanceMiB.N, DensityBestMiB, DensityWorstMiB))
 	}
 	if iso := vr.Isolation; iso != nil {
-		score, prov, basis := isolationScore(iso)
+		score, prov, basis := isolationScore(iso, vr, o.Version)
 		add(vms.Isolation, score, prov, basis)
 	} else if vr.Capabilities.Boundary != "" && vr.Fingerprint.Available {
-		if base, ok := IsolationBase[vr.Capabilities.Boundary]; ok {
-			add(vms.Isolation, base, Declared, fmt.Sprintf("boundary %s declared by the driver; the probe's facts were not collected", vr.Capabilities.Boundary))
+		b, how := boundaryUnder(vr, vr.Capabilities.Boundary, o.Version)
+		if base, ok := IsolationBase[b]; ok {
+			add(vms.Isolation, base, Declared, fmt.Sprintf("boundary %s (%s); the probe's facts were not collected", b, how))
 		}
 	}
 	if sn := vr.Snapshot; sn != nil {
@@ -158,8 +175,31 @@ func ScoreWith(vr results.VariantResult, o Options) Scored {
 	return s
 }
 
-func isolationScore(iso *results.Isolation) (float64, Provenance, string) {
+// boundaryUnder is the class version v scores for a boundary b a driver
+// declared on vr, and how it came to be, as a phrase: from rubric/3 on,
+// hardware virtualization under software emulation is software emulation;
+// rubric/1 and rubric/2 score what the driver declared, and so score a
+// declared software emulation as the hardware virtualization the TCG driver
+// declared when they were current.
+func boundaryUnder(vr results.VariantResult, b vms.Boundary, v string) (vms.Boundary, string) {
+	if !boundsAsIntervals(v) {
+		if b == vms.BoundarySoftwareEmulation {
+			return vms.BoundaryHardware, "declared by the driver as software-emulation, scored as hardware virtualization: " + v + " has no software-emulation class"
+		}
+		return b, "declared by the driver"
+	}
+	if c, re := ClassifyBoundary(vr, b); re {
+		return c, "the run's accelerator is TCG: the guest's boundary is QEMU's emulator in a host process, not the hardware virtualization the driver declares"
+	}
+	return b, "declared by the driver"
+}
+
+func isolationScore(iso *results.Isolation, vr results.VariantResult, v string) (float64, Provenance, string) {
 	a := iso.Assessment
+	how := "observed by the probe"
+	if !a.Observed {
+		a.Boundary, how = boundaryUnder(vr, a.Boundary, v)
+	}
 	base, ok := IsolationBase[a.Boundary]
 	if !ok {
 		return 0, Declared, fmt.Sprintf("unknown boundary class %q", a.Boundary)
@@ -186,10 +226,6 @@ func isolationScore(iso *results.Isolation) (float64, Provenance, string) {
 		score += MinimalSurfaceBonus
 	}
 	score = clamp(score, IsolationFloor, 1)
-	how := "declared by the driver"
-	if a.Observed {
-		how = "observed by the probe"
-	}
 	return score, prov, fmt.Sprintf("%s boundary (%s, base %.2f), %d hardening findings %s", a.Boundary, how, base, len(counted), summarizeSeverities(counted))
 }
 

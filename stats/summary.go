@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"golang.org/x/perf/benchmath"
+
+	"github.com/agentic-eval/agentic-eval/units"
 )
 
 // Confidence is the confidence level of every interval the harness reports.
@@ -105,28 +107,14 @@ func (s Summary) String() string {
 	if s.N == 0 {
 		return "no samples"
 	}
-	str := fmt.Sprintf("median %s [%s, %s]", fmtMS(s.Median), fmtMS(s.Lo), fmtMS(s.Hi))
+	str := fmt.Sprintf("median %s [%s, %s]", units.Millis(s.Median), units.Millis(s.Lo), units.Millis(s.Hi))
 	if s.P90 != nil {
-		str += " p90 " + fmtMS(*s.P90)
+		str += " p90 " + units.Millis(*s.P90)
 	}
 	if s.P99 != nil {
-		str += " p99 " + fmtMS(*s.P99)
+		str += " p99 " + units.Millis(*s.P99)
 	}
 	return str + fmt.Sprintf(" (n=%d)", s.N)
-}
-
-// fmtMS formats milliseconds with a sensible precision.
-func fmtMS(ms float64) string {
-	switch {
-	case ms >= 10000:
-		return fmt.Sprintf("%.1f s", ms/1000)
-	case ms >= 100:
-		return fmt.Sprintf("%.0f ms", ms)
-	case ms >= 10:
-		return fmt.Sprintf("%.1f ms", ms)
-	default:
-		return fmt.Sprintf("%.2f ms", ms)
-	}
 }
 
 // NearestRank is the nearest-rank quantile q of values, in any order: the

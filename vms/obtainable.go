@@ -25,7 +25,7 @@ var availability = [...]Availability{
 	AetherVM: {
 		Obtainable: false,
 		Release:    "no public release: no downloadable binary, package or source, and no documented interface to drive",
-		Source:     "drivers/unavailable (AetherVM's fingerprint reason) and issue 13's finding that the recommendation named a system nobody can install",
+		Source:     "drivers/unavailable (AetherVM's fingerprint reason): no binary, package, source or documented control interface is published",
 	},
 	Firecracker: {
 		Obtainable: true,
@@ -57,4 +57,17 @@ var availability = [...]Availability{
 		Release:    "Apache-2.0 Docker Engine (Moby) with runc, and distribution packages (Debian 12: docker.io 20.10, runc 1.1.5, crun 1.8.1)",
 		Source:     "https://docs.docker.com/engine/install/; /work/shared/notes/host-runtimes.md (installed from Debian here)",
 	},
+}
+
+// NeedsKVM reports whether s runs its sandboxes behind hardware
+// virtualization through KVM, so that a host without a KVM that boots
+// ordinary guests cannot run it (curated, like Availability). QEMU is
+// among them: under TCG software emulation it runs without KVM, but that
+// is not the system the catalog scores.
+func NeedsKVM(s System) bool {
+	switch s {
+	case AetherVM, Firecracker, CloudHypervisor, Kata, QEMUKVM:
+		return true
+	}
+	return false
 }

@@ -14,20 +14,33 @@ const (
 	// BoundarySharedKernel: the sandbox's processes run on the host's
 	// kernel (namespaces, cgroups, seccomp): runc, crun, Docker.
 	BoundarySharedKernel Boundary = "shared-kernel"
+	// BoundarySoftwareEmulation: a guest kernel on a CPU emulated in
+	// software by an ordinary host process (QEMU under TCG, where no usable
+	// KVM exists). The guest's system calls reach its own kernel, not the
+	// host's, so it is stronger than a shared kernel; but the emulator is
+	// the boundary, and it is weaker than a userspace kernel built to be
+	// one: QEMU's security policy does not treat TCG as a security
+	// boundary (its bugs are not handled as vulnerabilities), the emulator
+	// and its device model are a large C program, and it runs as a plain
+	// host process, unconfined by default, where gVisor's Sentry is a
+	// purpose-built boundary in a memory-safe language under a seccomp
+	// filter. It is not hardware virtualization, whatever the same VMM
+	// would be under KVM.
+	BoundarySoftwareEmulation Boundary = "software-emulation"
 	// BoundaryUserspaceKernel: a kernel in user space answers the
 	// sandbox's system calls (gVisor's Sentry).
 	BoundaryUserspaceKernel Boundary = "userspace-kernel"
-	// BoundaryHardware: a guest kernel behind hardware virtualization (or
-	// its emulation): QEMU, Firecracker, Cloud Hypervisor, Kata.
+	// BoundaryHardware: a guest kernel behind hardware virtualization
+	// (KVM): QEMU under KVM, Firecracker, Cloud Hypervisor, Kata.
 	BoundaryHardware Boundary = "hardware-virtualization"
 )
 
 // Boundaries lists the classes, weakest first.
 func Boundaries() []Boundary {
-	return []Boundary{BoundarySharedKernel, BoundaryUserspaceKernel, BoundaryHardware}
+	return []Boundary{BoundarySharedKernel, BoundarySoftwareEmulation, BoundaryUserspaceKernel, BoundaryHardware}
 }
 
-// Strength orders the classes: 1 for the weakest, 3 for the strongest, 0
+// Strength orders the classes: 1 for the weakest, 4 for the strongest, 0
 // for a string that names no class.
 func (b Boundary) Strength() int {
 	for i, c := range Boundaries() {

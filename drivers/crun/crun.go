@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/agentic-eval/agentic-eval/driver"
-
 	"github.com/agentic-eval/agentic-eval/drivers/ociruntime"
 	"github.com/agentic-eval/agentic-eval/host"
 	"github.com/agentic-eval/agentic-eval/oci"

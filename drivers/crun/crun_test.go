@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/agentic-eval/agentic-eval/driver"
-
 	"github.com/agentic-eval/agentic-eval/host"
 	"github.com/agentic-eval/agentic-eval/internal/drivertest"
 )

@@ -9,11 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/agentic-eval/agentic-eval/driver"
-
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/image"
 
+	"github.com/agentic-eval/agentic-eval/driver"
 	"github.com/agentic-eval/agentic-eval/internal/drivertest"
 )
 

@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/agentic-eval/agentic-eval/driver"
-
 	"github.com/agentic-eval/agentic-eval/internal/drivertest"
 )
 

@@ -49,7 +49,7 @@ func (s *sandbox) CopyIn(ctx context.Context, p string, data []byte) error {
 	err := s.cli.CopyToContainer(ctx, s.id, dir, pr, container.CopyToContainerOptions{})
 	pr.CloseWithError(errors.New("copy ended")) // ends the writer when the request ended early
 	if err != nil {
-		return fmt.Errorf("copy %s into docker sandbox %s: %w", p, s.name, err)
+		return fmt.Errorf("copy %s into docker sandbox %s: %w", p, s.name, daemonError(err))
 	}
 	return nil
 }
@@ -68,7 +68,7 @@ func (s *sandbox) CopyOut(ctx context.Context, p string, limit int64) ([]byte, e
 		return nil, fmt.Errorf("copy %s out of docker sandbox %s: not found as the daemon sees the container: %w", p, s.name, err)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("copy %s out of docker sandbox %s: %w", p, s.name, err)
+		return nil, fmt.Errorf("copy %s out of docker sandbox %s: %w", p, s.name, daemonError(err))
 	}
 	defer rc.Close()
 	fail := func(format string, args ...any) ([]byte, error) {

@@ -11,10 +11,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/agentic-eval/agentic-eval/driver"
-
 	"github.com/docker/docker/client"
 
+	"github.com/agentic-eval/agentic-eval/driver"
 	"github.com/agentic-eval/agentic-eval/vms"
 )
 
@@ -123,8 +122,9 @@ func (d *Driver) Capabilities() driver.Capabilities {
 	}
 }
 
-// client returns the driver's API client, creating it on first use. The
-// client negotiates the API version with the daemon (Debian's 20.10 speaks
+// client returns the driver's API client, creating it on first use. Its
+// connections go through daemonDialer, and what it returns must go
+// through daemonError before it leaves the driver. The client negotiates the API version with the daemon (Debian's 20.10 speaks
 // 1.41, older than this client's default).
 func (d *Driver) client() (*client.Client, error) {
 	d.mu.Lock()
@@ -132,7 +132,12 @@ func (d *Driver) client() (*client.Client, error) {
 	if d.cli != nil {
 		return d.cli, nil
 	}
-	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithHost(d.host), client.WithAPIVersionNegotiation())
+	dial, err := daemonDialer(d.host)
+	if err != nil {
+		return nil, fmt.Errorf("docker client for %s: %w", d.host, err)
+	}
+	// Every connection goes through dial, which types its failure.
+	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithHost(d.host), client.WithDialContext(dial), client.WithAPIVersionNegotiation())
 	if err != nil {
 		return nil, fmt.Errorf("docker client for %s: %w", d.host, err)
 	}

@@ -14,12 +14,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/agentic-eval/agentic-eval/driver"
-
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
 
+	"github.com/agentic-eval/agentic-eval/driver"
 	"github.com/agentic-eval/agentic-eval/host"
 	"github.com/agentic-eval/agentic-eval/internal/drivertest"
 	"github.com/agentic-eval/agentic-eval/probe"

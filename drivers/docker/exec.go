@@ -26,12 +26,12 @@ func (s *sandbox) Exec(ctx context.Context, args ...string) ([]byte, error) {
 	cmd := append([]string{probePath}, args...)
 	created, err := s.cli.ContainerExecCreate(ctx, s.id, container.ExecOptions{Cmd: cmd, AttachStdout: true, AttachStderr: true})
 	if err != nil {
-		return nil, fmt.Errorf("exec in docker sandbox %s: create exec: %w", s.name, err)
+		return nil, fmt.Errorf("exec in docker sandbox %s: create exec: %w", s.name, daemonError(err))
 	}
 	hj, err := s.cli.ContainerExecAttach(ctx, created.ID, container.ExecAttachOptions{})
 	if err != nil {
 		d.killExec(ctx, s, created.ID)
-		return nil, fmt.Errorf("exec in docker sandbox %s: start exec: %w", s.name, err)
+		return nil, fmt.Errorf("exec in docker sandbox %s: start exec: %w", s.name, daemonError(err))
 	}
 	var stdout, stderr bytes.Buffer
 	copied := make(chan error, 1)
@@ -56,7 +56,7 @@ func (s *sandbox) Exec(ctx context.Context, args ...string) ([]byte, error) {
 	for {
 		ins, err := s.cli.ContainerExecInspect(ctx, created.ID)
 		if err != nil {
-			return stdout.Bytes(), fmt.Errorf("exec in docker sandbox %s: inspect exec: %w", s.name, err)
+			return stdout.Bytes(), fmt.Errorf("exec in docker sandbox %s: inspect exec: %w", s.name, daemonError(err))
 		}
 		if !ins.Running {
 			if ins.ExitCode != 0 {

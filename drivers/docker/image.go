@@ -16,14 +16,13 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/agentic-eval/agentic-eval/driver"
-
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/jsonmessage"
 
+	"github.com/agentic-eval/agentic-eval/driver"
 	"github.com/agentic-eval/agentic-eval/internal/filehash"
 )
 
@@ -71,12 +70,12 @@ func (d *Driver) Prepare(ctx context.Context, env driver.RunEnv) error {
 			Message: "agentic-eval probe image of run " + env.RunID,
 		})
 	if err != nil {
-		return fmt.Errorf("prepare docker run %s: import image %s: %w", env.RunID, ref, err)
+		return fmt.Errorf("prepare docker run %s: import image %s: %w", env.RunID, ref, daemonError(err))
 	}
 	id, err := parseImportStream(body)
 	body.Close()
 	if err != nil {
-		return fmt.Errorf("prepare docker run %s: import image %s: %w", env.RunID, ref, err)
+		return fmt.Errorf("prepare docker run %s: import image %s: %w", env.RunID, ref, daemonError(err))
 	}
 	d.mu.Lock()
 	d.image, d.imageID = ref, id
@@ -131,7 +130,7 @@ func (d *Driver) importImage(ctx context.Context, cli *client.Client, env driver
 		d.mu.Unlock()
 		return nil
 	} else if !cerrdefs.IsNotFound(err) {
-		return fmt.Errorf("inspect image %s: %w", cached, err)
+		return fmt.Errorf("inspect image %s: %w", cached, daemonError(err))
 	}
 	ref := sandboxImageRef(env.RunID)
 	pr, pw := io.Pipe()
@@ -145,20 +144,20 @@ func (d *Driver) importImage(ctx context.Context, cli *client.Client, env driver
 		})
 	if err != nil {
 		pr.CloseWithError(err)
-		return fmt.Errorf("import image %s: %w", ref, err)
+		return fmt.Errorf("import image %s: %w", ref, daemonError(err))
 	}
 	_, err = parseImportStream(body)
 	body.Close()
 	pr.Close()
 	if err != nil {
-		return fmt.Errorf("import image %s: %w", ref, err)
+		return fmt.Errorf("import image %s: %w", ref, daemonError(err))
 	}
 	if err := cli.ImageTag(ctx, ref, cached); err != nil {
-		return fmt.Errorf("tag image %s as %s: %w", ref, cached, err)
+		return fmt.Errorf("tag image %s as %s: %w", ref, cached, daemonError(err))
 	}
 	// Untag the run's name; the image stays, as the cache.
 	if _, err := cli.ImageRemove(ctx, ref, image.RemoveOptions{}); err != nil && !cerrdefs.IsNotFound(err) {
-		return fmt.Errorf("untag image %s: %w", ref, err)
+		return fmt.Errorf("untag image %s: %w", ref, daemonError(err))
 	}
 	d.mu.Lock()
 	d.sandboxImage = cached

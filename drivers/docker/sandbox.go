@@ -7,13 +7,12 @@ import (
 	"io"
 	"sync"
 
-	"github.com/agentic-eval/agentic-eval/driver"
-
 	"github.com/docker/docker/api/types"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/stdcopy"
 
+	"github.com/agentic-eval/agentic-eval/driver"
 	"github.com/agentic-eval/agentic-eval/memstat"
 )
 
@@ -73,12 +72,12 @@ func (d *Driver) launch(ctx context.Context, spec driver.Spec, opts container.St
 	}
 	id, err := d.create(ctx, cli, cfg, hostCfg, spec.ID)
 	if err != nil {
-		return nil, fmt.Errorf("create container: %w", err)
+		return nil, fmt.Errorf("create container: %w", daemonError(err))
 	}
 
 	sb := &sandbox{d: d, cli: cli, name: spec.ID, id: id}
 	fail := func(step string, err error) (*sandbox, error) {
-		err = fmt.Errorf("%s: %w", step, err)
+		err = fmt.Errorf("%s: %w", step, daemonError(err))
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 		defer cancel()
 		if rerr := sb.Destroy(rctx); rerr != nil {
@@ -188,7 +187,7 @@ func (s *sandbox) initPID(ctx context.Context) (int, error) {
 	}
 	info, err := s.cli.ContainerInspect(ctx, s.id)
 	if err != nil {
-		return 0, fmt.Errorf("inspect container: %w", err)
+		return 0, fmt.Errorf("inspect container: %w", daemonError(err))
 	}
 	if info.State == nil || !info.State.Running || info.State.Pid == 0 {
 		status := "unknown"
@@ -257,7 +256,7 @@ func (s *sandbox) Destroy(ctx context.Context) error {
 		if err == nil || isNotFound(err) {
 			s.removed, err = true, nil
 		} else {
-			err = fmt.Errorf("destroy docker sandbox %s: remove container %s: %w", s.name, s.id, err)
+			err = fmt.Errorf("destroy docker sandbox %s: remove container %s: %w", s.name, s.id, daemonError(err))
 		}
 	}
 	// The stream is closed even when removal failed: it is this process's

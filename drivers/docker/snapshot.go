@@ -6,12 +6,11 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/agentic-eval/agentic-eval/driver"
-
 	"github.com/docker/docker/api/types/checkpoint"
 	"github.com/docker/docker/api/types/container"
 
 	"github.com/agentic-eval/agentic-eval/criu"
+	"github.com/agentic-eval/agentic-eval/driver"
 	"github.com/agentic-eval/agentic-eval/internal/sandboxio"
 )
 
@@ -42,7 +41,13 @@ func (e *CheckpointError) Error() string {
 	return s
 }
 
-func (e *CheckpointError) Unwrap() error { return e.Err }
+// Unwrap is the daemon's error and, typed from CRIU's own cause where the
+// failure's text is read, the errno whose C library text the cause holds
+// (driver.PrintedKinds): CRIU's log can say "No space left on device"
+// where the runtime's message does not.
+func (e *CheckpointError) Unwrap() []error {
+	return append([]error{e.Err}, driver.PrintedKinds(e.Cause)...)
+}
 
 // Snapshot asks the Engine for a checkpoint of the running container
 // (POST /containers/{id}/checkpoints, CheckpointDir dir, Exit false: the
@@ -61,7 +66,7 @@ func (s *sandbox) Snapshot(ctx context.Context, dir string) (driver.Snapshot, er
 	name := s.name + checkpointSuffix
 	err = s.cli.CheckpointCreate(ctx, s.id, checkpoint.CreateOptions{CheckpointID: name, CheckpointDir: abs, Exit: false})
 	if err != nil {
-		cerr := &CheckpointError{ID: s.name, Err: err}
+		cerr := &CheckpointError{ID: s.name, Err: daemonError(err)}
 		if p := criuLogPath(err.Error()); p != "" && socketPath(d.host) != "" {
 			if b, rerr := os.ReadFile(p); rerr == nil {
 				cerr.Cause = criu.LogError(string(b))
@@ -121,7 +126,7 @@ func (d *Driver) Restore(ctx context.Context, snap driver.Snapshot, spec driver.
 		if p := criuLogPath(err.Error()); p != "" && socketPath(d.host) != "" {
 			if b, rerr := os.ReadFile(p); rerr == nil {
 				if cause := criu.LogError(string(b)); cause != "" {
-					err = fmt.Errorf("criu failed: %s; daemon: %w", cause, err)
+					err = driver.Printed(fmt.Errorf("criu failed: %s; daemon: %w", cause, err), cause)
 				}
 			}
 		}

@@ -61,7 +61,7 @@ func (d *Driver) Reap(ctx context.Context, prefix string) error {
 			err := cli.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true, RemoveVolumes: true})
 			if err != nil && !isNotFound(err) {
 				mu.Lock()
-				errs = append(errs, fmt.Errorf("remove docker container %s (%s): %w", containerName(c), shortID(c.ID), err))
+				errs = append(errs, fmt.Errorf("remove docker container %s (%s): %w", containerName(c), shortID(c.ID), daemonError(err)))
 				mu.Unlock()
 			}
 		}()
@@ -70,7 +70,7 @@ func (d *Driver) Reap(ctx context.Context, prefix string) error {
 	for _, im := range imgs {
 		_, err := cli.ImageRemove(ctx, im.ID, image.RemoveOptions{Force: true, PruneChildren: true})
 		if err != nil && !isNotFound(err) {
-			errs = append(errs, fmt.Errorf("remove docker image %s (%s): %w", strings.Join(im.RepoTags, ","), shortID(im.ID), err))
+			errs = append(errs, fmt.Errorf("remove docker image %s (%s): %w", strings.Join(im.RepoTags, ","), shortID(im.ID), daemonError(err)))
 		}
 	}
 	return errors.Join(errs...)
@@ -116,7 +116,7 @@ func (d *Driver) leftovers(ctx context.Context, prefix string) ([]container.Summ
 	} {
 		list, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
 		if err != nil {
-			return nil, nil, fmt.Errorf("docker leftovers %s: list containers: %w", prefix, err)
+			return nil, nil, fmt.Errorf("docker leftovers %s: list containers: %w", prefix, daemonError(err))
 		}
 		for _, c := range list {
 			if !seen[c.ID] && selected(prefix, c.Labels, trimSlashes(c.Names)) {
@@ -132,7 +132,7 @@ func (d *Driver) leftovers(ctx context.Context, prefix string) ([]container.Summ
 	} {
 		list, err := cli.ImageList(ctx, image.ListOptions{All: true, Filters: f})
 		if err != nil {
-			return nil, nil, fmt.Errorf("docker leftovers %s: list images: %w", prefix, err)
+			return nil, nil, fmt.Errorf("docker leftovers %s: list images: %w", prefix, daemonError(err))
 		}
 		for _, im := range list {
 			if !seen[im.ID] && selected(prefix, im.Labels, im.RepoTags) {

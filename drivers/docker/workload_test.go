@@ -7,12 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/agentic-eval/agentic-eval/results"
-
 	"github.com/agentic-eval/agentic-eval/driver"
-
 	"github.com/agentic-eval/agentic-eval/internal/drivertest"
 	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/results"
 	"github.com/agentic-eval/agentic-eval/workload"
 )
 

@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/agentic-eval/agentic-eval/driver"
-
 	"github.com/agentic-eval/agentic-eval/drivers/ociruntime"
 	"github.com/agentic-eval/agentic-eval/oci"
 	"github.com/agentic-eval/agentic-eval/vms"

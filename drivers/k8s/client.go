@@ -1,18 +1,23 @@
 package k8s
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/klog/v2"
+
+	"github.com/agentic-eval/agentic-eval/driver"
 )
 
 // KubeconfigEnv names the kubeconfig the drivers use when set: it wins over
@@ -45,8 +50,22 @@ var (
 // then the project's own cluster (LocalKubeconfig). The client is not
 // throttled to client-go's default 5 requests per second, which would
 // pace a burst of pods by the client instead of the cluster.
-func Connect() (*Conn, error) {
+func Connect() (*Conn, error) { return ConnectTo("") }
+
+// ConnectTo is Connect to the cluster of the kubeconfig at path, checked to
+// be a regular file; an empty path is Connect's search.
+func ConnectTo(kubeconfig string) (*Conn, error) {
 	path, source := findConfig()
+	if kubeconfig != "" {
+		st, err := os.Stat(kubeconfig)
+		if err != nil {
+			return nil, fmt.Errorf("kubeconfig: %w", err)
+		}
+		if !st.Mode().IsRegular() {
+			return nil, fmt.Errorf("kubeconfig %s is not a regular file (%s)", kubeconfig, st.Mode().Type())
+		}
+		path, source = kubeconfig, kubeconfig
+	}
 	connMu.Lock()
 	defer connMu.Unlock()
 	if c, ok := connCache[path+"|"+source]; ok {
@@ -76,15 +95,56 @@ func Connect() (*Conn, error) {
 		}
 		klog.SetOutput(io.Discard)
 	})
+	c, err := newConn(cfg, source)
+	if err != nil {
+		return nil, err
+	}
+	connCache[path+"|"+source] = c
+	return c, nil
+}
+
+// newConn is the connection for cfg: unthrottled, and every connection to
+// the API server made through apiDialer, so that a server that cannot be
+// reached is driver.ErrUnreachable whatever the call.
+func newConn(cfg *rest.Config, source string) (*Conn, error) {
 	cfg.QPS, cfg.Burst = 200, 400
 	cfg.UserAgent = "agentic-eval"
+	cfg.Dial = apiDialer(cfg.Dial)
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes client for %s: %w", source, err)
 	}
-	c := &Conn{Config: cfg, Client: cs, Source: source}
-	connCache[path+"|"+source] = c
-	return c, nil
+	return &Conn{Config: cfg, Client: cs, Source: source}, nil
+}
+
+// apiDialer is dial (nil: client-go's default dialer), its failures typed:
+// a connection to the API server that fails for any reason but the
+// caller's context ending is driver.ErrUnreachable. client-go keeps the
+// dial error in the chain of what its calls return.
+func apiDialer(dial func(ctx context.Context, network, addr string) (net.Conn, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	if dial == nil {
+		d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+		dial = d.DialContext
+	}
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dial(ctx, network, addr)
+		if err != nil && ctx.Err() == nil {
+			err = driver.Unreachable(err)
+		}
+		return c, err
+	}
+}
+
+// streamFailure types the failure of an exec or attach stream: client-go
+// dials those connections itself (WebSocket, SPDY), not through
+// apiDialer, and returns the dial's *net.OpError in the chain; a dial that
+// failed, and not for the context's end, is driver.ErrUnreachable.
+func streamFailure(ctx context.Context, err error) error {
+	var oe *net.OpError
+	if err != nil && ctx.Err() == nil && errors.As(err, &oe) && oe.Op == "dial" {
+		return driver.Unreachable(err)
+	}
+	return err
 }
 
 // findConfig returns the kubeconfig path to use and a description of where

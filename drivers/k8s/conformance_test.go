@@ -9,13 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/agentic-eval/agentic-eval/results"
-
 	"github.com/agentic-eval/agentic-eval/driver"
-
 	"github.com/agentic-eval/agentic-eval/internal/drivertest"
 	"github.com/agentic-eval/agentic-eval/internal/kubetest"
 	"github.com/agentic-eval/agentic-eval/measure"
+	"github.com/agentic-eval/agentic-eval/results"
 )
 
 func TestMain(m *testing.M) { os.Exit(kubetest.Main(m)) }

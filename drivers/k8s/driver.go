@@ -10,11 +10,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/agentic-eval/agentic-eval/driver"
-
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/agentic-eval/agentic-eval/driver"
 	"github.com/agentic-eval/agentic-eval/vms"
 )
 
@@ -63,6 +62,8 @@ const (
 // handler). Its zero value is not usable: call New.
 type Driver struct {
 	kind Kind
+	// kubeconfig names the cluster; "" is Connect's search.
+	kubeconfig string
 
 	mu        sync.Mutex
 	conn      *Conn
@@ -89,8 +90,12 @@ var (
 	_ driver.Execer   = (*sandbox)(nil)
 )
 
-// New returns a driver for the kind.
+// New returns a driver for the kind, on the cluster Connect finds.
 func New(k Kind) *Driver { return &Driver{kind: k} }
+
+// NewOn returns a driver for the kind on the cluster of the kubeconfig at
+// path ("" is New).
+func NewOn(k Kind, kubeconfig string) *Driver { return &Driver{kind: k, kubeconfig: kubeconfig} }
 
 // System is the kind's catalog row.
 func (d *Driver) System() vms.System { return d.kind.System }
@@ -126,7 +131,7 @@ func (d *Driver) Fingerprint(ctx context.Context) driver.Fingerprint {
 		fp.Available, fp.Reason, fp.Fix = false, reason, fix
 		return fp
 	}
-	conn, err := Connect()
+	conn, err := ConnectTo(d.kubeconfig)
 	if errors.Is(err, errNoConfig) {
 		return no("no cluster: no kubeconfig at $"+KubeconfigEnv+", $KUBECONFIG or ~/.kube/config, not in a pod, and no local cluster at "+LocalKubeconfig,
 			"pass --kubeconfig, or bring up the project's own cluster with scripts/kube-up.sh")

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/agentic-eval/agentic-eval/driver"
-
 	"github.com/agentic-eval/agentic-eval/ociimage"
 )
 
@@ -93,9 +92,26 @@ func (c containerd) run(ctx context.Context, stdin io.Reader, args ...string) ([
 		if msg == "" {
 			msg = err.Error()
 		}
-		return nil, fmt.Errorf("ctr %s: %s", strings.Join(args, " "), lastLine(msg))
+		return nil, ctrFailure(ctx, fmt.Errorf("ctr %s: %s", strings.Join(args, " "), lastLine(msg)), msg, err)
 	}
 	return out.Bytes(), nil
+}
+
+// ctrFailure types a failed ctr command (err, which says what ctr
+// printed, printed; exitErr, how the command ended) where its output is
+// read: the errno whose C library text ctr printed, "connection refused"
+// to containerd making it unreachable (driver.Printed); a timeout when the
+// command's deadline ended it (driver.TimedOut), or else driver.ErrKilled
+// when a signal from outside killed ctr.
+func ctrFailure(ctx context.Context, err error, printed string, exitErr error) error {
+	err = driver.Printed(err, printed)
+	switch {
+	case ctx.Err() != nil:
+		return driver.TimedOut(ctx, err)
+	case driver.KilledFromOutside(exitErr):
+		return driver.Killed(err)
+	}
+	return err
 }
 
 // importImage streams im as an OCI archive into ctr's import: the image is

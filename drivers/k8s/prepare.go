@@ -8,13 +8,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/agentic-eval/agentic-eval/driver"
-
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 
+	"github.com/agentic-eval/agentic-eval/driver"
 	"github.com/agentic-eval/agentic-eval/ociimage"
 )
 
@@ -202,7 +201,7 @@ func (d *Driver) leftovers(ctx context.Context, prefix string) (nss, imgs []stri
 	conn, err := d.connected()
 	if err != nil {
 		// Never fingerprinted here (a reap after a crash): connect now.
-		c, cerr := Connect()
+		c, cerr := ConnectTo(d.kubeconfig)
 		if cerr != nil {
 			return nil, nil, nil // no cluster, nothing of ours in one
 		}

@@ -16,8 +16,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/agentic-eval/agentic-eval/driver"
-
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -28,6 +26,8 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/remotecommand"
+
+	"github.com/agentic-eval/agentic-eval/driver"
 )
 
 // container is the probe's container name in every pod.
@@ -420,7 +420,7 @@ func (s *sandbox) attach(in io.Reader) {
 		if err == nil {
 			err = io.EOF
 		} else {
-			err = fmt.Errorf("attach %s/%s: %w", s.ns, s.name, err)
+			err = fmt.Errorf("attach %s/%s: %w", s.ns, s.name, streamFailure(ctx, err))
 		}
 		s.closeStreams(err)
 	}()
@@ -461,6 +461,7 @@ func (s *sandbox) Exec(ctx context.Context, args ...string) ([]byte, error) {
 	}
 	var out, errb bytes.Buffer
 	if err := ex.StreamWithContext(ctx, remotecommand.StreamOptions{Stdout: &out, Stderr: &errb}); err != nil {
+		err = streamFailure(ctx, err)
 		msg := strings.TrimSpace(errb.String())
 		if msg != "" {
 			return out.Bytes(), fmt.Errorf("exec in %s/%s: %w: %s", s.ns, s.name, err, lastLine(msg))
@@ -637,7 +638,7 @@ func oneLineStr(s string) string { return strings.Join(strings.Fields(s), " ") }
 func isUnreachable(err error) bool {
 	var ne net.Error
 	var oe *net.OpError
-	return errors.As(err, &ne) || errors.As(err, &oe) || strings.Contains(err.Error(), "connection refused")
+	return errors.Is(err, driver.ErrUnreachable) || errors.As(err, &ne) || errors.As(err, &oe)
 }
 
 // removeLate deletes a pod whose create got no answer, for as long as it

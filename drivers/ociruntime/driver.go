@@ -11,9 +11,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/agentic-eval/agentic-eval/driver"
-
 	"github.com/agentic-eval/agentic-eval/criu"
+	"github.com/agentic-eval/agentic-eval/driver"
 	"github.com/agentic-eval/agentic-eval/host"
 	"github.com/agentic-eval/agentic-eval/oci"
 	"github.com/agentic-eval/agentic-eval/vms"

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/agentic-eval/agentic-eval/driver"
-
 	"github.com/agentic-eval/agentic-eval/host"
 	"github.com/agentic-eval/agentic-eval/internal/sandboxio"
 	"github.com/agentic-eval/agentic-eval/memstat"

@@ -7,9 +7,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/agentic-eval/agentic-eval/driver"
-
 	"github.com/agentic-eval/agentic-eval/criu"
+	"github.com/agentic-eval/agentic-eval/driver"
 	"github.com/agentic-eval/agentic-eval/internal/sandboxio"
 	"github.com/agentic-eval/agentic-eval/oci"
 )
@@ -48,7 +47,13 @@ func (e *CheckpointError) Error() string {
 	return s
 }
 
-func (e *CheckpointError) Unwrap() error { return e.Err }
+// Unwrap is the runtime's failure and, typed from CRIU's own cause where the
+// failure's text is read, the errno whose C library text the cause holds
+// (driver.PrintedKinds): CRIU's log can say "No space left on device"
+// where the runtime's message does not.
+func (e *CheckpointError) Unwrap() []error {
+	return append([]error{e.Err}, driver.PrintedKinds(e.Cause)...)
+}
 
 // criuCause reads CRIU's log name (or, failing that, any log) in work and
 // returns its first error line.
@@ -77,7 +82,7 @@ func (d *Driver) checkpointOpts(image, work string) oci.CheckpointOpts {
 // error says which.
 func (s *sandbox) Snapshot(ctx context.Context, dir string) (driver.Snapshot, error) {
 	if s.d.cfg.Checkpoint == NoCheckpoint {
-		return driver.Snapshot{}, fmt.Errorf("snapshot %s sandbox %s: %s does not checkpoint", s.d.cfg.Variant, s.id, s.d.cfg.Name)
+		return driver.Snapshot{}, driver.Cannot(fmt.Errorf("snapshot %s sandbox %s: %s does not checkpoint", s.d.cfg.Variant, s.id, s.d.cfg.Name))
 	}
 	abs, err := sandboxio.SnapshotDir(dir)
 	if err != nil {
@@ -138,7 +143,7 @@ func (d *Driver) imageMarker() string {
 // spec.Attach; one snapshot restores any number of times.
 func (d *Driver) Restore(ctx context.Context, snap driver.Snapshot, spec driver.Spec) (driver.Sandbox, error) {
 	if d.cfg.Checkpoint == NoCheckpoint {
-		return nil, fmt.Errorf("restore %s sandbox %s: %s does not restore", d.cfg.Variant, spec.ID, d.cfg.Name)
+		return nil, driver.Cannot(fmt.Errorf("restore %s sandbox %s: %s does not restore", d.cfg.Variant, spec.ID, d.cfg.Name))
 	}
 	if _, err := os.Stat(filepath.Join(snap.Dir, d.imageMarker())); err != nil {
 		return nil, fmt.Errorf("restore %s sandbox %s: no checkpoint image in %s: %w", d.cfg.Variant, spec.ID, snap.Dir, err)

@@ -10,7 +10,6 @@ import (
 	"sync"
 
 	"github.com/agentic-eval/agentic-eval/driver"
-
 	"github.com/agentic-eval/agentic-eval/probe"
 	"github.com/agentic-eval/agentic-eval/vms"
 )
@@ -97,13 +96,20 @@ func (d *Driver) Accelerator() Accelerator { return d.accel }
 // initramfs of the ready baseline holds no agent, and its sandboxes do not
 // exec); QMP as the control plane.
 func (d *Driver) Capabilities() driver.Capabilities {
+	// Under TCG the guest's boundary is QEMU's emulator, C code in a host
+	// process, not the CPU's virtualization: the variant declares what it
+	// is.
+	boundary := vms.BoundaryHardware
+	if d.accel == TCG {
+		boundary = vms.BoundarySoftwareEmulation
+	}
 	return driver.Capabilities{
 		Snapshot:    true,
 		Restore:     true,
 		RestoreMany: true,
 		Exec:        true,
 		Image:       true,
-		Boundary:    vms.BoundaryHardware,
+		Boundary:    boundary,
 		Control: driver.ControlPlane{
 			Kind:               "QMP (JSON over a unix socket)",
 			Programmatic:       true,

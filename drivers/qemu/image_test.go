@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/agentic-eval/agentic-eval/driver"
-
 	"github.com/agentic-eval/agentic-eval/image"
 	"github.com/agentic-eval/agentic-eval/internal/drivertest"
 	"github.com/agentic-eval/agentic-eval/probe"

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/agentic-eval/agentic-eval/driver"
 )
 
 // This file holds everything that reads QEMU's and the host's text: it runs
@@ -203,4 +205,32 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "..."
+}
+
+// qemuFailure types err, a failure of the QEMU process, by what QEMU
+// printed on its stderr (log, its tail) and how the process ended
+// (waitErr, nil while it runs): the errno whose C library text QEMU or a
+// command of its migration printed (driver.Printed: "cat: write error: No
+// space left on device" is syscall.ENOSPC), and driver.ErrKilled when a
+// signal from outside ended it, whether it died of it or caught it and
+// said so (terminatedBySignal).
+func qemuFailure(err error, log string, waitErr error) error {
+	err = driver.Printed(err, log)
+	if terminatedBySignal(log) || driver.KilledFromOutside(waitErr) {
+		err = driver.Killed(err)
+	}
+	return err
+}
+
+// terminatedBySignal reports whether QEMU's stderr says a signal sent to it
+// ended it ("qemu-system-x86_64: terminating on signal 15 from pid 7252
+// (bash)"): QEMU catches SIGTERM, SIGINT and SIGHUP and exits with status
+// 0, so its exit status cannot tell.
+func terminatedBySignal(log string) bool {
+	for _, l := range strings.Split(log, "\n") {
+		if _, after, ok := strings.Cut(l, ": "); ok && strings.HasPrefix(after, "terminating on signal ") {
+			return true
+		}
+	}
+	return false
 }

@@ -13,10 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/agentic-eval/agentic-eval/driver"
-
 	"golang.org/x/sys/unix"
 
+	"github.com/agentic-eval/agentic-eval/driver"
 	"github.com/agentic-eval/agentic-eval/internal/drivertest"
 	"github.com/agentic-eval/agentic-eval/probe"
 )

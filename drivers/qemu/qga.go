@@ -82,7 +82,7 @@ func (g *guestAgent) connectLocked(ctx context.Context) error {
 		}
 		last = err
 		if ctx.Err() != nil {
-			return fmt.Errorf("connect to the guest agent at %s: %w (last: %v)", g.path, ctx.Err(), last)
+			return retriedUntil(ctx, "connect to the guest agent at "+g.path, "last", last)
 		}
 	}
 }

@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/digitalocean/go-qemu/qmp"
+
+	"github.com/agentic-eval/agentic-eval/driver"
 )
 
 // monitor is a QMP connection whose commands are bounded by a context.
@@ -33,8 +36,10 @@ func dialQMP(ctx context.Context, path string, exited <-chan struct{}) (*monitor
 		last = err
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("connect qmp %s: %w (last error: %v)", path, ctx.Err(), last)
+			return nil, retriedUntil(ctx, "connect qmp "+path, "last error", last)
 		case <-exited:
+			// QEMU's exit is the cause, typed by the caller from its log
+			// and exit status, not the refusals of its socket after it.
 			return nil, fmt.Errorf("connect qmp %s: qemu exited (last error: %v)", path, last)
 		case <-time.After(5 * time.Millisecond):
 		}
@@ -140,3 +145,15 @@ func (m *monitor) close() {
 }
 
 var errNoMonitor = errors.New("no qmp connection")
+
+// retriedUntil is the failure of a connection to one of QEMU's sockets
+// retried until ctx ended: a timeout; but when the last attempt was
+// refused (the socket is there and nothing accepts on it), QEMU could not
+// be reached, which is the cause of the timeout and wins over it
+// (driver.ErrUnreachable).
+func retriedUntil(ctx context.Context, what, lastLabel string, last error) error {
+	if errors.Is(last, syscall.ECONNREFUSED) {
+		return driver.Unreachable(fmt.Errorf("%s: %w (%s: %w)", what, ctx.Err(), lastLabel, last))
+	}
+	return fmt.Errorf("%s: %w (%s: %v)", what, ctx.Err(), lastLabel, last)
+}

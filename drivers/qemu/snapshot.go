@@ -79,7 +79,8 @@ func (v *vm) snapshot(ctx context.Context, dir string) (_ driver.Snapshot, err e
 			}
 			return driver.Snapshot{Dir: dir, Bytes: fi.Size()}, nil
 		case "failed", "cancelled":
-			return driver.Snapshot{}, v.withLog(fmt.Errorf("migration %s: %s", m.Status, m.ErrorDesc))
+			// QEMU's description of the failure, over QMP, is its output too.
+			return driver.Snapshot{}, v.withLog(driver.Printed(fmt.Errorf("migration %s: %s", m.Status, m.ErrorDesc), m.ErrorDesc))
 		}
 		select {
 		case <-ctx.Done():

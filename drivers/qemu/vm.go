@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/agentic-eval/agentic-eval/driver"
-
 	"github.com/agentic-eval/agentic-eval/internal/sandboxio"
 	"github.com/agentic-eval/agentic-eval/probe"
 )
@@ -266,11 +265,23 @@ func (d *Driver) launch(ctx context.Context, spec driver.Spec, cfg bootConfig, i
 }
 
 // withLog adds the tail of QEMU's stderr, and of the guest's serial
-// console when it has one of its own, to err.
+// console when it has one of its own, to err, typed by what QEMU printed
+// and how it ended (qemuFailure; the guest's console is the guest's, and
+// types nothing).
 func (v *vm) withLog(err error) error {
-	if s := fileTail(v.logPath(), 500); s != "" {
-		err = fmt.Errorf("%w; qemu says: %s", err, s)
+	log := fileTail(v.logPath(), 500)
+	if log != "" {
+		err = fmt.Errorf("%w; qemu says: %s", err, log)
 	}
+	var waitErr error
+	select {
+	case <-v.exited:
+		v.mu.Lock()
+		waitErr = v.waitErr
+		v.mu.Unlock()
+	default:
+	}
+	err = qemuFailure(err, log, waitErr)
 	if v.cfg.Disk != "" {
 		if s := fileTail(v.consolePath(), 500); s != "" {
 			err = fmt.Errorf("%w; the guest's console: %s", err, s)

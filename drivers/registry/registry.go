@@ -8,11 +8,7 @@
 package registry
 
 import (
-	"fmt"
-	"os"
-
 	"github.com/agentic-eval/agentic-eval/driver"
-
 	"github.com/agentic-eval/agentic-eval/drivers/crun"
 	"github.com/agentic-eval/agentic-eval/drivers/docker"
 	"github.com/agentic-eval/agentic-eval/drivers/gvisor"
@@ -25,30 +21,38 @@ import (
 
 // Entry is one variant the registry knows.
 type Entry struct {
-	// Variant is the driver's variant name (measure.Driver.Variant).
+	// Variant is the driver's variant name (driver.Driver.Variant).
 	Variant string
-	// New returns a fresh driver for the variant.
-	New func() driver.Driver
+	// New returns a fresh driver for the variant, configured by o.
+	New func(o Options) driver.Driver
+}
+
+// Options configure the drivers the registry makes.
+type Options struct {
+	// Kubeconfig names the cluster of the Kubernetes variants; "" is the
+	// usual search ($KUBECONFIG, ~/.kube/config, in-cluster, the project's
+	// own cluster).
+	Kubeconfig string
 }
 
 // entries are in catalog order (aethervm, firecracker, cloud-hypervisor,
 // gvisor, kata, qemu-kvm, docker) and, within a system, in its preference
 // order.
 var entries = []Entry{
-	{"aethervm", func() driver.Driver { return unavailable.AetherVM() }},
-	{"firecracker", func() driver.Driver { return unavailable.Firecracker() }},
-	{"cloud-hypervisor", func() driver.Driver { return unavailable.CloudHypervisor() }},
-	{"gvisor/systrap", func() driver.Driver { return gvisor.New(gvisor.Systrap) }},
-	{"gvisor/ptrace", func() driver.Driver { return gvisor.New(gvisor.Ptrace) }},
-	{"k8s/gvisor", func() driver.Driver { return k8s.New(k8s.GVisor) }},
-	{"kata", func() driver.Driver { return unavailable.Kata() }},
-	{"k8s/kata", func() driver.Driver { return k8s.New(k8s.Kata) }},
-	{"qemu-kvm/kvm", func() driver.Driver { return qemu.NewKVM() }},
-	{"qemu-kvm/tcg", func() driver.Driver { return qemu.NewTCG() }},
-	{"docker", func() driver.Driver { return docker.New() }},
-	{"docker/crun", func() driver.Driver { return crun.New() }},
-	{"docker/runc", func() driver.Driver { return runc.New() }},
-	{"k8s/runc", func() driver.Driver { return k8s.New(k8s.Runc) }},
+	{"aethervm", func(Options) driver.Driver { return unavailable.AetherVM() }},
+	{"firecracker", func(Options) driver.Driver { return unavailable.Firecracker() }},
+	{"cloud-hypervisor", func(Options) driver.Driver { return unavailable.CloudHypervisor() }},
+	{"gvisor/systrap", func(Options) driver.Driver { return gvisor.New(gvisor.Systrap) }},
+	{"gvisor/ptrace", func(Options) driver.Driver { return gvisor.New(gvisor.Ptrace) }},
+	{"k8s/gvisor", func(o Options) driver.Driver { return k8s.NewOn(k8s.GVisor, o.Kubeconfig) }},
+	{"kata", func(Options) driver.Driver { return unavailable.Kata() }},
+	{"k8s/kata", func(o Options) driver.Driver { return k8s.NewOn(k8s.Kata, o.Kubeconfig) }},
+	{"qemu-kvm/kvm", func(Options) driver.Driver { return qemu.NewKVM() }},
+	{"qemu-kvm/tcg", func(Options) driver.Driver { return qemu.NewTCG() }},
+	{"docker", func(Options) driver.Driver { return docker.New() }},
+	{"docker/crun", func(Options) driver.Driver { return crun.New() }},
+	{"docker/runc", func(Options) driver.Driver { return runc.New() }},
+	{"k8s/runc", func(o Options) driver.Driver { return k8s.NewOn(k8s.Runc, o.Kubeconfig) }},
 }
 
 // preferred states, per system with more than one way to run it, which
@@ -64,29 +68,17 @@ var preferred = map[vms.System][]string{
 	vms.QEMUKVM: {"qemu-kvm/kvm", "qemu-kvm/tcg"},
 }
 
-// SetKubeconfig points the Kubernetes variants at the cluster of the
-// kubeconfig at path (the CLI's --kubeconfig): it must be a regular file.
-// It wins over $KUBECONFIG and ~/.kube/config, for this process and the
-// processes it starts.
-func SetKubeconfig(path string) error {
-	st, err := os.Stat(path)
-	if err != nil {
-		return fmt.Errorf("kubeconfig: %w", err)
-	}
-	if !st.Mode().IsRegular() {
-		return fmt.Errorf("kubeconfig %s is not a regular file (%s)", path, st.Mode().Type())
-	}
-	return os.Setenv(k8s.KubeconfigEnv, path)
-}
-
 // Entries returns every entry, in catalog order.
 func Entries() []Entry { return append([]Entry(nil), entries...) }
 
 // Drivers returns fresh drivers for every variant, in Entries order.
-func Drivers() []driver.Driver {
+func Drivers() []driver.Driver { return DriversWith(Options{}) }
+
+// DriversWith is Drivers configured by o.
+func DriversWith(o Options) []driver.Driver {
 	out := make([]driver.Driver, 0, len(entries))
 	for _, e := range entries {
-		out = append(out, e.New())
+		out = append(out, e.New(o))
 	}
 	return out
 }
@@ -104,7 +96,7 @@ func Variants() []string {
 func Lookup(variant string) (driver.Driver, bool) {
 	for _, e := range entries {
 		if e.Variant == variant {
-			return e.New(), true
+			return e.New(Options{}), true
 		}
 	}
 	return nil, false
