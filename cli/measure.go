@@ -28,6 +28,37 @@ func init() {
 	registerVMS((*App).resultsCmd)
 }
 
+// doctorWidth is the widest line doctor's text writes: a 100-column
+// terminal.
+const doctorWidth = 100
+
+// wrap breaks s into lines of at most width columns, each after indent;
+// a word longer than a line stands on its own.
+func wrap(s, indent string, width int) string {
+	var b strings.Builder
+	line, first := "", true
+	for _, word := range strings.Fields(s) {
+		if line != "" && len(line)+1+len(word) > width {
+			b.WriteString(line + "\n")
+			line = ""
+		}
+		if line == "" {
+			line = indent
+			if !first {
+				line += "  "
+			}
+			line += word
+			first = false
+			continue
+		}
+		line += " " + word
+	}
+	if line != "" {
+		b.WriteString(line + "\n")
+	}
+	return b.String()
+}
+
 func (a *App) doctorCmd() *cobra.Command {
 	var kubeconfig string
 	cmd := &cobra.Command{
@@ -39,7 +70,12 @@ func (a *App) doctorCmd() *cobra.Command {
 			if err != nil {
 				return fromApp(err)
 			}
+			// The table is the markdown and the wide form; the text form
+			// keeps each line within doctorWidth: a short row per variant,
+			// its reason, warnings and fix wrapped under it.
 			t := NewTable("VARIANT", "SYSTEM", "STATUS", "DETAIL", "FIX")
+			var text strings.Builder
+			text.WriteString("VARIANT           SYSTEM            STATUS       VERSION\n")
 			for _, r := range rows {
 				fp := r.Fingerprint
 				status, detail, fix := "available", fp.Version, ""
@@ -50,6 +86,18 @@ func (a *App) doctorCmd() *cobra.Command {
 					detail = strings.TrimSpace(detail + " (warning: " + strings.Join(fp.Warnings, "; ") + ")")
 				}
 				t.AddRow(r.Variant, r.System.Name(), status, detail, fix)
+				version := fp.Version
+				if len(version) > 30 {
+					version = version[:29] + "…"
+				}
+				text.WriteString(strings.TrimRight(fmt.Sprintf("%-17s %-17s %-12s %s", r.Variant, r.System.Name(), status, version), " ") + "\n")
+				if !fp.Available {
+					text.WriteString(wrap("why: "+fp.Reason, "    ", doctorWidth))
+					text.WriteString(wrap("fix: "+fp.Fix, "    ", doctorWidth))
+				}
+				for _, w := range fp.Warnings {
+					text.WriteString(wrap("warning: "+w, "    ", doctorWidth))
+				}
 			}
 			if a.format() == FormatJSON {
 				// The JSON stays the rows; stale runs go to stderr.
@@ -59,11 +107,11 @@ func (a *App) doctorCmd() *cobra.Command {
 				return a.emit(cmd, Output{JSON: rows})
 			}
 			return a.emit(cmd, Output{JSON: rows, Table: t, Text: func(w io.Writer) error {
-				if err := t.WriteText(w); err != nil {
+				if err := writeString(w, text.String()); err != nil {
 					return err
 				}
 				for _, l := range stale {
-					if _, err := fmt.Fprintln(w, l); err != nil {
+					if err := writeString(w, wrap(l, "", doctorWidth)); err != nil {
 						return err
 					}
 				}
@@ -206,6 +254,13 @@ func (f *measureFlags) settings() (results.Settings, error) {
 // runMeasurement measures the targets the names select, with live
 // progress on stderr, and writes the results file.
 func (a *App) runMeasurement(ctx context.Context, f measureFlags, names []string, s results.Settings) (*results.Results, string, error) {
+	var given []string
+	for _, g := range f.settingFlags() {
+		given = append(given, strings.TrimPrefix(g, "--"))
+	}
+	for _, w := range app.NoEffect(s, given) {
+		fmt.Fprintf(a.stderr, "agentic-eval: warning: --%s\n", w)
+	}
 	core := a.core(f.kubeconfig)
 	targets, err := core.Resolve(ctx, names, app.ResolveOptions{SkipUnavailable: f.skipUnavailable})
 	if err != nil {

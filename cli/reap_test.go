@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestSweepLedgers(t *testing.T) {
@@ -78,5 +79,12 @@ func TestDoctorReportsStaleRuns(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(runs, "00abcdef.json")); err != nil {
 		t.Errorf("doctor must only report: %v", err)
+	}
+	// It fits a 100-column terminal: reasons and fixes wrap under their
+	// variant.
+	for _, line := range strings.Split(r.stdout, "\n") {
+		if n := utf8.RuneCountInString(line); n > 100 {
+			t.Errorf("doctor line of %d columns: %q", n, line)
+		}
 	}
 }

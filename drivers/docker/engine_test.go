@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -449,4 +450,31 @@ func BenchmarkStartToReady(b *testing.B) {
 	slices.Sort(samples)
 	b.ReportMetric(float64(samples[len(samples)/2].Microseconds())/1000, "ms-median-to-ready")
 	b.Logf("start-to-ready samples: %v", samples)
+}
+
+// TestADaemonThatAnswersIsReachableThroughTheDriver asks the project's
+// dockerd for /_ping over its socket by hand, without the driver's client:
+// when it answers, the driver must reach it too. (A driver whose dialer
+// lost the socket path made every daemon look unreachable, and every test
+// here skip.)
+func TestADaemonThatAnswersIsReachableThroughTheDriver(t *testing.T) {
+	const sock = "/run/agentic-eval/dockerd.sock"
+	hc := http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "unix", sock)
+		},
+	}}
+	resp, err := hc.Get("http://docker/_ping")
+	if err != nil {
+		t.Skipf("the project's dockerd does not answer at %s (%v): scripts/setup.sh starts it", sock, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Skipf("dockerd at %s answered /_ping with %s", sock, resp.Status)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if fp := NewWithHost("unix://" + sock).Fingerprint(ctx); !fp.Available {
+		t.Errorf("dockerd answers /_ping by hand, but the driver says: %s", fp.Reason)
+	}
 }

@@ -32,7 +32,7 @@ func daemonDialer(host string) (func(ctx context.Context, network, addr string) 
 	}
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
 		if u.Scheme == "unix" {
-			network, addr = "unix", u.Path
+			network, addr = "unix", u.Host // ParseHostURL keeps a socket path in Host
 		}
 		d := net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}
 		c, err := d.DialContext(ctx, network, addr)
