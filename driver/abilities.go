@@ -31,6 +31,18 @@ type Snapshot struct {
 	Bytes int64  // its size on disk, when known
 }
 
+// Pauser is implemented by sandboxes whose runtime can freeze a running
+// sandbox in place and thaw it (the cgroup freezer under runc and crun,
+// runsc pause, the Engine's pause, QMP stop and cont): an agent's sandbox
+// waiting on the model holds its memory but no CPU. Resume returns once
+// the sandbox runs again; a paused sandbox is destroyed like any other
+// (Destroy thaws it first where the runtime needs that), and a reap finds
+// and removes a paused one a killed run left.
+type Pauser interface {
+	Pause(ctx context.Context) error
+	Resume(ctx context.Context) error
+}
+
 // Restorer is implemented by drivers that start a new sandbox from a
 // snapshot, possibly many times from one. spec.Attach is called as in
 // Start; the restored probe does not print a new ready line, it answers the
